@@ -1,0 +1,45 @@
+"""What every subcommand shares: the --config option, loading it, and failing with one line per problem.
+
+Kept free of heavy imports: `mdpool validate` must answer in well under a second, so nothing here
+may import the provider bindings, jsii or the Azure SDK.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Iterable, NoReturn
+
+import typer
+
+from mdpool.problems import InputError, Problem
+
+DEFAULT_CONFIG = Path("config/example.yaml")
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option("--config", "-c", help="Environment configuration file (YAML).", show_default=True),
+]
+
+
+def fail(lines: Iterable[object], code: int = 1) -> NoReturn:
+    """Print each line to stderr and exit with `code` (1: the input or the cloud said no)."""
+    for line in lines:
+        print(str(line), file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def load_config_or_exit(path: Path):
+    """Parse and validate the configuration once, at the edge; on bad input print every problem and exit 1."""
+    from mdpool.config import load_config
+
+    try:
+        return load_config(path)
+    except InputError as error:
+        fail(error.problems)
+
+
+def report(problems: list[Problem]) -> None:
+    """Exit 1 after printing the problems, if there are any."""
+    if problems:
+        fail(sorted(problems, key=lambda p: (p.file, p.line or 0, p.path)))
