@@ -1,0 +1,371 @@
+"""The environment configuration: one YAML file describes one environment, parsed once at the edge.
+
+`load_config(path)` reads the YAML, validates its shape with pydantic (strict: unknown keys and
+wrong types are errors), then checks the rules Azure enforces across fields (`mdpool.rules`) and
+the names of every resource (`mdpool.naming`). Every problem found is reported at once, one line
+each, in the form `FILE:LINE: dotted.path: what is wrong; what is allowed`. The rest of mdpool
+receives the frozen `EnvironmentConfig` and never sees a raw dict.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from mdpool.problems import InputError
+from mdpool.timespan import parse_timespan
+
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
+class Model(BaseModel):
+    """Strict, frozen base: an unknown key or a wrong type is an error, never silently coerced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _uuid(value: str) -> str:
+    if not UUID_RE.match(value):
+        raise ValueError("must be a GUID like 00000000-0000-0000-0000-000000000000")
+    return value.lower()
+
+
+def _timespan(value: str) -> str:
+    parse_timespan(value)  # raises ValueError with the allowed form
+    return value
+
+
+def _https_url(value: str) -> str:
+    if not re.match(r"^https://[^\s/]+(/[^\s]*)?$", value):
+        raise ValueError("must be an https:// URL")
+    return value
+
+
+Guid = Annotated[str, AfterValidator(_uuid)]
+Timespan = Annotated[str, AfterValidator(_timespan)]
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+# --- environment-wide settings -------------------------------------------------------------------
+
+
+class Naming(Model):
+    """How names are derived: `<type>-<prefix>-<environment>-<region>` (see mdpool.naming)."""
+
+    prefix: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,9}$")] = "mdpool"
+    """Short lowercase org/workload abbreviation, 2-10 letters or digits, e.g. `jhp`."""
+    role_prefix: str | None = None
+    """Text in the custom role's `[...]` prefix; defaults to the prefix in upper case."""
+    region_abbreviation: Annotated[str, Field(pattern=r"^[a-z0-9]{2,8}$")] | None = None
+    """Short region code used in names; defaults to a built-in table (westeurope -> weu)."""
+
+
+class ResourceGroups(Model):
+    gallery: str | None = None
+    """Resource group of the gallery, its image definitions and the builder identity."""
+    pool: str | None = None
+    """Resource group of the Dev Center, its project, the pool and its network."""
+    create: bool = True
+    """Create the groups (true) or use existing ones (false)."""
+
+
+class LocalState(Model):
+    directory: str = "state"
+    """Folder, relative to the folder that holds the synth output, for `<stack>.tfstate` files."""
+
+
+class AzurermState(Model):
+    resource_group_name: NonEmpty
+    storage_account_name: Annotated[str, Field(pattern=r"^[a-z0-9]{3,24}$")]
+    container_name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")] = "tfstate"
+    key_prefix: str = "mdpool"
+    """State blob per stack: `<key_prefix>/<stack>.tfstate`."""
+    subscription_id: Guid | None = None
+    use_oidc: bool = True
+    """Authenticate with workload identity federation in pipelines (no stored secret)."""
+
+
+class State(Model):
+    backend: Literal["local", "azurerm"] = "local"
+    local: LocalState = LocalState()
+    azurerm: AzurermState | None = None
+
+    @model_validator(mode="after")
+    def _backend_settings(self) -> State:
+        if self.backend == "azurerm" and self.azurerm is None:
+            raise ValueError("backend azurerm needs an `azurerm:` block (resource_group_name, storage_account_name)")
+        return self
+
+
+# --- gallery and image builds --------------------------------------------------------------------
+
+
+class Identifier(Model):
+    publisher: NonEmpty
+    offer: NonEmpty
+    sku: NonEmpty
+
+
+class PlatformImageSource(Model):
+    """The marketplace image a build starts from (the blog's matrix Publisher/Offer/Sku/Version)."""
+
+    publisher: NonEmpty
+    offer: NonEmpty
+    sku: NonEmpty
+    version: NonEmpty = "latest"
+
+
+class ImageBuild(Model):
+    """How Azure Image Builder produces versions of one gallery image."""
+
+    definition: NonEmpty
+    """Image definition file in the blog's JSON format (`*.json`, or a jinja2 `*.json.j2`),
+    relative to this config file."""
+    variables: dict[str, str] = {}
+    """Variables for a `*.json.j2` definition, e.g. BaseName."""
+    source: PlatformImageSource
+    vm_size: NonEmpty = "Standard_D4s_v3"
+    timeout_minutes: Annotated[int, Field(ge=6, le=960)] = 60
+    template_name: str | None = None
+    """Name of the image template; derived from the image name when not given."""
+    _base_dir: Path = PrivateAttr(default=Path("."))
+
+    @property
+    def definition_path(self) -> Path:
+        """The definition file, resolved against the folder of the config file."""
+        return self._base_dir / self.definition
+
+
+class GalleryImage(Model):
+    name: NonEmpty
+    os_type: Literal["Linux", "Windows"]
+    architecture: Literal["x64", "Arm64"] = "x64"
+    hyper_v_generation: Literal["V1", "V2"] = "V2"
+    specialized: Literal[False] = False
+    """Managed DevOps Pools only run generalized images, so a specialized one is refused."""
+    description: str | None = None
+    identifier: Identifier
+    min_recommended_vcpu_count: Annotated[int, Field(ge=1, le=80)] | None = None
+    min_recommended_memory_in_gb: Annotated[int, Field(ge=1, le=640)] | None = None
+    build: ImageBuild | None = None
+
+
+class Gallery(Model):
+    name: str | None = None
+    description: str = "Shared image gallery for build agents"
+    images: list[GalleryImage] = []
+
+
+class Builder(Model):
+    """The identity Azure Image Builder runs as, and its least-privilege custom role."""
+
+    identity_name: str | None = None
+    role_name: str | None = None
+
+
+# --- pool -----------------------------------------------------------------------------------------
+
+
+class Organization(Model):
+    url: HttpsUrl | None = None
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")] | None = None
+    """Shorthand for url https://dev.azure.com/<name>."""
+    projects: list[NonEmpty] = []
+    parallelism: Annotated[int, Field(ge=1, le=10000)]
+
+    @model_validator(mode="after")
+    def _url_or_name(self) -> Organization:
+        if (self.url is None) == (self.name is None):
+            raise ValueError("give exactly one of `url` or `name`")
+        return self
+
+    @property
+    def resolved_url(self) -> str:
+        return self.url or f"https://dev.azure.com/{self.name}"
+
+
+class Permission(Model):
+    kind: Literal["CreatorOnly", "Inherit", "SpecificAccounts"] = "CreatorOnly"
+    users: list[NonEmpty] = []
+    groups: list[NonEmpty] = []
+
+
+class Schedule(Model):
+    """Standby agents by the clock: `{"hh:mm:ss": count}` per day or for the whole week."""
+
+    time_zone: NonEmpty = "UTC"
+    all_week: dict[str, int] | None = None
+    days: dict[Literal[DAYS], dict[str, int]] | None = None  # type: ignore[valid-type]
+
+
+class Automatic(Model):
+    prediction_preference: Literal[
+        "Balanced", "MostCostEffective", "MoreCostEffective", "MorePerformance", "BestPerformance"
+    ] = "Balanced"
+
+
+class Standby(Model):
+    kind: Literal["off", "manual", "automatic"] = "off"
+    manual: Schedule | None = None
+    automatic: Automatic | None = None
+
+
+class Agents(Model):
+    kind: Literal["stateful", "stateless"] = "stateful"
+    grace_period: Timespan | None = None
+    """Stateful only: how long an idle agent waits for the next job (`hh:mm:ss` or `d.hh:mm:ss`)."""
+    maximum_lifetime: Timespan | None = None
+    """Stateful only: when an agent is recycled; Azure's default is 7.00:00:00."""
+
+
+class PoolImage(Model):
+    """One image agents can run on: a well-known image, or one of this config's gallery images."""
+
+    well_known: str | None = None
+    gallery_image: str | None = None
+    version: str = "latest"
+    """With gallery_image: `latest` or a pinned version like 1.0.0."""
+    aliases: list[NonEmpty] = []
+    buffer: int | str = "*"
+    """Share of standby agents on this image: 0-100 (numbers add up to 100) or `*` (even share)."""
+
+
+class DataDisk(Model):
+    size_gb: Annotated[int, Field(ge=1, le=32767)]
+    caching: Literal["None", "ReadOnly", "ReadWrite"] = "ReadWrite"
+    drive_letter: str | None = None
+    storage_account_type: Literal["Premium_LRS", "Premium_ZRS", "StandardSSD_LRS", "StandardSSD_ZRS", "Standard_LRS"] = (
+        "Standard_LRS"
+    )
+
+
+class KeyVaultCertificates(Model):
+    certificate_ids: list[HttpsUrl] = Field(min_length=1)
+    store_location: str | None = None
+    store_name: Literal["My", "Root"] | None = None
+    key_export: bool = False
+
+
+class NewNetwork(Model):
+    """A VNet and a subnet delegated to Microsoft.DevOpsInfrastructure/pools, made by the pool stack."""
+
+    name: str | None = None
+    address_space: str = "10.0.0.0/24"
+    subnet_name: str | None = None
+    subnet_prefix: str = "10.0.0.0/24"
+
+
+class Network(Model):
+    subnet_id: str | None = None
+    """An existing subnet delegated to Microsoft.DevOpsInfrastructure/pools."""
+    new: NewNetwork | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Network:
+        if (self.subnet_id is None) == (self.new is None):
+            raise ValueError("give exactly one of `subnet_id` (existing) or `new` (created by the pool stack)")
+        return self
+
+
+class Pool(Model):
+    name: str | None = None
+    dev_center_name: str | None = None
+    project_name: str | None = None
+    maximum_concurrency: Annotated[int, Field(ge=1, le=10000)]
+    agents: Agents = Agents()
+    standby: Standby = Standby()
+    organizations: list[Organization] = Field(min_length=1)
+    permission: Permission = Permission()
+    sku: NonEmpty = "Standard_D2ads_v5"
+    os_disk_type: Literal["Standard", "StandardSSD", "Premium"] = "Standard"
+    data_disk: DataDisk | None = None
+    images: list[PoolImage] = Field(min_length=1)
+    interactive_logon: bool = False
+    key_vault: KeyVaultCertificates | None = None
+    work_folder: str | None = None
+    identity_ids: list[NonEmpty] = []
+    """User-assigned identities for the agents (Managed DevOps Pools support UserAssigned only)."""
+    network: Network | None = None
+
+
+# --- the whole file -----------------------------------------------------------------------------
+
+
+class EnvironmentConfig(Model):
+    environment: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,9}$")]
+    """Short environment name, e.g. dev or prod: part of every derived name and of the stack names."""
+    subscription_id: Guid
+    tenant_id: Guid | None = None
+    location: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]+$")]
+    naming: Naming = Naming()
+    tags: dict[str, str] = {}
+    resource_groups: ResourceGroups = ResourceGroups()
+    state: State = State()
+    gallery: Gallery = Gallery()
+    builder: Builder = Builder()
+    devops_infrastructure_principal_id: Guid
+    """Object id of the first-party "DevOpsInfrastructure" service principal in your tenant
+    (`az ad sp list --display-name DevOpsInfrastructure --query [].id`): it needs Reader on the
+    gallery (and on a VNet) before the pool is created."""
+    pool: Pool
+    _config_path: Path = PrivateAttr(default=Path("config.yaml"))
+
+    @property
+    def config_path(self) -> Path:
+        return self._config_path
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the config (image definition files) resolve against this folder."""
+        return self._config_path.parent
+
+    @property
+    def gallery_stack(self) -> str:
+        return f"gallery-{self.environment}"
+
+    @property
+    def pool_stack(self) -> str:
+        return f"pool-{self.environment}"
+
+    @cached_property
+    def names(self):  # -> mdpool.naming.Names (import kept lazy to avoid a cycle)
+        from mdpool.naming import derive_names
+
+        return derive_names(self)
+
+    def image(self, name: str) -> GalleryImage:
+        for image in self.gallery.images:
+            if image.name == name:
+                return image
+        raise KeyError(name)
+
+
+def load_config(path: Path | str) -> EnvironmentConfig:
+    """Read and validate `path`; raise InputError with every problem found."""
+    from mdpool.rules import check_config, pydantic_problems
+    from mdpool.yamlsource import load_yaml
+
+    path = Path(path)
+    doc = load_yaml(path)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise InputError([doc.problem((), "the file must be a mapping of settings (environment, pool, ...)")])
+    try:
+        config = EnvironmentConfig.model_validate(data)
+    except ValidationError as error:
+        raise InputError(pydantic_problems(error, doc, EnvironmentConfig)) from None
+    config._config_path = path
+    for image in config.gallery.images:
+        if image.build:
+            image.build._base_dir = path.parent
+    problems = check_config(config, doc)
+    if problems:
+        raise InputError(problems)
+    return config
+

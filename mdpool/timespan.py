@@ -1,0 +1,35 @@
+"""Azure's .NET-style timespans (`hh:mm:ss` or `d.hh:mm:ss`) as Managed DevOps Pools accept them."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{2}):(\d{2}):(\d{2})$")
+MAXIMUM = timedelta(days=7)
+ALLOWED = "hh:mm:ss or d.hh:mm:ss, from 00:00:00 to 7.00:00:00"
+
+
+def parse_timespan(text: str) -> timedelta:
+    """'02:00:00' -> 2 hours; raise ValueError naming the allowed form otherwise."""
+    match = _TIMESPAN.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a timespan; write {ALLOWED}")
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    if hours > 23 or minutes > 59 or seconds > 59:
+        raise ValueError(f"{text!r} has hours over 23 or minutes/seconds over 59; write {ALLOWED}")
+    span = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if span > MAXIMUM:
+        raise ValueError(f"{text!r} is longer than 7 days; write {ALLOWED}")
+    return span
+
+
+def parse_time_of_day(text: str) -> str:
+    """'4:00' or '04:00:00' -> '04:00:00' (the schedule's canonical form); ValueError otherwise."""
+    match = re.match(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$", text)
+    if not match:
+        raise ValueError(f"{text!r} is not a time of day; write hh:mm or hh:mm:ss (00:00:00 to 23:59:59)")
+    hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
+    if hours > 23 or minutes > 59 or seconds > 59:
+        raise ValueError(f"{text!r} is not a time of day; write hh:mm or hh:mm:ss (00:00:00 to 23:59:59)")
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
