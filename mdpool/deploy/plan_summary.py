@@ -1,0 +1,217 @@
+"""What a Terraform plan would do, per resource, read from `terraform show -json`.
+
+The summary is what a person (or CI) decides on: create / update / replace / destroy per resource,
+with replace and destroy made to stand out, and the resources whose loss hurts most (the gallery,
+its image definitions, the pool) marked as protected so the deploy can refuse to lose them unless
+the user names them with `--allow-replace`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Iterable, Mapping
+
+from rich.table import Table
+from rich.text import Text
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DESTROY = "destroy"
+    FORGET = "forget"  # removed from state, left alone in Azure (a `removed` block)
+    READ = "read"
+    NOOP = "no-op"
+
+    @property
+    def loses_resource(self) -> bool:
+        return self in (Action.REPLACE, Action.DESTROY)
+
+    @property
+    def changes_something(self) -> bool:
+        return self not in (Action.READ, Action.NOOP)
+
+
+def action_of(actions: Iterable[str]) -> Action:
+    """Terraform's action list for one resource -> one word (["delete", "create"] is a replace)."""
+    names = set(actions)
+    if {"delete", "create"} <= names:
+        return Action.REPLACE
+    for name, action in (
+        ("delete", Action.DESTROY),
+        ("create", Action.CREATE),
+        ("update", Action.UPDATE),
+        ("forget", Action.FORGET),
+        ("read", Action.READ),
+    ):
+        if name in names:
+            return action
+    return Action.NOOP
+
+
+# Why losing each protected kind hurts: said when the deploy refuses.
+PROTECTED_KINDS = {
+    "gallery": "a replaced or destroyed gallery takes every image version in it along",
+    "image definition": "a replaced or destroyed image definition takes its image versions along",
+    "pool": "a replaced or destroyed pool drops its agents and running jobs",
+}
+
+PROTECTED_TYPES: Mapping[str, str] = {
+    "azurerm_shared_image_gallery": "gallery",
+    "azurerm_shared_image": "image definition",
+    "azurerm_managed_devops_pool": "pool",
+}
+
+
+@dataclass(frozen=True)
+class ProtectionPolicy:
+    """Which resources a deploy must not lose unnoticed: by resource type, or by exact address."""
+
+    types: Mapping[str, str] = field(default_factory=lambda: dict(PROTECTED_TYPES))
+    addresses: Mapping[str, str] = field(default_factory=dict)
+
+    def kind_of(self, resource_type: str, address: str) -> str | None:
+        return self.addresses.get(address) or self.types.get(resource_type)
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    address: str
+    resource_type: str
+    resource_name: str  # the Terraform block name (`azurerm_shared_image.<this>`)
+    azure_name: str | None  # the resource's `name` attribute, when it has a known, non-sensitive one
+    action: Action
+    deposed: bool = False
+    replace_paths: tuple[str, ...] = ()  # attributes that force the replacement
+    protected_kind: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.address} ({self.azure_name})" if self.azure_name else self.address
+
+    def matches(self, token: str) -> bool:
+        """Does an `--allow-replace` value name this resource (full address, block name or Azure name)?"""
+        bare = self.address.split("[", 1)[0]
+        return token in {self.address, bare, self.resource_name, self.azure_name}
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    stack: str
+    changes: tuple[ResourceChange, ...]
+    outputs_changed: tuple[str, ...]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.pending or self.outputs_changed)
+
+    @property
+    def pending(self) -> tuple[ResourceChange, ...]:
+        return tuple(change for change in self.changes if change.action.changes_something)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for change in self.changes if change.action is action)
+
+    def counts(self) -> dict[str, int]:
+        return {action.value: self.count(action) for action in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DESTROY)}
+
+    def refused(self, allowed: Iterable[str]) -> list[ResourceChange]:
+        """Protected resources this plan would replace or destroy that no `--allow-replace` names."""
+        allowed = list(allowed)
+        return [
+            change
+            for change in self.changes
+            if change.protected_kind and change.action.loses_resource and not any(change.matches(t) for t in allowed)
+        ]
+
+    def headline(self) -> str:
+        if not self.has_changes:
+            return f"{self.stack}: no changes"
+        parts = [f"{count} to {action}" for action, count in self.counts().items() if count]
+        if self.outputs_changed and not parts:
+            parts.append("outputs only")
+        return f"{self.stack}: " + ", ".join(parts)
+
+
+def _name_attribute(change: Mapping[str, Any]) -> str | None:
+    for state, sensitive in (("after", "after_sensitive"), ("before", "before_sensitive")):
+        values = change.get(state)
+        hidden = change.get(sensitive)
+        if isinstance(hidden, dict) and hidden.get("name"):
+            return None
+        if isinstance(values, dict) and isinstance(values.get("name"), str):
+            return values["name"]
+    return None
+
+
+def _path_text(path: Any) -> str:
+    return ".".join(str(step) for step in path) if isinstance(path, list) else str(path)
+
+
+def summarize(stack: str, plan: Mapping[str, Any], policy: ProtectionPolicy | None = None) -> PlanSummary:
+    """Read `terraform show -json <planfile>` into a summary (data sources are left out: they change nothing)."""
+    policy = policy or ProtectionPolicy()
+    changes = []
+    for item in plan.get("resource_changes") or []:
+        if item.get("mode") != "managed":
+            continue
+        change = item.get("change") or {}
+        changes.append(
+            ResourceChange(
+                address=item["address"],
+                resource_type=item.get("type", ""),
+                resource_name=item.get("name", ""),
+                azure_name=_name_attribute(change),
+                action=action_of(change.get("actions") or []),
+                deposed=bool(item.get("deposed")),
+                replace_paths=tuple(_path_text(p) for p in change.get("replace_paths") or []),
+                protected_kind=policy.kind_of(item.get("type", ""), item["address"]),
+            )
+        )
+    outputs = tuple(
+        sorted(
+            name
+            for name, change in (plan.get("output_changes") or {}).items()
+            if action_of(change.get("actions") or []).changes_something
+        )
+    )
+    return PlanSummary(stack=stack, changes=tuple(changes), outputs_changed=outputs)
+
+
+_STYLE = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.REPLACE: "bold white on red",
+    Action.DESTROY: "bold white on red",
+    Action.FORGET: "magenta",
+}
+
+
+def render_table(summary: PlanSummary) -> Table:
+    """One row per changing resource; replace and destroy in red, protected resources flagged."""
+    table = Table(title=summary.headline(), title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("action")
+    table.add_column("resource")
+    table.add_column("name")
+    table.add_column("note")
+    for change in summary.pending:
+        notes = []
+        if change.protected_kind:
+            notes.append(f"protected {change.protected_kind}")
+        if change.replace_paths:
+            notes.append("forced by " + ", ".join(change.replace_paths))
+        if change.deposed:
+            notes.append("deposed object")
+        style = _STYLE.get(change.action, "")
+        table.add_row(
+            Text(change.action.value, style=style),
+            Text(change.address, style="bold" if change.action.loses_resource else ""),
+            change.azure_name or "",
+            Text("; ".join(notes), style="red" if change.protected_kind and change.action.loses_resource else ""),
+        )
+    if summary.outputs_changed:
+        table.caption = "outputs changing: " + ", ".join(summary.outputs_changed)
+        table.caption_justify = "left"
+    return table
