@@ -82,6 +82,7 @@ class ResourceChange:
     resource_type: str
     resource_name: str  # the Terraform block name (`azurerm_shared_image.<this>`)
     azure_name: str | None  # the resource's `name` attribute, when it has a known, non-sensitive one
+    old_azure_name: str | None = None  # its name before the change, when that differs (a rename replaces)
     action: Action
     deposed: bool = False
     replace_paths: tuple[str, ...] = ()  # attributes that force the replacement
@@ -89,12 +90,18 @@ class ResourceChange:
 
     @property
     def display_name(self) -> str:
-        return f"{self.address} ({self.azure_name})" if self.azure_name else self.address
+        return f"{self.address} ({self.name_text})" if self.name_text else self.address
 
     def matches(self, token: str) -> bool:
         """Does an `--allow-replace` value name this resource (full address, block name or Azure name)?"""
         bare = self.address.split("[", 1)[0]
-        return token in {self.address, bare, self.resource_name, self.azure_name}
+        return token in {self.address, bare, self.resource_name, self.azure_name, self.old_azure_name}
+
+    @property
+    def name_text(self) -> str:
+        if self.old_azure_name and self.azure_name:
+            return f"{self.old_azure_name} -> {self.azure_name}"
+        return self.azure_name or self.old_azure_name or ""
 
 
 @dataclass(frozen=True)
@@ -135,14 +142,14 @@ class PlanSummary:
         return f"{self.stack}: " + ", ".join(parts)
 
 
-def _name_attribute(change: Mapping[str, Any]) -> str | None:
-    for state, sensitive in (("after", "after_sensitive"), ("before", "before_sensitive")):
-        values = change.get(state)
-        hidden = change.get(sensitive)
-        if isinstance(hidden, dict) and hidden.get("name"):
-            return None
-        if isinstance(values, dict) and isinstance(values.get("name"), str):
-            return values["name"]
+def _name_attribute(change: Mapping[str, Any], state: str) -> str | None:
+    """The `name` attribute before or after the change, unless unknown or sensitive (never shown then)."""
+    values = change.get(state)
+    hidden = change.get(f"{state}_sensitive")
+    if isinstance(hidden, dict) and hidden.get("name"):
+        return None
+    if isinstance(values, dict) and isinstance(values.get("name"), str):
+        return values["name"]
     return None
 
 
@@ -158,12 +165,14 @@ def summarize(stack: str, plan: Mapping[str, Any], policy: ProtectionPolicy | No
         if item.get("mode") != "managed":
             continue
         change = item.get("change") or {}
+        before, after = _name_attribute(change, "before"), _name_attribute(change, "after")
         changes.append(
             ResourceChange(
                 address=item["address"],
                 resource_type=item.get("type", ""),
                 resource_name=item.get("name", ""),
-                azure_name=_name_attribute(change),
+                azure_name=after or before,
+                old_azure_name=before if before and after and before != after else None,
                 action=action_of(change.get("actions") or []),
                 deposed=bool(item.get("deposed")),
                 replace_paths=tuple(_path_text(p) for p in change.get("replace_paths") or []),
@@ -208,7 +217,7 @@ def render_table(summary: PlanSummary) -> Table:
         table.add_row(
             Text(change.action.value, style=style),
             Text(change.address, style="bold" if change.action.loses_resource else ""),
-            change.azure_name or "",
+            change.name_text,
             Text("; ".join(notes), style="red" if change.protected_kind and change.action.loses_resource else ""),
         )
     if summary.outputs_changed:
