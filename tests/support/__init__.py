@@ -1,0 +1,1 @@
+"""Test helpers shared across areas (loopback stand-ins for the services mdpool talks to)."""
