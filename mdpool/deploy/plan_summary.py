@@ -8,12 +8,14 @@ the user names them with `--allow-replace`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Iterable, Mapping
 
 from rich.table import Table
 from rich.text import Text
+
+from mdpool.deploy.protection import ProtectionPolicy
 
 
 class Action(str, Enum):
@@ -51,39 +53,14 @@ def action_of(actions: Iterable[str]) -> Action:
     return Action.NOOP
 
 
-# Why losing each protected kind hurts: said when the deploy refuses.
-PROTECTED_KINDS = {
-    "gallery": "a replaced or destroyed gallery takes every image version in it along",
-    "image definition": "a replaced or destroyed image definition takes its image versions along",
-    "pool": "a replaced or destroyed pool drops its agents and running jobs",
-}
-
-PROTECTED_TYPES: Mapping[str, str] = {
-    "azurerm_shared_image_gallery": "gallery",
-    "azurerm_shared_image": "image definition",
-    "azurerm_managed_devops_pool": "pool",
-}
-
-
-@dataclass(frozen=True)
-class ProtectionPolicy:
-    """Which resources a deploy must not lose unnoticed: by resource type, or by exact address."""
-
-    types: Mapping[str, str] = field(default_factory=lambda: dict(PROTECTED_TYPES))
-    addresses: Mapping[str, str] = field(default_factory=dict)
-
-    def kind_of(self, resource_type: str, address: str) -> str | None:
-        return self.addresses.get(address) or self.types.get(resource_type)
-
-
 @dataclass(frozen=True)
 class ResourceChange:
     address: str
     resource_type: str
     resource_name: str  # the Terraform block name (`azurerm_shared_image.<this>`)
     azure_name: str | None  # the resource's `name` attribute, when it has a known, non-sensitive one
-    old_azure_name: str | None = None  # its name before the change, when that differs (a rename replaces)
     action: Action
+    old_azure_name: str | None = None  # its name before the change, when that differs (a rename replaces)
     deposed: bool = False
     replace_paths: tuple[str, ...] = ()  # attributes that force the replacement
     protected_kind: str | None = None
