@@ -6,6 +6,9 @@ that `mdpool --help` and `mdpool validate` stay fast.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption
@@ -17,6 +20,39 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+@app.command()
+def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Check the configuration and its image definition files; print every problem, one per line."""
+    from mdpool.cli_support import load_config_or_exit, report
+    from mdpool.imagebuild import check_image_definitions
+
+    cfg = load_config_or_exit(config)
+    report(check_image_definitions(cfg))
+    images = len(cfg.gallery.images)
+    print(f"{config}: valid (environment {cfg.environment}, {images} gallery image{'s' * (images != 1)}, "
+          f"pool {cfg.names.pool})")
+
+
+@app.command()
+def synth(
+    config: ConfigOption = DEFAULT_CONFIG,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for manifest.json and stacks/.")] = Path(
+        "cdktf.out"
+    ),
+) -> None:
+    """Synthesize the gallery and pool stacks to Terraform JSON (all or nothing)."""
+    from mdpool.cli_support import load_config_or_exit, report
+    from mdpool.imagebuild import check_image_definitions
+
+    cfg = load_config_or_exit(config)
+    report(check_image_definitions(cfg))
+    from mdpool.summary import print_synth_summary
+    from mdpool.synth import synthesize
+
+    result = synthesize(cfg, out)
+    print_synth_summary(cfg, result)
+
 
 # --- subcommand groups (each module exposes a typer app or plain command functions) ---
 # (registration lines are added below by each area: images, deploy, review, pipeline)

@@ -197,11 +197,15 @@ class Permission(Model):
 
 
 class Schedule(Model):
-    """Standby agents by the clock: `{"hh:mm:ss": count}` per day or for the whole week."""
+    """Standby agents by the clock: `{"hh:mm:ss": count}` per weekday, or one count all week."""
 
     time_zone: NonEmpty = "UTC"
-    all_week: dict[str, int] | None = None
+    """Time zone of the times, as Azure names it (e.g. UTC, W. Europe Standard Time)."""
+    all_week: int | None = None
+    """The same number of standby agents around the clock, every day."""
     days: dict[Literal[DAYS], dict[str, int]] | None = None  # type: ignore[valid-type]
+    """Per weekday, `{"hh:mm:ss": count}`: from that time on, keep `count` agents on standby.
+    A day left out changes nothing, so agents stay until a later count of 0."""
 
 
 class Automatic(Model):

@@ -222,12 +222,16 @@ def _standby_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
     if schedule is None:
         return
     if (schedule.all_week is None) == (schedule.days is None):
-        yield (*loc, "manual"), "give exactly one of `all_week` (one schedule for every day) or `days` (per weekday)"
+        yield (*loc, "manual"), "give exactly one of `all_week` (one count, all week) or `days` (times per weekday)"
         return
-    day_maps = {"all_week": schedule.all_week} if schedule.all_week is not None else \
-        {day: schedule.days[day] for day in DAYS if day in schedule.days}
-    for day, entries in day_maps.items():
-        day_loc = (*loc, "manual", "all_week") if day == "all_week" else (*loc, "manual", "days", day)
+    if schedule.all_week is not None:
+        if not 0 <= schedule.all_week <= limit:
+            yield (*loc, "manual", "all_week"), (f"{schedule.all_week} standby agents is not allowed; "
+                                                 f"allowed: 0 to maximum_concurrency ({limit})")
+        return
+    for day in DAYS:
+        entries = schedule.days.get(day, {})
+        day_loc = (*loc, "manual", "days", day)
         seen: dict[str, str] = {}
         for time, count in entries.items():
             try:

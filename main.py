@@ -1,0 +1,27 @@
+"""Entry point for `cdktn synth` (see cdktf.json): synthesize config/example.yaml, or $MDPOOL_CONFIG.
+
+The CDK Terrain CLI runs this with CDKTF_OUTDIR set; `mdpool synth` is the same with a summary.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from mdpool.config import load_config
+from mdpool.problems import InputError
+
+
+def main() -> int:
+    try:
+        config = load_config(Path(os.environ.get("MDPOOL_CONFIG", "config/example.yaml")))
+    except InputError as error:
+        print(error, file=sys.stderr)
+        return 1
+    from mdpool.app import build_app
+
+    build_app(config, os.environ.get("CDKTF_OUTDIR", "cdktf.out")).synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

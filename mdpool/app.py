@@ -1,0 +1,21 @@
+"""Configuration -> a cdktn App holding the gallery stack and the pool stack."""
+
+from __future__ import annotations
+
+from mdpool.config import EnvironmentConfig
+from mdpool.node import use_bundled_node
+
+use_bundled_node()  # before cdktn starts the jsii runtime
+
+from cdktn import App  # noqa: E402
+
+from mdpool.stacks.gallery import GalleryStack  # noqa: E402
+from mdpool.stacks.pool import PoolStack  # noqa: E402
+
+
+def build_app(config: EnvironmentConfig, outdir: str) -> App:
+    """The App for `config`, writing to `outdir` when synthesized."""
+    app = App(outdir=outdir, stack_traces=False, skip_validation=False)
+    gallery = GalleryStack(app, config)
+    PoolStack(app, config, gallery=gallery.gallery)
+    return app

@@ -1,0 +1,1 @@
+"""The two stacks. They compose constructs and hold no resources of their own."""
