@@ -93,7 +93,8 @@ def locate_terraform(requested: str | None = None, env: Mapping[str, str] | None
 def default_plugin_cache(env: Mapping[str, str]) -> Path:
     """A per-user provider cache: synth rewrites the stack directories, so without one every
     deploy would download the azurerm provider (hundreds of MB) again."""
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    home = env.get("HOME") or str(Path.home())
+    base = env.get("XDG_CACHE_HOME") or str(Path(home) / ".cache")
     return Path(base) / "mdpool" / "terraform-plugins"
 
 

@@ -1,0 +1,106 @@
+"""Stand-in stacks for the deploy tests: the real stacks' names, outputs and cross-stack reference,
+built only from Terraform's built-in `terraform_data` resource, so the real terraform binary can
+init, plan and apply them offline in a fraction of a second.
+
+They are synthesized with cdktn itself (only `cdktn`, never the azurerm bindings, which take
+seconds to load), with a local backend at the same relative path the real stacks use, and the pool
+stack reads the gallery's image definition ids through the `terraform_remote_state` data source that
+cdktn generates for a cross-stack reference, exactly as the real pool stack does.
+
+Like the real gallery construct, the gallery and image definition stand-ins carry
+`lifecycle.prevent_destroy`; each stand-in's `triggers_replace` holds its Azure name, so renaming
+one makes Terraform replace it, as azurerm would for a real gallery or pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StandInEnvironment:
+    """The names the stand-in stacks carry (the real ones, derived from a config by mdpool.naming)."""
+
+    environment: str
+    resource_group: str
+    location: str
+    gallery: str
+    gallery_id: str
+    image_ids: dict[str, str]  # image definition name -> id
+    identity_id: str
+    pool: str
+    pool_id: str
+    extra_gallery_inputs: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config) -> "StandInEnvironment":
+        names = config.names
+        pool_rg = names.resource_group_id(names.pool_resource_group)
+        return cls(
+            environment=config.environment,
+            resource_group=names.gallery_resource_group,
+            location=config.location,
+            gallery=names.gallery,
+            gallery_id=names.gallery_id,
+            image_ids={image.name: names.gallery_image_id(image.name) for image in config.gallery.images},
+            identity_id=names.builder_identity_id,
+            pool=names.pool,
+            pool_id=f"{pool_rg}/providers/Microsoft.DevOpsInfrastructure/pools/{names.pool}",
+        )
+
+
+def _state_path(stack: str) -> str:
+    # as mdpool.stacks.foundation.local_state_path: beside the synth output, relative to the stack dir
+    return f"../../../state/{stack}.tfstate"
+
+
+def _id_of(resource):
+    """`<resource>.output.id`: the id a stand-in carries, as a reference (a real resource's `.id`)."""
+    return resource.interpolation_for_attribute("output.id")
+
+
+def synthesize_standins(env: StandInEnvironment, out_dir: Path) -> Path:
+    """Write `out_dir/manifest.json` and `out_dir/stacks/{gallery,pool}-<env>/cdk.tf.json`."""
+    from cdktn import App, DataResource, LocalBackend, TerraformOutput, TerraformStack
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    app = App(outdir=str(out_dir), stack_traces=False)
+
+    gallery_name, pool_name = f"gallery-{env.environment}", f"pool-{env.environment}"
+    gallery = TerraformStack(app, gallery_name)
+    LocalBackend(gallery, path=_state_path(gallery_name))
+    protect = {"prevent_destroy": True}
+    DataResource(gallery, "site", input={"name": env.resource_group, "location": env.location})
+    gallery_resource = DataResource(
+        gallery, "gallery", triggers_replace={"name": env.gallery}, input={"id": env.gallery_id}, lifecycle=protect
+    )
+    definitions = {
+        name: DataResource(
+            gallery, f"image-{name}", triggers_replace={"name": name, "gallery": env.gallery}, input={"id": image_id},
+            lifecycle=protect,
+        )
+        for name, image_id in env.image_ids.items()
+    }
+    identity = DataResource(
+        gallery, "builder-identity", input={"id": env.identity_id, **env.extra_gallery_inputs}
+    )
+    TerraformOutput(gallery, "resource_group", value=env.resource_group)
+    TerraformOutput(gallery, "location", value=env.location)
+    TerraformOutput(gallery, "gallery_id", value=_id_of(gallery_resource))
+    TerraformOutput(gallery, "image_definition_ids", value={n: _id_of(d) for n, d in definitions.items()})
+    TerraformOutput(gallery, "builder_identity_id", value=env.identity_id)
+    TerraformOutput(gallery, "builder_principal_id", value=identity.id)
+
+    pool = TerraformStack(app, pool_name)
+    LocalBackend(pool, path=_state_path(pool_name))
+    pool_resource = DataResource(
+        pool, "pool", triggers_replace={"name": env.pool},
+        # the cross-stack reference: cdktn adds gallery outputs and a terraform_remote_state here
+        input={"id": env.pool_id, "images": {n: _id_of(d) for n, d in definitions.items()}},
+    )
+    TerraformOutput(pool, "pool_id", value=env.pool_id)
+    TerraformOutput(pool, "pool_name", value=env.pool)
+    pool.add_dependency(gallery)
+    app.synth()
+    return out_dir
