@@ -1,0 +1,154 @@
+"""`mdpool plan` and `mdpool deploy`: synth, then the staged flow of mdpool.deploy.orchestrator.
+
+Kept cheap to import: the provider bindings (synth), the Azure SDK (image builds) and rich load
+inside the commands. The terraform binary is checked before anything slow happens, so a missing
+or old one costs the user a second, not a synth.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail
+
+OutOption = Annotated[
+    Path, typer.Option("--out", "-o", help="Synth output folder; state lives beside it (local backend).")
+]
+TerraformBinOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--terraform-bin",
+        help="terraform or tofu executable (name on PATH or path); default $MDPOOL_TERRAFORM, else terraform.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print a JSON summary on stdout (progress goes to stderr), for CI.")
+]
+
+
+def plan(
+    config: ConfigOption = DEFAULT_CONFIG,
+    out: OutOption = Path("cdktf.out"),
+    terraform_bin: TerraformBinOption = None,
+    json_summary: JsonOption = False,
+) -> None:
+    """Synthesize, then plan the gallery stack, and the pool stack once the gallery is deployed. Applies nothing."""
+    session = _Session(config, out, terraform_bin, json_summary)
+    session.run(lambda deployment: deployment.plan())
+
+
+def deploy(
+    config: ConfigOption = DEFAULT_CONFIG,
+    out: OutOption = Path("cdktf.out"),
+    terraform_bin: TerraformBinOption = None,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Apply each stack's plan without asking (CI).")
+    ] = False,
+    allow_replace: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--allow-replace",
+            metavar="ADDRESS_OR_NAME",
+            help="Accept that the plan replaces or destroys this protected resource (gallery, image definition, "
+            "pool), by Terraform address or Azure name. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    parallel: Annotated[int, typer.Option("--parallel", min=1, max=32, help="Image builds at once.")] = 4,
+    force_build: Annotated[
+        bool, typer.Option("--force-build", help="Rebuild every image, even one whose content already has a version.")
+    ] = False,
+    json_summary: JsonOption = False,
+) -> None:
+    """Synthesize, then apply the gallery stack, build the images that need it, and apply the pool stack.
+
+    Run it again after a failure or an interruption: every stage continues from where it stopped.
+    """
+    session = _Session(config, out, terraform_bin, json_summary)
+    if not auto_approve and not sys.stdin.isatty():
+        fail(["mdpool deploy asks before applying each stack, but stdin is not a terminal; "
+              "pass --auto-approve to apply without asking (CI)"])
+    session.run(
+        lambda deployment: deployment.deploy(),
+        auto_approve=auto_approve,
+        allow_replace=allow_replace or [],
+        parallel=parallel,
+        force_build=force_build,
+    )
+
+
+class _Session:
+    """What both commands share: the checks that fail fast, synth, and the exit codes."""
+
+    def __init__(self, config: Path, out: Path, terraform_bin: str | None, json_summary: bool) -> None:
+        from rich.console import Console
+
+        from mdpool.cli_support import load_config_or_exit, report
+        from mdpool.deploy.errors import DeployError
+        from mdpool.deploy.terraform import Terraform
+
+        self.json_summary = json_summary
+        # with --json, stdout carries the summary alone; everything for people goes to stderr
+        self.console = Console(stderr=json_summary, highlight=False)
+        try:
+            self.terraform = Terraform.create(
+                terraform_bin, echo=self._echo, color=self.console.is_terminal and not json_summary
+            )
+        except DeployError as error:
+            fail(error.lines)
+        self.config_path = config
+        self.cfg = load_config_or_exit(config)
+        from mdpool.imagebuild import check_image_definitions
+
+        report(check_image_definitions(self.cfg))  # an hour-long build must not fail on a typo
+        self.out = out
+
+    def _echo(self, line: str) -> None:
+        self.console.print(line, markup=False, highlight=False, soft_wrap=True, style="dim")
+
+    def run(self, action, *, auto_approve: bool = True, allow_replace=(), parallel: int = 4,
+            force_build: bool = False) -> None:
+        from mdpool.deploy.errors import DeployError
+        from mdpool.deploy.images import ImageBuildStage
+        from mdpool.deploy.orchestrator import Deployment, Interrupted, SynthOutput
+        from mdpool.synth import synthesize
+
+        with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
+            synthesize(self.cfg, self.out)
+        self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} into {self.out}")
+        deployment = None
+        try:
+            deployment = Deployment(
+                SynthOutput.load(self.out),
+                self.terraform,
+                ImageBuildStage(self.cfg, parallel=parallel, force=force_build, console=self.console),
+                console=self.console,
+                confirm=None if auto_approve else self._confirm,
+                allow_replace=allow_replace,
+            )
+            action(deployment)
+        except Interrupted as interrupted:
+            self._finish(deployment)
+            fail([str(interrupted)], code=130)
+        except DeployError as error:
+            self._finish(deployment)
+            fail(error.lines)
+        self._finish(deployment)
+
+    def _confirm(self, question: str) -> bool:
+        import click
+
+        try:
+            return typer.confirm(question, default=False, err=self.json_summary)
+        except click.Abort:  # Ctrl-C or end of input at the prompt: stop as an interruption does
+            raise KeyboardInterrupt from None
+
+    def _finish(self, deployment) -> None:
+        if self.json_summary and deployment is not None and deployment.report is not None:
+            print(json.dumps(deployment.report.to_json(), indent=2))
