@@ -56,6 +56,9 @@ def synth(
 
 # --- subcommand groups (each module exposes a typer app or plain command functions) ---
 # (registration lines are added below by each area: images, deploy, review, pipeline)
+from mdpool.review.command import review as _review  # noqa: E402
+
+app.command("review")(_review)
 
 
 def main() -> None:

@@ -1,0 +1,107 @@
+"""The two sides of a review: the base (a synthesized folder, or a git ref) and the head.
+
+A git ref is synthesized with THAT ref's own code, config and image files: it is checked out in a
+temporary `git worktree` and its `mdpool synth` runs there (`python -c 'from mdpool.cli import
+main; main()'` with the worktree first on PYTHONPATH), using this project's interpreter and
+installed dependencies. Why not run the current code on the ref's config? Because a pull request
+may change the constructs as well as the config: only the ref's own code synthesizes what that ref
+would deploy, and only it understands the ref's config if the config format changed. The ref needs
+no venv of its own; it needs the dependencies it imports to be installed here, which holds for any
+ref of this project whose lock the current one does not drop. A ref that cannot synthesize (no
+mdpool at all, an invalid config there, a dependency missing) fails with the ref's own error lines.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from mdpool.review.synthesized import Synthesized, load_synthesized
+
+SYNTH_TIMEOUT_SECONDS = 600
+GIT_TIMEOUT_SECONDS = 60
+_RUN_CLI = "from mdpool.cli import main; main()"
+
+
+class BaseUnavailable(Exception):
+    """The base cannot be read or synthesized; `lines` say why, in order (the ref's own errors last)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+def _problem(message: str) -> BaseUnavailable:
+    return BaseUnavailable([f"--base: {message}"])
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          timeout=GIT_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
+
+
+def repository_root(start: Path) -> Path:
+    found = _git(start, "rev-parse", "--show-toplevel")
+    if found.returncode != 0:
+        raise _problem(f"{start.resolve()} is not inside a git repository, so a git ref cannot be used as base")
+    return Path(found.stdout.strip())
+
+
+def resolve_commit(repo: Path, ref: str) -> str:
+    found = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    if found.returncode != 0:
+        raise _problem(f"{ref!r} is neither a folder of synthesized output nor a git ref known here "
+                       f"(a remote branch must be fetched first, e.g. git fetch origin)")
+    return found.stdout.strip()
+
+
+def synthesize_ref(ref: str, config: Path, *, cwd: Path | None = None,
+                   timeout: float = SYNTH_TIMEOUT_SECONDS) -> Synthesized:
+    """Synthesize `config` (a path in the current repository) as it is at git `ref`, with that ref's code."""
+    repo = repository_root(cwd or Path.cwd())
+    commit = resolve_commit(repo, ref)
+    try:
+        relative = config.resolve().relative_to(repo.resolve())
+    except ValueError:
+        raise _problem(f"the config {config} is outside the repository {repo}, so it has no version at {ref}") from None
+    label = f"{ref} ({commit[:12]})"
+    scratch = Path(tempfile.mkdtemp(prefix="mdpool-review-"))
+    worktree = scratch / "worktree"
+    try:
+        added = _git(repo, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
+        if added.returncode != 0:
+            raise _problem(f"git worktree add {ref} failed: {added.stderr.strip()}")
+        if not (worktree / relative).is_file():
+            return Synthesized(f"{label}: {relative.as_posix()} does not exist there", {})
+        out = scratch / "out"
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(worktree), os.environ.get("PYTHONPATH")]))}
+        try:
+            result = subprocess.run(
+                [sys.executable, "-c", _RUN_CLI, "synth", "--config", relative.as_posix(), "--out", str(out)],
+                cwd=worktree, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            raise _problem(f"synthesizing {relative.as_posix()} at {ref} took longer than {timeout:.0f} s") from None
+        if result.returncode != 0:
+            details = [line for line in result.stderr.strip().splitlines() if line.strip()][-20:]
+            raise BaseUnavailable([f"--base: synthesizing {relative.as_posix()} at {ref} failed "
+                                   f"(exit {result.returncode}); its errors follow"]
+                                  + [f"{ref}: {line}" for line in details])
+        return load_synthesized(out, label)
+    finally:
+        if worktree.exists():
+            _git(repo, "worktree", "remove", "--force", str(worktree))
+        shutil.rmtree(scratch, ignore_errors=True)
+        _git(repo, "worktree", "prune")
+
+
+def load_base(base: str, config: Path) -> Synthesized:
+    """`base` as a synthesized folder when it is one, otherwise as a git ref."""
+    folder = Path(base)
+    if folder.is_dir():
+        return load_synthesized(folder, base)
+    return synthesize_ref(base, config)

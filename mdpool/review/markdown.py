@@ -1,0 +1,224 @@
+"""The review as Markdown for a pull request (Azure DevOps and GitHub both render it).
+
+Order of importance: what Terraform will destroy or replace first, then per stack the pool in plain
+words, the resources table, and the attribute changes of each changed block.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from mdpool.review.diff import MISSING, BlockChange, Review, StackDiff
+from mdpool.review.pool_words import DAYS, POOL_TYPE, PoolFacts, PoolImage, describe_pool
+from mdpool.review.references import Resolver
+
+NO_CHANGES = "No changes: the synthesized stacks are identical."
+_VERB = {"added": "create", "removed": "destroy", "changed": "update"}
+_MARK = {"create": "+", "destroy": "−", "update": "~", "replace": "±"}
+
+
+def _cell(text: str) -> str:
+    """Safe inside a table cell: pipes escaped, newlines shown as \\n."""
+    return text.replace("|", "\\|").replace("\n", "\\n")
+
+
+def _code(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    pad = " " if fence == "``" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _value(value: Any, stack: str, resolver: Resolver) -> str:
+    if value is MISSING:
+        return "(not set)"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return _cell(_code(resolver.readable(stack, text)))
+
+
+def _verb(change: BlockChange) -> str:
+    return "replace" if change.replaced else _VERB[change.status]
+
+
+def _moved_names(stack: StackDiff) -> set[tuple[str, str]]:
+    """(type, Azure name) pairs that one address drops and another adds: the construct id changed."""
+    def named(status: str) -> set[tuple[str, str]]:
+        return {(c.block.type, c.block.azure_name) for c in stack.of_kind("resource")
+                if c.status == status and c.block.azure_name}
+    return named("added") & named("removed")
+
+
+def _headline(review: Review) -> str:
+    stacks = len(review.stacks)
+    changed = sum(1 for stack in review.stacks if stack.changes)
+    counts = {"create": 0, "update": 0, "replace": 0, "destroy": 0}
+    for stack in review.stacks:
+        for change in stack.of_kind("resource"):
+            counts[_verb(change)] += 1
+    per_verb = ", ".join(f"{count} to {verb}" for verb, count in counts.items())
+    return f"**{stacks} stack(s), {changed} with changes. Resources: {per_verb}.**"
+
+
+def _warnings(review: Review) -> list[str]:
+    lines = []
+    for stack in review.stacks:
+        moved = _moved_names(stack)
+        for change in stack.of_kind("resource"):
+            block = change.block
+            if change.replaced:
+                causes = ", ".join(_code(a.path) for a in change.attributes if a.forces_replacement)
+                lines.append(f"> **Terraform will replace** {_code(block.address)} in stack {_code(stack.name)} "
+                             f"({causes} changed): it is destroyed and created again."
+                             + (" A replaced pool drops its agents." if block.type == POOL_TYPE else ""))
+            elif change.status == "removed":
+                why = (" (its construct id changed; the same Azure name is created again under a new address)"
+                       if (block.type, block.azure_name) in moved else "")
+                lines.append(f"> **Terraform will destroy** {_code(block.address)} in stack {_code(stack.name)}{why}.")
+    return lines
+
+
+def _facts_line(label: str, before: str | None, after: str | None) -> str:
+    if before is None:
+        return f"- {label}: {after}"
+    if after is None:
+        return f"- {label}: {before} (removed)"
+    if before == after:
+        return f"- {label}: {after}"
+    return f"- {label}: **{before} → {after}**"
+
+
+def _schedule_table(before: PoolFacts | None, after: PoolFacts | None) -> list[str]:
+    old = before.standby.days if before else {}
+    new = after.standby.days if after else {}
+    if not old and not new:
+        return []
+    if before and after and old != new:
+        rows = [f"| {day.capitalize()} | {_cell(old.get(day, '-'))} | {_cell(new.get(day, '-'))} |"
+                for day in DAYS if old.get(day) != new.get(day)]
+        return ["", "| Day | Standby agents before | Standby agents after |", "|---|---|---|", *rows]
+    days = new or old
+    return ["", "| Day | Standby agents (time -> count) |", "|---|---|",
+            *(f"| {day.capitalize()} | {_cell(days[day])} |" for day in DAYS)]
+
+
+def _image_change(was: PoolImage | None, now: PoolImage | None) -> str:
+    if was is None:
+        return "added"
+    if now is None:
+        return "removed"
+    notes = []
+    if was.aliases != now.aliases:
+        notes.append(f"aliases were {', '.join(was.aliases) or 'none'}")
+    if was.buffer != now.buffer:
+        notes.append(f"buffer {was.buffer} → {now.buffer}")
+    return "; ".join(notes) or "unchanged"
+
+
+def _images_table(before: PoolFacts | None, after: PoolFacts | None) -> list[str]:
+    """One row per image, matched by source; with a Change column when both sides exist."""
+    compare = before is not None and after is not None
+    old = {image.image: image for image in before.images} if before else {}
+    new = {image.image: image for image in after.images} if after else {}
+    header = ["Image", "Aliases", "Buffer"] + (["Change"] if compare else [])
+    rows = [header, ["---"] * len(header)]
+    for key in list(new) + [key for key in old if key not in new]:
+        was, now = old.get(key), new.get(key)
+        shown = now or was
+        assert shown is not None
+        cells = [shown.image, ", ".join(_code(alias) for alias in shown.aliases) or "(none)", shown.buffer]
+        rows.append(cells + ([_image_change(was, now)] if compare else []))
+    return [""] + ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows]
+
+
+def _pool_section(change: BlockChange, stack: str, base: Resolver, head: Resolver) -> list[str]:
+    before = describe_pool(change.old.values, stack, base) if change.old else None
+    after = describe_pool(change.new.values, stack, head) if change.new else None
+    facts = after or before
+    assert facts is not None
+    state = {"added": "new", "removed": "removed", "changed": "changed"}[change.status]
+    lines = ["", f"### Pool {_code(facts.name)} in plain words ({state})", ""]
+    if change.status == "removed":
+        return lines + ["The pool is deleted: its agents stop and pipelines that use it find no agents."]
+
+    def pair(get) -> tuple[str | None, str | None]:
+        return (get(before) if before else None), (get(after) if after else None)
+
+    lines.append(_facts_line("Agents", *pair(lambda f: f.agents)))
+    lines.append(_facts_line("Organizations", *pair(lambda f: "; ".join(f.organizations) or "none")))
+    lines.append(_facts_line("Standby", *pair(lambda f: f.standby.summary)))
+    lines += _schedule_table(before, after)
+    lines += ["", "Images:"] + _images_table(before, after)
+    lines += ["", "Sizing:", ""]
+    for label in (after or before).sizing:  # type: ignore[union-attr]
+        lines.append(_facts_line(label, *pair(lambda f: f.sizing.get(label, "-"))))
+    return lines
+
+
+def _resources_table(stack: StackDiff) -> list[str]:
+    moved = _moved_names(stack)
+    rows = []
+    for change in stack.of_kind("resource"):
+        verb = _verb(change)
+        name = change.block.azure_name
+        note = ""
+        if change.status in ("added", "removed") and (change.block.type, name) in moved:
+            note = "construct id changed: destroyed and created again"
+        elif change.replaced:
+            note = "forces replacement: " + ", ".join(a.path for a in change.attributes if a.forces_replacement)
+        rows.append(f"| {_MARK[verb]} {verb} | {_code(change.address)} | "
+                    f"{_cell(_code(name)) if name else ''} | {_cell(note)} |")
+    if not rows:
+        return []
+    return ["", "### Resources", "", "| Change | Resource | Azure name | Note |", "|---|---|---|---|", *rows]
+
+
+def _attribute_tables(changes: Iterable[BlockChange], stack: str, base: Resolver, head: Resolver) -> list[str]:
+    lines: list[str] = []
+    for change in changes:
+        if change.status != "changed":
+            continue
+        lines += ["", f"#### {_code(change.address)} ({_verb(change)})", "",
+                  "| Attribute | Before | After |", "|---|---|---|"]
+        for attribute in change.attributes:
+            flag = " (forces replacement)" if attribute.forces_replacement else ""
+            lines.append(f"| {_code(attribute.path)}{flag} | {_value(attribute.old, stack, base)} "
+                         f"| {_value(attribute.new, stack, head)} |")
+    return lines
+
+
+def _other_changes(stack: StackDiff, base: Resolver, head: Resolver) -> list[str]:
+    others = [change for change in stack.changes if change.kind != "resource"]
+    if not others:
+        return []
+    lines = ["", "### Outputs, data sources and settings", ""]
+    lines += [f"- {_VERB[c.status]} {_code(c.address)}" for c in others if c.status != "changed"]
+    return lines + _attribute_tables(others, stack.name, base, head)
+
+
+def _stack_section(stack: StackDiff, base: Resolver, head: Resolver) -> list[str]:
+    title = {"added": "new stack", "removed": "stack removed", "changed": "changed", "unchanged": "no changes"}
+    lines = ["", f"## Stack {_code(stack.name)}: {title[stack.status]}"]
+    if not stack.changes:
+        return lines
+    for change in stack.of_kind("resource"):
+        if change.block.type == POOL_TYPE:
+            lines += _pool_section(change, stack.name, base, head)
+    lines += _resources_table(stack)
+    lines += _attribute_tables(stack.of_kind("resource"), stack.name, base, head)
+    lines += _other_changes(stack, base, head)
+    return lines
+
+
+def render_markdown(review: Review, base_label: str, head_label: str) -> str:
+    """The whole summary. Deterministic: the same two inputs give the same text."""
+    lines = ["# mdpool review", "", f"Base: {_code(base_label)} · compared with: {_code(head_label)}", ""]
+    if not review.has_changes:
+        return "\n".join(lines + [NO_CHANGES]) + "\n"
+    lines.append(_headline(review))
+    warnings = _warnings(review)
+    if warnings:
+        lines += [""] + [line for warning in warnings for line in (warning, ">")][:-1]
+    base, head = Resolver(review.base), Resolver(review.head)
+    for stack in review.stacks:
+        lines += _stack_section(stack, base, head)
+    return "\n".join(lines) + "\n"
