@@ -1,0 +1,122 @@
+"""Benchmark: wall time and peak memory of `mdpool synth` and `mdpool validate`.
+
+`synth` is compared with its floor: a process that only imports the provider modules the stacks use
+(loading the azurerm jsii assembly dominates; synth cannot go much below it). Each command runs
+several times; the table shows medians. Peak memory is the whole process tree (Python plus the jsii
+Node process), sampled from /proc every 10 ms.
+
+    make bench                  # or: .venv/bin/python bench/run.py --runs 7
+
+Targets on a 2-core machine: synth within 1.3x of the floor (time and memory); validate under 1 s.
+Exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+FLOOR = """
+from mdpool.node import use_bundled_node
+use_bundled_node()
+import cdktn
+from cdktn_provider_azurerm import (provider, resource_group, shared_image_gallery, shared_image,
+    user_assigned_identity, role_definition, role_assignment, dev_center, dev_center_project,
+    managed_devops_pool, virtual_network, subnet)
+"""
+
+
+def tree_rss_kib(root: int) -> int:
+    """Resident memory of `root` and all its descendants, in KiB (0 once it has gone)."""
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    stack += [int(child) for child in children.read().split()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def measure(command: list[str], cwd: Path) -> tuple[float, float]:
+    """(seconds, peak MiB of the process tree) for one run; fails loudly if the command fails."""
+    peak = 0
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_kib(process.pid))
+            done.wait(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command)} failed:\n{stderr.decode()}")
+    return elapsed, peak / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        cases = {
+            "floor (import provider modules)": [str(BIN / "python"), "-c", FLOOR],
+            "mdpool synth": [str(BIN / "mdpool"), "synth", "--out", str(Path(scratch) / "cdktf.out")],
+            "mdpool validate": [str(BIN / "mdpool"), "validate"],
+        }
+        measure(cases["floor (import provider modules)"], REPO)  # warm the file cache once
+        results: dict[str, tuple[float, float]] = {}
+        for name, command in cases.items():
+            runs = [measure(command, REPO) for _ in range(args.runs)]
+            results[name] = (statistics.median(t for t, _ in runs), statistics.median(m for _, m in runs))
+
+    floor_time, floor_mem = results["floor (import provider modules)"]
+    synth_time, synth_mem = results["mdpool synth"]
+    validate_time, _ = results["mdpool validate"]
+    print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
+          f"medians of {args.runs} runs")
+    print()
+    print("| command | wall time (s) | peak memory (MiB) | vs floor |")
+    print("|---|---:|---:|---:|")
+    for name, (seconds, mib) in results.items():
+        ratio = f"{seconds / floor_time:.2f}x time, {mib / floor_mem:.2f}x memory" if name == "mdpool synth" else "-"
+        print(f"| {name} | {seconds:.2f} | {mib:.0f} | {ratio} |")
+    checks = {
+        "synth within 1.3x of the floor (time)": synth_time <= 1.3 * floor_time,
+        "synth within 1.3x of the floor (memory)": synth_mem <= 1.3 * floor_mem,
+        "validate under 1 s": validate_time < 1.0,
+    }
+    print()
+    for name, passed in checks.items():
+        print(f"{'PASS' if passed else 'FAIL'}  {name}")
+    return 0 if all(checks.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Session-wide fixtures. The provider bindings take seconds and ~500 MB to load, so the example is
+synthesized once per test session (in this process) and every test reads that output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_CONFIG = REPO / "config" / "example.yaml"
+SHARED = REPO.parent / "shared"
+MDPOOL = Path(sys.executable).parent / "mdpool"
+
+
+@pytest.fixture(scope="session")
+def example_config():
+    from mdpool.config import load_config
+
+    return load_config(EXAMPLE_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def example_synth(tmp_path_factory, example_config) -> Path:
+    """The example's synthesized output folder (manifest.json + stacks/<stack>/cdk.tf.json). Read only."""
+    from mdpool.synth import synthesize
+
+    out = tmp_path_factory.mktemp("example") / "cdktf.out"
+    synthesize(example_config, out)
+    return out
+
+
+def run_mdpool(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None,
+               timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the installed `mdpool` command as a user would, in a separate process."""
+    return subprocess.run([str(MDPOOL), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
