@@ -60,6 +60,11 @@ from mdpool.review.command import review as _review  # noqa: E402
 
 app.command("review")(_review)
 
+from mdpool.deploy import cli as _deploy  # noqa: E402
+
+app.command("plan")(_deploy.plan)
+app.command("deploy")(_deploy.deploy)
+
 
 def main() -> None:
     app()
