@@ -70,10 +70,7 @@ def deploy(
 
     Run it again after a failure or an interruption: every stage continues from where it stopped.
     """
-    session = _Session(config, out, terraform_bin, json_summary)
-    if not auto_approve and not sys.stdin.isatty():
-        fail(["mdpool deploy asks before applying each stack, but stdin is not a terminal; "
-              "pass --auto-approve to apply without asking (CI)"])
+    session = _Session(config, out, terraform_bin, json_summary, asks=not auto_approve)
     session.run(
         lambda deployment: deployment.deploy(),
         auto_approve=auto_approve,
@@ -86,7 +83,8 @@ def deploy(
 class _Session:
     """What both commands share: the checks that fail fast, synth, and the exit codes."""
 
-    def __init__(self, config: Path, out: Path, terraform_bin: str | None, json_summary: bool) -> None:
+    def __init__(self, config: Path, out: Path, terraform_bin: str | None, json_summary: bool,
+                 asks: bool = False) -> None:
         from rich.console import Console
 
         from mdpool.cli_support import load_config_or_exit, report
@@ -102,6 +100,9 @@ class _Session:
             )
         except DeployError as error:
             fail(error.lines)
+        if asks and not sys.stdin.isatty():
+            fail(["mdpool deploy asks before applying each stack, but stdin is not a terminal; "
+                  "pass --auto-approve to apply without asking (CI)"])
         self.config_path = config
         self.cfg = load_config_or_exit(config)
         from mdpool.imagebuild import check_image_definitions
