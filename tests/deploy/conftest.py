@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,7 @@ class Captured:
     """A console whose output the test reads (and the terraform lines streamed into it)."""
 
     def __init__(self) -> None:
+        self.timed: list[tuple[float, str]] = []  # terraform's lines with the (monotonic) time they came
         self.buffer = io.StringIO()
         self.console = Console(file=self.buffer, width=160, color_system=None, force_terminal=False)
 
@@ -119,6 +121,7 @@ class Captured:
         return self.buffer.getvalue()
 
     def echo(self, line: str) -> None:
+        self.timed.append((time.monotonic(), line))
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
