@@ -1,0 +1,123 @@
+"""The configured images, as typed build specs: the one place image builds read the config.
+
+`image_specs(cfg)` turns each gallery image with a `build:` section into an `ImageSpec` (where its
+definition file is, what the template needs, where the template lives); the rest of
+`mdpool.imagebuild` works on specs, so it can be driven without a config file too (tests, bench,
+the staged deploy).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+from mdpool.imagebuild.definition import ImageDefinition, parse_definition
+from mdpool.imagebuild.render import RenderedDefinition, display_path, render_definition
+from mdpool.imagebuild.template import PlatformSource, TemplateSettings
+from mdpool.problems import InputError, Problem
+
+if TYPE_CHECKING:
+    from mdpool.config import EnvironmentConfig
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One image to build: its definition file and everything the build needs from the environment."""
+
+    name: str
+    os_type: str
+    definition_path: Path
+    settings: TemplateSettings
+    subscription_id: str
+    resource_group: str
+    template_name: str
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def template_variables(self) -> dict[str, str]:
+        """The config's variables on top of the blog's matrix columns, which every template may use."""
+        source = self.settings.source
+        automatic = {
+            "ImageName": self.name, "OsType": self.os_type, "Location": self.settings.location,
+            "Publisher": source.publisher, "Offer": source.offer, "Sku": source.sku, "Version": source.version,
+        }
+        return {**automatic, **dict(self.variables)}
+
+    @property
+    def template_id(self) -> str:
+        return (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+                f"/providers/Microsoft.VirtualMachineImages/imageTemplates/{self.template_name}")
+
+
+def image_specs(cfg: EnvironmentConfig, names: Sequence[str] | None = None) -> list[ImageSpec]:
+    """Specs of the named images (all buildable images when `names` is empty); InputError for unknown names."""
+    names_ = cfg.names
+    buildable = {image.name: image for image in cfg.gallery.images if image.build is not None}
+    problems = []
+    for name in names or []:
+        if name in buildable:
+            continue
+        configured = [image.name for image in cfg.gallery.images]
+        if name in configured:
+            problems.append(Problem(display_path(cfg.config_path), None, "gallery.images",
+                                    f"image {name!r} has no build section, so mdpool does not build it"))
+            continue
+        close = difflib.get_close_matches(name, configured, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        problems.append(Problem(display_path(cfg.config_path), None, "gallery.images",
+                                f"no image named {name!r}{hint}; configured: {', '.join(configured) or 'none'}"))
+    if problems:
+        raise InputError(problems)
+    selected = [buildable[name] for name in dict.fromkeys(names)] if names else list(buildable.values())
+    specs = []
+    for image in selected:
+        build = image.build
+        assert build is not None
+        specs.append(ImageSpec(
+            name=image.name,
+            os_type=image.os_type,
+            definition_path=build.definition_path,
+            variables=dict(build.variables),
+            settings=TemplateSettings(
+                image_name=image.name,
+                location=cfg.location,
+                identity_id=names_.builder_identity_id,
+                gallery_image_id=names_.gallery_image_id(image.name),
+                source=PlatformSource(build.source.publisher, build.source.offer, build.source.sku,
+                                      build.source.version),
+                vm_size=build.vm_size,
+                timeout_minutes=build.timeout_minutes,
+                tags=dict(cfg.tags),
+            ),
+            subscription_id=cfg.subscription_id,
+            resource_group=names_.gallery_resource_group,
+            template_name=names_.image_template(image.name),
+        ))
+    return specs
+
+
+def render_spec(spec: ImageSpec) -> RenderedDefinition:
+    return render_definition(spec.definition_path, spec.template_variables)
+
+
+def load_definition(spec: ImageSpec) -> ImageDefinition:
+    """Render and validate the spec's definition file; InputError with every problem found."""
+    rendered = render_spec(spec)
+    return parse_definition(rendered.text, label=rendered.line_label, os_type=spec.os_type,
+                            timeout_minutes=spec.settings.timeout_minutes)
+
+
+def check_image_definitions(cfg: EnvironmentConfig) -> list[Problem]:
+    """Problems in the definition file of every buildable image (render + model checks, no shellcheck).
+
+    `mdpool validate` calls this; it needs neither the Azure SDK nor any external program.
+    """
+    problems: list[Problem] = []
+    for spec in image_specs(cfg):
+        try:
+            load_definition(spec)
+        except InputError as error:
+            problems.extend(error.problems)
+    return sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.path, p.message))

