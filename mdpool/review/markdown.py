@@ -190,8 +190,10 @@ def _other_changes(stack: StackDiff, base: Resolver, head: Resolver) -> list[str
     others = [change for change in stack.changes if change.kind != "resource"]
     if not others:
         return []
-    lines = ["", "### Outputs, data sources and settings", ""]
-    lines += [f"- {_VERB[c.status]} {_code(c.address)}" for c in others if c.status != "changed"]
+    lines = ["", "### Outputs, data sources and settings"]
+    created_or_destroyed = [f"- {_VERB[c.status]} {_code(c.address)}" for c in others if c.status != "changed"]
+    if created_or_destroyed:
+        lines += ["", *created_or_destroyed]
     return lines + _attribute_tables(others, stack.name, base, head)
 
 
