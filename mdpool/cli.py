@@ -65,6 +65,10 @@ from mdpool.deploy import cli as _deploy  # noqa: E402
 app.command("plan")(_deploy.plan)
 app.command("deploy")(_deploy.deploy)
 
+from mdpool.imagebuild.cli import app as images_app  # noqa: E402
+
+app.add_typer(images_app, name="images")
+
 
 def main() -> None:
     app()

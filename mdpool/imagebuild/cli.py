@@ -1,0 +1,127 @@
+"""`mdpool images`: render, lint and build the image definitions of the configured gallery images.
+
+Heavy modules (the Azure SDK, rich's live display) are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail, load_config_or_exit
+from mdpool.problems import InputError
+
+app = typer.Typer(
+    help="Image definitions: render them to Azure Image Builder templates, lint them, build them.",
+    no_args_is_help=True,
+)
+
+Names = Annotated[Optional[list[str]], typer.Argument(help="Gallery image names (default: every image with a build section).",
+                                                      show_default=False)]
+
+
+@app.command()
+def render(
+    name: Annotated[str, typer.Argument(help="Gallery image name, e.g. ubuntu-22.04.")],
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Print the ARM image template (api-version 2025-10-01) that `build` would create for NAME."""
+    import json
+
+    from mdpool.imagebuild.images import image_specs, load_definition
+    from mdpool.imagebuild.template import image_template, run_output_name
+
+    cfg = load_config_or_exit(config)
+    try:
+        spec = image_specs(cfg, [name])[0]
+        definition = load_definition(spec)
+    except InputError as error:
+        fail(error.problems)
+    body = image_template(definition, spec.settings, run_output=run_output_name())
+    typer.echo(json.dumps(body, indent=2))
+
+
+@app.command()
+def lint(names: Names = None, config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Check image definitions before an hour-long build: model, bash -n, shellcheck, known footguns.
+
+    One line per finding (file:line: step: rule severity: message; fix: ...); exit 1 on errors.
+    """
+    from mdpool.imagebuild.images import image_specs, load_definition
+    from mdpool.imagebuild.lint import findings_from_problems, lint_definition
+
+    cfg = load_config_or_exit(config)
+    try:
+        specs = image_specs(cfg, names or None)
+    except InputError as error:
+        fail(error.problems)
+    findings = []
+    for spec in specs:
+        try:
+            definition = load_definition(spec)
+        except InputError as error:
+            findings += findings_from_problems(error.problems)
+            continue
+        findings += lint_definition(definition, spec.os_type)
+    findings = list(dict.fromkeys(findings))  # images sharing one template report a line once
+    errors = sum(f.is_error for f in findings)
+    for finding in findings:
+        typer.echo(str(finding), err=True)
+    summary = (f"lint: {len(specs)} image(s), {errors} error(s), {len(findings) - errors} warning(s)")
+    if errors:
+        fail([summary])
+    typer.echo(summary)
+
+
+@app.command()
+def build(
+    names: Names = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if an up-to-date version exists.")] = False,
+    parallel: Annotated[int, typer.Option("--parallel", min=1, max=32, help="Builds at once.")] = 4,
+    poll_interval: Annotated[float, typer.Option("--poll-interval", min=0.01, help="Seconds between status checks.")] = 30.0,
+    auth_retry_minutes: Annotated[float, typer.Option(
+        "--auth-retry-minutes", min=0.0,
+        help="How long to retry authorization failures after a fresh role assignment.")] = 30.0,
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Build gallery image versions with Azure Image Builder and watch them to the end.
+
+    Skips images whose content already has a version, reattaches to a running build of the same
+    content, and otherwise replaces the template and runs it. Ctrl-C stops watching only; the
+    build goes on in Azure and running the command again reattaches. Exit 0 when every image is
+    built or up to date, 1 when one failed, 130 when interrupted.
+    """
+    import threading
+
+    from mdpool.imagebuild.builder import BuildOptions, Connection, build_images, describe_result
+    from mdpool.imagebuild.images import image_specs
+    from mdpool.imagebuild.progress import BuildBoard
+
+    cfg = load_config_or_exit(config)
+    try:
+        specs = image_specs(cfg, names or None)
+    except InputError as error:
+        fail(error.problems)
+    if not specs:
+        typer.echo("no image has a build section; nothing to build")
+        return
+    options = BuildOptions(force=force, parallel=parallel, poll_interval=poll_interval,
+                           auth_retry_window=auth_retry_minutes * 60,
+                           auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01))
+    base = Connection.from_environment()
+    connection = Connection(base.credential, base.endpoint, base.verify,
+                            {"polling_interval": min(poll_interval, 10.0)})
+    stop = threading.Event()
+    try:
+        with BuildBoard([spec.name for spec in specs]) as board:
+            results = build_images(specs=specs, connection=connection, options=options, on_progress=board, stop=stop)
+    except InputError as error:
+        fail(error.problems)
+    for result in results:
+        for line in describe_result(result):
+            typer.echo(line, err=not result.ok)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+    if any(r.status == "detached" for r in results):
+        raise typer.Exit(130)

@@ -1,0 +1,62 @@
+"""Show image builds as they run: a live table on a terminal, one line per change in CI logs."""
+
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from mdpool.imagebuild.builder import Progress
+
+
+class BuildBoard:
+    """A progress callback for `build_images`; use as a context manager around the build."""
+
+    def __init__(self, images: Sequence[str], console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.rows: dict[str, Progress] = {name: Progress(name, "queued") for name in images}
+        self.started = time.monotonic()
+        self.live: Live | None = None
+        self._last_line: dict[str, tuple] = {}
+
+    def __enter__(self) -> "BuildBoard":
+        if self.console.is_terminal:
+            self.live = Live(self.table(), console=self.console, refresh_per_second=4, transient=False)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.update(self.table())
+            self.live.__exit__(None, None, None)
+            self.live = None
+
+    def __call__(self, progress: Progress) -> None:
+        self.rows[progress.image] = progress
+        if self.live is not None:
+            self.live.update(self.table())
+            return
+        key = (progress.phase, progress.run_state, progress.sub_state, progress.message)
+        if self._last_line.get(progress.image) == key:
+            return  # plain logs: only changes, not every poll
+        self._last_line[progress.image] = key
+        state = "/".join(part for part in (progress.run_state, progress.sub_state) if part)
+        text = " ".join(part for part in (progress.phase, state, progress.message) if part)
+        self.console.print(f"[{_clock(progress.elapsed)}] {progress.image}: {text}", markup=False, highlight=False)
+
+    def table(self) -> Table:
+        table = Table(title="Image builds", expand=False)
+        for column in ("Image", "Phase", "State", "Sub-state", "Elapsed", "Message"):
+            table.add_column(column, overflow="fold")
+        for row in self.rows.values():
+            table.add_row(row.image, row.phase, row.run_state or "", row.sub_state or "", _clock(row.elapsed),
+                          row.message[:120])
+        return table
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
