@@ -45,7 +45,9 @@ distributor's ``artifactTags`` as resource tags (what Azure Image Builder does),
 ``Image Build log location: https://<account>.blob.core.windows.net/packerlogs/<guid>/customization.log``.
 
 Gallery image versions (``Microsoft.Compute``): ``GET .../galleries/{g}/images/{i}/versions`` (paged by
-``versions_page_size`` with ``nextLink``), ``GET``/``DELETE`` ``.../versions/{v}``.
+``versions_page_size`` with ``nextLink``), ``GET``/``DELETE`` ``.../versions/{v}``. With
+``ArmStandIn(strict_gallery=True)`` an image definition that was neither declared with
+``arm.add_gallery_image(id)`` nor given a version answers 404, as Azure does.
 
 Long-running operations: ``GET .../locations/{loc}/operations/{id}`` answers ``InProgress`` for
 ``lro_polls`` polls, then ``Succeeded`` (or ``Failed`` with the scripted error);
@@ -279,12 +281,15 @@ class ArmStandIn:
         lro_polls: int = 1,
         versions_page_size: int = 50,
         credential: StaticTokenCredential | None = None,
+        strict_gallery: bool = False,
     ) -> None:
         self.subscription_id = subscription_id
         self.build_duration = build_duration
         self.cancel_duration = cancel_duration
         self.lro_polls = lro_polls
         self.versions_page_size = versions_page_size
+        self.strict_gallery = strict_gallery
+        self._gallery_images: set[str] = set()
         self.credential = credential or StaticTokenCredential()
         self.requests: list[Recorded] = []
         self._lock = threading.RLock()
@@ -434,6 +439,11 @@ class ArmStandIn:
         with self._lock:
             return self._create_version(gallery_image_id, name, tags or {}, provisioning_state)
 
+    def add_gallery_image(self, gallery_image_id: str) -> None:
+        """Declare a gallery image definition (only matters with ``strict_gallery=True``)."""
+        with self._lock:
+            self._gallery_images.add(gallery_image_id.rstrip("/").lower())
+
     def image_versions(self, gallery_image_id: str) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(v) for v in self._versions.get(gallery_image_id.lower(), {}).values()]
@@ -553,6 +563,7 @@ class ArmStandIn:
     def _create_version(self, gallery_image_id: str, name: str | None, tags: dict[str, str], state: str,
                         exclude_from_latest: bool = False) -> str:
         image = gallery_image_id.rstrip("/")
+        self._gallery_images.add(image.lower())
         if name is None:
             name = f"0.{_utcnow():%y%j}.{next(self._version_counter)}"
         version_id = f"{image}/versions/{name}"
@@ -640,6 +651,9 @@ class ArmStandIn:
     def _handle_versions(self, method: str, image: str, version: str | None,
                          query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
         versions = self._versions.get(image.lower(), {})
+        if self.strict_gallery and image.lower() not in self._gallery_images and image.lower() not in self._versions:
+            return 404, {}, _error("ResourceNotFound", f"The Resource 'Microsoft.Compute/galleries/images' "
+                                                       f"{image.rsplit('/', 1)[-1]} was not found.")
         if version is None:
             if method != "GET":
                 return 405, {}, _error("MethodNotAllowed", method)

@@ -1,0 +1,121 @@
+"""jinja2 definitions: strict variables, problems at the template's line, the shipped template."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mdpool.config import load_config
+from mdpool.imagebuild import check_image_definitions, image_specs, load_definition
+from mdpool.imagebuild.render import render_definition
+from mdpool.problems import InputError
+from tests.imagebuild.conftest import REPO, make_spec
+
+TEMPLATE = """{
+  "TargetRegion": [{"Name": "{{ Location }}"}],
+  "Customizers": [
+    {"ShellCustomizer": true, "Name": "Hello", "Inline": ["echo '{{ BaseName }}' '{{ ImageName }}'"]}
+  ]
+}
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_variables_from_the_config_and_the_matrix_columns(tmp_path):
+    spec = make_spec(write(tmp_path, "img.json.j2", TEMPLATE), variables={"BaseName": "jhp-ubuntu-buildagent"})
+    definition = load_definition(spec)
+    assert definition.customizers[0].inline == ("echo 'jhp-ubuntu-buildagent' 'ubuntu-22.04'",)
+    assert definition.target_regions[0].name == "westeurope"
+
+
+def test_an_undefined_variable_is_a_problem_at_its_line(tmp_path):
+    spec = make_spec(write(tmp_path, "img.json.j2", TEMPLATE))  # no BaseName
+    with pytest.raises(InputError) as error:
+        load_definition(spec)
+    (problem,) = error.value.problems
+    assert problem.line == 4 and problem.file.endswith("img.json.j2")
+    assert "'BaseName' is undefined; define it under build.variables in the config" in problem.message
+
+
+def test_template_syntax_errors_name_their_line(tmp_path):
+    path = write(tmp_path, "bad.json.j2", '{\n  "TargetRegion": [],\n  {% if %}\n}\n')
+    with pytest.raises(InputError) as error:
+        render_definition(path, {})
+    (problem,) = error.value.problems
+    assert problem.line == 3 and "template syntax error" in problem.message
+
+
+def test_includes_are_found_beside_the_template(tmp_path):
+    write(tmp_path, "steps.j2", '{"ShellCustomizer": true, "Name": "Shared", "Inline": ["echo {{ BaseName }}"]}')
+    path = write(tmp_path, "img.json.j2",
+                 '{"TargetRegion": [{"Name": "westeurope"}],\n "Customizers": [{% include "steps.j2" %}]}\n')
+    definition = load_definition(make_spec(path, variables={"BaseName": "b"}))
+    assert definition.customizers[0].name == "Shared"
+    missing = write(tmp_path, "missing.json.j2", '{\n{% include "nope.j2" %}\n}\n')
+    with pytest.raises(InputError) as error:
+        render_definition(missing, {})
+    assert "included template 'nope.j2' not found" in error.value.problems[0].message
+
+
+def test_line_numbers_after_rendering_are_marked_when_rendering_moved_lines(tmp_path):
+    text = ('{"TargetRegion": [{"Name": "westeurope"}],\n "Customizers": [\n'
+            '{% for n in ["a", "b"] %}\n{"ShellCustomizer": true, "Name": "{{ n }}", "Inline": ["x"], "Bad": 1}'
+            '{% if not loop.last %},{% endif %}\n{% endfor %}\n]}\n')
+    with pytest.raises(InputError) as error:
+        load_definition(make_spec(write(tmp_path, "loop.json.j2", text)))
+    assert all(p.file.endswith("loop.json.j2 (rendered)") for p in error.value.problems)
+    assert len(error.value.problems) == 2
+
+
+def test_a_missing_file_is_one_problem(tmp_path):
+    with pytest.raises(InputError) as error:
+        load_definition(make_spec(tmp_path / "nope.json"))
+    assert "image definition file not found" in error.value.problems[0].message
+
+
+def test_the_shipped_template_renders_for_both_images_of_the_example():
+    cfg = load_config(REPO / "config" / "example.yaml")
+    assert check_image_definitions(cfg) == []
+    specs = image_specs(cfg)
+    assert [s.name for s in specs] == ["ubuntu-22.04", "ubuntu-24.04"]
+    names = [step.name for step in load_definition(specs[0]).customizers]
+    for expected in ("WaitForCloudInit", "UpdateAndUpgradeUbuntu", "InstallBuildEssentials", "InstallGit",
+                     "InstallPwsh", "InstallAzPowerShellModule", "InstallAzureCli", "InstallDocker", "CleanUp"):
+        assert expected in names
+    assert names[0] == "WaitForCloudInit"  # before any apt call
+    assert "jhp-ubuntu-buildagent" in load_definition(specs[1]).customizers[0].inline[0]
+
+
+def test_check_image_definitions_reports_a_broken_definition(tmp_path):
+    import yaml
+
+    data = yaml.safe_load((REPO / "config" / "example.yaml").read_text())
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "ubuntu-buildagent.json.j2").write_text(TEMPLATE.replace('"Inline"', '"Inlien"'))
+    data["gallery"]["images"][0]["build"]["definition"] = "images/ubuntu-buildagent.json.j2"
+    (tmp_path / "images" / "windows.json").write_text(
+        '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": [{"PowerShellCustomizer": true, "Inline": ["x"]}]}')
+    data["gallery"]["images"][1]["build"]["definition"] = "images/windows.json"
+    config = tmp_path / "env.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    problems = check_image_definitions(load_config(config))
+    text = [str(p) for p in problems]
+    assert any("ubuntu-buildagent.json.j2:4: Customizers[0].Inlien: unknown key 'Inlien' (did you mean 'Inline'?)" in t
+               for t in text), text
+    assert any("windows.json:1: Customizers[0].PowerShellCustomizer: PowerShellCustomizer runs on Windows only" in t
+               for t in text), text
+
+
+def test_the_validate_hook_imports_without_the_azure_sdk():
+    code = ("import sys, mdpool.imagebuild as m; m.check_image_definitions; "
+            "print(sorted(n for n in sys.modules if n.startswith(('azure', 'rich', 'cdktn'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"
