@@ -278,7 +278,7 @@ class _ShellScan:
         elif base == "add-apt-repository" and not any(a in ("-y", "--yes") for a in args):
             self.add(self.step, line, "MDP105", what="add-apt-repository without -y",
                      fix="add -y (it asks to press ENTER otherwise)")
-        elif base in ("su",):
+        elif base == "su" and call.sudo is None:  # sudo su is reported below, as an interactive shell
             self.add(self.step, line, "MDP105", what="su", fix="use sudo CMD ... (su asks for a password)")
         elif base == "passwd":
             self.add(self.step, line, "MDP105", what="passwd", fix="use chpasswd or usermod instead")
