@@ -1,0 +1,104 @@
+"""The image-build stage of a deploy: mdpool.imagebuild's build flow, aimed at what the gallery stack deployed.
+
+The build flow already does what a resumable deploy needs: it skips an image whose content has a
+version, reattaches to a running build of the same content, and on Ctrl-C stops watching without
+cancelling anything. This adapter only points it at the gallery stack's real outputs (the image
+definition and builder identity ids Terraform reports, which win over the ids derived from the
+config) and turns its results into the orchestrator's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+from mdpool.deploy.errors import DeployError
+from mdpool.deploy.orchestrator import ImageResult
+from mdpool.deploy.terraform import Output
+from mdpool.problems import InputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mdpool.config import EnvironmentConfig
+    from mdpool.imagebuild.builder import BuildOptions, BuildResult, Connection
+    from mdpool.imagebuild.images import ImageSpec
+
+# build flow status -> deploy outcome ("detached": Ctrl-C stopped the watching, the build goes on)
+_OUTCOMES = {"built": "built", "skipped": "skipped", "reattached": "reattached", "failed": "failed",
+             "detached": "interrupted"}
+
+
+class ImageBuildStage:
+    """Builds the config's buildable images with `build_images`; endpoint, credential and timing injectable."""
+
+    def __init__(
+        self,
+        cfg: "EnvironmentConfig",
+        *,
+        parallel: int = 4,
+        force: bool = False,
+        connection: "Connection | None" = None,
+        options: "BuildOptions | None" = None,
+        console: "Console | None" = None,
+    ) -> None:
+        self.cfg = cfg
+        self.parallel = parallel
+        self.force = force
+        self.connection = connection
+        self.options = options
+        self.console = console
+
+    def names(self) -> Sequence[str]:
+        return [image.name for image in self.cfg.gallery.images if image.build is not None]
+
+    def build(self, gallery_outputs: Mapping[str, Output]) -> Sequence[ImageResult]:
+        from mdpool.imagebuild.builder import BuildOptions, Connection, build_images
+        from mdpool.imagebuild.images import image_specs
+        from mdpool.imagebuild.progress import BuildBoard
+
+        specs = [aim_at_outputs(spec, gallery_outputs) for spec in image_specs(self.cfg)]
+        options = self.options or BuildOptions(force=self.force, parallel=self.parallel)
+        if self.force and not options.force:
+            options = dataclasses.replace(options, force=True)
+        connection = self.connection
+        if connection is None:
+            base = Connection.from_environment()
+            connection = Connection(base.credential, base.endpoint, base.verify,
+                                    {"polling_interval": min(options.poll_interval, 10.0)})
+        try:
+            with BuildBoard([spec.name for spec in specs], self.console) as board:
+                results = build_images(specs=specs, connection=connection, options=options, on_progress=board)
+        except InputError as error:
+            raise DeployError([str(problem) for problem in error.problems]) from None
+        return [to_image_result(result) for result in results]
+
+
+def aim_at_outputs(spec: "ImageSpec", outputs: Mapping[str, Output]) -> "ImageSpec":
+    """The spec with the gallery stack's deployed ids, where the outputs have them."""
+    settings = spec.settings
+    definitions = outputs.get("image_definition_ids")
+    changes = {}
+    if definitions is not None and isinstance(definitions.value, dict) and definitions.value.get(spec.name):
+        changes["gallery_image_id"] = definitions.value[spec.name]
+    identity = outputs.get("builder_identity_id")
+    if identity is not None and isinstance(identity.value, str) and identity.value:
+        changes["identity_id"] = identity.value
+    if not changes:
+        return spec
+    return dataclasses.replace(spec, settings=dataclasses.replace(settings, **changes))
+
+
+def to_image_result(result: "BuildResult") -> ImageResult:
+    message = result.message or None
+    if result.status == "failed":
+        state = f" ({result.run_state})" if result.run_state else ""
+        log = f"; customization log: {result.log_url}" if result.log_url else ""
+        message = f"{result.message or 'no message from Azure'}{state}{log}"
+    return ImageResult(
+        name=result.image,
+        outcome=_OUTCOMES.get(result.status, result.status),
+        version_id=result.version_id,
+        seconds=result.duration,
+        message=message,
+    )
