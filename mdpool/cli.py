@@ -60,6 +60,10 @@ from mdpool.review.command import review as _review  # noqa: E402
 
 app.command("review")(_review)
 
+from mdpool.pipelines.command import app as _pipeline_app  # noqa: E402
+
+app.add_typer(_pipeline_app, name="pipeline")
+
 from mdpool.deploy import cli as _deploy  # noqa: E402
 
 app.command("plan")(_deploy.plan)

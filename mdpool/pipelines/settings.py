@@ -1,0 +1,77 @@
+"""What the rendered pipelines need to know, derived from the environment configuration.
+
+The configuration has no section for pipelines (yet), so names follow one convention from the
+environment name, and everything else comes from settings the config already has: the state
+backend, the subscription, the images that have build settings and their build timeouts. If a
+`pipelines:` section is added to the config, `pipeline_settings` is the one place that reads it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mdpool.config import EnvironmentConfig
+
+HOSTED_JOB_MINUTES = 60
+"""A Microsoft-hosted job's limit on the free tier (paid parallel jobs get 360)."""
+SETUP_MINUTES = 10
+"""Checkout, Python, `make setup` and the Azure login before a watch starts, with room to spare."""
+BUILD_MARGIN_MINUTES = 20
+"""Azure Image Builder's queueing and distribution to the gallery, beyond the build timeout."""
+PARALLEL_BUILDS = 4
+"""The blog's maxParallel, and `mdpool images build`'s default."""
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    config_path: str
+    """The config file as the pipeline refers to it: relative to the repository root."""
+    environment: str
+    subscription_id: str
+    service_connection: str
+    """Azure Resource Manager service connection (workload identity federation) used by every Azure step."""
+    deploy_environments: dict[str, str]
+    """Deploy stage -> Azure DevOps environment whose checks (approvals) gate it."""
+    shared_state: bool
+    """True with the azurerm backend: only then can a pipeline plan or deploy (state outlives the job)."""
+    images: tuple[str, ...]
+    """Gallery images with build settings, which the images stage builds."""
+    build_window_minutes: int
+    """How long one hosted job watches the builds before handing over to the next job."""
+    watch_jobs: int
+    """Jobs after the one that starts the builds: together they outlast the slowest build."""
+    vm_image: str = "ubuntu-latest"
+    python_version: str = "3.11"
+    terraform_version: str = "1.11.*"
+    target_branch: str = "main"
+    parallel_builds: int = PARALLEL_BUILDS
+
+    @property
+    def image_build_minutes(self) -> int:
+        """The longest the image stage may need (0 when nothing is built)."""
+        return (1 + self.watch_jobs) * self.build_window_minutes if self.images else 0
+
+
+def pipeline_settings(cfg: EnvironmentConfig, config_path: str) -> PipelineSettings:
+    builds = [image.build for image in cfg.gallery.images if image.build is not None]
+    window = HOSTED_JOB_MINUTES - SETUP_MINUTES
+    watch_jobs = 0
+    if builds:
+        batches = math.ceil(len(builds) / PARALLEL_BUILDS)
+        needed = batches * (max(build.timeout_minutes for build in builds) + BUILD_MARGIN_MINUTES)
+        watch_jobs = math.ceil(needed / window) - 1
+    env = cfg.environment
+    return PipelineSettings(
+        config_path=config_path,
+        environment=env,
+        subscription_id=cfg.subscription_id,
+        service_connection=f"mdpool-{env}",
+        deploy_environments={stage: f"mdpool-{env}-{stage}" for stage in ("gallery", "images", "pool")},
+        shared_state=cfg.state.backend == "azurerm",
+        images=tuple(image.name for image in cfg.gallery.images if image.build is not None),
+        build_window_minutes=window,
+        watch_jobs=max(watch_jobs, 0),
+    )

@@ -1,0 +1,73 @@
+"""Rendered pipelines for the example and for variants of it that take the templates' other branches.
+
+Rendering needs no synthesis (no provider bindings): it is cheap, so each variant renders once per
+session from a copy of the example config edited in a temporary folder beside the image files.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import EXAMPLE_CONFIG, REPO
+from tests.pipelines.schema import PipelineSchema
+
+
+def azurerm_state(config: dict) -> None:
+    config["state"] = {"backend": "azurerm", "azurerm": {"resource_group_name": "rg-tfstate",
+                                                         "storage_account_name": "sttfstatejhp"}}
+
+
+def no_builds(config: dict) -> None:
+    azurerm_state(config)
+    for image in config["gallery"]["images"]:
+        image.pop("build", None)
+
+
+def long_builds(config: dict) -> None:
+    azurerm_state(config)
+    for image in config["gallery"]["images"]:
+        image["build"]["timeout_minutes"] = 240
+
+
+VARIANTS = {"example": None, "azurerm-state": azurerm_state, "no-builds": no_builds, "long-builds": long_builds}
+
+
+@pytest.fixture(scope="session")
+def pipeline_schema() -> PipelineSchema:
+    return PipelineSchema()
+
+
+@pytest.fixture(scope="session")
+def variant_settings(tmp_path_factory):
+    """Variant name -> PipelineSettings (config referenced as config/<variant>.yaml)."""
+    from mdpool.config import load_config
+    from mdpool.pipelines.settings import pipeline_settings
+    from mdpool.yamlsource import load_yaml
+
+    root = tmp_path_factory.mktemp("pipeline-variants")
+    shutil.copytree(REPO / "images", root / "images")
+    (root / "config").mkdir()
+    example = load_yaml(EXAMPLE_CONFIG).data
+    settings = {}
+    for name, edit in VARIANTS.items():
+        data = copy.deepcopy(example)
+        if edit:
+            edit(data)
+        path = root / "config" / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        reference = "config/example.yaml" if name == "example" else f"config/{name}.yaml"
+        settings[name] = pipeline_settings(load_config(path), reference)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def rendered(variant_settings) -> dict[str, dict[str, str]]:
+    """Variant name -> {file name -> YAML text}."""
+    from mdpool.pipelines.render import render_pipelines
+
+    return {name: render_pipelines(settings) for name, settings in variant_settings.items()}
