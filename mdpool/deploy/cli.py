@@ -27,6 +27,13 @@ TerraformBinOption = Annotated[
         show_default=False,
     ),
 ]
+NoSynthOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-synth",
+        help="Use the synth output already in --out (e.g. the one reviewed in a pull request) instead of synthesizing.",
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print a JSON summary on stdout (progress goes to stderr), for CI.")
 ]
@@ -36,10 +43,11 @@ def plan(
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = Path("cdktf.out"),
     terraform_bin: TerraformBinOption = None,
+    no_synth: NoSynthOption = False,
     json_summary: JsonOption = False,
 ) -> None:
     """Synthesize, then plan the gallery stack, and the pool stack once the gallery is deployed. Applies nothing."""
-    session = _Session(config, out, terraform_bin, json_summary)
+    session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
     session.run(lambda deployment: deployment.plan())
 
 
@@ -64,13 +72,14 @@ def deploy(
     force_build: Annotated[
         bool, typer.Option("--force-build", help="Rebuild every image, even one whose content already has a version.")
     ] = False,
+    no_synth: NoSynthOption = False,
     json_summary: JsonOption = False,
 ) -> None:
     """Synthesize, then apply the gallery stack, build the images that need it, and apply the pool stack.
 
     Run it again after a failure or an interruption: every stage continues from where it stopped.
     """
-    session = _Session(config, out, terraform_bin, json_summary, asks=not auto_approve)
+    session = _Session(config, out, terraform_bin, json_summary, asks=not auto_approve, no_synth=no_synth)
     session.run(
         lambda deployment: deployment.deploy(),
         auto_approve=auto_approve,
@@ -84,7 +93,7 @@ class _Session:
     """What both commands share: the checks that fail fast, synth, and the exit codes."""
 
     def __init__(self, config: Path, out: Path, terraform_bin: str | None, json_summary: bool,
-                 asks: bool = False) -> None:
+                 asks: bool = False, no_synth: bool = False) -> None:
         from rich.console import Console
 
         from mdpool.cli_support import load_config_or_exit, report
@@ -109,6 +118,7 @@ class _Session:
 
         report(check_image_definitions(self.cfg))  # an hour-long build must not fail on a typo
         self.out = out
+        self.no_synth = no_synth
 
     def _echo(self, line: str) -> None:
         self.console.print(line, markup=False, highlight=False, soft_wrap=True, style="dim")
@@ -120,13 +130,18 @@ class _Session:
         from mdpool.deploy.orchestrator import Deployment, Interrupted, SynthOutput
         from mdpool.synth import synthesize
 
-        with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
-            synthesize(self.cfg, self.out)
-        self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} into {self.out}")
+        if not self.no_synth:
+            with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
+                synthesize(self.cfg, self.out)
+            self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} into {self.out}")
         deployment = None
         try:
+            synth = SynthOutput.load(self.out)
+            if synth.environment != self.cfg.environment:
+                raise DeployError(f"{self.out}: holds the stacks of environment {synth.environment!r}, but "
+                                  f"{self.config_path} describes {self.cfg.environment!r}; synthesize it again")
             deployment = Deployment(
-                SynthOutput.load(self.out),
+                synth,
                 self.terraform,
                 ImageBuildStage(self.cfg, parallel=parallel, force=force_build, console=self.console),
                 console=self.console,

@@ -48,3 +48,69 @@ def test_bad_config_is_reported_before_anything_runs(tmp_path):
     assert done.returncode == 1
     assert "pool.maximum_concurrency" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+# --- the commands on a synth output (--no-synth): the stand-in stacks, the real terraform -----------
+
+
+@pytest.fixture
+def config_without_builds(tmp_path):
+    """The deploy tests' environment without image builds: no Azure credential needed."""
+    import yaml
+
+    data = yaml.safe_load(CONFIG.read_text())
+    for image in data["gallery"]["images"]:
+        del image["build"]
+    path = tmp_path / "no-builds.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def mdpool_json(*args, env) -> tuple[int, dict | None, str]:
+    import json
+
+    done = run_mdpool(*args, "--json", env=env)
+    return done.returncode, (json.loads(done.stdout) if done.stdout.strip() else None), done.stderr
+
+
+def test_deploy_and_plan_a_synth_output(workspace, terraform_env, config_without_builds):
+    common = ("--config", str(config_without_builds), "--out", str(workspace.out), "--no-synth")
+    code, summary, stderr = mdpool_json("deploy", *common, "--auto-approve", env=terraform_env)
+    assert code == 0, stderr
+    assert summary["result"] == "succeeded"  # stdout is the JSON alone; progress went to stderr
+    assert [(s["name"], s["status"]) for s in summary["stacks"]] == [("gallery-dev", "applied"), ("pool-dev", "applied")]
+    assert "[gallery-dev] Apply complete! Resources: 5 added" in stderr
+    assert "images: none has build settings; nothing to build" in stderr
+
+    code, summary, stderr = mdpool_json("plan", *common, env=terraform_env)
+    assert code == 0 and summary["result"] == "planned"
+    assert [s["changes"] for s in summary["stacks"]] == [{"create": 0, "update": 0, "replace": 0, "destroy": 0}] * 2
+
+    code, summary, stderr = mdpool_json("deploy", *common, "--auto-approve", env=terraform_env)
+    assert code == 0 and summary["result"] == "nothing to do"
+    assert "nothing to do: gallery-dev and pool-dev have no changes" in stderr
+
+
+def test_refused_plan_exits_1_with_one_line_per_resource(workspace, terraform_env, config_without_builds):
+    common = ("--config", str(config_without_builds), "--out", str(workspace.out), "--no-synth", "--auto-approve")
+    assert mdpool_json("deploy", *common, env=terraform_env)[0] == 0
+    workspace.use("gallery-renamed")
+    code, summary, stderr = mdpool_json("deploy", *common, env=terraform_env)
+    assert code == 1 and "Traceback" not in stderr
+    assert summary["result"] == "refused" and len(summary["errors"]) == 3
+    refusals = [line for line in stderr.splitlines() if line.startswith("gallery-dev: refusing to replace")]
+    assert refusals == summary["errors"]
+    assert stderr.rstrip().endswith(refusals[-1])  # the last word is the reason, not a traceback
+    code, summary, _ = mdpool_json("deploy", *common, "--allow-replace", "terraform_data.gallery",
+                                   "--allow-replace", "image-ubuntu-2204", "--allow-replace", "image-ubuntu-2404",
+                                   env=terraform_env)
+    assert code == 0 and summary["stacks"][0]["changes"]["replace"] == 3
+
+
+def test_synth_output_of_another_environment(workspace, terraform_env, config_without_builds):
+    other = config_without_builds.parent / "prod.yaml"
+    other.write_text(config_without_builds.read_text().replace("environment: dev", "environment: prod"))
+    done = run_mdpool("plan", "--config", str(other), "--out", str(workspace.out), "--no-synth", env=terraform_env)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        f"{workspace.out}: holds the stacks of environment 'dev', but {other} describes 'prod'; synthesize it again")
