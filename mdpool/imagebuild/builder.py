@@ -259,9 +259,11 @@ class _ImageBuild:
     def progress(self, phase: str, run_state: str | None = None, sub_state: str | None = None,
                  message: str = "") -> None:
         self.phase = phase
-        self.report(Progress(self.spec.name, phase, run_state, sub_state, self.elapsed(), message))
+        self.report(Progress(self.spec.name, phase, _plain(run_state), _plain(sub_state), self.elapsed(), message))
 
     def result(self, status: str, **kwargs: Any) -> BuildResult:
+        if "run_state" in kwargs:
+            kwargs["run_state"] = _plain(kwargs["run_state"])
         result = BuildResult(image=self.spec.name, status=status, template_name=self.name,
                              duration=self.elapsed(), previous_log=self.previous_log, **kwargs)
         self.progress(status if status != REATTACHED else BUILT, kwargs.get("run_state"), None,
@@ -509,6 +511,11 @@ class _ImageBuild:
 
 
 # --- error text ------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> str | None:
+    """The SDK hands states back as str enums, which format as 'RunState.FAILED'; keep the word."""
+    return None if value is None else str(getattr(value, "value", value))
 
 
 def _is_authorization_failure(error: BaseException) -> bool:

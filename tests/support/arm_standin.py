@@ -77,6 +77,7 @@ Seed and inspect state
   an existing template (``body`` is the ARM JSON as PUT); ``run_state="Running"`` gives it a build in
   progress (ending after ``build_duration``), or any terminal run state.
 - ``arm.template(rg, name)``: the ARM JSON a GET would return, or ``None``.
+- ``arm.finish_build_in(rg, name, seconds)``: end a running build that many seconds from now.
 - ``arm.add_image_version(gallery_image_id, name=None, tags=None)`` -> version id;
   ``arm.image_versions(gallery_image_id)`` -> list of version JSON.
 - ``arm.requests``: every request as a :class:`Recorded` (method, path, query, body, status, at);
@@ -425,6 +426,14 @@ class ArmStandIn:
                 elif run_state == "Canceling":
                     tpl.run.state, tpl.run.cancel_at = "Canceling", time.monotonic()
             self._templates[(rg.lower(), name.lower())] = tpl
+
+    def finish_build_in(self, rg: str, name: str, seconds: float) -> None:
+        """Make the running build of a template end `seconds` from now (with its scripted outcome)."""
+        with self._lock:
+            tpl = self._templates[(rg.lower(), name.lower())]
+            if tpl.run is None:
+                raise ValueError(f"template {name} has no build")
+            tpl.run.duration = time.monotonic() - tpl.run.started + seconds
 
     def template(self, rg: str, name: str) -> dict[str, Any] | None:
         with self._lock:
