@@ -261,7 +261,8 @@ class Deployment:
         results = list(self.images.build(gallery_outputs))
         report.images.extend(results)
         for result in results:
-            self._say(f"  {result.name}: {result.outcome}" + (f" {result.version_id}" if result.version_id else ""))
+            version = f" (version {result.version_id.rsplit('/', 1)[-1]})" if result.version_id else ""
+            self._say(f"  {result.name}: {result.outcome}{version}")
         if any(result.outcome == "interrupted" for result in results):
             raise KeyboardInterrupt
         failed = [result for result in results if not result.ok]

@@ -166,6 +166,8 @@ def summarize(stack: str, plan: Mapping[str, Any], policy: ProtectionPolicy | No
     return PlanSummary(stack=stack, changes=tuple(changes), outputs_changed=outputs)
 
 
+CROSS_STACK_OUTPUT = "cross-stack-output-"
+
 _STYLE = {
     Action.CREATE: "green",
     Action.UPDATE: "yellow",
@@ -185,7 +187,8 @@ def render_table(summary: PlanSummary) -> Table:
     for change in summary.pending:
         notes = []
         if change.protected_kind:
-            notes.append(f"protected {change.protected_kind}")
+            kind = change.protected_kind
+            notes.append("protected" if kind == "protected resource" else f"protected {kind}")
         if change.replace_paths:
             notes.append("forced by " + ", ".join(change.replace_paths))
         if change.deposed:
@@ -198,6 +201,10 @@ def render_table(summary: PlanSummary) -> Table:
             Text("; ".join(notes), style="red" if change.protected_kind and change.action.loses_resource else ""),
         )
     if summary.outputs_changed:
-        table.caption = "outputs changing: " + ", ".join(summary.outputs_changed)
+        # cdktn's own outputs for cross-stack references are counted, not listed: their names are noise
+        named = [name for name in summary.outputs_changed if not name.startswith(CROSS_STACK_OUTPUT)]
+        internal = len(summary.outputs_changed) - len(named)
+        table.caption = "outputs changing: " + ", ".join(
+            named + ([f"{internal} cross-stack reference(s)"] if internal else []))
         table.caption_justify = "left"
     return table
