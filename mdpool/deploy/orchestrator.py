@@ -212,6 +212,8 @@ class Deployment:
                     )
                 self._warn_refusals(self._plan_stack(self._stack(self.synth.pool), report))
             report.result = "planned"
+        self._say(f"nothing was applied; `mdpool deploy` applies the stacks in order, with the image builds between "
+                  f"them ({report.seconds:.1f} s)")
         return report
 
     # -- mdpool deploy -------------------------------------------------------------------------

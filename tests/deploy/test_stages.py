@@ -89,6 +89,10 @@ def test_replacing_the_gallery_is_refused_then_allowed(workspace, terraform, cap
         "--allow-replace terraform_data.image-ubuntu-2404",
     ]
     assert workspace.serial("gallery-dev") == serial  # nothing applied
+    # `mdpool plan` shows the same plan and warns, without failing
+    report = deployment(workspace, terraform, captured).plan()
+    assert (report.result, report.stacks[0].changes["replace"]) == ("planned", 3)
+    assert "warning: gallery-dev: refusing to replace gallery terraform_data.gallery" in captured.text
     # naming only some of them is not enough
     with pytest.raises(DeployError) as caught:
         deployment(workspace, terraform, captured, allow_replace=["terraform_data.gallery"]).deploy()

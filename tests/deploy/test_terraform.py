@@ -99,3 +99,43 @@ def test_failing_command_names_the_stack_and_verb(workspace, terraform: Terrafor
         gallery.plan("test.tfplan")
     assert caught.value.lines == ["gallery-dev: terraform plan failed (exit 1); its output is above"]
     assert '[gallery-dev] No argument or block type is named "nope".' in captured.text
+
+
+def test_ctrl_c_during_apply_stops_terraform_cleanly(tmp_path, terraform: Terraform, captured):
+    """A Ctrl-C reaches terraform once (it runs in its own session): it stops and releases the state lock."""
+    import json
+    import signal
+    import threading
+    import time
+
+    stack = tmp_path / "stacks" / "slow"
+    stack.mkdir(parents=True)
+    (stack / "cdk.tf.json").write_text(json.dumps({
+        "terraform": {"backend": {"local": {"path": "../../state/slow.tfstate"}}},
+        "resource": {"terraform_data": {"slow": {
+            "provisioner": [{"local-exec": {"command": "sleep 20"}}]}}},
+    }))
+    slow = terraform.stack("slow", stack)
+    slow.init()
+    slow.plan("slow.tfplan")
+
+    def ctrl_c_when_provisioning() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any("local-exec" in line for _, line in captured.timed):
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = threading.Thread(target=ctrl_c_when_provisioning)
+    interrupter.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            slow.apply("slow.tfplan")
+    finally:
+        interrupter.join()
+    assert time.monotonic() - started < 15  # did not wait for the 20 s provisioner
+    assert "[slow] Interrupt received." in captured.text
+    # the state is usable at once: no stale lock, and the half-made resource is planned again
+    slow.plan("slow.tfplan")
+    assert [c["change"]["actions"] for c in slow.show_plan("slow.tfplan")["resource_changes"]] in (
+        [["create"]], [["delete", "create"]])
