@@ -167,7 +167,8 @@ def build_images(
 ) -> list[BuildResult]:
     """Build the named images of `cfg` (all with a build section when `names` is empty), in parallel.
 
-    Pass `specs` instead of `cfg` to build without a config file. Definitions are loaded and
+    Pass `specs` instead of `cfg` to build without a config file; given `options` win over the
+    `force`/`parallel` shortcuts (except that `force=True` always forces). Definitions are loaded and
     validated before anything touches Azure: bad input raises InputError and nothing is built.
     Returns one result per image, in the order asked; never exits the process.
     """
@@ -329,7 +330,18 @@ class _ImageBuild:
         One ARM call (GET .../galleries/{g}/images/{i}/versions) through the image builder client's
         own pipeline (same credential, retries and endpoint), instead of azure-mgmt-compute.
         """
+        from azure.core.exceptions import HttpResponseError
         from azure.core.rest import HttpRequest
+        from azure.mgmt.core.exceptions import ARMErrorFormat
+
+        def fetch(url: str, params: dict[str, str] | None) -> Any:
+            response = client.send_request(HttpRequest("GET", url, params=params))
+            if response.status_code == 404:
+                raise BuildError(f"gallery image definition {self.spec.settings.gallery_image_id} not found; "
+                                 "deploy the gallery stack first (mdpool deploy)")
+            if response.status_code >= 400:  # raised inside the retry, so a 403 is retried like the rest
+                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+            return response
 
         url: str | None = f"{self.spec.settings.gallery_image_id}/versions"
         params: dict[str, str] | None = {"api-version": GALLERY_API_VERSION}
@@ -337,14 +349,7 @@ class _ImageBuild:
         for _ in range(100):  # pages; bounded
             if url is None:
                 break
-            response = self.with_auth_retry(lambda: client.send_request(HttpRequest("GET", url, params=params)))
-            if response.status_code == 404:
-                raise BuildError(f"gallery image definition {self.spec.settings.gallery_image_id} not found; "
-                                 "deploy the gallery stack first (mdpool deploy)")
-            if response.status_code >= 400:
-                from azure.core.exceptions import HttpResponseError
-
-                raise HttpResponseError(response=response)
+            response = self.with_auth_retry(lambda: fetch(url, params))  # noqa: B023 - called at once
             page = response.json()
             for version in page.get("value") or []:
                 tags = version.get("tags") or {}

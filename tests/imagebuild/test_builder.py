@@ -126,6 +126,14 @@ def test_an_authorization_failure_inside_the_create_operation_is_retried_after_r
     assert methods == ["PUT", "DELETE", "PUT"]
 
 
+def test_an_authorization_failure_on_the_gallery_is_retried_too(arm, spec):
+    arm.add_image_version(gallery_image_id("ubuntu-22.04"), "1.0.0", tags={CONTENT_HASH_TAG: digest_of(spec)})
+    arm.deny_authorization("GET", r"/versions$", times=2)
+    (result,) = build(arm, [spec])
+    assert result.status == SKIPPED
+    assert [r.status for r in arm.requests_matching("GET", r"/versions$")] == [403, 403, 200]
+
+
 def test_the_authorization_retry_window_is_bounded(arm, spec):
     arm.deny_authorization("PUT", TEMPLATE_PATH, times=1000)
     options = BuildOptions(poll_interval=0.02, auth_retry_interval=0.05, auth_retry_window=0.4)
