@@ -20,6 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from mdpool.node import bundled_node
 from mdpool.review.synthesized import Synthesized, load_synthesized
 
 SYNTH_TIMEOUT_SECONDS = 600
@@ -79,6 +80,9 @@ def synthesize_ref(ref: str, config: Path, *, cwd: Path | None = None,
             return Synthesized(f"{label}: {relative.as_posix()} does not exist there", {})
         out = scratch / "out"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(worktree), os.environ.get("PYTHONPATH")]))}
+        node = bundled_node()  # this project's Node for jsii, also for a ref whose code does not pick it
+        if node is not None:
+            env.setdefault("JSII_NODE", str(node))
         try:
             result = subprocess.run(
                 [sys.executable, "-c", _RUN_CLI, "synth", "--config", relative.as_posix(), "--out", str(out)],
