@@ -493,6 +493,9 @@ def _run_tools(steps: list[_StepText], label: str, shellcheck: str | None) -> li
             path = Path(tmp) / f"step{number}.sh"
             path.write_text(_SHEBANG + st.text + "\n", encoding="utf-8")
             paths.append(path)
+        if bash is None:
+            findings.append(Finding(label, None, "", "bash-syntax", "warning", "bash is not installed, so `bash -n` "
+                                    "did not run", "install bash"))
         for st, path in zip(steps, paths):
             if bash is None:
                 break

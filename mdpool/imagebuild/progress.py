@@ -18,26 +18,28 @@ class BuildBoard:
     def __init__(self, images: Sequence[str], console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
         self.rows: dict[str, Progress] = {name: Progress(name, "queued") for name in images}
-        self.started = time.monotonic()
+        self.seen_at: dict[str, float] = {}  # when each row last changed, to keep its clock running
         self.live: Live | None = None
         self._last_line: dict[str, tuple] = {}
 
     def __enter__(self) -> "BuildBoard":
         if self.console.is_terminal:
-            self.live = Live(self.table(), console=self.console, refresh_per_second=4, transient=False)
+            # get_renderable: redrawn on every refresh, so the elapsed clocks run during long deletes
+            self.live = Live(console=self.console, refresh_per_second=4, transient=False, get_renderable=self.table)
             self.live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.live is not None:
-            self.live.update(self.table())
+            self.live.refresh()
             self.live.__exit__(None, None, None)
             self.live = None
 
     def __call__(self, progress: Progress) -> None:
         self.rows[progress.image] = progress
+        self.seen_at[progress.image] = time.monotonic()
         if self.live is not None:
-            self.live.update(self.table())
+            self.live.refresh()
             return
         key = (progress.phase, progress.run_state, progress.sub_state, progress.message)
         if self._last_line.get(progress.image) == key:
@@ -51,8 +53,12 @@ class BuildBoard:
         table = Table(title="Image builds", expand=False)
         for column in ("Image", "Phase", "State", "Sub-state", "Elapsed", "Message"):
             table.add_column(column, overflow="fold")
+        now = time.monotonic()
         for row in self.rows.values():
-            table.add_row(row.image, row.phase, row.run_state or "", row.sub_state or "", _clock(row.elapsed),
+            elapsed = row.elapsed
+            if row.phase not in ("queued", "built", "skipped", "failed", "detached") and row.image in self.seen_at:
+                elapsed += now - self.seen_at[row.image]
+            table.add_row(row.image, row.phase, row.run_state or "", row.sub_state or "", _clock(elapsed),
                           row.message[:120])
         return table
 

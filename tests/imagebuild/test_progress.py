@@ -35,3 +35,19 @@ def test_a_terminal_gets_a_live_table_with_every_image():
     text = out.getvalue()
     assert "Image builds" in text and "ubuntu-24.04" in text and "queued" in text
     assert "Customizing" in text and "12:34" in text
+
+
+def test_the_clock_keeps_running_between_updates():
+    import time
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=160)
+    board = BuildBoard(["a", "b"], console)
+    board(Progress("a", "deleting", elapsed=10))  # a long delete: no update for a while
+    board(Progress("b", "built", "Succeeded", elapsed=20))
+    time.sleep(1.1)
+    with console.capture() as capture:
+        console.print(board.table())
+    text = capture.get()
+    assert "00:11" in text  # a's clock ran on
+    assert "00:20" in text  # b's is finished and stays
