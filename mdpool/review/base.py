@@ -18,7 +18,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 from mdpool.node import bundled_node
 from mdpool.review.synthesized import Synthesized, load_synthesized
@@ -60,9 +62,11 @@ def resolve_commit(repo: Path, ref: str) -> str:
     return found.stdout.strip()
 
 
-def synthesize_ref(ref: str, config: Path, *, cwd: Path | None = None,
-                   timeout: float = SYNTH_TIMEOUT_SECONDS) -> Synthesized:
-    """Synthesize `config` (a path in the current repository) as it is at git `ref`, with that ref's code."""
+@contextmanager
+def ref_synthesis(ref: str, config: Path, *, cwd: Path | None = None,
+                  timeout: float = SYNTH_TIMEOUT_SECONDS) -> Iterator[Callable[[], Synthesized]]:
+    """Start synthesizing `config` (a path in this repository) as it is at git `ref`, with that ref's
+    code, in the background; the yielded function waits for it. The head can synthesize meanwhile."""
     repo = repository_root(cwd or Path.cwd())
     commit = resolve_commit(repo, ref)
     try:
@@ -71,41 +75,54 @@ def synthesize_ref(ref: str, config: Path, *, cwd: Path | None = None,
         raise _problem(f"the config {config} is outside the repository {repo}, so it has no version at {ref}") from None
     label = f"{ref} ({commit[:12]})"
     scratch = Path(tempfile.mkdtemp(prefix="mdpool-review-"))
-    worktree = scratch / "worktree"
+    worktree, out, log = scratch / "worktree", scratch / "out", scratch / "synth.log"
+    process: subprocess.Popen | None = None
     try:
         added = _git(repo, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
         if added.returncode != 0:
             raise _problem(f"git worktree add {ref} failed: {added.stderr.strip()}")
         if not (worktree / relative).is_file():
-            return Synthesized(f"{label}: {relative.as_posix()} does not exist there", {})
-        out = scratch / "out"
+            yield lambda: Synthesized(f"{label}: {relative.as_posix()} does not exist there", {})
+            return
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(worktree), os.environ.get("PYTHONPATH")]))}
         node = bundled_node()  # this project's Node for jsii, also for a ref whose code does not pick it
         if node is not None:
             env.setdefault("JSII_NODE", str(node))
-        try:
-            result = subprocess.run(
+        with log.open("w", encoding="utf-8") as errors:  # a file, not a pipe: nothing can block the child
+            process = subprocess.Popen(
                 [sys.executable, "-c", _RUN_CLI, "synth", "--config", relative.as_posix(), "--out", str(out)],
-                cwd=worktree, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                cwd=worktree, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors, text=True,
             )
-        except subprocess.TimeoutExpired:
-            raise _problem(f"synthesizing {relative.as_posix()} at {ref} took longer than {timeout:.0f} s") from None
-        if result.returncode != 0:
-            details = [line for line in result.stderr.strip().splitlines() if line.strip()][-20:]
-            raise BaseUnavailable([f"--base: synthesizing {relative.as_posix()} at {ref} failed "
-                                   f"(exit {result.returncode}); its errors follow"]
-                                  + [f"{ref}: {line}" for line in details])
-        return load_synthesized(out, label)
+
+        def result() -> Synthesized:
+            assert process is not None
+            try:
+                code = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise _problem(f"synthesizing {relative.as_posix()} at {ref} took longer than {timeout:.0f} s") from None
+            if code != 0:
+                details = [line for line in log.read_text(encoding="utf-8").splitlines() if line.strip()][-20:]
+                raise BaseUnavailable([f"--base: synthesizing {relative.as_posix()} at {ref} failed "
+                                       f"(exit {code}); its errors follow"] + [f"{ref}: {line}" for line in details])
+            return load_synthesized(out, label)
+
+        yield result
     finally:
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
         if worktree.exists():
             _git(repo, "worktree", "remove", "--force", str(worktree))
         shutil.rmtree(scratch, ignore_errors=True)
         _git(repo, "worktree", "prune")
 
 
-def load_base(base: str, config: Path) -> Synthesized:
-    """`base` as a synthesized folder when it is one, otherwise as a git ref."""
+@contextmanager
+def open_base(base: str, config: Path) -> Iterator[Callable[[], Synthesized]]:
+    """`base` as a synthesized folder when it is one, otherwise as a git ref (synthesized meanwhile)."""
     folder = Path(base)
     if folder.is_dir():
-        return load_synthesized(folder, base)
-    return synthesize_ref(base, config)
+        yield lambda: load_synthesized(folder, base)
+    else:
+        with ref_synthesis(base, config) as result:
+            yield result

@@ -52,14 +52,16 @@ def review(base: BaseOption, config: ConfigOption = DEFAULT_CONFIG, out: OutOpti
     """Summarize in Markdown what the working tree changes against --base: per stack, resources
     added/removed/changed, attribute changes, replacements, and the pool in plain words."""
     from mdpool.problems import InputError
-    from mdpool.review.base import BaseUnavailable, load_base
+    from mdpool.review.base import BaseUnavailable, open_base
     from mdpool.review.diff import diff_synthesized
     from mdpool.review.markdown import render_markdown
 
     try:
-        base_side = load_base(base, config)
-        with tempfile.TemporaryDirectory(prefix="mdpool-review-head-") as scratch:
+        # a git ref synthesizes in a child process while the head synthesizes here
+        with open_base(base, config) as base_result, \
+                tempfile.TemporaryDirectory(prefix="mdpool-review-head-") as scratch:
             head_side = _head(config, head, Path(scratch))
+            base_side = base_result()
     except BaseUnavailable as error:
         fail(error.lines)
     except InputError as error:
