@@ -275,6 +275,11 @@ class _ImageBuild:
         if self.stop.wait(seconds):
             raise _Stopped()
 
+    def check_stop(self) -> None:
+        """Before anything that changes Azure: after Ctrl-C nothing new is started, canceled or deleted."""
+        if self.stop.is_set():
+            raise _Stopped()
+
     # -- the flow
 
     def run(self) -> BuildResult:
@@ -296,6 +301,8 @@ class _ImageBuild:
 
     def flow(self, client: "ImageBuilderClient") -> BuildResult:
         ops = client.virtual_machine_image_templates
+        self.phase = "queued"
+        self.check_stop()  # an image still queued when Ctrl-C came is not started at all
         self.progress("checking")
         if not self.options.force:
             existing = self.up_to_date_version(client)
@@ -311,6 +318,7 @@ class _ImageBuild:
                 self.progress("reattaching", state, status.run_sub_state if status else None,
                               "a build of the same content is already running")
                 return self.watch(ops, self.template_run_output(template), reattached=True)
+            self.check_stop()
             if state in RUNNING_STATES:
                 self.cancel(ops, template)
             elif status is not None and status.message:
@@ -318,7 +326,9 @@ class _ImageBuild:
             self.delete(ops)
         run_output = run_output_name()
         body = image_template(self.definition, self.spec.settings, run_output=run_output, digest=self.digest)
+        self.check_stop()
         self.create(ops, body)
+        self.check_stop()
         self.start(ops)
         return self.watch(ops, run_output, reattached=False)
 
@@ -404,6 +414,7 @@ class _ImageBuild:
     def delete(self, ops: Any) -> None:
         from azure.core.exceptions import ResourceNotFoundError
 
+        self.check_stop()
         self.progress("deleting", message=f"log of the previous run: {self.previous_log}" if self.previous_log else "")
         try:
             self.with_auth_retry(lambda: ops.begin_delete(self.rg, self.name).result())

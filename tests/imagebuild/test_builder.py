@@ -249,6 +249,22 @@ def test_stopping_detaches_without_canceling(arm, spec):
     assert arm.template(RG, TEMPLATE)["properties"]["lastRunStatus"]["runState"] == "Running"
 
 
+def test_after_stop_a_queued_image_is_not_started(arm, quick_definition):
+    arm.build_duration = 30
+    stop = threading.Event()
+
+    def on_progress(progress: Progress) -> None:
+        if progress.phase == "running":
+            stop.set()
+
+    specs = [make_spec(quick_definition, "first"), make_spec(quick_definition, "second")]
+    first, second = build(arm, specs, options=BuildOptions(poll_interval=0.02, parallel=1), on_progress=on_progress,
+                          stop=stop)
+    assert first.status == DETACHED and second.status == DETACHED
+    assert "stopped before the build started (while queued)" in second.message
+    assert len(arm.requests_matching("PUT", "")) == 1 and not arm.requests_matching("*", "it-second")
+
+
 def test_a_build_canceled_elsewhere_is_a_failure(arm, spec):
     arm.script_build(TEMPLATE, outcome="Canceled", duration=0.1)
     (result,) = build(arm, [spec])
