@@ -121,7 +121,10 @@ class _Session:
         self.no_synth = no_synth
 
     def _echo(self, line: str) -> None:
-        self.console.print(line, markup=False, highlight=False, soft_wrap=True, style="dim")
+        from rich.text import Text
+
+        # terraform's own colours (on a terminal) are kept; its lines are dimmed next to mdpool's
+        self.console.print(Text.from_ansi(line, style="dim"), soft_wrap=True)
 
     def run(self, action, *, auto_approve: bool = True, allow_replace=(), parallel: int = 4,
             force_build: bool = False) -> None:
@@ -158,11 +161,9 @@ class _Session:
         self._finish(deployment)
 
     def _confirm(self, question: str) -> bool:
-        import click
-
         try:
             return typer.confirm(question, default=False, err=self.json_summary)
-        except click.Abort:  # Ctrl-C or end of input at the prompt: stop as an interruption does
+        except typer.Abort:  # Ctrl-C or end of input at the prompt: stop as an interruption does
             raise KeyboardInterrupt from None
 
     def _finish(self, deployment) -> None:

@@ -114,3 +114,29 @@ def test_synth_output_of_another_environment(workspace, terraform_env, config_wi
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == (
         f"{workspace.out}: holds the stacks of environment 'dev', but {other} describes 'prod'; synthesize it again")
+
+
+def test_deploy_asks_before_each_apply_on_a_terminal(workspace, terraform_env, config_without_builds):
+    """On a terminal (a pty here), the answer to each question decides; a no stops the deploy."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import MDPOOL
+
+    master, slave = pty.openpty()
+    os.write(master, b"y\nn\n")  # typed ahead: the terminal holds it until the prompts read it
+    try:
+        done = subprocess.run(
+            [str(MDPOOL), "deploy", "--config", str(config_without_builds), "--out", str(workspace.out),
+             "--no-synth"],
+            stdin=slave, capture_output=True, text=True, env=terraform_env, timeout=120,
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert done.returncode == 1
+    assert "Apply gallery-dev: 5 to create? [y/N]" in done.stdout
+    assert "Apply pool-dev: 1 to create? [y/N]" in done.stdout
+    assert done.stderr.splitlines()[-1] == "pool-dev: not applied (declined); nothing after it was run"
+    assert workspace.state_resources("gallery-dev") and workspace.state_resources("pool-dev") == []
