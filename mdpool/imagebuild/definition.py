@@ -438,10 +438,14 @@ class _Parser:
         for param in kind.PARAMS:
             kwargs[param.attr] = self.param(values, param, loc)
         step = kind(**kwargs)
-        self.step_rules(step, values, loc)
+        # A misspelt key already has its problem ("did you mean 'Inline'?"): count it as present so
+        # the same mistake is not reported a second time as a missing parameter.
+        present = set(values) | {_closest(key, allowed) for key in item if key.lower() not in
+                                 {a.lower() for a in allowed}} - {None}
+        self.step_rules(step, values, loc, present)  # type: ignore[arg-type]
         return step
 
-    def step_rules(self, step: Step, values: dict[str, tuple[Loc, Any]], loc: Loc) -> None:
+    def step_rules(self, step: Step, values: dict[str, tuple[Loc, Any]], loc: Loc, present: set[str]) -> None:
         """What Azure requires of a parameter set beyond the types of its parameters."""
         kind = type(step)
         at = lambda key: values[key][0] if key in values else loc  # noqa: E731
@@ -449,16 +453,17 @@ class _Parser:
             self.problem(at(kind.SWITCH),
                          f"{kind.SWITCH} runs on {' and '.join(kind.OS_TYPES)} only and this image is {self.os_type}; "
                          f"use {_os_alternative(kind, self.os_type)}")
+        # Presence, not validity, decides these: a bad value is already reported at its own key.
         if "inline" in {f.name for f in fields(step)}:
-            inline, script = getattr(step, "inline"), getattr(step, "script_uri")
-            if (inline is None) == (script is None):
+            inline, script = "Inline" in present, "ScriptUri" in present
+            if inline == script:
                 self.problem(loc, f"{kind.SWITCH} needs exactly one of Inline (commands) or ScriptUri (a script to download)"
-                             + ("; it has both" if inline is not None else ""))
-            if getattr(step, "sha256_checksum") is not None and script is None:
+                             + ("; it has both" if inline else ""))
+            if "Sha256Checksum" in present and not script:
                 self.problem(at("Sha256Checksum"), "Sha256Checksum checks the file at ScriptUri; it needs ScriptUri")
         if isinstance(step, (FileCustomizer, FileValidator)):
             for key in ("SourceUri", "Destination"):
-                if getattr(step, "source_uri" if key == "SourceUri" else "destination") is None:
+                if key not in present:
                     self.problem(loc, f"{kind.SWITCH} needs {key}")
             if step.destination is not None and self.os_type:
                 windows = re.match(r"^[A-Za-z]:[\\/]", step.destination) is not None
@@ -612,11 +617,15 @@ def redact_uri(uri: str) -> str:
     return uri.split("?", 1)[0] + ("?..." if "?" in uri else "")
 
 
-def _did_you_mean(key: str, allowed: Iterable[str]) -> str:
-    allowed = list(allowed)
+def _closest(key: str, allowed: Iterable[str]) -> str | None:
     lower = {option.lower(): option for option in allowed}
     close = difflib.get_close_matches(key.lower(), list(lower), n=1, cutoff=0.6)
-    return f" (did you mean {lower[close[0]]!r}?)" if close else ""
+    return lower[close[0]] if close else None
+
+
+def _did_you_mean(key: str, allowed: Iterable[str]) -> str:
+    close = _closest(key, allowed)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def _dotted(loc: Loc) -> str:
