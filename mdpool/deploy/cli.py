@@ -133,12 +133,12 @@ class _Session:
         from mdpool.deploy.orchestrator import Deployment, Interrupted, SynthOutput
         from mdpool.synth import synthesize
 
-        if not self.no_synth:
-            with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
-                synthesize(self.cfg, self.out)
-            self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} into {self.out}")
         deployment = None
         try:
+            if not self.no_synth:
+                with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
+                    synthesize(self.cfg, self.out)
+                self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} into {self.out}")
             synth = SynthOutput.load(self.out)
             if synth.environment != self.cfg.environment:
                 raise DeployError(f"{self.out}: holds the stacks of environment {synth.environment!r}, but "
@@ -155,6 +155,8 @@ class _Session:
         except Interrupted as interrupted:
             self._finish(deployment)
             fail([str(interrupted)], code=130)
+        except KeyboardInterrupt:  # before the stages began (synth): nothing to continue
+            fail(["interrupted before anything was planned or applied"], code=130)
         except DeployError as error:
             self._finish(deployment)
             fail(error.lines)

@@ -186,6 +186,7 @@ class Deployment:
         self.policy = policy or ProtectionPolicy()
         self.clock = clock
         self.report: Report | None = None  # the last run's report, also when it ended in an error
+        self._allowed_used: set[str] = set()
 
     # -- mdpool plan ---------------------------------------------------------------------------
 
@@ -229,6 +230,9 @@ class Deployment:
             self._deploy_stack(self._stack(self.synth.pool), report)
             nothing = not any(s.applied for s in report.stacks) and all(i.outcome == "skipped" for i in report.images)
             report.result = "nothing to do" if nothing else "succeeded"
+            for token in self.allow_replace:
+                if token not in self._allowed_used:
+                    self._say(f"note: --allow-replace {token} named nothing that this deploy replaced or destroyed")
         self._say_outcome(report)
         return report
 
@@ -237,6 +241,9 @@ class Deployment:
         stack = report.stacks[-1]
         started = self.clock()
         try:
+            self._allowed_used.update(
+                token for token in self.allow_replace for change in summary.pending
+                if change.action.loses_resource and change.matches(token))
             refused = summary.refused(self.allow_replace)
             if refused:
                 stack.status = "refused"

@@ -133,6 +133,10 @@ def test_destroying_an_image_definition_is_refused_then_allowed(workspace, terra
     report = deployment(workspace, terraform, captured, allow_replace=["terraform_data.image-ubuntu-2404"]).deploy()
     assert report.result == "succeeded"
     assert "terraform_data.image-ubuntu-2404" not in workspace.state_resources("gallery-dev")
+    # an allowance that names nothing is pointed out (a typo must not pass unnoticed)
+    deployment(workspace, terraform, captured, allow_replace=["terraform_data.galery"]).deploy()
+    assert "note: --allow-replace terraform_data.galery named nothing that this deploy replaced or destroyed" \
+        in captured.text
 
 
 def test_an_update_needs_no_allowance(workspace, terraform, captured):
