@@ -208,8 +208,8 @@ class Deployment:
             else:
                 if summary.outputs_changed:
                     self._say(
-                        f"{self.synth.pool}: planned against {self.synth.gallery}'s current outputs; "
-                        f"the gallery plan changes {', '.join(summary.outputs_changed)}"
+                        f"{self.synth.pool}: planned against {self.synth.gallery}'s current outputs, which the "
+                        f"gallery plan changes; its plan may change once the gallery is applied"
                     )
                 self._warn_refusals(self._plan_stack(self._stack(self.synth.pool), report))
             report.result = "planned"
