@@ -8,7 +8,7 @@ the CLI can print every problem at once, one line each, in the contract's form:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 
 @dataclass(frozen=True, order=True)
@@ -29,3 +29,13 @@ class InputError(Exception):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.path, p.message))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def nearest_line(lines: Mapping[tuple, int], loc: tuple) -> int | None:
+    """The line of `loc` in its source file, or of its nearest ancestor the file spells out."""
+    loc = tuple(loc)
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from mdpool.problems import InputError, Problem
+from mdpool.problems import InputError, Problem, nearest_line
 
 Loc = tuple[str | int, ...]
 
@@ -48,12 +48,7 @@ class YamlDocument:
 
     def line_of(self, loc: Loc) -> int | None:
         """The line of `loc`, or of its nearest ancestor that the file spells out."""
-        loc = tuple(loc)
-        while loc:
-            if loc in self.lines:
-                return self.lines[loc]
-            loc = loc[:-1]
-        return self.lines.get((), None)
+        return nearest_line(self.lines, loc)
 
     def problem(self, loc: Loc, message: str) -> Problem:
         return Problem(str(self.path), self.line_of(loc), dotted(loc), message)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Iterable, Mapping
 
 from mdpool.imagebuild.jsonlines import JsonDocument, JsonSyntaxError, Loc, load_json
-from mdpool.problems import InputError, Problem
+from mdpool.problems import InputError, Problem, nearest_line
 
 OS_TYPES = ("Linux", "Windows")
 STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS")
@@ -221,12 +221,7 @@ class DefinitionSource:
     lines: Mapping[Loc, int] = field(default_factory=dict)
 
     def line_of(self, loc: Loc) -> int | None:
-        loc = tuple(loc)
-        while loc:
-            if loc in self.lines:
-                return self.lines[loc]
-            loc = loc[:-1]
-        return self.lines.get(())
+        return nearest_line(self.lines, loc)
 
 
 @dataclass(frozen=True)

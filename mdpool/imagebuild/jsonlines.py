@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from json.decoder import scanstring
 from typing import Any
 
+from mdpool.problems import nearest_line
+
 Loc = tuple[str | int, ...]
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -30,12 +32,7 @@ class JsonDocument:
 
     def line_of(self, loc: Loc) -> int | None:
         """The line of `loc`, or of the nearest enclosing location the text spells out."""
-        loc = tuple(loc)
-        while loc:
-            if loc in self.lines:
-                return self.lines[loc]
-            loc = loc[:-1]
-        return self.lines.get(())
+        return nearest_line(self.lines, loc)
 
 
 class JsonSyntaxError(ValueError):
