@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption
+from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, load_environment_or_exit
 
 app = typer.Typer(
     name="mdpool",
@@ -21,14 +21,11 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
 @app.command()
 def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Check the configuration and its image definition files; print every problem, one per line."""
-    from mdpool.cli_support import load_config_or_exit, report
-    from mdpool.imagebuild import check_image_definitions
-
-    cfg = load_config_or_exit(config)
-    report(check_image_definitions(cfg))
+    cfg = load_environment_or_exit(config)
     images = len(cfg.gallery.images)
     print(f"{config}: valid (environment {cfg.environment}, {images} gallery image{'s' * (images != 1)}, "
           f"pool {cfg.names.pool})")
@@ -42,11 +39,7 @@ def synth(
     ),
 ) -> None:
     """Synthesize the gallery and pool stacks to Terraform JSON (all or nothing)."""
-    from mdpool.cli_support import load_config_or_exit, report
-    from mdpool.imagebuild import check_image_definitions
-
-    cfg = load_config_or_exit(config)
-    report(check_image_definitions(cfg))
+    cfg = load_environment_or_exit(config)
     from mdpool.summary import print_synth_summary
     from mdpool.synth import synthesize
 

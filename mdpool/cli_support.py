@@ -39,6 +39,19 @@ def load_config_or_exit(path: Path):
         fail(error.problems)
 
 
+def load_environment_or_exit(path: Path):
+    """The configuration and every image definition file it names, checked; exit 1 on any problem.
+
+    What synthesizes or deploys goes through this, so a typo in an image definition is reported
+    before a synth, a plan or an hour-long build, not after.
+    """
+    from mdpool.imagebuild import check_image_definitions
+
+    config = load_config_or_exit(path)
+    report(check_image_definitions(config))
+    return config
+
+
 def report(problems: list[Problem]) -> None:
     """Exit 1 after printing the problems, if there are any."""
     if problems:

@@ -40,10 +40,10 @@ def _head(config: Path, head: Path | None, scratch: Path):
 
     if head is not None:
         return load_synthesized(head, str(head))
-    from mdpool.cli_support import load_config_or_exit
+    from mdpool.cli_support import load_environment_or_exit
     from mdpool.synth import synthesize
 
-    synthesize(load_config_or_exit(config), scratch / "head")
+    synthesize(load_environment_or_exit(config), scratch / "head")
     return load_synthesized(scratch / "head", f"working tree ({config.as_posix()})")
 
 
