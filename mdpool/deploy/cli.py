@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail
+from mdpool.deploy.stages import Stage
 
 OutOption = Annotated[
     Path, typer.Option("--out", "-o", help="Synth output folder; state lives beside it (local backend).")
@@ -72,6 +73,17 @@ def deploy(
     force_build: Annotated[
         bool, typer.Option("--force-build", help="Rebuild every image, even one whose content already has a version.")
     ] = False,
+    stage: Annotated[
+        Optional[list[Stage]],
+        typer.Option(
+            "--stage",
+            metavar="gallery|images|pool",
+            help="Run only this stage: gallery (apply the gallery stack), images (build the images that need it) "
+            "or pool (apply the pool stack). Repeatable; the stages run in deploy order. Default: all three.",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
     no_synth: NoSynthOption = False,
     json_summary: JsonOption = False,
 ) -> None:
@@ -79,9 +91,14 @@ def deploy(
 
     Run it again after a failure or an interruption: every stage continues from where it stopped.
     """
-    session = _Session(config, out, terraform_bin, json_summary, asks=not auto_approve, no_synth=no_synth)
+    from mdpool.deploy.stages import in_order
+
+    stages = in_order(stage or [])
+    applies = Stage.GALLERY in stages or Stage.POOL in stages  # the image builds ask nothing
+    session = _Session(config, out, terraform_bin, json_summary, asks=applies and not auto_approve,
+                       no_synth=no_synth)
     session.run(
-        lambda deployment: deployment.deploy(),
+        lambda deployment: deployment.deploy(stages),
         auto_approve=auto_approve,
         allow_replace=allow_replace or [],
         parallel=parallel,

@@ -15,3 +15,7 @@ class DeployError(Exception):
 
 class TerraformError(DeployError):
     """Terraform is missing, too old, or one of its commands failed."""
+
+
+class NotReady(DeployError):
+    """A stage run on its own before the stage it needs (gallery state, image versions): refused, exit 1."""

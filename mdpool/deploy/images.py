@@ -74,6 +74,64 @@ class ImageBuildStage:
         return [to_image_result(result) for result in results]
 
 
+    def without_version(self, gallery_outputs: Mapping[str, Output]) -> Sequence[str]:
+        """The gallery images the pool uses that have no version yet ("name" or "name version X" when pinned).
+
+        One ARM call per image (GET .../images/{name}/versions) through the image builder client's
+        pipeline, the same credential, endpoint and retries the build flow uses; only versions that
+        finished provisioning count, and for `latest` only those not excluded from latest.
+        """
+        from mdpool.imagebuild.builder import Connection
+
+        wanted = {image.gallery_image: image.version for image in self.cfg.pool.images if image.gallery_image}
+        if not wanted:
+            return []
+        definitions = gallery_outputs.get("image_definition_ids")
+        deployed = definitions.value if definitions is not None and isinstance(definitions.value, dict) else {}
+        connection = (self.connection or Connection.from_environment()).with_credential()
+        missing = []
+        with connection.client(self.cfg.subscription_id) as client:
+            for name, version in wanted.items():
+                image_id = deployed.get(name) or self.cfg.names.gallery_image_id(name)
+                if not _has_version(client, name, image_id, version):
+                    missing.append(name if version == "latest" else f"{name} version {version}")
+        return missing
+
+
+def _has_version(client, name: str, image_id: str, version: str) -> bool:
+    """Whether the image definition has a usable version (`latest`: any not excluded from latest)."""
+    from azure.core.exceptions import AzureError
+    from azure.core.rest import HttpRequest
+
+    from mdpool.imagebuild.builder import GALLERY_API_VERSION
+
+    url: str | None = f"{image_id}/versions"
+    params: dict[str, str] | None = {"api-version": GALLERY_API_VERSION}
+    try:
+        for _ in range(100):  # pages; bounded
+            if url is None:
+                return False
+            response = client.send_request(HttpRequest("GET", url, params=params))
+            if response.status_code == 404:  # no image definition: certainly no version
+                return False
+            response.raise_for_status()
+            page = response.json()
+            for item in page.get("value") or []:
+                properties = item.get("properties") or {}
+                if properties.get("provisioningState") != "Succeeded":
+                    continue
+                if version == "latest":
+                    if not (properties.get("publishingProfile") or {}).get("excludeFromLatest"):
+                        return True
+                elif str(item.get("name", "")).lower() == version.lower():
+                    return True
+            url, params = page.get("nextLink"), None
+    except AzureError as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DeployError(f"gallery image {name}: cannot list its versions in {image_id}: {detail}") from None
+    return False
+
+
 def aim_at_outputs(spec: "ImageSpec", outputs: Mapping[str, Output]) -> "ImageSpec":
     """The spec with the gallery stack's deployed ids, where the outputs have them."""
     settings = spec.settings

@@ -4,6 +4,13 @@ A pool that references a gallery image without a version stays failed (the blog'
 so the gallery stack is applied first, then every image that needs it is built into the gallery,
 and only then is the pool stack planned and applied.
 
+`deploy(stages)` runs a chosen subset of those stages (a pipeline runs each behind its own
+approval). A stage needs what the earlier ones leave behind: the image builds and the pool read the
+gallery stack's outputs from its state, and the pool needs a version of every gallery image it uses.
+When the stage that provides it ran in the same deploy, that is given (the deploy stops at the
+first stage that fails); otherwise the stage checks it first and refuses, one line, naming the
+stage to run first.
+
 Every stage is idempotent, which is what makes a deploy resumable: Terraform re-plans from its
 state (an applied stack plans "no changes"), and the image-build flow skips an image whose current
 content already has a version and reattaches to a build of the same content that is still running.
@@ -24,7 +31,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from rich.console import Console
 
-from mdpool.deploy.errors import DeployError
+from mdpool.deploy.errors import DeployError, NotReady
 from mdpool.deploy.plan_summary import PlanSummary, render_table, summarize
 from mdpool.deploy.protection import (
     PROTECTED_KINDS,
@@ -32,6 +39,7 @@ from mdpool.deploy.protection import (
     prevent_destroy_addresses,
     prevent_destroy_lifted,
 )
+from mdpool.deploy.stages import ALL_STAGES, Stage, in_order
 from mdpool.deploy.terraform import Output, StackTerraform, Terraform
 
 PLAN_FILE = "mdpool.tfplan"  # inside each stack directory; removed after use (plans can hold secrets)
@@ -104,6 +112,9 @@ class ImageBuilds(Protocol):
     def build(self, gallery_outputs: Mapping[str, Output]) -> Sequence[ImageResult]:
         """Build what needs building (in parallel), skip what is up to date, reattach to running builds."""
 
+    def without_version(self, gallery_outputs: Mapping[str, Output]) -> Sequence[str]:
+        """The gallery images the pool uses that have no version (the pinned one, if pinned) yet."""
+
 
 # --- what happened -----------------------------------------------------------------------------
 
@@ -133,12 +144,22 @@ class Report:
     result: str = "running"  # succeeded | nothing to do | planned | failed | refused | declined | interrupted
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    selected: list[str] = field(default_factory=list)  # the stages asked for, in deploy order
+    ran: list[str] = field(default_factory=list)  # the stages begun; the last one may have failed
+
+    @property
+    def rerun(self) -> str:
+        """The command that runs the same stages again (and so continues where this one stopped)."""
+        if self.command == "deploy" and self.selected and tuple(self.selected) != tuple(s.value for s in ALL_STAGES):
+            return "mdpool deploy " + " ".join(f"--stage {stage}" for stage in self.selected)
+        return f"mdpool {self.command}"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "command": self.command,
             "environment": self.environment,
             "result": self.result,
+            "stages": {"selected": self.selected, "ran": self.ran},
             "seconds": round(self.seconds, 2),
             "stacks": [
                 {**asdict(stack), "applied": stack.applied, "seconds": round(stack.seconds, 2)} for stack in self.stacks
@@ -153,6 +174,14 @@ class Interrupted(Exception):
 
 
 Confirm = Callable[[str], bool]
+
+
+@dataclass
+class _Run:
+    """One deploy's stages and what an earlier stage hands on to a later one."""
+
+    stages: tuple[Stage, ...]
+    gallery_outputs: Mapping[str, Output] | None = None
 
 
 # --- the stages --------------------------------------------------------------------------------
@@ -192,9 +221,11 @@ class Deployment:
 
     def plan(self) -> Report:
         """Plan the gallery stack, and the pool stack once the gallery has been deployed; apply nothing."""
-        report = self.report = Report(command="plan", environment=self.synth.environment)
+        report = self.report = Report(command="plan", environment=self.synth.environment,
+                                      selected=[Stage.GALLERY.value, Stage.POOL.value])
         with self._running(report):
             gallery = self._stack(self.synth.gallery)
+            report.ran.append(Stage.GALLERY.value)
             summary = self._plan_stack(gallery, report)
             self._warn_refusals(summary)
             if not gallery.outputs():
@@ -211,6 +242,7 @@ class Deployment:
                         f"{self.synth.pool}: planned against {self.synth.gallery}'s current outputs, which the "
                         f"gallery plan changes; its plan may change once the gallery is applied"
                     )
+                report.ran.append(Stage.POOL.value)
                 self._warn_refusals(self._plan_stack(self._stack(self.synth.pool), report))
             report.result = "planned"
         self._say(f"nothing was applied; `mdpool deploy` applies the stacks in order, with the image builds between "
@@ -219,15 +251,21 @@ class Deployment:
 
     # -- mdpool deploy -------------------------------------------------------------------------
 
-    def deploy(self) -> Report:
-        """gallery stack -> image builds -> pool stack; stops at the first stage that fails."""
-        report = self.report = Report(command="deploy", environment=self.synth.environment)
+    def deploy(self, stages: Iterable[Stage | str] = ALL_STAGES) -> Report:
+        """Run the chosen stages (all by default) in order: gallery stack -> image builds -> pool stack.
+
+        Stops at the first stage that fails or refuses; a stage whose prerequisites an earlier
+        deploy should have left (gallery state, image versions) checks them and refuses without them.
+        """
+        chosen = in_order(stages)
+        report = self.report = Report(command="deploy", environment=self.synth.environment,
+                                      selected=[stage.value for stage in chosen])
+        run = _Run(chosen)
+        steps = {Stage.GALLERY: self._gallery_stage, Stage.IMAGES: self._images_stage, Stage.POOL: self._pool_stage}
         with self._running(report):
-            gallery = self._stack(self.synth.gallery)
-            self._deploy_stack(gallery, report)
-            outputs = gallery.outputs()
-            self._build_images(outputs, report)
-            self._deploy_stack(self._stack(self.synth.pool), report)
+            for stage in chosen:
+                report.ran.append(stage.value)
+                steps[stage](run, report)
             nothing = not any(s.applied for s in report.stacks) and all(i.outcome == "skipped" for i in report.images)
             report.result = "nothing to do" if nothing else "succeeded"
             for token in self.allow_replace:
@@ -235,6 +273,41 @@ class Deployment:
                     self._say(f"note: --allow-replace {token} named nothing that this deploy replaced or destroyed")
         self._say_outcome(report)
         return report
+
+    def _gallery_stage(self, run: "_Run", report: Report) -> None:
+        self._deploy_stack(self._stack(self.synth.gallery), report)
+
+    def _images_stage(self, run: "_Run", report: Report) -> None:
+        self._build_images(self._gallery_outputs(run, Stage.IMAGES), report, run)
+
+    def _pool_stage(self, run: "_Run", report: Report) -> None:
+        outputs = self._gallery_outputs(run, Stage.POOL)
+        if Stage.IMAGES not in run.stages:
+            # the blog's "slight hitch": a pool referencing an image without a version stays failed
+            missing = list(self.images.without_version(outputs))
+            if missing:
+                many = len(missing) > 1
+                raise NotReady(
+                    f"{self.synth.pool}: not planned: gallery image{'s' if many else ''} {', '.join(missing)} "
+                    f"{'have' if many else 'has'} no version yet, and a pool that references an image without a "
+                    f"version stays failed; build {'them' if many else 'it'} first: mdpool deploy --stage images"
+                )
+        self._deploy_stack(self._stack(self.synth.pool), report)
+
+    def _gallery_outputs(self, run: "_Run", stage: Stage) -> Mapping[str, Output]:
+        """The gallery stack's outputs from its state (read once per deploy); refuses when it has none."""
+        if run.gallery_outputs is None:
+            gallery = self._stack(self.synth.gallery)
+            if Stage.GALLERY not in run.stages:
+                gallery.init()  # the gallery stage did not run: its backend is not set up in this folder yet
+            outputs = gallery.outputs()
+            if not outputs:
+                raise NotReady(
+                    f"{stage.value} stage: {self.synth.gallery} has not been deployed yet (its state has no outputs); "
+                    f"deploy the gallery stage first: mdpool deploy --stage gallery"
+                )
+            run.gallery_outputs = outputs
+        return run.gallery_outputs
 
     def _deploy_stack(self, terraform: StackTerraform, report: Report) -> None:
         summary = self._plan_stack(terraform, report)
@@ -261,7 +334,7 @@ class Deployment:
             self._remove_plan(terraform)
             stack.seconds += self.clock() - started
 
-    def _build_images(self, gallery_outputs: Mapping[str, Output], report: Report) -> None:
+    def _build_images(self, gallery_outputs: Mapping[str, Output], report: Report, run: "_Run") -> None:
         names = list(self.images.names())
         if not names:
             self._say("images: none has build settings; nothing to build")
@@ -276,9 +349,10 @@ class Deployment:
             raise KeyboardInterrupt
         failed = [result for result in results if not result.ok]
         if failed:
+            then = (f"{self.synth.pool}: not applied, because an image build failed; fix it and run `{report.rerun}` again"
+                    if Stage.POOL in run.stages else f"fix it and run `{report.rerun}` again")
             raise DeployError(
-                [f"image {r.name}: build {r.outcome}: {r.message or 'no message from Azure'}" for r in failed]
-                + [f"{self.synth.pool}: not applied, because an image build failed; fix it and run `mdpool deploy` again"]
+                [f"image {r.name}: build {r.outcome}: {r.message or 'no message from Azure'}" for r in failed] + [then]
             )
 
     # -- shared steps ----------------------------------------------------------------------------
@@ -333,20 +407,25 @@ class Deployment:
 
     def _say_outcome(self, report: Report) -> None:
         took = f"{report.seconds:.1f} s"
+        partial = tuple(report.selected) != tuple(stage.value for stage in ALL_STAGES)
+        scope = f" ({', '.join(report.selected)} stage{'s' if len(report.selected) > 1 else ''})" if partial else ""
         if report.result == "nothing to do":
-            self._say(
-                f"nothing to do: {' and '.join(s.name for s in report.stacks)} have no changes"
-                + (f", {len(report.images)} image(s) up to date" if report.images else "")
-                + f" ({took})"
-            )
+            parts = []
+            if report.stacks:
+                names = [s.name for s in report.stacks]
+                parts.append(f"{' and '.join(names)} {'have' if len(names) > 1 else 'has'} no changes")
+            if report.images:
+                parts.append(f"{len(report.images)} image(s) up to date")
+            self._say(f"nothing to do{scope}: {', '.join(parts) or 'no image has build settings'} ({took})")
         elif report.result == "succeeded":
-            applied = [s.name for s in report.stacks if s.applied] or ["no stack"]
+            applied = [s.name for s in report.stacks if s.applied]
             built = [i.name for i in report.images if i.outcome in ("built", "reattached")]
-            self._say(
-                f"deployed {self.synth.environment}: applied {', '.join(applied)}"
-                + (f"; built {', '.join(built)}" if built else "")
-                + f" ({took})"
-            )
+            parts = ([f"applied {', '.join(applied)}"] if applied else []) + ([f"built {', '.join(built)}"] if built else [])
+            self._say(f"deployed {self.synth.environment}{scope}: {'; '.join(parts)} ({took})")
+        if report.result in ("nothing to do", "succeeded") and partial:
+            following = ALL_STAGES[ALL_STAGES.index(Stage(report.selected[-1])) + 1:]
+            if following:
+                self._say(f"next: mdpool deploy --stage {following[0].value}")
 
     class _Running:
         def __init__(self, deployment: "Deployment", report: Report) -> None:
@@ -363,10 +442,13 @@ class Deployment:
             if isinstance(error, KeyboardInterrupt):
                 report.result = "interrupted"
                 report.errors.append(
-                    f"interrupted; nothing was cancelled: run `mdpool {report.command}` again to continue where it stopped"
+                    f"interrupted; nothing was cancelled: run `{report.rerun}` again to continue where it stopped"
                 )
                 raise Interrupted(report.errors[-1]) from None
-            if isinstance(error, DeployError):
+            if isinstance(error, NotReady):
+                report.result = "refused"
+                report.errors.extend(error.lines)
+            elif isinstance(error, DeployError):
                 last = report.stacks[-1].status if report.stacks else "failed"
                 report.result = last if last in ("refused", "declined") else "failed"
                 report.errors.extend(error.lines)
