@@ -73,6 +73,9 @@ def deploy(
     force_build: Annotated[
         bool, typer.Option("--force-build", help="Rebuild every image, even one whose content already has a version.")
     ] = False,
+    poll_interval: Annotated[
+        float, typer.Option("--poll-interval", min=0.01, help="Seconds between status checks of a running image build.")
+    ] = 30.0,
     stage: Annotated[
         Optional[list[Stage]],
         typer.Option(
@@ -103,6 +106,7 @@ def deploy(
         allow_replace=allow_replace or [],
         parallel=parallel,
         force_build=force_build,
+        poll_interval=poll_interval,
     )
 
 
@@ -144,10 +148,11 @@ class _Session:
         self.console.print(Text.from_ansi(line, style="dim"), soft_wrap=True)
 
     def run(self, action, *, auto_approve: bool = True, allow_replace=(), parallel: int = 4,
-            force_build: bool = False) -> None:
+            force_build: bool = False, poll_interval: float = 30.0) -> None:
         from mdpool.deploy.errors import DeployError
         from mdpool.deploy.images import ImageBuildStage
         from mdpool.deploy.orchestrator import Deployment, Interrupted, SynthOutput
+        from mdpool.imagebuild.builder import BuildOptions
         from mdpool.synth import synthesize
 
         deployment = None
@@ -163,7 +168,10 @@ class _Session:
             deployment = Deployment(
                 synth,
                 self.terraform,
-                ImageBuildStage(self.cfg, parallel=parallel, force=force_build, console=self.console),
+                ImageBuildStage(self.cfg, console=self.console, options=BuildOptions(
+                    force=force_build, parallel=parallel, poll_interval=poll_interval,
+                    # as `mdpool images build`: a fresh role assignment is retried at about the poll pace
+                    auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01))),
                 console=self.console,
                 confirm=None if auto_approve else self._confirm,
                 allow_replace=allow_replace,
