@@ -117,7 +117,7 @@ class _Session:
                  asks: bool = False, no_synth: bool = False) -> None:
         from rich.console import Console
 
-        from mdpool.cli_support import load_config_or_exit, report
+        from mdpool.cli_support import load_environment_or_exit
         from mdpool.deploy.errors import DeployError
         from mdpool.deploy.terraform import Terraform
 
@@ -134,10 +134,7 @@ class _Session:
             fail(["mdpool deploy asks before applying each stack, but stdin is not a terminal; "
                   "pass --auto-approve to apply without asking (CI)"])
         self.config_path = config
-        self.cfg = load_config_or_exit(config)
-        from mdpool.imagebuild import check_image_definitions
-
-        report(check_image_definitions(self.cfg))  # an hour-long build must not fail on a typo
+        self.cfg = load_environment_or_exit(config)  # an hour-long build must not fail on a typo
         self.out = out
         self.no_synth = no_synth
 
