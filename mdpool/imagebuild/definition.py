@@ -156,40 +156,20 @@ class WindowsUpdateCustomizer(Step):
     update_limit: int | None = None
 
 
+# A validator takes the same parameters as the customizer of its kind; only the switch differs.
 @dataclass(frozen=True)
-class ShellValidator(Step):
+class ShellValidator(ShellCustomizer):
     SWITCH = "ShellValidator"
-    ARM_TYPE = "Shell"
-    PARAMS = (NAME, INLINE, SCRIPT_URI, SHA256)
-    OS_TYPES = ("Linux",)
-    inline: tuple[str, ...] | None = None
-    script_uri: str | None = None
-    sha256_checksum: str | None = None
 
 
 @dataclass(frozen=True)
-class PowerShellValidator(Step):
+class PowerShellValidator(PowerShellCustomizer):
     SWITCH = "PowerShellValidator"
-    ARM_TYPE = "PowerShell"
-    PARAMS = (NAME, INLINE, SCRIPT_URI, SHA256, RUN_ELEVATED, RUN_AS_SYSTEM, VALID_EXIT_CODE)
-    OS_TYPES = ("Windows",)
-    inline: tuple[str, ...] | None = None
-    script_uri: str | None = None
-    sha256_checksum: str | None = None
-    run_elevated: bool | None = None
-    run_as_system: bool | None = None
-    valid_exit_codes: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
-class FileValidator(Step):
+class FileValidator(FileCustomizer):
     SWITCH = "FileValidator"
-    ARM_TYPE = "File"
-    PARAMS = (NAME, SOURCE_URI, DESTINATION, SHA256)
-    OS_TYPES = OS_TYPES
-    source_uri: str | None = None
-    destination: str | None = None
-    sha256_checksum: str | None = None
 
 
 CUSTOMIZER_KINDS: tuple[type[Step], ...] = (
