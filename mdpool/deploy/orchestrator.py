@@ -23,7 +23,6 @@ image-build service object, so it runs the same against Azure and against the te
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -66,11 +65,11 @@ class SynthOutput:
 
     @classmethod
     def load(cls, root: Path) -> "SynthOutput":
+        from mdpool.synth import read_synth_output
+
         manifest_path = root / "manifest.json"
         try:
-            manifest = json.loads(manifest_path.read_text())
-            stacks = manifest["stacks"]
-            directories = {name: root / entry["workingDirectory"] for name, entry in stacks.items()}
+            directories = read_synth_output(root).stacks
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise DeployError(f"{manifest_path}: not a synthesized output ({error}); run `mdpool synth` first") from None
         galleries = sorted(name for name in directories if name.startswith("gallery-"))
