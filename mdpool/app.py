@@ -15,7 +15,7 @@ from mdpool.stacks.pool import PoolStack  # noqa: E402
 
 def build_app(config: EnvironmentConfig, outdir: str) -> App:
     """The App for `config`, writing to `outdir` when synthesized."""
-    app = App(outdir=outdir, stack_traces=False, skip_validation=False)
+    app = App(outdir=outdir, stack_traces=False)
     gallery = GalleryStack(app, config)
     PoolStack(app, config, gallery=gallery.gallery)
     return app

@@ -1,12 +1,12 @@
-"""The short tables `mdpool synth` prints: stacks, pool images, standby schedule."""
+"""The short tables `mdpool synth` prints: stacks, pool images, standby schedule (rows built from the config and the output)."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
-from mdpool.config import EnvironmentConfig
-from mdpool.synth import SynthResult, summary_rows
+from mdpool.config import DAYS, EnvironmentConfig
+from mdpool.synth import SynthResult
 
 
 def print_synth_summary(config: EnvironmentConfig, result: SynthResult, console: Console | None = None) -> None:
@@ -24,3 +24,35 @@ def print_synth_summary(config: EnvironmentConfig, result: SynthResult, console:
         for row in body:
             table.add_row(*row)
         console.print(table)
+
+
+def summary_rows(config: EnvironmentConfig, result: SynthResult) -> dict[str, list[tuple[str, ...]]]:
+    """Plain rows for the summary tables: stacks, pool images, standby schedule."""
+    stacks = [(name, str(result.resource_count(name)), str(path.relative_to(result.out_dir.parent)
+                                                            if path.is_relative_to(result.out_dir.parent) else path))
+              for name, path in result.stacks.items()]
+    images = []
+    for image in config.pool.images:
+        source = image.well_known or f"gallery {image.gallery_image} ({image.version})"
+        images.append((source, ", ".join(image.aliases) or "-", str(image.buffer)))
+    return {"stacks": stacks, "images": images, "schedule": schedule_rows(config)}
+
+
+def schedule_rows(config: EnvironmentConfig) -> list[tuple[str, str]]:
+    """The standby schedule in words: one row per day."""
+    standby = config.pool.standby
+    if standby.kind == "off":
+        return [("standby", "none")]
+    if standby.kind == "automatic":
+        preference = standby.automatic.prediction_preference if standby.automatic else "Balanced"
+        return [("standby", f"automatic ({preference})")]
+    schedule = standby.manual
+    assert schedule is not None
+    if schedule.all_week is not None:
+        return [("all week", f"{schedule.all_week} agents ({schedule.time_zone})")]
+    rows = []
+    for day in DAYS:
+        entries = (schedule.days or {}).get(day, {})
+        text = ", ".join(f"{time} -> {count}" for time, count in sorted(entries.items())) or "no change"
+        rows.append((day.capitalize(), f"{text}" + (f" ({schedule.time_zone})" if entries else "")))
+    return rows

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mdpool.config import DAYS, EnvironmentConfig
+from mdpool.config import EnvironmentConfig
 
 # Terraform's working files in a stack folder: kept across synths so a rerun needs no new `init`.
 TERRAFORM_WORKING_FILES = (".terraform", ".terraform.lock.hcl")
@@ -90,38 +90,3 @@ def _replace(target: Path, complete: Path) -> None:
     complete.rename(target)
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
-
-
-# --- the summary printed after a synth ------------------------------------------------------------
-
-
-def summary_rows(config: EnvironmentConfig, result: SynthResult) -> dict[str, list[tuple[str, ...]]]:
-    """Plain rows for the summary tables: stacks, pool images, standby schedule."""
-    stacks = [(name, str(result.resource_count(name)), str(path.relative_to(result.out_dir.parent)
-                                                            if path.is_relative_to(result.out_dir.parent) else path))
-              for name, path in result.stacks.items()]
-    images = []
-    for image in config.pool.images:
-        source = image.well_known or f"gallery {image.gallery_image} ({image.version})"
-        images.append((source, ", ".join(image.aliases) or "-", str(image.buffer)))
-    return {"stacks": stacks, "images": images, "schedule": schedule_rows(config)}
-
-
-def schedule_rows(config: EnvironmentConfig) -> list[tuple[str, str]]:
-    """The standby schedule in words: one row per day."""
-    standby = config.pool.standby
-    if standby.kind == "off":
-        return [("standby", "none")]
-    if standby.kind == "automatic":
-        preference = standby.automatic.prediction_preference if standby.automatic else "Balanced"
-        return [("standby", f"automatic ({preference})")]
-    schedule = standby.manual
-    assert schedule is not None
-    if schedule.all_week is not None:
-        return [("all week", f"{schedule.all_week} agents ({schedule.time_zone})")]
-    rows = []
-    for day in DAYS:
-        entries = (schedule.days or {}).get(day, {})
-        text = ", ".join(f"{time} -> {count}" for time, count in sorted(entries.items())) or "no change"
-        rows.append((day.capitalize(), f"{text}" + (f" ({schedule.time_zone})" if entries else "")))
-    return rows
