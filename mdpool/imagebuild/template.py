@@ -76,20 +76,25 @@ def run_output_name(now: datetime | None = None) -> str:
 
 def _image_content(definition: ImageDefinition, source: PlatformSource) -> dict[str, Any]:
     """What decides the bits of the image: source, disk, steps, validation, replication."""
-    content: dict[str, Any] = {
+    return {
         "format": _HASH_FORMAT,
         "source": source.arm(),
         "osDiskSizeGB": definition.disk_size_gib,
-        "customize": [step.arm() for step in definition.customizers],
+        **_steps(definition),
         "targetRegions": [region.arm() for region in definition.target_regions],
     }
+
+
+def _steps(definition: ImageDefinition) -> dict[str, Any]:
+    """customize, and validate / errorHandling when the file sets them: in the template and in its hash."""
+    steps: dict[str, Any] = {"customize": [step.arm() for step in definition.customizers]}
     validate = _validate(definition)
     if validate:
-        content["validate"] = validate
+        steps["validate"] = validate
     handling = _error_handling(definition)
     if handling:
-        content["errorHandling"] = handling
-    return content
+        steps["errorHandling"] = handling
+    return steps
 
 
 def content_hash(definition: ImageDefinition, source: PlatformSource) -> str:
@@ -134,14 +139,8 @@ def image_template(definition: ImageDefinition, settings: TemplateSettings, *, r
         "buildTimeoutInMinutes": settings.timeout_minutes,
         "vmProfile": vm_profile,
         "source": settings.source.arm(),
-        "customize": [step.arm() for step in definition.customizers],
+        **_steps(definition),
     }
-    validate = _validate(definition)
-    if validate:
-        properties["validate"] = validate
-    handling = _error_handling(definition)
-    if handling:
-        properties["errorHandling"] = handling
     properties["optimize"] = {"vmBoot": {"state": "Enabled"}}
     properties["distribute"] = [{
         "type": "SharedImage",
