@@ -54,7 +54,7 @@ def pydantic_problems(error: ValidationError, doc: YamlDocument, root: type[Base
     """One problem per faulty setting; union branches that pydantic reports separately are merged."""
     by_loc: dict[Loc, list[str]] = {}
     for item in error.errors(include_url=False):
-        loc, parent = _clean_loc(root, item["loc"])
+        loc, parent = _clean_loc(root, item["loc"], unknown_key=item["type"] == "extra_forbidden")
         by_loc.setdefault(loc, [])
         message = _message(item, loc, parent)
         if message not in by_loc[loc]:
@@ -97,12 +97,16 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _clean_loc(root: type[BaseModel], raw: tuple) -> tuple[Loc, Any]:
-    """Drop pydantic's union-branch tags from `raw`; return the clean loc and the type holding its last part."""
+def _clean_loc(root: type[BaseModel], raw: tuple, unknown_key: bool) -> tuple[Loc, Any]:
+    """Drop pydantic's union-branch tags from `raw`; return the clean loc and the type(s) holding its last part.
+
+    A part that names no field, item or entry of the types reached so far is a branch tag
+    (`str`, `function-after[...]`), except the last part of an unknown-key error: that is the key.
+    """
     current: list[Any] = [root]
     parent: Any = root
     clean: list[str | int] = []
-    for part in raw:
+    for part in raw[:-1] if unknown_key else raw:
         following: list[Any] = []
         for candidate in current:
             origin = typing.get_origin(candidate)
@@ -110,24 +114,16 @@ def _clean_loc(root: type[BaseModel], raw: tuple) -> tuple[Loc, Any]:
                 following += _unwrap(candidate.model_fields[part].annotation)
             elif origin is list and isinstance(part, int):
                 following += _unwrap(typing.get_args(candidate)[0])
-            elif origin is dict and not (isinstance(part, str) and part == "[key]"):
+            elif origin is dict and part != "[key]":
                 following += _unwrap(typing.get_args(candidate)[1])
         if following:
             parent = current
             clean.append(part)
             current = following
-        elif isinstance(part, str) and all(isinstance(c, type) and issubclass(c, BaseModel) for c in current) \
-                and part not in ("[key]",) and not _looks_like_tag(part):
-            # An unknown key under a model: keep it so the message can name it.
-            parent = current
-            clean.append(part)
-            current = []
+    if unknown_key:
+        parent = current
+        clean.append(raw[-1])
     return tuple(clean), parent
-
-
-def _looks_like_tag(part: str) -> bool:
-    return bool(re.match(r"^(function-\w+|str|int|float|bool|none|literal|list|dict|nullable|constrained)", part)) \
-        or "[" in part or part[:1].isupper()
 
 
 def _field_names(parent: Any) -> list[str]:

@@ -61,6 +61,10 @@ CASES = [
     ({"pool.maximum_concurency": 3}, "pool.maximum_concurency",
      "unknown key 'maximum_concurency'; did you mean 'maximum_concurrency'?"),
     ({"pool.images[0].bufer": 5}, "pool.images[0].bufer", "did you mean 'buffer'?"),
+    # a misspelt key that starts like a type name (int..., str...) is still named as the key
+    ({"pool.interactive_logn": True}, "pool.interactive_logn", "did you mean 'interactive_logon'?"),
+    ({"pool.standby.manual.days.monday.x": 1, "pool.standby.manual.strict": 1}, "pool.standby.manual.strict",
+     "unknown key 'strict'"),
     ({"pool.maximum_concurrency": DELETE}, "pool.maximum_concurrency", "required setting is missing"),
     ({"gallery.images[0].os_type": "Linx"}, "gallery.images[0].os_type", "'Linx' is not allowed; allowed: 'Linux' or 'Windows'"),
     ({"gallery.images[0].specialized": True}, "gallery.images[0].specialized", "allowed: False"),
