@@ -84,18 +84,22 @@ def load_yaml(path: Path) -> YamlDocument:
         raise InputError([Problem(shown, line, "", f"not valid YAML: {error.problem}")]) from None
     doc = YamlDocument(path, None)
     problems: list[Problem] = []
-    doc.data = _build(node, (), doc, problems) if node is not None else {}
+    scalars = _CoreLoader("")  # one constructor for every scalar of this file
+    try:
+        doc.data = _build(node, (), doc, problems, scalars) if node is not None else {}
+    finally:
+        scalars.dispose()
     if problems:
         raise InputError(problems)
     return doc
 
 
-def _build(node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem]) -> Any:
+def _build(node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem], scalars: _CoreLoader) -> Any:
     doc.lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node)
+            key = _scalar(key_node, scalars)
             child = (*loc, key)
             if key in result:
                 first = doc.lines.get(child)
@@ -105,19 +109,15 @@ def _build(node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem]
                 )
                 continue
             doc.lines[child] = key_node.start_mark.line + 1
-            result[key] = _build(value_node, child, doc, problems)
+            result[key] = _build(value_node, child, doc, problems, scalars)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*loc, index), doc, problems) for index, item in enumerate(node.value)]
-    return _scalar(node)
+        return [_build(item, (*loc, index), doc, problems, scalars) for index, item in enumerate(node.value)]
+    return _scalar(node, scalars)
 
 
-def _scalar(node: yaml.Node) -> Any:
+def _scalar(node: yaml.Node, scalars: _CoreLoader) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         # A mapping or list used as a key: keep it printable; the schema will refuse it.
         return repr(node.value)
-    loader = _CoreLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
+    return scalars.construct_object(node, deep=True)
