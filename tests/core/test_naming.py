@@ -45,7 +45,7 @@ def test_derived_names_are_unique_per_type(example_config):
     ("dev center", ["dc-jhp-dev-weu"], ["dc", "dc_x", "d" * 27, "dc-"]),
     ("dev center project", ["dcp.a_b-c"], ["p", "-p12"]),
     ("managed devops pool", ["mdp-jhp.dev"], ["mdp_x", "-mdp", "m" * 45, "ab"]),
-    ("virtual network", ["vnet_a-b."[:-1] + "_"], ["v", "vnet-"]),
+    ("virtual network", ["vnet_a-b_"], ["v", "vnet-"]),
     ("image template", ["it-ubuntu-22.04"], ["it/x", "it-"]),
     ("role definition", ["[JHP] Azure Image Builder Service"], ["50%", "ends with space ", "r" * 65]),
 ])
