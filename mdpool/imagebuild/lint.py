@@ -73,7 +73,7 @@ RULES = {rule.id: rule for rule in [
 _APT_ACTIONS = {"install", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge", "autoremove",
                 "reinstall", "build-dep", "autopurge"}
 _UPGRADES = {"upgrade", "dist-upgrade", "full-upgrade"}
-_LOCK_CONF = re.compile(r"dpkg::lock::timeout[^\n]*apt\.conf\.d|apt\.conf\.d[^\n]*dpkg::lock::timeout", re.I)
+_LOCK_TIMEOUT = re.compile(r"dpkg::lock::timeout", re.I)
 _DISABLE = re.compile(r"#\s*mdpool-lint:\s*disable=([A-Z0-9, ]+)", re.I)
 _PS_REBOOT = re.compile(r"\b(?:Restart-Computer|shutdown(?:\.exe)?\s+(?:/r|-r))\b", re.I)
 _PS_PROMPTS = [
@@ -313,7 +313,7 @@ class _ShellScan:
                 command.stdin_redirected and call.sudo.interactive.startswith(("-S", "--stdin"))):
             self.add(self.step, line, "MDP105", what=f"sudo {call.sudo.interactive}",
                      fix="give sudo the command to run (sudo CMD ...), or sudo bash -c '...'")
-        if _LOCK_CONF.search(command.statement) and "apt.conf.d" in command.statement:
+        if "apt.conf.d" in command.statement and _LOCK_TIMEOUT.search(command.statement):
             self.lock_wait_seen = True  # DPkg::Lock::Timeout written to apt.conf.d: later calls wait
 
     def apt(self, cmd: str, args: list[str], env: dict[str, str], call: "_Call", exported: Mapping[str, str],
@@ -329,7 +329,7 @@ class _ShellScan:
         # A fresh Ubuntu VM runs cloud-init and apt-daily/unattended-upgrades, which hold
         # /var/lib/dpkg/lock-frontend; apt-get fails at once unless told to wait (DPkg::Lock::Timeout,
         # apt >= 1.9.11, apt's doc/examples/configure-index).
-        if not re.search(r"dpkg::lock::timeout", joined, re.I) and not self.lock_wait_seen:
+        if not _LOCK_TIMEOUT.search(joined) and not self.lock_wait_seen:
             self.add(self.step, line, "MDP104", cmd=f"{cmd} {action}")
             self.lock_wait_seen = True  # report the first unguarded use only: the fix is one wait step
         if action not in _APT_ACTIONS:
@@ -515,8 +515,8 @@ def _run_tools(steps: list[_StepText], label: str, shellcheck: str | None) -> li
             result = subprocess.run([bash, "-n", str(path)], capture_output=True, text=True, timeout=30)
             for message in result.stderr.splitlines():
                 match = re.search(r"line (\d+): (.*)", message)
-                if match is None:
-                    continue  # bash echoes the offending code on a second line
+                if match is None or re.fullmatch(r"`.*'", match.group(2)):
+                    continue  # bash echoes the offending code on a second line (`  echo (')
                 findings.append(Finding(label, _file_line(st, int(match.group(1))), st.label, "bash-syntax", "error",
                                         match.group(2), "fix the shell syntax"))
             if result.returncode != 0 and not any(f.rule == "bash-syntax" and f.step == st.label for f in findings):
@@ -539,6 +539,7 @@ def _run_tools(steps: list[_StepText], label: str, shellcheck: str | None) -> li
                                     f"shellcheck failed: {result.stderr.strip()[:200]}", "run shellcheck by hand"))
             return findings
         by_path = {str(p): st for p, st in zip(paths, steps)}
+        refused = {f.step for f in findings if f.rule == "bash-syntax" and f.severity == "error"}
         for comment in comments:
             st = by_path.get(comment.get("file", ""))
             if st is None:
@@ -547,6 +548,8 @@ def _run_tools(steps: list[_StepText], label: str, shellcheck: str | None) -> li
             code = f"SC{comment.get('code')}"
             if code in st.disabled:
                 continue
+            if st.label in refused and code.startswith("SC1") and comment.get("level") == "error":
+                continue  # shellcheck's parser errors repeat the syntax error bash -n already reported
             findings.append(Finding(label, _file_line(st, int(comment.get("line", 0))), st.label, code, severity,
                                     comment.get("message", ""), f"see https://www.shellcheck.net/wiki/{code}"))
     return findings
