@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from collections.abc import Iterable, Iterator, Mapping
 
-from mdpool.imagebuild import shell
+from mdpool.imagebuild import powershell, shell
 from mdpool.imagebuild.definition import (
     FileCustomizer, FileValidator, ImageDefinition, PowerShellCustomizer, PowerShellValidator,
     RestartCustomizer, ShellCustomizer, ShellValidator, Step,
@@ -173,7 +173,8 @@ def lint_definition(definition: ImageDefinition, os_type: str, *, shellcheck: st
                 if not isinstance(nxt, RestartCustomizer):
                     add(st, line, "MDP106", what=what, fix=_reboot_fix(os_type))
         elif isinstance(st.step, (PowerShellCustomizer, PowerShellValidator)):
-            for offset, text in enumerate(st.text.split("\n")):
+            # Comments and strings blanked, continued lines joined: a name only mentioned is not a command.
+            for offset, text in powershell.logical_lines(powershell.code_only(st.text)):
                 line = st.lines[offset] if offset < len(st.lines) else None
                 if _PS_REBOOT.search(text):
                     nxt = steps[position + 1].step if position + 1 < len(steps) else None
@@ -306,8 +307,9 @@ class _ShellScan:
         elif _is_reboot(base, args):
             self.reboots.append((line, " ".join([base, *args[:2]]).strip(), ""))
         elif base in ("pwsh", "powershell"):
+            code = powershell.code_only(" ".join(args))
             for pattern, what, fix in _PS_PROMPTS:
-                if pattern.search(" ".join(args)):
+                if pattern.search(code):
                     self.add(self.step, line, "MDP105", what=what, fix=fix)
         if call.sudo is not None and call.sudo.interactive and not (
                 command.stdin_redirected and call.sudo.interactive.startswith(("-S", "--stdin"))):

@@ -458,3 +458,37 @@ def test_lint_loads_the_parser_only_when_it_lints():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "LOADED []" in result.stdout, result.stdout
+
+
+# --- PowerShell: a command name in a comment or a string runs nothing -------------------------------
+
+
+def ps(*lines: str, name: str = "Step") -> dict:
+    return {"PowerShellCustomizer": True, "Name": name, "Inline": list(lines)}
+
+
+@pytest.mark.parametrize("lines, rule, line", [
+    (["if ($env:REBOOT) {", "  Restart-Computer -Force", "}"], "MDP106", 13),
+    (["foreach ($m in @('Az', 'Pester')) { Install-Module -Name $m -Scope AllUsers }"], "MDP105", 12),
+    (["$name = 'x'", "try { $name = Read-Host 'Name' } catch { }"], "MDP105", 13),
+    (["Write-Host \"done\"; shutdown.exe /r /t 0"], "MDP106", 12),
+    (["Install-Module -Name Az `", "  -Scope AllUsers"], "MDP105", 12),
+])
+def test_powershell_rules_see_commands_in_blocks(lines, rule, line):
+    found = lint(ps(*lines), ps("hostname", name="After"), os_type="Windows")
+    assert rules(found) == [rule] and found[0].line == line, found
+
+
+@pytest.mark.parametrize("lines", [
+    ["Write-Host 'next: Restart-Computer'"],
+    ["Write-Output \"Install-Module Az is done\""],
+    ["# Restart-Computer -Force"],
+    ["Get-Date # then Read-Host"],
+    ["<# Install-Module Az", "   Read-Host #>", "Get-Date"],
+    ["$note = @'", "Restart-Computer", "'@"],
+    ["$msg = \"`\"Read-Host`\" is not used\""],
+    ["Write-Host 'it''s not Read-Host'"],
+    ["Install-Module -Name Az `", "  -Scope AllUsers -Force"],  # -Force on the continued line
+])
+def test_powershell_mentions_are_not_flagged(lines):
+    assert lint(ps(*lines), ps("hostname", name="After"), os_type="Windows") == []
