@@ -10,7 +10,13 @@ line with the file, the line, the step, a rule id and a fix:
 3. the footguns that cost a whole build (rules `MDP1xx`, below): apt waiting for a "Y/n" answer or
    a debconf dialog, dpkg asking about a changed config file, apt/dpkg locks held by cloud-init and
    unattended-upgrades on a fresh VM, commands that wait for a password or a keyboard, reboots that
-   cut Image Builder off, and a few that only deserve a warning.
+   cut Image Builder off, and a few that only deserve a warning. Shell steps are parsed with
+   tree-sitter-bash (`mdpool.imagebuild.shell`), so a rule sees its command wherever it sits (if,
+   loops, case, subshells, groups, lists, pipelines, functions, substitutions, `sh -c '...'`, behind
+   sudo/env/timeout/nohup) and never in a comment, a string or a here-document's text; PowerShell
+   steps are read with comments and strings blanked (`mdpool.imagebuild.powershell`).
+
+docs/lint.md lists every rule, its source and an example.
 
 A false positive can be silenced per step with a line `# mdpool-lint: disable=MDP104` (comma
 separated ids) in that step's Inline; shellcheck's own `# shellcheck disable=SCxxxx` works as usual.
@@ -45,27 +51,38 @@ class Rule:
 
 
 RULES = {rule.id: rule for rule in [
+    # Our own: tree-sitter-bash (mdpool.imagebuild.shell) cannot read the script; bash -n has the last word.
     Rule("MDP100", "error", "the shell parser cannot read this script at this line ({what}), so the other "
          "MDP rules did not see the commands there", "fix the shell syntax (bash -n shows where)"),
+    # apt-get(8), -y/--yes/--assume-yes: "automatic yes to prompts"; -qq implies -y.
     Rule("MDP101", "error", "apt-get {action} without -y waits for a 'Do you want to continue? [Y/n]' answer "
          "that never comes", "add -y (apt-get install -y PKG)"),
+    # debconf(7), "Frontends": only `noninteractive` never waits; sudoers(5) env_reset drops the export.
     Rule("MDP102", "error", "{cmd} runs without DEBIAN_FRONTEND=noninteractive{why}, so a debconf question can "
          "hang the build", "write sudo DEBIAN_FRONTEND=noninteractive {cmd} ... (an exported variable does not "
          "pass through sudo, and every customizer starts a new shell)"),
+    # dpkg(1) --force-confdef/--force-confold: the unattended answers to the conffile prompt.
     Rule("MDP103", "error", "{cmd} {action} can stop at dpkg's 'configuration file modified' prompt",
          "add -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold"),
+    # apt's doc/examples/configure-index DPkg::Lock::Timeout (apt >= 1.9.11); cloud-init CLI `status --wait`.
     Rule("MDP104", "error", "{cmd} may find the apt/dpkg lock held by cloud-init or unattended-upgrades on the "
          "fresh VM and fail", "start the image with a step that runs `cloud-init status --wait`, or pass "
          "-o DPkg::Lock::Timeout=600 to apt-get (and install .deb files with apt-get install ./file.deb)"),
+    # add-apt-repository(1) -y; sudo(8) -S; su(1)/passwd(1) read the terminal; PowerShellGet Install-Module -Force.
     Rule("MDP105", "error", "{what} waits for input that a build never gives", "{fix}"),
+    # Microsoft Learn, image-builder-json "Windows restart customizer": the way to restart mid-build (Windows only).
     Rule("MDP106", "error", "{what} restarts the VM in the middle of a step; Image Builder loses the connection "
          "and the build fails", "{fix}"),
+    # apt(8) "Script usage and differences from other APT tools": use apt-get in scripts.
     Rule("MDP107", "warning", "`apt` has no stable command-line interface for scripts (it warns so itself)",
          "use apt-get"),
+    # Our own (a warning): Image Builder's logs name customizers by their name.
     Rule("MDP108", "warning", "the step has no Name; build logs and lint can only refer to it by position",
          'add "Name": "WhatItDoes"'),
+    # Microsoft Learn, image-builder-json: sha256Checksum of Shell scriptUri and File sourceUri.
     Rule("MDP109", "warning", "{key} is not pinned: the file can change between lint and build",
          "add Sha256Checksum (sha256sum FILE)"),
+    # Our own (a warning): lint can only read inline scripts.
     Rule("MDP110", "warning", "{key} is fetched during the build, so lint cannot check its contents",
          "inline the script, or lint it where it is kept"),
 ]}

@@ -335,7 +335,8 @@ def test_wrappers_at_the_limit_are_fine(line):
 
 
 def test_mdp104_a_wait_only_mentioned_does_not_count():
-    found = lint(shell("echo 'run cloud-init status --wait first'", "sudo DEBIAN_FRONTEND=noninteractive apt-get update"))
+    found = lint(shell("echo 'run cloud-init status --wait first'",
+                       "sudo DEBIAN_FRONTEND=noninteractive apt-get update"))
     assert rules(found) == ["MDP104"] and found[0].line == 13
 
 
