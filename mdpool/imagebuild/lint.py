@@ -162,6 +162,7 @@ def lint_definition(definition: ImageDefinition, os_type: str, *, shellcheck: st
         rule = RULES[rule_id]
         if step is not None and rule_id in step.disabled:
             return
+        fmt = {key: " ".join(value.split()) for key, value in fmt.items()}  # a quoted newline stays on one line
         findings.append(Finding(source.label, line, step.label if step else "", rule_id, rule.severity,
                                 rule.summary.format(**fmt), rule.fix.format(**fmt)))
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mdpool.config import load_config
 from mdpool.imagebuild import image_specs, load_definition
@@ -493,3 +495,17 @@ def test_powershell_rules_see_commands_in_blocks(lines, rule, line):
 ])
 def test_powershell_mentions_are_not_flagged(lines):
     assert lint(ps(*lines), ps("hostname", name="After"), os_type="Windows") == []
+
+
+_SHELL_PIECES = ["if", "then", "fi", "else", "for", "in", "do", "done", "while", "until", "case", "esac", ";;",
+                 "(", ")", "{", "}", "$(", "`", "'", '"', "<<EOF", "EOF", "<<<", "|", "&&", "||", ";", "&", "\\",
+                 "\n", "#", "sudo", "env", "X=1", "-c", "sh", "apt-get", "install", "-y", "read", "reboot", "export",
+                 "DEBIAN_FRONTEND=noninteractive", "cloud-init", "status", "--wait", "f()", "$x", "${x", " ",
+                 "'a\nb'", "shutdown", "-r", "su", "dpkg", "-i", "pwsh", "Read-Host", "-S", "--", "!"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(_SHELL_PIECES), max_size=12).map(" ".join), min_size=1, max_size=4))
+def test_lint_never_raises_on_any_script(lines):
+    for finding in lint(shell(*lines)):
+        assert "\n" not in str(finding) and finding.rule in RULES
