@@ -276,12 +276,13 @@ class _ShellScan:
             return self.step.lines[row]
         return self.step.lines[-1] if self.step.lines else None
 
-    def script(self, text: str, row_offset: int, exported: dict[str, str]) -> None:
+    def script(self, text: str, row_offset: int, exported: Mapping[str, str], *, stdin: bool = False) -> None:
+        """Check a script; `stdin` when the script itself is read from standard input (its `read` reads it)."""
         parsed = shell.parse(text, exported)
         if parsed.error is not None and self.parse_error is None:
             self.parse_error = (self.line(row_offset + parsed.error.row), parsed.error.what)
         for command in parsed.commands:
-            self.command(command, row_offset)
+            self.command(replace(command, stdin_redirected=True) if stdin else command, row_offset)
 
     def command(self, command: shell.Command, row_offset: int) -> None:
         line = self.line(row_offset + command.row)
@@ -303,6 +304,11 @@ class _ShellScan:
             if inner_index < len(args):
                 row = command.word_rows[call.positions[inner_index + 1]]
                 self.script(args[inner_index], row_offset + row, env)
+        elif command.heredoc is not None and (
+                (base in ("sh", "bash", "dash", "su") and not any(not a.startswith("-") for a in args)) or
+                (base == "sudo" and call.sudo is not None and call.sudo.interactive)):
+            # `sudo bash <<'EOF'`, `sudo -i <<'EOF'`: the shell runs the here-document as its script.
+            self.script(command.heredoc[0], row_offset + command.heredoc[1], env, stdin=True)
         elif base in ("apt", "apt-get"):
             self.apt(base, args, env, call, command.exported, line)
         elif base == "dpkg" and any(a in ("-i", "--install", "--configure", "-a", "--unpack") or
@@ -329,8 +335,9 @@ class _ShellScan:
             for pattern, what, fix in _PS_PROMPTS:
                 if pattern.search(code):
                     self.add(self.step, line, "MDP105", what=what, fix=fix)
-        if call.sudo is not None and call.sudo.interactive and not (
-                command.stdin_redirected and call.sudo.interactive.startswith(("-S", "--stdin"))):
+        # With standard input from a pipe, a file or a here-document, `sudo -S` reads its password there
+        # and `sudo -i`/`sudo bash` read their commands there: nothing waits for a terminal.
+        if call.sudo is not None and call.sudo.interactive and not command.stdin_redirected:
             self.add(self.step, line, "MDP105", what=f"sudo {call.sudo.interactive}",
                      fix="give sudo the command to run (sudo CMD ...), or sudo bash -c '...'")
         if "apt.conf.d" in command.statement and _LOCK_TIMEOUT.search(command.statement):
@@ -438,7 +445,9 @@ _SUDO_WITH_VALUE = {"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-T", "-U", 
 _WRAPPERS = {"env": {"-u", "--unset", "-C", "--chdir", "-S", "--split-string"}, "nohup": set(),
              "command": set(), "exec": {"-a"}, "timeout": {"-s", "--signal", "-k", "--kill-after"},
              "stdbuf": {"-i", "-o", "-e"}, "nice": {"-n", "--adjustment"}, "time": {"-f", "--format", "-o"},
-             "ionice": {"-c", "-n", "-p"}}
+             "ionice": {"-c", "-n", "-p"},
+             "xargs": {"-a", "--arg-file", "-d", "--delimiter", "-E", "-I", "-L", "-n", "--max-args", "-P",
+                       "--max-procs", "-s", "--max-chars"}}
 
 
 def _unwrap(words: list[str], assignments: dict[str, str] | None = None) -> _Call | None:

@@ -37,6 +37,7 @@ class Command:
     stdin_redirected: bool  # reads a pipe, a file or a here-document, not a terminal
     exported: Mapping[str, str]  # what this shell has exported when the command runs
     statement: str  # the source text of the whole statement (pipeline, redirections) around it
+    heredoc: tuple[str, int] | None = None  # a here-document on its standard input: (text, first script row)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ class _Walker:
         for child in node.named_children:
             self.walk(child, scope, stdin=stdin, statement=_text(child) if block else statement)
 
-    def command(self, node: "Node", scope: _Scope, stdin: bool, statement: str) -> None:
+    def command(self, node: "Node", scope: _Scope, stdin: bool, statement: str,
+                heredoc: tuple[str, int] | None = None) -> None:
         assignments: list[tuple[str, str]] = []
         words: list[str] = []
         rows: list[int] = []
@@ -164,7 +166,7 @@ class _Walker:
                 self.set_variable(scope, name, value)
             return
         self.commands.append(Command(tuple(words), tuple(rows), tuple(assignments), node.start_point.row, stdin,
-                                     dict(scope.exported), statement))
+                                     dict(scope.exported), statement, heredoc))
 
     def substitutions(self, node: "Node", scope: _Scope, statement: str) -> None:
         """Walk the command substitutions inside a word, a string or a redirection."""
@@ -212,7 +214,14 @@ class _Walker:
                           (r.type == "file_redirect" and _is_input(r)) for r in redirects)
         for redirect in redirects:
             self.substitutions(redirect, scope, statement)  # `cat <<EOF` with `$(cmd)` in its body runs cmd
-        if body is not None:
+        heredoc = None
+        for redirect in redirects:
+            text = next((c for c in redirect.named_children if c.type == "heredoc_body"), None)
+            if redirect.type == "heredoc_redirect" and text is not None:
+                heredoc = (_text(text), text.start_point.row)  # `bash <<'EOF'` runs it as a script
+        if body is not None and body.type == "command":
+            self.command(body, scope, stdin or reads_input, statement, heredoc)
+        elif body is not None:
             self.walk(body, scope, stdin=stdin or reads_input, statement=statement)
 
 

@@ -268,7 +268,10 @@ COMPOUND = {
     "sh-c": ["sh -c '{cmd}'"],
     "bash-c-multiline": ["bash -c 'set -e", "{cmd}'"],
     "nested": ["if true; then", "  for i in 1; do", "    ( true && {cmd} ) | cat", "  done", "fi"],
+    "bash-heredoc": ["sudo bash <<'EOF'", "set -e", "{cmd}", "EOF"],
 }
+# A script read from a here-document has that document as its standard input: its `read` reads it.
+INSTEAD = {("MDP105", "bash-heredoc"): "passwd azureuser"}
 
 
 def _place(form: list[str], cmd: str) -> tuple[list[str], int]:
@@ -279,7 +282,7 @@ def _place(form: list[str], cmd: str) -> tuple[list[str], int]:
 @pytest.mark.parametrize("form", COMPOUND)
 @pytest.mark.parametrize("rule", BAD)
 def test_every_rule_sees_the_command_inside_each_compound_form(rule, form):
-    lines, index = _place(COMPOUND[form], BAD[rule])
+    lines, index = _place(COMPOUND[form], INSTEAD.get((rule, form), BAD[rule]))
     first = "true" if rule == "MDP104" else WAIT
     found = lint(shell(first, *lines))
     assert rules(found) and set(rules(found)) == {rule}, found
@@ -321,6 +324,7 @@ def test_a_command_only_mentioned_is_not_flagged(rule, form):
     ("nohup sudo reboot", "MDP106"),
     ("sudo /usr/sbin/shutdown -r now", "MDP106"),
     ("command sudo DEBIAN_FRONTEND=noninteractive /usr/bin/apt install -y git", "MDP107"),
+    ("echo git | xargs -n 1 sudo DEBIAN_FRONTEND=noninteractive apt-get install", "MDP101"),
 ])
 def test_rules_see_through_sudo_env_and_other_wrappers(line, rule):
     assert rules(lint(shell(WAIT, line))) == [rule]
@@ -358,6 +362,9 @@ def test_mdp104_a_wait_inside_a_compound_command_counts(wait):
     ["read -r first < /etc/hostname"],
     ["read -r a b <<EOF", "1 2", "EOF"],
     ["echo \"$PASSWORD\" | sudo -S true"],
+    ["bash <<'EOF'", "read -r first", "echo \"$first\"", "EOF"],
+    ["sudo -i <<'EOF'", "whoami", "EOF"],
+    ["sudo su <<<'whoami'"],
 ])
 def test_mdp105_read_and_sudo_S_from_a_file_or_pipe_are_fine(lines):
     assert lint(shell(WAIT, *lines)) == []
@@ -381,6 +388,15 @@ def test_mdp105_read_in_a_loop_without_input_is_flagged():
 ])
 def test_mdp102_follows_exports_through_the_shells_scopes(lines, expected):
     assert rules(lint(shell(WAIT, *lines))) == expected
+
+
+@pytest.mark.parametrize("lines", [
+    ["sudo -i <<'EOF'", "apt-get install -y git", "EOF"],
+    ["sudo DEBIAN_FRONTEND=noninteractive sh <<EOF", "cd /tmp", "apt-get install git", "EOF"],
+])
+def test_a_here_document_fed_to_a_shell_is_linted_as_its_script(lines):
+    found = lint(shell(WAIT, *lines))
+    assert len(found) == 1 and found[0].rule in ("MDP101", "MDP102") and found[0].line == 12 + len(lines) - 1
 
 
 def test_a_command_continued_over_lines_is_reported_at_its_first_line():
