@@ -305,8 +305,8 @@ class _ShellScan:
                 row = command.word_rows[call.positions[inner_index + 1]]
                 self.script(args[inner_index], row_offset + row, env)
         elif command.heredoc is not None and (
-                (base in ("sh", "bash", "dash", "su") and not any(not a.startswith("-") for a in args)) or
-                (base == "sudo" and call.sudo is not None and call.sudo.interactive)):
+                (base in ("sh", "bash", "dash") and not any(not a.startswith("-") for a in args)) or
+                (base in ("sudo", "su") and call.sudo is not None and call.sudo.interactive)):
             # `sudo bash <<'EOF'`, `sudo -i <<'EOF'`: the shell runs the here-document as its script.
             self.script(command.heredoc[0], row_offset + command.heredoc[1], env, stdin=True)
         elif base in ("apt", "apt-get"):

@@ -203,7 +203,7 @@ class _Walker:
             scope.exported[name] = value  # assigning an exported variable changes what children see
 
     def pipeline(self, node: "Node", scope: _Scope, stdin: bool, statement: str) -> None:
-        members = [c for c in node.named_children]
+        members = list(node.named_children)
         for position, member in enumerate(members):
             self.walk(member, scope.child(), stdin=stdin or position > 0, statement=statement)
 

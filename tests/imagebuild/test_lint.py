@@ -399,6 +399,11 @@ def test_a_here_document_fed_to_a_shell_is_linted_as_its_script(lines):
     assert len(found) == 1 and found[0].rule in ("MDP101", "MDP102") and found[0].line == 12 + len(lines) - 1
 
 
+def test_su_with_a_here_document_still_asks_for_a_password():
+    found = lint(shell(WAIT, "su - root <<'EOF'", "whoami", "EOF"))
+    assert rules(found) == ["MDP105"] and found[0].message.startswith("su ")
+
+
 def test_a_command_continued_over_lines_is_reported_at_its_first_line():
     found = lint(shell(WAIT, "sudo DEBIAN_FRONTEND=noninteractive apt-get \\", "  install \\", "  git"))
     assert rules(found) == ["MDP101"] and found[0].line == 13
