@@ -570,9 +570,10 @@ def _run_tools(steps: list[_StepText], label: str, shellcheck: str | None) -> li
         by_path = {str(p): st for p, st in zip(paths, steps)}
         refused = {f.step for f in findings if f.rule == "bash-syntax" and f.severity == "error"}
         for comment in comments:
-            st = by_path.get(comment.get("file", ""))
-            if st is None:
+            found = by_path.get(comment.get("file", ""))
+            if found is None:
                 continue
+            st = found
             severity = "error" if comment.get("level") in ("error", "warning") else "warning"
             code = f"SC{comment.get('code')}"
             if code in st.disabled:
