@@ -304,6 +304,10 @@ class _ShellScan:
             if inner_index < len(args):
                 row = command.word_rows[call.positions[inner_index + 1]]
                 self.script(args[inner_index], row_offset + row, env)
+        elif base in ("eval", "trap") and args and not args[0].startswith("-"):
+            # eval runs its arguments as a script now; trap runs its first argument on a signal or at EXIT.
+            text = " ".join(args) if base == "eval" else args[0]
+            self.script(text, row_offset + command.word_rows[call.positions[1]], command.exported)
         elif command.heredoc is not None and (
                 (base in ("sh", "bash", "dash") and not any(not a.startswith("-") for a in args)) or
                 (base in ("sudo", "su") and call.sudo is not None and call.sudo.interactive)):

@@ -269,6 +269,8 @@ COMPOUND = {
     "bash-c-multiline": ["bash -c 'set -e", "{cmd}'"],
     "nested": ["if true; then", "  for i in 1; do", "    ( true && {cmd} ) | cat", "  done", "fi"],
     "bash-heredoc": ["sudo bash <<'EOF'", "set -e", "{cmd}", "EOF"],
+    "eval": ["eval '{cmd}'"],
+    "trap": ["trap '{cmd}' EXIT"],
 }
 # A script read from a here-document has that document as its standard input: its `read` reads it.
 INSTEAD = {("MDP105", "bash-heredoc"): "passwd azureuser"}
