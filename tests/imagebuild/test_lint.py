@@ -449,6 +449,15 @@ def test_with_bash_n_a_syntax_error_is_reported_once_by_bash():
     assert "bash-syntax" in rules(found) and "MDP100" not in rules(found)
 
 
+def test_where_bash_accepts_what_tree_sitter_cannot_read_mdp100_is_a_warning():
+    script = shell(WAIT, "set -- a b", "for arg do echo \"$arg\"; done")  # POSIX `for NAME do`: no `in`
+    without_tools = lint(script)
+    assert rules(without_tools) == ["MDP100"] and without_tools[0].severity == "error"
+    (finding,) = lint(script, tools=True)
+    assert finding.rule == "MDP100" and finding.severity == "warning" and finding.line == 14
+    assert finding.message.startswith("tree-sitter-bash cannot read") and finding.message.endswith("(bash -n accepts it)")
+
+
 def test_the_cli_reports_a_broken_script_in_one_line_and_exits_1(tmp_path):
     from typer.testing import CliRunner
     import yaml
