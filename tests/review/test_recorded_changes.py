@@ -29,13 +29,15 @@ def test_an_identical_config_elsewhere_gives_no_changes(example_synth, review_ca
 
 def test_schedule_change_is_told_per_day(example_synth, review_cases):
     result, text = review(example_synth, review_cases["schedule"])
-    assert changed_resources(result, "pool-dev") == {"azurerm_managed_devops_pool": "changed"}
+    assert changed_resources(result, "pool-dev") == {"azapi_resource": "changed"}
     assert changed_resources(result, "gallery-dev") == {}
     assert "| Monday | 04:00:00 -> 1, 18:00:00 -> 0 | 05:00:00 -> 2, 18:00:00 -> 0 |" in text
     assert "| Saturday | no change | 08:00:00 -> 1, 12:00:00 -> 0 |" in text
     assert "| Tuesday |" not in text  # unchanged days stay out of the before/after table
     assert "Terraform will replace" not in text
-    assert "| `stateful_agent.manual_resource_prediction.monday_schedule.0.count` | `1` | `2` |" in text
+    # daysData starts on Sunday: index 1 is Monday, 6 is Saturday
+    assert "| `body.properties.agentProfile.resourcePredictions.daysData.1.05:00:00` | (not set) | `2` |" in text
+    assert "| `body.properties.agentProfile.resourcePredictions.daysData.6.08:00:00` | (not set) | `1` |" in text
 
 
 def test_images_change_shows_aliases_buffers_and_the_new_gallery_image(example_synth, review_cases):
@@ -50,18 +52,18 @@ def test_images_change_shows_aliases_buffers_and_the_new_gallery_image(example_s
 
 def test_sizing_change_is_called_out(example_synth, review_cases):
     result, text = review(example_synth, review_cases["sizing"])
-    assert changed_resources(result, "pool-dev") == {"azurerm_managed_devops_pool": "changed"}
+    assert changed_resources(result, "pool-dev") == {"azapi_resource": "changed"}
     assert "- SKU: **Standard_DS3_v2 → Standard_D4s_v3**" in text
     assert "- maximum concurrency: **10 → 20**" in text
     assert "- OS disk: **Standard → Premium**" in text
     assert "- data disk: **none → 128 GiB Standard_LRS, caching ReadWrite, drive F**" in text
-    assert "| `virtual_machine_scale_set_fabric.sku_name` | `Standard_DS3_v2` | `Standard_D4s_v3` |" in text
+    assert "| `body.properties.fabricProfile.sku.name` | `Standard_DS3_v2` | `Standard_D4s_v3` |" in text
 
 
 def test_renaming_the_pool_is_flagged_as_a_replacement(example_synth, review_cases):
     result, text = review(example_synth, review_cases["pool-rename"])
-    assert changed_resources(result, "pool-dev") == {"azurerm_managed_devops_pool": "replace"}
-    assert "> **Terraform will replace** `azurerm_managed_devops_pool." in text
+    assert changed_resources(result, "pool-dev") == {"azapi_resource": "replace"}
+    assert "> **Terraform will replace** `azapi_resource." in text
     assert "A replaced pool drops its agents." in text
     assert "| `name` (forces replacement) | `mdp-jhp-dev-weu` | `mdp-jhp-dev-weu-2` |" in text
     assert "**1 stack(s)" not in text and "0 to create, 0 to update, 1 to replace, 0 to destroy" in text
