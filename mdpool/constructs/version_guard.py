@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from cdktn import Fn, Op, Precondition
-from cdktn_provider_azapi.data_azapi_resource_list import DataAzapiResourceList
 from constructs import Construct
 
 # Gallery image versions, Compute API (Azure/azure-rest-api-specs compute GalleryRP 2024-03-03).
@@ -47,6 +46,9 @@ class GalleryVersions(Construct):
     """The names of an image definition's versions that succeeded, read at plan time."""
 
     def __init__(self, scope: Construct, id: str, *, definition_id: str) -> None:
+        # Imported here: the stand-in tests use the guard above without loading provider bindings.
+        from cdktn_provider_azapi.data_azapi_resource_list import DataAzapiResourceList
+
         super().__init__(scope, id)
         self.data = DataAzapiResourceList(
             self, "versions", type=VERSIONS_TYPE, parent_id=definition_id,
