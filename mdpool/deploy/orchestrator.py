@@ -145,6 +145,7 @@ class Report:
     seconds: float = 0.0
     selected: list[str] = field(default_factory=list)  # the stages asked for, in deploy order
     ran: list[str] = field(default_factory=list)  # the stages begun; the last one may have failed
+    static_ip_addresses: list[str] = field(default_factory=list)  # the pool's, once applied
 
     @property
     def rerun(self) -> str:
@@ -165,6 +166,7 @@ class Report:
             ],
             "images": [{**asdict(image), "seconds": round(image.seconds, 2)} for image in self.images],
             "errors": self.errors,
+            "static_ip_addresses": self.static_ip_addresses,
         }
 
 
@@ -292,6 +294,15 @@ class Deployment:
                     f"version stays failed; build {'them' if many else 'it'} first: mdpool deploy --stage images"
                 )
         self._deploy_stack(self._stack(self.synth.pool), report)
+        if report.stacks and report.stacks[-1].applied:
+            self._report_static_ips(report)
+
+    def _report_static_ips(self, report: Report) -> None:
+        """The pool's static outbound addresses (the service fills them in), for firewall allow-lists."""
+        output = self._stack(self.synth.pool).outputs().get("static_ip_addresses")
+        if output is not None and isinstance(output.value, list) and output.value:
+            report.static_ip_addresses = [str(address) for address in output.value]
+            self._say(f"{self.synth.pool}: static outbound IP addresses: {', '.join(report.static_ip_addresses)}")
 
     def _gallery_outputs(self, run: "_Run", stage: Stage) -> Mapping[str, Output]:
         """The gallery stack's outputs from its state (read once per deploy); refuses when it has none."""
