@@ -194,6 +194,17 @@ class Organization(Model):
         return self.url or f"https://dev.azure.com/{self.name}"
 
 
+class GitHubOrganization(Model):
+    url: HttpsUrl
+    """e.g. https://github.com/acme"""
+    repositories: list[NonEmpty] = []
+    """Repositories the pool serves; empty: every repository of the organization."""
+
+
+class GitHubOrganizations(Model):
+    organizations: list[GitHubOrganization] = Field(min_length=1)
+
+
 class Permission(Model):
     kind: Literal["CreatorOnly", "Inherit", "SpecificAccounts"] = "CreatorOnly"
     users: list[NonEmpty] = []
@@ -309,7 +320,8 @@ class Pool(Model):
     maximum_concurrency: Annotated[int, Field(ge=1, le=10000)]
     agents: Agents = Agents()
     standby: Standby = Standby()
-    organizations: list[Organization] = Field(min_length=1)
+    organizations: list[Organization] = []
+    """Azure DevOps organizations the pool serves (or `github`: a pool serves one or the other)."""
     permission: Permission = Permission()
     sku: NonEmpty = "Standard_D2ads_v5"
     os_disk_type: Literal["Standard", "StandardSSD", "Premium"] = "Standard"
@@ -327,6 +339,8 @@ class Pool(Model):
     """Several VM sizes for capacity (instance mix); replaces `sku` when given."""
     recycle_after_build: bool = False
     """After an image build, `mdpool deploy` deletes idle agents on older image versions."""
+    github: GitHubOrganizations | None = None
+    """GitHub organizations the pool serves, instead of Azure DevOps organizations (API 2026-06-02)."""
 
 
 # --- the whole file -----------------------------------------------------------------------------

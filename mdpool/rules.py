@@ -181,7 +181,7 @@ def _gallery_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
 def _organization_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
     pool = config.pool
     total = sum(org.parallelism for org in pool.organizations)
-    if total != pool.maximum_concurrency:
+    if pool.organizations and total != pool.maximum_concurrency:
         yield ("pool", "organizations"), (f"parallelism adds up to {total} but pool.maximum_concurrency is "
                                           f"{pool.maximum_concurrency}; they must be equal")
     seen: set[str] = set()

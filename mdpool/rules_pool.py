@@ -21,6 +21,16 @@ STORAGE_ACCOUNT_ID = re.compile(
 
 def pool_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
     pool = config.pool
+    # pools spec 2026-06-02: organizationProfile is one kind, AzureDevOps or GitHub (discriminator `kind`).
+    if bool(pool.organizations) == (pool.github is not None):
+        yield ("pool", "organizations"), ("give `organizations` (Azure DevOps) or `github` (GitHub organizations); "
+                                          "a pool serves one or the other")
+    elif pool.github is not None:
+        # GitHubOrganizationProfile holds only `organizations`: no permission profile and no description.
+        if "permission" in pool.model_fields_set:
+            yield ("pool", "permission"), "applies to Azure DevOps organizations only; a GitHub pool has none"
+        if pool.description is not None:
+            yield ("pool", "description"), "applies to Azure DevOps organizations only; a GitHub pool has none"
     if pool.instance_mix:
         # Our own config's shape: with an instance mix the body's sku name is "Mix" (Microsoft's example
         # CreateOrUpdatePool_InstanceMix.json), so a `sku` given as well would be dropped unseen.

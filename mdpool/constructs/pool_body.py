@@ -44,6 +44,13 @@ def gallery_image_version_id(definition_id: str, version: str) -> str:
 
 
 def organization_profile(pool: Pool) -> dict[str, Any]:
+    if pool.github is not None:
+        github = []
+        for org in pool.github.organizations:
+            item: dict[str, Any] = {"url": org.url}
+            _set(item, "repositories", list(org.repositories))
+            github.append(item)
+        return {"kind": "GitHub", "organizations": github}
     organizations = []
     for org in pool.organizations:
         item: dict[str, Any] = {"url": org.resolved_url, "parallelism": org.parallelism}

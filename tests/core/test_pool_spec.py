@@ -257,3 +257,16 @@ def test_yaml_of_the_example_is_what_the_body_says():
     days = raw["standby"]["manual"]["days"]
     sunday_first = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
     assert properties["agentProfile"]["resourcePredictions"]["daysData"] == [days.get(day, {}) for day in sunday_first]
+
+
+def test_a_github_pool_passes_the_spec():
+    pool = Pool.model_validate({"maximum_concurrency": 4, "images": [{"well_known": "ubuntu-24.04/latest"}],
+                                "github": {"organizations": [{"url": "https://github.com/acme", "repositories": ["app"]},
+                                                             {"url": "https://github.com/acme-two"}]}})
+    properties = body_of(pool)
+    assert properties["organizationProfile"] == {"kind": "GitHub", "organizations": [
+        {"url": "https://github.com/acme", "repositories": ["app"]}, {"url": "https://github.com/acme-two"}]}
+    assert problems(properties) == []
+    # a permission profile is Azure DevOps only: the spec refuses it on a GitHub profile
+    properties["organizationProfile"]["permissionProfile"] = {"kind": "Inherit"}
+    assert any("Additional properties" in p for p in problems(properties))

@@ -60,3 +60,28 @@ def test_accepted_at_the_limits(tmp_path):
     assert config.pool.network.static_ip_count == 2**31 - 1
     config = load_config(write(tmp_path, {"pool.network": {"new": {}, "static_ip_count": 0}}))
     assert config.pool.network.static_ip_count == 0
+
+
+GITHUB = {"organizations": [{"url": "https://github.com/acme", "repositories": ["app"]}]}
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"pool.github": GITHUB},
+     "pool.organizations: give `organizations` (Azure DevOps) or `github` (GitHub organizations); a pool serves one"),
+    ({"pool.organizations": []}, "pool.organizations: give `organizations` (Azure DevOps) or `github`"),
+    ({"pool.organizations": [], "pool.github": GITHUB, "pool.permission": {"kind": "Inherit"}},
+     "pool.permission: applies to Azure DevOps organizations only; a GitHub pool has none"),
+    ({"pool.organizations": [], "pool.github": GITHUB, "pool.description": "x"},
+     "pool.description: applies to Azure DevOps organizations only"),
+    ({"pool.organizations": [], "pool.github": {"organizations": []}}, "pool.github.organizations: "),
+    ({"pool.organizations": [], "pool.github": {"organizations": [{"url": "http://github.com/acme"}]}},
+     "pool.github.organizations[0].url: "),
+])
+def test_github_refused(tmp_path, changes, expected):
+    found = problems_of(write(tmp_path, changes))
+    assert any(expected in line for line in found), found
+
+
+def test_a_github_pool_is_accepted(tmp_path):
+    config = load_config(write(tmp_path, {"pool.organizations": [], "pool.github": GITHUB}))
+    assert config.pool.github.organizations[0].repositories == ["app"]

@@ -96,3 +96,23 @@ def test_a_renamed_environment_replaces_whole_stacks(example_synth, review_cases
     assert "### Pool `mdp-jhp-prod-weu` in plain words (new)" in text
     assert "| Monday | 04:00:00 -> 1, 18:00:00 -> 0 |" in text
     assert "The pool is deleted" in text
+
+
+def test_the_new_pool_settings_in_plain_words(example_synth, review_cases):
+    result, text = review(example_synth, review_cases["new-pool-settings"])
+    assert changed_resources(result, "pool-dev")["azapi_resource"] == "changed"  # none replaces the pool
+    assert "Terraform will replace" not in text
+    assert ("- Organizations: **https://dev.azure.com/your-organization (parallelism 10, all projects) → "
+            "https://dev.azure.com/your-organization (parallelism 10, all projects, open access, alias main)**") in text
+    assert "| well-known `ubuntu-22.04/latest`; ephemeral OS disk ResourceDisk |" in text
+    assert "options were none" in text
+    assert "provisioning script `scripts/setup-agent.ps1`, then restart" in text
+    assert "- SKU: **Standard_DS3_v2 → instance mix of Standard_D2ads_v5, Standard_E2ads_v5**" in text
+    assert "- static outbound IPs: **none → 2**" in text
+    assert "| `body.properties.organizationProfile.description` | (not set) | `Build agents of the JHP teams` |" in text
+    assert "- create `output.static_ip_addresses`" in text
+
+
+def test_a_github_pool_in_plain_words(example_synth, review_cases):
+    _, text = review(example_synth, review_cases["github-pool"])
+    assert "→ GitHub https://github.com/jhp**" in text
