@@ -9,7 +9,7 @@ Azure/terraform-provider-azapi internal/services/azapi_resource_move_state_test.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from cdktn import ITerraformDependable, TerraformResourceLifecycle
 from cdktn_provider_azapi.resource import Resource, ResourceIdentity
@@ -61,6 +61,6 @@ class ManagedPool(Construct):
         # Same construct path, so the same logical id the azurerm pool had: move its state here.
         self.resource.move_from_id(f"{FORMER_TYPE}.{self.resource.friendly_unique_id}")
 
-    def exported(self, key: str) -> str:
+    def exported(self, key: str) -> Any:
         """A value the service filled in (see pool_body.EXPORTED_VALUES), as a reference."""
         return self.resource.interpolation_for_attribute(f"output.{key}")

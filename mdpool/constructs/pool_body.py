@@ -43,14 +43,19 @@ def gallery_image_version_id(definition_id: str, version: str) -> str:
     return f"{definition_id}/versions/{version}"
 
 
+def github_profile(pool: Pool) -> dict[str, Any]:
+    assert pool.github is not None
+    organizations = []
+    for org in pool.github.organizations:
+        item: dict[str, Any] = {"url": org.url}
+        _set(item, "repositories", list(org.repositories))
+        organizations.append(item)
+    return {"kind": "GitHub", "organizations": organizations}
+
+
 def organization_profile(pool: Pool) -> dict[str, Any]:
     if pool.github is not None:
-        github = []
-        for org in pool.github.organizations:
-            item: dict[str, Any] = {"url": org.url}
-            _set(item, "repositories", list(org.repositories))
-            github.append(item)
-        return {"kind": "GitHub", "organizations": github}
+        return github_profile(pool)
     organizations = []
     for org in pool.organizations:
         item: dict[str, Any] = {"url": org.resolved_url, "parallelism": org.parallelism}

@@ -56,5 +56,5 @@ class GalleryVersions(Construct):
         )
 
     @property
-    def succeeded(self) -> str:
+    def succeeded(self) -> Any:
         return self.data.interpolation_for_attribute("output.succeeded")

@@ -113,7 +113,7 @@ class PoolMachines:
             detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise DeployError(f"recycle: {method} {url} failed: {detail}") from None
 
-    def list(self) -> list[Machine]:
+    def machines(self) -> list[Machine]:
         url: str | None = f"{self.pool_id}/resources"
         params: Mapping[str, str] | None = {"api-version": POOLS_API_VERSION}
         found = []
@@ -141,7 +141,7 @@ class PoolMachines:
         except HttpResponseError as error:
             if error.status_code is None or error.status_code < 500:
                 raise self._error("POST", error) from None
-            still_there = {machine.id.lower() for machine in self.list()}
+            still_there = {machine.id.lower() for machine in self.machines()}
             remaining = [resource_id for resource_id in ids if resource_id.lower() in still_there]
             if remaining:
                 try:
@@ -205,7 +205,7 @@ def recycle_pool(config: "EnvironmentConfig", connection: "Connection | None" = 
     definition_ids = {name: config.names.gallery_image_id(name) for name in sorted(used)}
     newest = newest_versions(client, definition_ids)
     machines = PoolMachines(client, pool_id_of(config))
-    plan = plan_recycle(machines.list(), newest)
+    plan = plan_recycle(machines.machines(), newest)
     machines.delete(plan.delete)
     return RecycleResult(
         recycled=len(plan.delete), waiting=plan.waiting,

@@ -209,7 +209,7 @@ def _organization_in_body(org: dict) -> str:
 def _sizing_in_body(properties: dict) -> dict[str, str]:
     fabric = properties.get("fabricProfile") or {}
     sku = fabric.get("sku") or {}
-    sizes = [size.get("name") for size in sku.get("vmSizes") or () if isinstance(size, dict)]
+    sizes = [str(size.get("name")) for size in sku.get("vmSizes") or () if isinstance(size, dict)]
     storage = fabric.get("storageProfile") or {}
     disks = storage.get("dataDisks") or []
     if disks and isinstance(disks[0], dict):
