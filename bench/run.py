@@ -33,7 +33,8 @@ use_bundled_node()
 import cdktn
 from cdktn_provider_azurerm import (provider, resource_group, shared_image_gallery, shared_image,
     user_assigned_identity, role_definition, role_assignment, dev_center, dev_center_project,
-    managed_devops_pool, virtual_network, subnet)
+    virtual_network, subnet)
+from cdktn_provider_azapi import provider as azapi_provider, resource, data_azapi_resource_list
 """
 
 

@@ -178,6 +178,10 @@ class Organization(Model):
     """Shorthand for url https://dev.azure.com/<name>."""
     projects: list[NonEmpty] = []
     parallelism: Annotated[int, Field(ge=1, le=10000)]
+    open_access: bool | None = None
+    """Let every pipeline of the organization use the pool without authorizing it by hand."""
+    alias: NonEmpty | None = None
+    """A short name for the organization in the pool (API 2026-06-02)."""
 
     @model_validator(mode="after")
     def _url_or_name(self) -> Organization:
@@ -188,6 +192,17 @@ class Organization(Model):
     @property
     def resolved_url(self) -> str:
         return self.url or f"https://dev.azure.com/{self.name}"
+
+
+class GitHubOrganization(Model):
+    url: HttpsUrl
+    """e.g. https://github.com/acme"""
+    repositories: list[NonEmpty] = []
+    """Repositories the pool serves; empty: every repository of the organization."""
+
+
+class GitHubOrganizations(Model):
+    organizations: list[GitHubOrganization] = Field(min_length=1)
 
 
 class Permission(Model):
@@ -228,6 +243,19 @@ class Agents(Model):
     """Stateful only: when an agent is recycled; Azure's default is 7.00:00:00."""
 
 
+class ProvisioningScript(Model):
+    """A script in a storage account that each agent runs when it starts (API 2026-06-02)."""
+
+    storage_account_id: NonEmpty
+    """Resource id of the storage account holding the script."""
+    entry_point: NonEmpty
+    """Path of the script inside the storage account, e.g. scripts/setup-agent.ps1."""
+    identity_client_id: Guid | None = None
+    """Client id of the pool's user-assigned identity that reads the script."""
+    restart: bool | None = None
+    """Restart the agent machine after the script ran."""
+
+
 class PoolImage(Model):
     """One image agents can run on: a well-known image, or one of this config's gallery images."""
 
@@ -238,6 +266,12 @@ class PoolImage(Model):
     aliases: list[NonEmpty] = []
     buffer: int | str = "*"
     """Share of standby agents on this image: 0-100 (numbers add up to 100) or `*` (even share)."""
+    resource_id: str | None = None
+    """Any image by its Azure resource id (marketplace/platform image, another gallery, a version)."""
+    ephemeral: Literal["Automatic", "CacheDisk", "ResourceDisk"] | None = None
+    """Run agents on an ephemeral OS disk: Automatic (the service picks), CacheDisk or ResourceDisk."""
+    provisioning_script: ProvisioningScript | None = None
+    """A script agents run from a storage account at start (certificates, settings) without a rebuild."""
 
 
 class DataDisk(Model):
@@ -269,6 +303,8 @@ class Network(Model):
     subnet_id: str | None = None
     """An existing subnet delegated to Microsoft.DevOpsInfrastructure/pools."""
     new: NewNetwork | None = None
+    static_ip_count: Annotated[int, Field(ge=0, le=2147483647)] | None = None
+    """Static outbound IP addresses for the agents (for firewall allow-lists); read back as a stack output."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Network:
@@ -284,7 +320,8 @@ class Pool(Model):
     maximum_concurrency: Annotated[int, Field(ge=1, le=10000)]
     agents: Agents = Agents()
     standby: Standby = Standby()
-    organizations: list[Organization] = Field(min_length=1)
+    organizations: list[Organization] = []
+    """Azure DevOps organizations the pool serves (or `github`: a pool serves one or the other)."""
     permission: Permission = Permission()
     sku: NonEmpty = "Standard_D2ads_v5"
     os_disk_type: Literal["Standard", "StandardSSD", "Premium"] = "Standard"
@@ -296,6 +333,14 @@ class Pool(Model):
     identity_ids: list[NonEmpty] = []
     """User-assigned identities for the agents (Managed DevOps Pools support UserAssigned only)."""
     network: Network | None = None
+    description: str | None = None
+    """Description of the pool in Azure DevOps (the organization profile's description)."""
+    instance_mix: list[NonEmpty] = []
+    """Several VM sizes for capacity (instance mix); replaces `sku` when given."""
+    recycle_after_build: bool = False
+    """After an image build, `mdpool deploy` deletes idle agents on older image versions."""
+    github: GitHubOrganizations | None = None
+    """GitHub organizations the pool serves, instead of Azure DevOps organizations (API 2026-06-02)."""
 
 
 # --- the whole file -----------------------------------------------------------------------------

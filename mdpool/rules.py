@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from mdpool.config import DAYS, EnvironmentConfig
 from mdpool.naming import name_checks
 from mdpool.problems import Problem
+from mdpool.rules_pool import pool_rules
 from mdpool.timespan import parse_time_of_day
 from mdpool.yamlsource import Loc, YamlDocument
 
@@ -151,6 +152,7 @@ def _all_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
     yield from _storage_rules(config)
     yield from _network_rules(config)
     yield from _misc_rules(config)
+    yield from pool_rules(config)
     yield from name_checks(config)
 
 
@@ -179,7 +181,7 @@ def _gallery_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
 def _organization_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
     pool = config.pool
     total = sum(org.parallelism for org in pool.organizations)
-    if total != pool.maximum_concurrency:
+    if pool.organizations and total != pool.maximum_concurrency:
         yield ("pool", "organizations"), (f"parallelism adds up to {total} but pool.maximum_concurrency is "
                                           f"{pool.maximum_concurrency}; they must be equal")
     seen: set[str] = set()

@@ -33,7 +33,7 @@ def summary_rows(config: EnvironmentConfig, result: SynthResult) -> dict[str, li
               for name, path in result.stacks.items()]
     images = []
     for image in config.pool.images:
-        source = image.well_known or f"gallery {image.gallery_image} ({image.version})"
+        source = image.well_known or image.resource_id or f"gallery {image.gallery_image} ({image.version})"
         images.append((source, ", ".join(image.aliases) or "-", str(image.buffer)))
     return {"stacks": stacks, "images": images, "schedule": schedule_rows(config)}
 

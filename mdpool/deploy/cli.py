@@ -89,6 +89,10 @@ def deploy(
     ] = None,
     no_synth: NoSynthOption = False,
     json_summary: JsonOption = False,
+    recycle: Annotated[
+        bool, typer.Option("--recycle", help="After the pool stage, delete idle agents on older image versions "
+                                             "(also on with pool.recycle_after_build).")
+    ] = False,
 ) -> None:
     """Synthesize, then apply the gallery stack, build the images that need it, and apply the pool stack.
 
@@ -107,6 +111,7 @@ def deploy(
         parallel=parallel,
         force_build=force_build,
         poll_interval=poll_interval,
+        recycle=recycle or session.cfg.pool.recycle_after_build,
     )
 
 
@@ -145,7 +150,7 @@ class _Session:
         self.console.print(Text.from_ansi(line, style="dim"), soft_wrap=True)
 
     def run(self, action, *, auto_approve: bool = True, allow_replace=(), parallel: int = 4,
-            force_build: bool = False, poll_interval: float = 30.0) -> None:
+            force_build: bool = False, poll_interval: float = 30.0, recycle: bool = False) -> None:
         from mdpool.deploy.errors import DeployError
         from mdpool.deploy.images import ImageBuildStage
         from mdpool.deploy.orchestrator import Deployment, Interrupted, SynthOutput
@@ -172,6 +177,7 @@ class _Session:
                 console=self.console,
                 confirm=None if auto_approve else self._confirm,
                 allow_replace=allow_replace,
+                recycle=self._recycle if recycle else None,
             )
             action(deployment)
         except Interrupted as interrupted:
@@ -183,6 +189,11 @@ class _Session:
             self._finish(deployment)
             fail(error.lines)
         self._finish(deployment)
+
+    def _recycle(self):
+        from mdpool.deploy.recycle import recycle_pool
+
+        return recycle_pool(self.cfg)
 
     def _confirm(self, question: str) -> bool:
         try:

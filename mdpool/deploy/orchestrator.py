@@ -145,6 +145,9 @@ class Report:
     seconds: float = 0.0
     selected: list[str] = field(default_factory=list)  # the stages asked for, in deploy order
     ran: list[str] = field(default_factory=list)  # the stages begun; the last one may have failed
+    static_ip_addresses: list[str] = field(default_factory=list)  # the pool's, once applied
+    recycled: int | None = None  # idle agents deleted by --recycle (None: not asked)
+    recycle_waiting: int | None = None  # agents on older versions left for later (busy, or beyond the batch)
 
     @property
     def rerun(self) -> str:
@@ -165,6 +168,8 @@ class Report:
             ],
             "images": [{**asdict(image), "seconds": round(image.seconds, 2)} for image in self.images],
             "errors": self.errors,
+            "static_ip_addresses": self.static_ip_addresses,
+            "recycle": None if self.recycled is None else {"recycled": self.recycled, "waiting": self.recycle_waiting},
         }
 
 
@@ -204,6 +209,7 @@ class Deployment:
         allow_replace: Iterable[str] = (),
         policy: ProtectionPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        recycle: Callable[[], Any] | None = None,
     ) -> None:
         self.synth = synth
         self.terraform = terraform
@@ -213,6 +219,7 @@ class Deployment:
         self.allow_replace = tuple(allow_replace)
         self.policy = policy or ProtectionPolicy()
         self.clock = clock
+        self.recycle = recycle  # after the pool stage: mdpool.deploy.recycle.recycle_pool (--recycle)
         self.report: Report | None = None  # the last run's report, also when it ended in an error
         self._allowed_used: set[str] = set()
 
@@ -292,6 +299,19 @@ class Deployment:
                     f"version stays failed; build {'them' if many else 'it'} first: mdpool deploy --stage images"
                 )
         self._deploy_stack(self._stack(self.synth.pool), report)
+        if report.stacks and report.stacks[-1].applied:
+            self._report_static_ips(report)
+        if self.recycle is not None:
+            result = self.recycle()
+            report.recycled, report.recycle_waiting = result.recycled, result.waiting
+            self._say(result.line(self.synth.pool))
+
+    def _report_static_ips(self, report: Report) -> None:
+        """The pool's static outbound addresses (the service fills them in), for firewall allow-lists."""
+        output = self._stack(self.synth.pool).outputs().get("static_ip_addresses")
+        if output is not None and isinstance(output.value, list) and output.value:
+            report.static_ip_addresses = [str(address) for address in output.value]
+            self._say(f"{self.synth.pool}: static outbound IP addresses: {', '.join(report.static_ip_addresses)}")
 
     def _gallery_outputs(self, run: "_Run", stage: Stage) -> Mapping[str, Output]:
         """The gallery stack's outputs from its state (read once per deploy); refuses when it has none."""

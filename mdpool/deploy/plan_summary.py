@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 from rich.table import Table
 from rich.text import Text
 
-from mdpool.deploy.protection import ProtectionPolicy
+from mdpool.deploy.protection import ProtectionPolicy, arm_type_of
 
 
 class Action(str, Enum):
@@ -153,7 +153,8 @@ def summarize(stack: str, plan: Mapping[str, Any], policy: ProtectionPolicy | No
                 action=action_of(change.get("actions") or []),
                 deposed=bool(item.get("deposed")),
                 replace_paths=tuple(_path_text(p) for p in change.get("replace_paths") or []),
-                protected_kind=policy.kind_of(item.get("type", ""), item["address"]),
+                protected_kind=policy.kind_of(item.get("type", ""), item["address"],
+                                              arm_type_of(change.get("before")) or arm_type_of(change.get("after"))),
             )
         )
     outputs = tuple(

@@ -1,7 +1,8 @@
 """Which resources a deploy must never lose unnoticed, and how `--allow-replace` lets one go.
 
 Two sources say a resource is protected:
-- its type: the gallery, its image definitions and the pool (`PROTECTED_TYPES`), whose loss takes
+- its type: the gallery, its image definitions and the pool (`PROTECTED_TYPES`, or for an
+  `azapi_resource` its ARM type, `PROTECTED_ARM_TYPES`), whose loss takes
   image versions or running agents along; this also covers a resource whose block was removed
   from the configuration (its `prevent_destroy` went with the block);
 - `lifecycle.prevent_destroy` in the synthesized stack (the gallery construct sets it).
@@ -32,6 +33,21 @@ PROTECTED_TYPES: Mapping[str, str] = {
     "azurerm_managed_devops_pool": "pool",
 }
 
+# The same kinds by ARM type, for resources driven through the azapi provider (`azapi_resource`,
+# whose Terraform type says nothing): the pool is one since it moved to the pools API 2026-06-02.
+PROTECTED_ARM_TYPES: Mapping[str, str] = {
+    "microsoft.compute/galleries": "gallery",
+    "microsoft.compute/galleries/images": "image definition",
+    "microsoft.devopsinfrastructure/pools": "pool",
+}
+
+
+def arm_type_of(values: object) -> str | None:
+    """`Microsoft.X/y` of an azapi resource's `type` argument (`Microsoft.X/y@api-version`), else None."""
+    arm_type = values.get("type") if isinstance(values, dict) else None
+    return arm_type.split("@", 1)[0] if isinstance(arm_type, str) and "/" in arm_type else None
+
+
 # Why losing each protected kind hurts: said when the deploy refuses.
 PROTECTED_KINDS: Mapping[str, str] = {
     "gallery": "a replaced or destroyed gallery takes every image version in it along",
@@ -48,9 +64,10 @@ class ProtectionPolicy:
     types: Mapping[str, str] = field(default_factory=lambda: dict(PROTECTED_TYPES))
     addresses: Mapping[str, str] = field(default_factory=dict)
 
-    def kind_of(self, resource_type: str, address: str) -> str | None:
+    def kind_of(self, resource_type: str, address: str, arm_type: str | None = None) -> str | None:
         bare = address.split("[", 1)[0]
-        return self.addresses.get(bare) or self.types.get(resource_type)
+        by_arm_type = PROTECTED_ARM_TYPES.get(arm_type.lower()) if arm_type and resource_type.startswith("azapi_") else None
+        return self.addresses.get(bare) or self.types.get(resource_type) or by_arm_type
 
     def with_addresses(self, addresses: Mapping[str, str]) -> "ProtectionPolicy":
         return replace(self, addresses={**addresses, **self.addresses})

@@ -10,7 +10,7 @@ import json
 from typing import Any, Iterable
 
 from mdpool.review.diff import MISSING, BlockChange, Review, StackDiff
-from mdpool.review.pool_words import DAYS, POOL_TYPE, PoolFacts, PoolImage, describe_pool
+from mdpool.review.pool_words import DAYS, PoolFacts, PoolImage, describe_pool, is_pool
 from mdpool.review.references import Resolver
 
 NO_CHANGES = "No changes: the synthesized stacks are identical."
@@ -40,6 +40,20 @@ def _verb(change: BlockChange) -> str:
     return "replace" if change.replaced else _VERB[change.status]
 
 
+def moved_blocks(stack: StackDiff) -> dict[str, str]:
+    """from -> to of the head's `moved` blocks: Terraform moves that state, nothing is destroyed."""
+    block = stack.head.blocks.get("moved") if stack.head else None
+    entries = block.values if block and isinstance(block.values, list) else []
+    return {entry["from"]: entry["to"] for entry in entries
+            if isinstance(entry, dict) and isinstance(entry.get("from"), str) and isinstance(entry.get("to"), str)}
+
+
+def _moved_from_base(stack: StackDiff, address: str) -> bool:
+    """`address` is the target of a move whose source the base has."""
+    base = stack.base.blocks if stack.base else {}
+    return any(target == address and source in base for source, target in moved_blocks(stack).items())
+
+
 def _moved_names(stack: StackDiff) -> set[tuple[str, str]]:
     """(type, Azure name) pairs that one address drops and another adds: the construct id changed."""
     def named(status: str) -> set[tuple[str, str]]:
@@ -53,8 +67,12 @@ def _headline(review: Review) -> str:
     changed = sum(1 for stack in review.stacks if stack.changes)
     counts = {"create": 0, "update": 0, "replace": 0, "destroy": 0}
     for stack in review.stacks:
+        moves = moved_blocks(stack)
         for change in stack.of_kind("resource"):
-            counts[_verb(change)] += 1
+            if change.status == "removed" and change.address in moves:
+                continue  # counted once, as the update of the address it moves to
+            moved_here = change.status == "added" and _moved_from_base(stack, change.address)
+            counts["update" if moved_here else _verb(change)] += 1
     per_verb = ", ".join(f"{count} to {verb}" for verb, count in counts.items())
     return f"**{stacks} stack(s), {changed} with changes. Resources: {per_verb}.**"
 
@@ -63,13 +81,18 @@ def _warnings(review: Review) -> list[str]:
     lines = []
     for stack in review.stacks:
         moved = _moved_names(stack)
+        moves = moved_blocks(stack)
         for change in stack.of_kind("resource"):
             block = change.block
-            if change.replaced:
+            if change.status == "removed" and change.address in moves:
+                lines.append(f"> {_code(block.address)} in stack {_code(stack.name)} moves to "
+                             f"{_code(moves[change.address])} (a `moved` block): Terraform keeps the resource, "
+                             "nothing is destroyed or created.")
+            elif change.replaced:
                 causes = ", ".join(_code(a.path) for a in change.attributes if a.forces_replacement)
                 lines.append(f"> **Terraform will replace** {_code(block.address)} in stack {_code(stack.name)} "
                              f"({causes} changed): it is destroyed and created again."
-                             + (" A replaced pool drops its agents." if block.type == POOL_TYPE else ""))
+                             + (" A replaced pool drops its agents." if is_pool(block.type, block.values) else ""))
             elif change.status == "removed":
                 why = (" (its construct id changed; the same Azure name is created again under a new address)"
                        if (block.type, block.azure_name) in moved else "")
@@ -111,6 +134,8 @@ def _image_change(was: PoolImage | None, now: PoolImage | None) -> str:
         notes.append(f"aliases were {', '.join(was.aliases) or 'none'}")
     if was.buffer != now.buffer:
         notes.append(f"buffer {was.buffer} → {now.buffer}")
+    if was.options != now.options:
+        notes.append(f"options were {', '.join(was.options) or 'none'}")
     return "; ".join(notes) or "unchanged"
 
 
@@ -125,7 +150,7 @@ def _images_table(before: PoolFacts | None, after: PoolFacts | None) -> list[str
         was, now = old.get(key), new.get(key)
         shown = now or was
         assert shown is not None
-        cells = [shown.image, ", ".join(_code(alias) for alias in shown.aliases) or "(none)", shown.buffer]
+        cells = [shown.image + "".join(f"; {option}" for option in shown.options), ", ".join(_code(alias) for alias in shown.aliases) or "(none)", shown.buffer]
         rows.append(cells + ([_image_change(was, now)] if compare else []))
     return [""] + ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows]
 
@@ -156,12 +181,17 @@ def _pool_section(change: BlockChange, stack: str, base: Resolver, head: Resolve
 
 def _resources_table(stack: StackDiff) -> list[str]:
     moved = _moved_names(stack)
+    moves = moved_blocks(stack)
     rows = []
     for change in stack.of_kind("resource"):
         verb = _verb(change)
         name = change.block.azure_name
         note = ""
-        if change.status in ("added", "removed") and (change.block.type, name) in moved:
+        if change.status == "removed" and change.address in moves:
+            verb, note = "update", f"moved to {moves[change.address]} (state moves; nothing destroyed)"
+        elif change.status == "added" and _moved_from_base(stack, change.address):
+            verb, note = "update", "moved here from its former address (state moves; nothing created)"
+        elif change.status in ("added", "removed") and (change.block.type, name) in moved:
             note = "construct id changed: destroyed and created again"
         elif change.replaced:
             note = "forces replacement: " + ", ".join(a.path for a in change.attributes if a.forces_replacement)
@@ -202,9 +232,17 @@ def _stack_section(stack: StackDiff, base: Resolver, head: Resolver) -> list[str
     lines = ["", f"## Stack {_code(stack.name)}: {title[stack.status]}"]
     if not stack.changes:
         return lines
+    moves = moved_blocks(stack)
     for change in stack.of_kind("resource"):
-        if change.block.type == POOL_TYPE:
-            lines += _pool_section(change, stack.name, base, head)
+        if not is_pool(change.block.type, change.block.values):
+            continue
+        if change.status == "removed" and change.address in moves:
+            continue  # told with the address it moves to
+        source = next((old for old, new in moves.items() if new == change.address), None)
+        if change.status == "added" and stack.base and source in stack.base.blocks:
+            # a moved pool: its words before (former type) and after (new type), side by side
+            change = BlockChange("changed", stack.base.blocks[source], change.new)
+        lines += _pool_section(change, stack.name, base, head)
     lines += _resources_table(stack)
     lines += _attribute_tables(stack.of_kind("resource"), stack.name, base, head)
     lines += _other_changes(stack, base, head)

@@ -1,6 +1,6 @@
 """Which attribute changes make Terraform destroy and re-create a resource (ForceNew).
 
-Taken from the azurerm provider's resource schemas (`ForceNew: true`, documented as "Changing this
+Taken from the providers' resource schemas (`ForceNew: true`, documented as "Changing this
 forces a new resource to be created"), for the resource types mdpool synthesizes. Only what is
 certain is listed: a change that is not listed may still replace a resource when the provider
 decides so at plan time (`mdpool plan` shows the truth); a listed one always does.
@@ -30,6 +30,10 @@ FORCE_NEW: dict[str, tuple[str, ...]] = {
     "azurerm_dev_center": _PLACEMENT,
     "azurerm_dev_center_project": _PLACEMENT + ("dev_center_id",),
     "azurerm_managed_devops_pool": _PLACEMENT,
+    # azapi_resource (the pool): its name, parent and location replace the resource (the azapi
+    # provider's resource schema: RequiresReplace on name, parent_id and location). The pools spec
+    # 2026-06-02 marks no body property as creation-only, so no body change is listed.
+    "azapi_resource": ("name", "parent_id", "location"),
     "azurerm_virtual_network": _PLACEMENT,
     "azurerm_subnet": ("name", "resource_group_name", "virtual_network_name"),
     "azurerm_subnet_network_security_group_association": ("subnet_id", "network_security_group_id"),

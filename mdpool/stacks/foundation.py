@@ -52,3 +52,16 @@ def configure(stack: TerraformStack, config: EnvironmentConfig) -> None:
         )
     else:
         LocalBackend(stack, path=local_state_path(config, name))
+
+
+def configure_azapi(stack: TerraformStack, config: EnvironmentConfig) -> None:
+    """Add the azapi provider (the pool speaks the newest pools API through it), same subscription.
+
+    Like azurerm, it authenticates from the environment (ARM_USE_OIDC, the CLI); no credential is
+    written into the configuration.
+    """
+    from cdktn_provider_azapi.provider import AzapiProvider
+
+    AzapiProvider(stack, "azapi", subscription_id=config.subscription_id, tenant_id=config.tenant_id)
+    # The pool's `moved` block crosses resource types (azurerm -> azapi): Terraform 1.8 and later.
+    stack.add_override("terraform.required_version", ">= 1.8.0")

@@ -11,7 +11,7 @@ from mdpool.constructs.gallery import ComputeGallery
 from mdpool.constructs.network import PoolNetwork
 from mdpool.constructs.pool import ManagedPool
 from mdpool.constructs.site import Site
-from mdpool.stacks.foundation import configure
+from mdpool.stacks.foundation import configure, configure_azapi
 
 
 class PoolStack(TerraformStack):
@@ -25,6 +25,7 @@ class PoolStack(TerraformStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig, *, gallery: ComputeGallery) -> None:
         super().__init__(scope, config.pool_stack)
         configure(self, config)
+        configure_azapi(self, config)
         names = config.names
         # One resource group for both stacks is allowed; then the gallery stack owns it.
         shared_group = names.pool_resource_group == names.gallery_resource_group
@@ -46,3 +47,6 @@ class PoolStack(TerraformStack):
 
         TerraformOutput(self, "pool_id", value=self.pool.resource.id)
         TerraformOutput(self, "pool_name", value=self.pool.resource.name)
+        if config.pool.network is not None and config.pool.network.static_ip_count:
+            # Filled in by the service: the addresses to put on firewall allow-lists.
+            TerraformOutput(self, "static_ip_addresses", value=self.pool.exported("ip_addresses"))

@@ -65,7 +65,7 @@ def test_validate_does_not_load_provider_bindings():
         "    app(['validate', '--config', sys.argv[1]])\n"
         "except SystemExit as e:\n"
         "    assert e.code in (0, None), e.code\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('cdktn', 'cdktn_provider_azurerm', 'jsii', 'constructs', 'azure'))\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('cdktn', 'cdktn_provider_azurerm', 'cdktn_provider_azapi', 'jsii', 'constructs', 'azure'))\n"
         "print('HEAVY', heavy)\n"
     )
     result = subprocess.run([sys.executable, "-c", code, str(EXAMPLE_CONFIG)], cwd=REPO, capture_output=True,

@@ -135,37 +135,76 @@ def test_dev_center_and_project(pool_stack):
 
 
 def test_pool_is_the_blogs_pool(pool_stack):
-    pool = only(pool_stack["resource"], "azurerm_managed_devops_pool")
+    pool = only(pool_stack["resource"], "azapi_resource")
+    assert pool["type"] == "Microsoft.DevOpsInfrastructure/pools@2026-06-02"
     assert pool["name"] == "mdp-jhp-dev-weu"
-    assert pool["maximum_concurrency"] == 10
-    assert pool["dev_center_project_id"].startswith("${azurerm_dev_center_project.")
-    assert pool["azure_devops_organization"] == {
-        "organization": [{"parallelism": 10, "url": "https://dev.azure.com/your-organization"}],
-        "permission": {"kind": "CreatorOnly"},
+    assert pool["location"] == "westeurope"
+    assert pool["parent_id"].startswith("${azurerm_resource_group.")
+    properties = pool["body"]["properties"]
+    assert properties["maximumConcurrency"] == 10
+    assert properties["devCenterProjectResourceId"].startswith("${azurerm_dev_center_project.")
+    assert properties["organizationProfile"] == {
+        "kind": "AzureDevOps",
+        "organizations": [{"parallelism": 10, "url": "https://dev.azure.com/your-organization"}],
+        "permissionProfile": {"kind": "CreatorOnly"},
     }
-    agent = pool["stateful_agent"]
-    assert agent["grace_period_time_span"] == "00:30:00"
-    assert agent["maximum_agent_lifetime"] == "02:00:00"
-    assert "stateless_agent" not in pool
-    prediction = agent["manual_resource_prediction"]
-    assert prediction["time_zone_name"] == "UTC"
-    weekday = [{"count": 1, "time": "04:00:00"}, {"count": 0, "time": "18:00:00"}]
-    for day in ("monday", "tuesday", "wednesday", "thursday", "friday"):
-        assert prediction[f"{day}_schedule"] == weekday
-    assert "saturday_schedule" not in prediction and "sunday_schedule" not in prediction
+    agent = properties["agentProfile"]
+    assert agent["kind"] == "Stateful"
+    assert agent["gracePeriodTimeSpan"] == "00:30:00"
+    assert agent["maxAgentLifetime"] == "02:00:00"
+    assert agent["resourcePredictionsProfile"] == {"kind": "Manual"}
+    weekday = {"04:00:00": 1, "18:00:00": 0}
+    # daysData starts on Sunday; a day the config leaves out is an empty map ("no change").
+    assert agent["resourcePredictions"] == {"timeZone": "UTC", "daysData": [{}] + [weekday] * 5 + [{}]}
 
-    fabric = pool["virtual_machine_scale_set_fabric"]
-    assert fabric["sku_name"] == "Standard_DS3_v2"
-    images = fabric["image"]
+    fabric = properties["fabricProfile"]
+    assert fabric["kind"] == "Vmss"
+    assert fabric["sku"] == {"name": "Standard_DS3_v2"}
+    assert fabric["osProfile"] == {"logonType": "Service"}
+    assert fabric["storageProfile"] == {"osDiskStorageAccountType": "Standard"}
+    assert "networkProfile" not in fabric
+    images = fabric["images"]
     assert images[0] == {"aliases": ["ubuntu-22.04/latest", "ubuntu-latest"], "buffer": "100",
-                         "well_known_image_name": "ubuntu-22.04/latest"}
-    assert images[1] == {"aliases": ["windows-latest"], "buffer": "0", "well_known_image_name": "windows-2022/latest"}
+                         "wellKnownImageName": "ubuntu-22.04/latest"}
+    assert images[1] == {"aliases": ["windows-latest"], "buffer": "0", "wellKnownImageName": "windows-2022/latest"}
     assert images[2]["aliases"] == ["jhp-ubuntu-22.04/latest", "jhp-ubuntu/latest"]
     assert images[2]["buffer"] == "0"
     # The gallery definition crosses the stack boundary as a remote-state reference.
-    assert images[2]["id"].startswith("${data.terraform_remote_state.cross-stack-reference-input-gallery-dev.outputs.")
-    assert images[2]["id"].endswith("}/versions/latest")
-    assert "well_known_image_name" not in images[2]
+    assert images[2]["resourceId"].startswith("${data.terraform_remote_state.cross-stack-reference-input-gallery-dev.outputs.")
+    assert images[2]["resourceId"].endswith("}/versions/latest")
+    assert "wellKnownImageName" not in images[2]
+    # What the service fills in is read back, not written.
+    assert pool["response_export_values"] == {
+        "ip_addresses": "properties.fabricProfile.networkProfile.ipAddresses",
+        "provisioning_state": "properties.provisioningState"}
+
+
+def test_pool_runs_on_the_azapi_provider(pool_stack):
+    assert pool_stack["terraform"]["required_providers"]["azapi"] == {"source": "Azure/azapi", "version": "2.13.0"}
+    assert pool_stack["provider"]["azapi"] == [{"subscription_id": "00000000-0000-0000-0000-000000000000"}]
+    assert pool_stack["terraform"]["required_version"] == ">= 1.8.0"
+    assert pool_stack["output"]["pool_id"]["value"] == "${azapi_resource.pool_8FF6099E.id}"
+    assert "static_ip_addresses" not in pool_stack["output"]  # no static addresses asked for
+
+
+def test_a_state_from_the_azurerm_pool_moves_without_replacement(pool_stack):
+    # Same construct path, same logical id: the former azurerm pool's state moves to the azapi pool.
+    assert pool_stack["moved"] == [
+        {"from": "azurerm_managed_devops_pool.pool_8FF6099E", "to": "azapi_resource.pool_8FF6099E"}]
+
+
+def test_the_pool_waits_for_a_succeeded_version_of_its_gallery_image(pool_stack):
+    pool = only(pool_stack["resource"], "azapi_resource")
+    versions = only(pool_stack["data"], "azapi_resource_list")
+    assert versions["type"] == "Microsoft.Compute/galleries/images/versions@2024-03-03"
+    assert versions["parent_id"].startswith("${data.terraform_remote_state.cross-stack-reference-input-gallery-dev.")
+    assert versions["response_export_values"] == {"succeeded": "value[?properties.provisioningState=='Succeeded'].name"}
+    (address,) = pool_stack["data"]["azapi_resource_list"]
+    (guard,) = pool["lifecycle"]["precondition"]
+    assert guard["condition"] == f"${{(length(data.azapi_resource_list.{address}.output.succeeded) > 0)}}"
+    assert guard["error_message"] == (
+        "gallery image ubuntu-22.04 has no Succeeded version yet; run `mdpool images build ubuntu-22.04` "
+        "(or the images stage of `mdpool deploy`), then plan the pool stack again")
 
 
 def test_no_absolute_paths_or_secrets(example_synth):

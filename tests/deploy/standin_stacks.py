@@ -32,6 +32,7 @@ class StandInEnvironment:
     pool: str
     pool_id: str
     extra_gallery_inputs: dict[str, str] = field(default_factory=dict)
+    static_ip_addresses: tuple[str, ...] = ()  # as the real pool stack's output, when static IPs are asked for
 
     @classmethod
     def from_config(cls, config) -> "StandInEnvironment":
@@ -101,6 +102,8 @@ def synthesize_standins(env: StandInEnvironment, out_dir: Path) -> Path:
     )
     TerraformOutput(pool, "pool_id", value=env.pool_id)
     TerraformOutput(pool, "pool_name", value=env.pool)
+    if env.static_ip_addresses:
+        TerraformOutput(pool, "static_ip_addresses", value=list(env.static_ip_addresses))
     pool.add_dependency(gallery)
     app.synth()
     return out_dir

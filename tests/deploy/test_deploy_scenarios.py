@@ -166,3 +166,17 @@ def test_interrupted_deploy_resumes_and_reattaches_to_the_running_build(
     assert writes(arm, seen) == []  # reattached: not cancelled, deleted, re-created or run again
     assert arm.template(RG, slow)["properties"]["lastRunStatus"]["runState"] == "Succeeded"
     assert [(s.name, s.status) for s in report.stacks] == [("gallery-dev", "no changes"), ("pool-dev", "applied")]
+
+
+def test_the_summary_lists_the_pools_static_outbound_addresses(workspace, terraform, captured, arm, deploy_config):
+    workspace.use("static-ips")
+    report = make_deployment(workspace, terraform, captured, arm, deploy_config).deploy()
+    assert report.result == "succeeded"
+    assert report.static_ip_addresses == ["20.1.2.3", "20.1.2.4"]
+    assert "pool-dev: static outbound IP addresses: 20.1.2.3, 20.1.2.4" in captured.text
+    assert report.to_json()["static_ip_addresses"] == ["20.1.2.3", "20.1.2.4"]
+
+
+def test_no_static_addresses_no_line(workspace, terraform, captured, arm, deploy_config):
+    report = make_deployment(workspace, terraform, captured, arm, deploy_config).deploy()
+    assert report.static_ip_addresses == [] and "static outbound" not in captured.text

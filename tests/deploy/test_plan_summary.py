@@ -139,3 +139,34 @@ def test_override_file_lives_only_while_planning(tmp_path):
     assert not leftover.exists()
     with prevent_destroy_lifted(tmp_path, {}):
         assert not leftover.exists()
+
+
+def test_the_azapi_pool_is_protected_by_its_arm_type():
+    pool_type = "Microsoft.DevOpsInfrastructure/pools@2026-06-02"
+    plan = {"resource_changes": [
+        change("azapi_resource.pool_8FF6099E", ["delete", "create"],
+               {"name": "mdp-jhp-dev-weu", "type": pool_type}, {"name": "mdp-jhp-dev-weu-2", "type": pool_type},
+               replace_paths=[["name"]]),
+        # another azapi resource is not protected: the kind comes from the ARM type, not from "azapi"
+        change("azapi_resource.other", ["delete"], {"name": "x", "type": "Microsoft.Network/publicIPAddresses@2024-05-01"},
+               None),
+        # a destroyed pool has only its `before` side
+        change("azapi_resource.gone", ["delete"], {"name": "mdp-old", "type": pool_type.lower()}, None),
+    ]}
+    summary = summarize("pool-dev", plan)
+    by_address = {c.address: c for c in summary.changes}
+    assert by_address["azapi_resource.pool_8FF6099E"].protected_kind == "pool"
+    assert by_address["azapi_resource.gone"].protected_kind == "pool"
+    assert by_address["azapi_resource.other"].protected_kind is None
+    assert [c.address for c in summary.refused([])] == ["azapi_resource.pool_8FF6099E", "azapi_resource.gone"]
+    assert [c.address for c in summary.refused(["mdp-jhp-dev-weu", "mdp-old"])] == []
+
+
+def test_a_moved_pool_is_not_a_loss():
+    # Terraform plans a `moved` pool as a no-op (or an update) at its new address, with its former one.
+    pool_type = "Microsoft.DevOpsInfrastructure/pools@2026-06-02"
+    item = change("azapi_resource.pool_8FF6099E", ["no-op"], {"name": "mdp-jhp-dev-weu", "type": pool_type},
+                  {"name": "mdp-jhp-dev-weu", "type": pool_type})
+    item["previous_address"] = "azurerm_managed_devops_pool.pool_8FF6099E"
+    summary = summarize("pool-dev", {"resource_changes": [item]})
+    assert summary.refused([]) == [] and not summary.has_changes

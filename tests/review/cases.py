@@ -52,6 +52,26 @@ def stateless_automatic(config: dict) -> None:
     config["pool"]["standby"] = {"kind": "automatic", "automatic": {"prediction_preference": "MostCostEffective"}}
 
 
+def new_pool_settings(config: dict) -> None:
+    """Every setting of the pools API 2026-06-02 at once."""
+    pool = config["pool"]
+    pool["organizations"][0].update(open_access=True, alias="main")
+    pool["description"] = "Build agents of the JHP teams"
+    pool["images"][0]["ephemeral"] = "ResourceDisk"
+    pool["images"][1]["provisioning_script"] = {
+        "storage_account_id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-scripts/"
+                              "providers/Microsoft.Storage/storageAccounts/jhpscripts",
+        "entry_point": "scripts/setup-agent.ps1", "restart": True}
+    del pool["sku"]
+    pool["instance_mix"] = ["Standard_D2ads_v5", "Standard_E2ads_v5"]
+    pool["network"] = {"new": {}, "static_ip_count": 2}
+
+
+def github_pool(config: dict) -> None:
+    config["pool"]["organizations"] = []
+    config["pool"]["github"] = {"organizations": [{"url": "https://github.com/jhp", "repositories": ["app"]}]}
+
+
 def environment_renamed(config: dict) -> None:
     config["environment"] = "prod"
     config["builder"]["role_name"] = "[JHP] Azure Image Builder Service (prod)"
@@ -66,4 +86,6 @@ CASES: dict[str, Edit] = {
     "gallery-image-removed": gallery_image_removed,
     "stateless-automatic": stateless_automatic,
     "environment-renamed": environment_renamed,
+    "new-pool-settings": new_pool_settings,
+    "github-pool": github_pool,
 }

@@ -29,13 +29,15 @@ def test_an_identical_config_elsewhere_gives_no_changes(example_synth, review_ca
 
 def test_schedule_change_is_told_per_day(example_synth, review_cases):
     result, text = review(example_synth, review_cases["schedule"])
-    assert changed_resources(result, "pool-dev") == {"azurerm_managed_devops_pool": "changed"}
+    assert changed_resources(result, "pool-dev") == {"azapi_resource": "changed"}
     assert changed_resources(result, "gallery-dev") == {}
     assert "| Monday | 04:00:00 -> 1, 18:00:00 -> 0 | 05:00:00 -> 2, 18:00:00 -> 0 |" in text
     assert "| Saturday | no change | 08:00:00 -> 1, 12:00:00 -> 0 |" in text
     assert "| Tuesday |" not in text  # unchanged days stay out of the before/after table
     assert "Terraform will replace" not in text
-    assert "| `stateful_agent.manual_resource_prediction.monday_schedule.0.count` | `1` | `2` |" in text
+    # daysData starts on Sunday: index 1 is Monday, 6 is Saturday
+    assert "| `body.properties.agentProfile.resourcePredictions.daysData.1.05:00:00` | (not set) | `2` |" in text
+    assert "| `body.properties.agentProfile.resourcePredictions.daysData.6.08:00:00` | (not set) | `1` |" in text
 
 
 def test_images_change_shows_aliases_buffers_and_the_new_gallery_image(example_synth, review_cases):
@@ -50,18 +52,18 @@ def test_images_change_shows_aliases_buffers_and_the_new_gallery_image(example_s
 
 def test_sizing_change_is_called_out(example_synth, review_cases):
     result, text = review(example_synth, review_cases["sizing"])
-    assert changed_resources(result, "pool-dev") == {"azurerm_managed_devops_pool": "changed"}
+    assert changed_resources(result, "pool-dev") == {"azapi_resource": "changed"}
     assert "- SKU: **Standard_DS3_v2 → Standard_D4s_v3**" in text
     assert "- maximum concurrency: **10 → 20**" in text
     assert "- OS disk: **Standard → Premium**" in text
     assert "- data disk: **none → 128 GiB Standard_LRS, caching ReadWrite, drive F**" in text
-    assert "| `virtual_machine_scale_set_fabric.sku_name` | `Standard_DS3_v2` | `Standard_D4s_v3` |" in text
+    assert "| `body.properties.fabricProfile.sku.name` | `Standard_DS3_v2` | `Standard_D4s_v3` |" in text
 
 
 def test_renaming_the_pool_is_flagged_as_a_replacement(example_synth, review_cases):
     result, text = review(example_synth, review_cases["pool-rename"])
-    assert changed_resources(result, "pool-dev") == {"azurerm_managed_devops_pool": "replace"}
-    assert "> **Terraform will replace** `azurerm_managed_devops_pool." in text
+    assert changed_resources(result, "pool-dev") == {"azapi_resource": "replace"}
+    assert "> **Terraform will replace** `azapi_resource." in text
     assert "A replaced pool drops its agents." in text
     assert "| `name` (forces replacement) | `mdp-jhp-dev-weu` | `mdp-jhp-dev-weu-2` |" in text
     assert "**1 stack(s)" not in text and "0 to create, 0 to update, 1 to replace, 0 to destroy" in text
@@ -94,3 +96,23 @@ def test_a_renamed_environment_replaces_whole_stacks(example_synth, review_cases
     assert "### Pool `mdp-jhp-prod-weu` in plain words (new)" in text
     assert "| Monday | 04:00:00 -> 1, 18:00:00 -> 0 |" in text
     assert "The pool is deleted" in text
+
+
+def test_the_new_pool_settings_in_plain_words(example_synth, review_cases):
+    result, text = review(example_synth, review_cases["new-pool-settings"])
+    assert changed_resources(result, "pool-dev")["azapi_resource"] == "changed"  # none replaces the pool
+    assert "Terraform will replace" not in text
+    assert ("- Organizations: **https://dev.azure.com/your-organization (parallelism 10, all projects) → "
+            "https://dev.azure.com/your-organization (parallelism 10, all projects, open access, alias main)**") in text
+    assert "| well-known `ubuntu-22.04/latest`; ephemeral OS disk ResourceDisk |" in text
+    assert "options were none" in text
+    assert "provisioning script `scripts/setup-agent.ps1`, then restart" in text
+    assert "- SKU: **Standard_DS3_v2 → instance mix of Standard_D2ads_v5, Standard_E2ads_v5**" in text
+    assert "- static outbound IPs: **none → 2**" in text
+    assert "| `body.properties.organizationProfile.description` | (not set) | `Build agents of the JHP teams` |" in text
+    assert "- create `output.static_ip_addresses`" in text
+
+
+def test_a_github_pool_in_plain_words(example_synth, review_cases):
+    _, text = review(example_synth, review_cases["github-pool"])
+    assert "→ GitHub https://github.com/jhp**" in text

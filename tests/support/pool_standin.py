@@ -1,0 +1,88 @@
+"""A loopback stand-in for a Managed DevOps Pool's machines, served by the ARM stand-in.
+
+Registers, on an existing :class:`tests.support.arm_standin.ArmStandIn`, the two endpoints of the pools
+API 2026-06-02 that `mdpool deploy --recycle` calls:
+
+- ``GET .../providers/Microsoft.DevOpsInfrastructure/pools/{name}/resources``: the machines
+  (ResourceDetailsObject: ``id``, ``name``, ``properties.status/image/imageVersion``), paged by
+  ``page_size`` with ``nextLink``;
+- ``POST`` to the same path with DeleteResourcesDetails ``{"resourceIds": [...]}``: deletes them and
+  answers 200 with no body (Pools_DeleteResources). A body out of the spec's shape answers 400. Deleting
+  a machine that runs a job (Leased, Allocated) is recorded in ``busy_deleted`` for tests to refuse.
+
+Usage::
+
+    with ArmStandIn() as arm:
+        pool = PoolStandIn(arm, pool_id)
+        pool.add_machine("m1", status="Ready", image=definition_id, image_version="0.1.0")
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from tests.support.arm_standin import ArmStandIn, StandInRequest
+
+BUSY = ("Leased", "Allocated")
+
+
+@dataclass
+class StandInMachine:
+    name: str
+    status: str
+    image: str
+    image_version: str
+
+
+class PoolStandIn:
+    def __init__(self, arm: ArmStandIn, pool_id: str, *, page_size: int = 2) -> None:
+        self.arm, self.pool_id, self.page_size = arm, pool_id.rstrip("/"), page_size
+        self.machines: dict[str, StandInMachine] = {}
+        self.deleted: list[str] = []
+        self.busy_deleted: list[str] = []
+        self.delete_bodies: list[Any] = []
+        self._lock = threading.Lock()
+        path = re.escape(self.pool_id) + r"/resources$"
+        arm.route("GET", path, self._list)
+        arm.route("POST", path, self._delete)
+
+    def machine_id(self, name: str) -> str:
+        return f"{self.pool_id}/resources/{name}"
+
+    def add_machine(self, name: str, *, status: str, image: str, image_version: str) -> None:
+        with self._lock:
+            self.machines[name] = StandInMachine(name, status, image, image_version)
+
+    def _list(self, request: StandInRequest) -> tuple[int, dict, Any]:
+        start = int(request.query.get("skip", "0"))
+        with self._lock:
+            names = sorted(self.machines)
+            page = names[start:start + self.page_size]
+            value = [{"id": self.machine_id(n), "name": n, "type": "Microsoft.DevOpsInfrastructure/pools/resources",
+                      "properties": {"status": self.machines[n].status, "image": self.machines[n].image,
+                                     "imageVersion": self.machines[n].image_version}} for n in page]
+        body: dict[str, Any] = {"value": value}
+        if start + self.page_size < len(names):
+            body["nextLink"] = (f"{self.arm.base_url}{self.pool_id}/resources?api-version=2026-06-02"
+                                f"&skip={start + self.page_size}")
+        return 200, {}, body
+
+    def _delete(self, request: StandInRequest) -> tuple[int, dict, Any]:
+        body = request.body
+        self.delete_bodies.append(body)
+        ids = body.get("resourceIds") if isinstance(body, dict) else None
+        if (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or set(body) != {"resourceIds"}
+                or request.query.get("api-version") != "2026-06-02"):
+            return 400, {}, {"error": {"code": "InvalidRequestContent", "message": "resourceIds (array of string) is required"}}
+        with self._lock:
+            for resource_id in ids:
+                name = resource_id.rsplit("/", 1)[-1]
+                machine = self.machines.pop(name, None)
+                if machine is not None:
+                    self.deleted.append(name)
+                    if machine.status in BUSY:
+                        self.busy_deleted.append(name)
+        return 200, {}, None
