@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from mdpool.problems import InputError
+from mdpool.problems import InputError, split_warnings
 from mdpool.timespan import parse_timespan
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -30,7 +30,7 @@ class Model(BaseModel):
 
 
 def _uuid(value: str) -> str:
-    if not UUID_RE.match(value):
+    if not UUID_RE.fullmatch(value):  # fullmatch: a trailing newline is not part of a GUID
         raise ValueError("must be a GUID like 00000000-0000-0000-0000-000000000000")
     return value.lower()
 
@@ -41,8 +41,11 @@ def _timespan(value: str) -> str:
 
 
 def _https_url(value: str) -> str:
-    if not re.match(r"^https://[^\s/]+(/[^\s]*)?$", value):
-        raise ValueError("must be an https:// URL")
+    from mdpool.azure_formats import https_url_problem
+
+    problem = https_url_problem(value)  # the provider's IsURLWithHTTPS
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -229,10 +232,14 @@ class Agents(Model):
 
 
 class PoolImage(Model):
-    """One image agents can run on: a well-known image, or one of this config's gallery images."""
+    """One image agents can run on: a well-known image, one of this config's gallery images, or any
+    image by its resource id."""
 
     well_known: str | None = None
     gallery_image: str | None = None
+    resource_id: str | None = None
+    """Any image resource id (the provider's `image.id`): a marketplace image version, an image
+    definition or version in another gallery, a managed image."""
     version: str = "latest"
     """With gallery_image: `latest` or a pinned version like 1.0.0."""
     aliases: list[NonEmpty] = []
@@ -242,7 +249,8 @@ class PoolImage(Model):
 
 class DataDisk(Model):
     size_gb: Annotated[int, Field(ge=1, le=32767)]
-    caching: Literal["None", "ReadOnly", "ReadWrite"] = "ReadWrite"
+    # azurerm managed_devops_pool_resource.go storage.caching: StringInSlice(ReadOnly, ReadWrite)
+    caching: Literal["ReadOnly", "ReadWrite"] = "ReadWrite"
     drive_letter: str | None = None
     storage_account_type: Literal["Premium_LRS", "Premium_ZRS", "StandardSSD_LRS", "StandardSSD_ZRS", "Standard_LRS"] = (
         "Standard_LRS"
@@ -319,6 +327,12 @@ class EnvironmentConfig(Model):
     gallery (and on a VNet) before the pool is created."""
     pool: Pool
     _config_path: Path = PrivateAttr(default=Path("config.yaml"))
+    _warnings: list = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list:
+        """Warnings (mdpool.problems.Problem) found when the file was loaded: printed, never fatal."""
+        return list(self._warnings)
 
     @property
     def config_path(self) -> Path:
@@ -368,8 +382,9 @@ def load_config(path: Path | str) -> EnvironmentConfig:
     for image in config.gallery.images:
         if image.build:
             image.build._base_dir = path.parent
-    problems = check_config(config, doc)
-    if problems:
-        raise InputError(problems)
+    errors, warnings = split_warnings(check_config(config, doc))
+    if errors:
+        raise InputError(errors, warnings)
+    config._warnings = warnings
     return config
 

@@ -90,7 +90,7 @@ def _image(image: PoolImage, gallery_image_ids: Mapping[str, str]) -> ManagedDev
         buffer=str(image.buffer),
         aliases=list(image.aliases) or None,
         id=(f"{gallery_image_ids[image.gallery_image]}/versions/{image.version}"
-            if image.gallery_image is not None else None),
+            if image.gallery_image is not None else image.resource_id),
         well_known_image_name=image.well_known,
     )
 

@@ -42,7 +42,7 @@ def test_pool_capabilities(full):
         {"parallelism": 15, "projects": ["a", "b"], "url": "https://dev.azure.com/acme"},
         {"parallelism": 5, "url": "https://dev.azure.com/acme-two"}]
     assert pool["azure_devops_organization"]["permission"] == {
-        "kind": "SpecificAccounts", "administrator_account": {"groups": ["[acme]\\Admins"], "users": ["ops@acme.example"]}}
+        "kind": "SpecificAccounts", "administrator_account": {"groups": ["build-admins@acme.example"], "users": ["ops@acme.example"]}}
     fabric = pool["virtual_machine_scale_set_fabric"]
     assert fabric["os_disk_storage_account_type"] == "Premium"
     assert fabric["storage"] == {"caching": "ReadOnly", "disk_size_in_gb": 128, "drive_letter": "F",
