@@ -291,7 +291,9 @@ def _standby_rules(config: EnvironmentConfig) -> Iterator[Finding]:
         return
     # helpers.go time_zone_name: validate.ResourcePredictionsProfileTimeZone (case-sensitive list)
     if schedule.time_zone not in TIME_ZONES:
-        close = difflib.get_close_matches(schedule.time_zone, sorted(TIME_ZONES), n=1)
+        folded = {zone.casefold(): zone for zone in TIME_ZONES}
+        close = ([folded[schedule.time_zone.casefold()]] if schedule.time_zone.casefold() in folded
+                 else difflib.get_close_matches(schedule.time_zone, sorted(TIME_ZONES), n=1))
         hint = f"did you mean {close[0]!r}? " if close else ""
         yield (*loc, "manual", "time_zone"), (f"{schedule.time_zone!r} is not a time zone Azure knows; {hint}"
                                               "allowed: a Windows time zone id such as UTC or W. Europe Standard Time")

@@ -55,7 +55,7 @@ class _Loader(yamlcore.CoreLoader):
         tag = getattr(event, "tag", None)
         if tag not in (None, "!"):
             raise _Refusal(
-                None, None, f"explicit tags such as {tag!r} are not allowed; write the plain value",
+                None, None, f"explicit tags such as {_printable(tag, 60)!r} are not allowed; write the plain value",
                 event.start_mark)
         self._depth += 1
         try:
@@ -89,17 +89,17 @@ def dotted(loc: Loc) -> str:
     for part in loc:
         if isinstance(part, int) and not isinstance(part, bool):
             text += f"[{part}]"
-        elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", str(part)):
+        elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,79}", str(part)):
             text += f'["{_printable(str(part))}"]'  # keys such as schedule times: days.monday["04:00:00"]
         else:
             text += f".{part}" if text else str(part)
     return text
 
 
-def _printable(text: str) -> str:
+def _printable(text: str, limit: int = 80) -> str:
     """Keep a problem on one line whatever a key holds (newlines, quotes, control characters)."""
     shown = text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
-    return shown if len(shown) <= 80 else shown[:77] + "..."
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
 
 
 class _Limits:
@@ -139,9 +139,9 @@ def load_yaml(path: Path) -> YamlDocument:
             mark = error.problem_mark
             line = mark.line + 1 if mark else None
             prefix = "" if isinstance(error, _Refusal) else "not valid YAML: "
-            raise InputError([Problem(shown, line, "", f"{prefix}{_printable(str(error.problem))}")]) from None
+            raise InputError([Problem(shown, line, "", f"{prefix}{_printable(str(error.problem), 300)}")]) from None
         except yaml.YAMLError as error:  # e.g. a reader error without a mark
-            raise InputError([Problem(shown, None, "", f"not valid YAML: {_printable(str(error))}")]) from None
+            raise InputError([Problem(shown, None, "", f"not valid YAML: {_printable(str(error), 300)}")]) from None
         doc = YamlDocument(path, None)
         problems: list[Problem] = []
         try:
