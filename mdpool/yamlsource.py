@@ -131,7 +131,12 @@ def load_yaml(path: Path) -> YamlDocument:
         raise InputError([Problem(shown, None, "", f"cannot read the file: {error}")]) from None
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:  # a special file can report size 0
         raise InputError([Problem(shown, None, "", f"file is larger than {MAX_FILE_BYTES} bytes")])
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader refuses control characters here already
+    except yaml.reader.ReaderError as error:
+        line = text[:error.position].count("\n") + 1
+        raise InputError([Problem(shown, line, "", f"not valid YAML: character {error.character:#x} is not "
+                                                   "allowed (control characters only as escapes in quotes)")]) from None
     try:
         try:
             node = loader.get_single_node()
