@@ -11,8 +11,9 @@ Its line reads ``FILE:LINE: path: warning: ...``; an error's line is unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Mapping
+from typing import Literal
 
 Severity = Literal["error", "warning"]
 

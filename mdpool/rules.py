@@ -18,7 +18,8 @@ import ipaddress
 import re
 import types
 import typing
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -308,10 +309,11 @@ def _standby_rules(config: EnvironmentConfig) -> Iterator[Finding]:
                                                  f"allowed: 1 to maximum_concurrency ({limit}); for none, use kind off")
         return
     # managed_devops_pool_resource.go validateManualAgentCounts: at least one day schedule
-    if not any(schedule.days.get(day) for day in DAYS):
+    days = schedule.days or {}
+    if not any(days.get(day) for day in DAYS):
         yield (*loc, "manual", "days"), "no day has a time; allowed: at least one day with `\"hh:mm:ss\": count`"
     for day in DAYS:
-        entries = schedule.days.get(day, {})
+        entries = days.get(day, {})
         day_loc = (*loc, "manual", "days", day)
         seen: dict[str, str] = {}
         for time, count in entries.items():
@@ -331,9 +333,9 @@ def _standby_rules(config: EnvironmentConfig) -> Iterator[Finding]:
 
 IMAGE_KINDS = "give exactly one of `well_known` (e.g. ubuntu-22.04/latest), `gallery_image` (a gallery image name) or `resource_id` (any image resource id)"
 KNOWN_IMAGE_IDS = [
-    re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+/images/[^/]+(/versions/[^/]+)?", re.I),
-    re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/images/[^/]+", re.I),
-    re.compile(r"/subscriptions/[^/]+/providers/Microsoft\.Compute/locations/[^/]+/publishers/[^/]+/artifactTypes/vmImage/offers/[^/]+/skus/[^/]+/versions/[^/]+", re.I),
+    re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+/images/[^/]+(/versions/[^/]+)?", re.IGNORECASE),
+    re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/images/[^/]+", re.IGNORECASE),
+    re.compile(r"/subscriptions/[^/]+/providers/Microsoft\.Compute/locations/[^/]+/publishers/[^/]+/artifactTypes/vmImage/offers/[^/]+/skus/[^/]+/versions/[^/]+", re.IGNORECASE),
 ]
 
 

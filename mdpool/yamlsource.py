@@ -15,13 +15,14 @@ A key written twice in one mapping is an error instead of the last one silently 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-import yamlcore
+import yamlcore  # type: ignore[import-untyped]
 
 from mdpool.problems import InputError, Problem, nearest_line
 
@@ -142,9 +143,9 @@ def load_yaml(path: Path) -> YamlDocument:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark
-            line = mark.line + 1 if mark else None
+            at = mark.line + 1 if mark else None
             prefix = "" if isinstance(error, _Refusal) else "not valid YAML: "
-            raise InputError([Problem(shown, line, "", f"{prefix}{_printable(str(error.problem), 300)}")]) from None
+            raise InputError([Problem(shown, at, "", f"{prefix}{_printable(str(error.problem), 300)}")]) from None
         except yaml.YAMLError as error:  # e.g. a reader error without a mark
             raise InputError([Problem(shown, None, "", f"not valid YAML: {_printable(str(error), 300)}")]) from None
         doc = YamlDocument(path, None)
@@ -210,7 +211,7 @@ def _hashable(value: Any) -> bool:
         hash(value)
     except TypeError:
         return False
-    return value == value  # NaN is never equal to itself, so it cannot be found again as a key
+    return not (isinstance(value, float) and math.isnan(value))  # NaN is never found again as a key
 
 
 def _scalar(node: yaml.ScalarNode, loader: _Loader, doc: YamlDocument, problems: list[Problem], loc: Loc) -> Any:

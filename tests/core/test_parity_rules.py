@@ -186,7 +186,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
 def test_rule_both_sides(tmp_path, case):
-    name, changes, outcome, *expected = case
+    _, changes, outcome, *expected = case
     config_file = write(tmp_path, changes)
     if outcome == ERROR:
         with pytest.raises(InputError) as caught:

@@ -85,9 +85,9 @@ def test_complete(provider_pools, name):
         "certificate_store_location": "/", "certificate_store_name": "My", "key_export_enabled": False,
         "key_vault_certificate_ids": ["https://acctestkeyvault.vault.azure.net/secrets/acctestcert"]}}
     assert pool["tags"] == {"Environment": "ppe", "Project": "Terraform"}
-    assert pool["identity"] == {"type": "UserAssigned", "identity_ids": [
-        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/acctestrg/providers"
-        "/Microsoft.ManagedIdentity/userAssignedIdentities/acctestuami"]}
+    identity = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/acctestrg/providers"
+                "/Microsoft.ManagedIdentity/userAssignedIdentities/acctestuami")
+    assert pool["identity"] == {"type": "UserAssigned", "identity_ids": [identity]}
     permission = pool["azure_devops_organization"]["permission"]
     if name == "complete_with_permission":
         assert permission == {"kind": "SpecificAccounts", "administrator_account": {"users": ["admin@acctest.example"]}}

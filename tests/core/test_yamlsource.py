@@ -51,10 +51,10 @@ def test_lines_and_nearest_ancestor(tmp_path):
 
 # --- YAML 1.2 core schema and hostile input (issue 9 item 4) ---------------------------------------
 
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
+import time
+import tracemalloc
 
-from mdpool.yamlsource import INT_MAX, INT_MIN, MAX_DEPTH, MAX_FILE_BYTES  # noqa: E402
+from mdpool.yamlsource import INT_MAX, INT_MIN, MAX_DEPTH, MAX_FILE_BYTES
 
 
 def _load(tmp_path, text: str):
