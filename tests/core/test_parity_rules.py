@@ -210,3 +210,12 @@ def test_example_and_full_config_have_no_warnings():
 
     for path in (EXAMPLE_CONFIG, REPO / "tests" / "core" / "configs" / "full.yaml"):
         assert load_config(path).warnings == [], path
+
+
+def test_sunday_schedule_reaches_the_pool(tmp_path, example_synth):  # example_synth: the bindings are loaded once
+    from mdpool.constructs.pool import _agents
+
+    config = load_config(write(tmp_path, {"pool.standby.manual.days": {"sunday": {"6:00": 2, "20:00:00": 0}}}))
+    prediction = _agents(config.pool)["stateful_agent"]["manual_resource_prediction"]
+    assert prediction["sunday_schedule"] == [{"time": "06:00:00", "count": 2}, {"time": "20:00:00", "count": 0}]
+    assert [key for key in prediction if key.endswith("_schedule")] == ["sunday_schedule"]
