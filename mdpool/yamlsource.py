@@ -154,6 +154,10 @@ def load_yaml(path: Path) -> YamlDocument:
             doc.data = _build(node, (), doc, problems, loader, _Limits(), ()) if node is not None else {}
         except _Refused as refused:
             raise InputError([Problem(shown, refused.line, "", refused.message)]) from None
+        except yaml.YAMLError as error:  # a value no constructor takes: never a traceback
+            mark = getattr(error, "problem_mark", None)
+            raise InputError([Problem(shown, mark.line + 1 if mark else None, "",
+                                      f"not valid YAML: {_printable(str(getattr(error, 'problem', error)), 300)}")]) from None
     finally:
         loader.dispose()
     if problems:
