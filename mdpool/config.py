@@ -19,6 +19,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 from mdpool.problems import InputError, split_warnings
 from mdpool.timespan import parse_timespan
 
+# Patterns below use re.fullmatch, and pydantic's `pattern=` runs the Rust regex engine, whose `$`
+# matches only at the very end: neither accepts a value with a trailing newline.
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
@@ -154,6 +156,7 @@ class GalleryImage(Model):
     """Managed DevOps Pools only run generalized images, so a specialized one is refused."""
     description: str | None = None
     identifier: Identifier
+    # azurerm compute/shared_image_resource.go: IntBetween(1, 80) and IntBetween(1, 640)
     min_recommended_vcpu_count: Annotated[int, Field(ge=1, le=80)] | None = None
     min_recommended_memory_in_gb: Annotated[int, Field(ge=1, le=640)] | None = None
     build: ImageBuild | None = None
@@ -180,7 +183,7 @@ class Organization(Model):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")] | None = None
     """Shorthand for url https://dev.azure.com/<name>."""
     projects: list[NonEmpty] = []
-    parallelism: Annotated[int, Field(ge=1, le=10000)]
+    parallelism: Annotated[int, Field(ge=1, le=10000)]  # azurerm managed_devops_pool_resource.go IntBetween(1, 10000)
 
     @model_validator(mode="after")
     def _url_or_name(self) -> Organization:
@@ -194,6 +197,7 @@ class Organization(Model):
 
 
 class Permission(Model):
+    # azurerm managed_devops_pool_resource.go permission.kind StringInSlice; users/groups: see rules.py
     kind: Literal["CreatorOnly", "Inherit", "SpecificAccounts"] = "CreatorOnly"
     users: list[NonEmpty] = []
     groups: list[NonEmpty] = []
@@ -248,6 +252,8 @@ class PoolImage(Model):
 
 
 class DataDisk(Model):
+    # azurerm managed_devops_pool_resource.go storage: disk_size_in_gb IntBetween(1, 32767),
+    # storage_account_type PossibleValuesForStorageAccountType; drive_letter: see rules.py
     size_gb: Annotated[int, Field(ge=1, le=32767)]
     # azurerm managed_devops_pool_resource.go storage.caching: StringInSlice(ReadOnly, ReadWrite)
     caching: Literal["ReadOnly", "ReadWrite"] = "ReadWrite"
@@ -260,7 +266,7 @@ class DataDisk(Model):
 class KeyVaultCertificates(Model):
     certificate_ids: list[HttpsUrl] = Field(min_length=1)
     store_location: str | None = None
-    store_name: Literal["My", "Root"] | None = None
+    store_name: Literal["My", "Root"] | None = None  # azurerm PossibleValuesForCertificateStoreNameOption
     key_export: bool = False
 
 
@@ -289,13 +295,13 @@ class Pool(Model):
     name: str | None = None
     dev_center_name: str | None = None
     project_name: str | None = None
-    maximum_concurrency: Annotated[int, Field(ge=1, le=10000)]
+    maximum_concurrency: Annotated[int, Field(ge=1, le=10000)]  # azurerm managed_devops_pool_resource.go IntBetween
     agents: Agents = Agents()
     standby: Standby = Standby()
     organizations: list[Organization] = Field(min_length=1)
     permission: Permission = Permission()
     sku: NonEmpty = "Standard_D2ads_v5"
-    os_disk_type: Literal["Standard", "StandardSSD", "Premium"] = "Standard"
+    os_disk_type: Literal["Standard", "StandardSSD", "Premium"] = "Standard"  # azurerm PossibleValuesForOsDiskStorageAccountType
     data_disk: DataDisk | None = None
     images: list[PoolImage] = Field(min_length=1)
     interactive_logon: bool = False

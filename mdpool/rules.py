@@ -195,7 +195,7 @@ def _gallery_rules(config: EnvironmentConfig) -> Iterator[Finding]:
                                          "only in case; Azure may treat them as the same identifier"), WARNING
         seen_identifiers.setdefault(ident, index)
         folded_identifiers.setdefault(folded, index)
-        if image.build is not None:
+        if image.build is not None:  # mdpool's input format: a definition file beside the config
             path = image.build.definition_path
             if not path.is_file():
                 yield (*loc, "build", "definition"), (f"file {image.build.definition!r} not found (looked in {path}); "

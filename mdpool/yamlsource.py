@@ -233,8 +233,12 @@ def _scalar(node: yaml.ScalarNode, loader: _Loader, doc: YamlDocument, problems:
                                     f"number {value} is too large; allowed: {INT_MIN} to {INT_MAX}"))
             return None
         return value
-    if node.tag == _FLOAT_TAG and len(text) > 64:
-        problems.append(Problem(str(doc.path), node.start_mark.line + 1, dotted(loc),
-                                "number has more than 64 characters; allowed: a plain number"))
-        return None
+    if node.tag == _FLOAT_TAG:
+        value = loader.construct_object(node, deep=True) if len(text) <= 64 else math.inf
+        if not math.isfinite(value):  # 1e999 is infinity in Python: refuse it, and .inf/.nan, here
+            problems.append(Problem(str(doc.path), node.start_mark.line + 1, dotted(loc),
+                                    f"number {text[:20]}{'...' if len(text) > 20 else ''} is not a finite number; "
+                                    "allowed: a plain number"))
+            return None
+        return value
     return loader.construct_object(node, deep=True)

@@ -149,6 +149,22 @@ def test_integers_are_bounded_before_arithmetic(tmp_path):
     assert time.perf_counter() - started < 1.0
 
 
+@pytest.mark.parametrize("text", ["1e999", "-1e999", ".inf", "-.Inf", ".nan", "1" + "0" * 80 + ".5"])
+def test_non_finite_floats_are_refused(tmp_path, text):
+    (line,) = _refused(tmp_path, f"a: {text}\n")
+    assert ": a: number " in line and "is not a finite number" in line
+    assert _load(tmp_path, "a: 1.5e300\n") == {"a": 1.5e300}
+
+
+def test_node_count_both_sides_of_the_limit(tmp_path):
+    from mdpool.yamlsource import MAX_NODES
+
+    # the mapping and its list count as two nodes, each item as one (keys are not counted)
+    assert len(_load(tmp_path, "a: [" + "0," * (MAX_NODES - 2) + "]\n")["a"]) == MAX_NODES - 2
+    (line,) = _refused(tmp_path, "a: [" + "0," * (MAX_NODES - 1) + "]\n")
+    assert f"more than {MAX_NODES} values" in line
+
+
 def test_control_characters_in_keys_stay_on_one_line(tmp_path):
     (line,) = _refused(tmp_path, '"a\\nb": 1\n"a\\nb": 2\n')
     assert 'a.yaml:2: ["a\\nb"]: key written twice' in line
