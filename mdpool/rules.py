@@ -503,11 +503,16 @@ def _tag_rules(config: EnvironmentConfig) -> Iterator[Finding]:
 
 
 def _misc_rules(config: EnvironmentConfig) -> Iterator[Finding]:
+    seen_identities: dict[str, int] = {}
     for index, identity in enumerate(config.pool.identity_ids):
         # commonschema.UserAssignedIdentityOptional: commonids.ValidateUserAssignedIdentityID (case-sensitive segments)
         problem = formats.arm_id_problem(identity, formats.USER_ASSIGNED_IDENTITY_ID)
         if problem:
             yield ("pool", "identity_ids", index), f"not a user-assigned identity id: {problem}"
+        elif identity.casefold() in seen_identities:  # identity_ids is a TypeSet: a repeat is dropped, not an error
+            yield (("pool", "identity_ids", index), f"the same identity as identity_ids[{seen_identities[identity.casefold()]}]; "
+                   "it is used once", WARNING)
+        seen_identities.setdefault(identity.casefold(), index)
     # managed_devops_pool_resource.go sku_name: StringIsNotEmpty (the schema's NonEmpty); the form is a convention
     if not re.fullmatch(r"(Standard|Basic)_[A-Za-z0-9_-]+", config.pool.sku):
         yield ("pool", "sku"), f"{config.pool.sku!r} does not look like a VM size such as Standard_D2ads_v5", WARNING

@@ -121,6 +121,11 @@ CASES = [
      "pool.network.subnet_id", "segment 'resourcegroups' must be spelt 'resourceGroups'"),
     ("subnet id slash", {"pool.network": {"subnet_id": SUBNET + "/"}}, ERROR, "pool.network.subnet_id", "not a subnet id"),
     ("identity id", {"pool.identity_ids": [IDENTITY]}, OK),
+    ("identity twice", {"pool.identity_ids": [IDENTITY, IDENTITY.upper().replace("SUBSCRIPTIONS", "subscriptions")
+                                              .replace("RESOURCEGROUPS", "resourceGroups").replace("PROVIDERS", "providers")
+                                              .replace("MICROSOFT.MANAGEDIDENTITY", "Microsoft.ManagedIdentity")
+                                              .replace("USERASSIGNEDIDENTITIES", "userAssignedIdentities")]},
+     WARNING, "pool.identity_ids[1]", "the same identity as identity_ids[0]"),
     ("identity id case", {"pool.identity_ids": [IDENTITY.replace("Microsoft.ManagedIdentity", "microsoft.managedidentity")]},
      ERROR, "pool.identity_ids[0]", "must be spelt 'Microsoft.ManagedIdentity'"),
     # Key Vault certificates: versionless secret ids
