@@ -371,7 +371,11 @@ class EnvironmentConfig(Model):
 
 
 def load_config(path: Path | str) -> EnvironmentConfig:
-    """Read and validate `path`; raise InputError with every problem found."""
+    """Read and validate `path`; raise InputError with every error found (and the warnings beside them).
+
+    Warnings alone do not fail: they ride on the returned config (`config.warnings`) for the caller
+    to print (mdpool.cli_support.load_config_or_exit does).
+    """
     from mdpool.rules import check_config, pydantic_problems
     from mdpool.yamlsource import load_yaml
 
