@@ -99,6 +99,9 @@ CASES = [
     # image by any resource id (azure.ValidateResourceID)
     ("id platform", {"pool.images[1]": {"resource_id": PLATFORM_ID, "buffer": "0"}}, OK),
     ("id other gallery", {"pool.images[1]": {"resource_id": GALLERY_IMAGE_ID, "buffer": "0"}}, OK),
+    ("id other definition", {"pool.images[1]": {"resource_id": GALLERY_IMAGE_ID.split("/versions/")[0], "buffer": "0"}}, OK),
+    ("id managed image", {"pool.images[1]": {
+        "resource_id": f"{SUB}/resourceGroups/rg/providers/Microsoft.Compute/images/agent-image", "buffer": "0"}}, OK),
     ("id odd", {"pool.images[1]": {"resource_id": f"{SUB}/resourceGroups", "buffer": "0"}}, ERROR,
      "pool.images[1].resource_id", "odd number of path segments"),
     ("id relative", {"pool.images[1]": {"resource_id": "subscriptions/x/resourceGroups/y", "buffer": "0"}}, ERROR,
