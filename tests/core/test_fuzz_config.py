@@ -83,3 +83,21 @@ def test_loader_never_crashes(text):
             for warning in config.warnings:
                 assert "\n" not in str(warning)
         assert time.perf_counter() - started < TIME_BOUND
+
+
+YAML_ALPHABET = st.sampled_from(list("abc019:-[]{},&*!|>'\"#?<% \t\n.") + ["\\n", "<<", "!!", "\x00", "é"])
+
+
+@settings(max_examples=EXAMPLES * 2, deadline=None, derandomize=not os.environ.get("MDPOOL_FUZZ_RANDOM"),
+          database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(YAML_ALPHABET, max_size=60).map("".join))
+def test_reader_never_crashes_on_any_text(text):
+    from mdpool.yamlsource import load_yaml
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "any.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            load_yaml(path)
+        except InputError as error:
+            assert all("\n" not in str(problem) for problem in error.problems)
