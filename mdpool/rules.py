@@ -510,8 +510,8 @@ def _misc_rules(config: EnvironmentConfig) -> Iterator[Finding]:
         if problem:
             yield ("pool", "identity_ids", index), f"not a user-assigned identity id: {problem}"
         elif identity.casefold() in seen_identities:  # identity_ids is a TypeSet: a repeat is dropped, not an error
-            yield (("pool", "identity_ids", index), f"the same identity as identity_ids[{seen_identities[identity.casefold()]}]; "
-                   "it is used once", WARNING)
+            first = seen_identities[identity.casefold()]
+            yield ("pool", "identity_ids", index), f"the same identity as identity_ids[{first}]; it is used once", WARNING
         seen_identities.setdefault(identity.casefold(), index)
     # managed_devops_pool_resource.go sku_name: StringIsNotEmpty (the schema's NonEmpty); the form is a convention
     if not re.fullmatch(r"(Standard|Basic)_[A-Za-z0-9_-]+", config.pool.sku):
