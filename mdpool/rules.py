@@ -380,7 +380,8 @@ def _image_rules(config: EnvironmentConfig) -> Iterator[Finding]:
                 yield (*loc, "aliases", position), (f"alias {alias!r} is already used by pool.images[{aliases[key]}] "
                                                     "(compared ignoring case); a pipeline's demand would match either"), WARNING
             aliases.setdefault(key, index)
-    # learn.microsoft.com/azure/devops/managed-devops-pools/configure-images (buffer: percentages add up to 100)
+    # learn.microsoft.com/azure/devops/managed-devops-pools/configure-images ("The total of all image buffer
+    # values must equal 100"); `*` shares what is left evenly (the provider's default buffer)
     total = sum(numeric)
     if numeric and not any_star and total != 100:
         yield ("pool", "images"), f"numeric buffers add up to {total}; they must add up to 100 (or use * for an even share)"

@@ -102,6 +102,10 @@ CASES = [
     ("id other definition", {"pool.images[1]": {"resource_id": GALLERY_IMAGE_ID.split("/versions/")[0], "buffer": "0"}}, OK),
     ("id managed image", {"pool.images[1]": {
         "resource_id": f"{SUB}/resourceGroups/rg/providers/Microsoft.Compute/images/agent-image", "buffer": "0"}}, OK),
+    # the form Microsoft's docs show (MicrosoftDocs/azure-devops-docs managed-devops-pools/configure-images.md)
+    ("id docs form", {"pool.images[1]": {"resource_id": f"{SUB}/Providers/Microsoft.Compute/Locations/eastus/publishers/canonical"
+                                                        "/artifacttypes/vmimage/offers/0001-com-ubuntu-server-focal/skus"
+                                                        "/20_04-lts-gen2/versions/latest", "buffer": "0"}}, OK),
     ("id odd", {"pool.images[1]": {"resource_id": f"{SUB}/resourceGroups", "buffer": "0"}}, ERROR,
      "pool.images[1].resource_id", "odd number of path segments"),
     ("id relative", {"pool.images[1]": {"resource_id": "subscriptions/x/resourceGroups/y", "buffer": "0"}}, ERROR,
