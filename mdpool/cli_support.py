@@ -34,9 +34,17 @@ def load_config_or_exit(path: Path):
     from mdpool.config import load_config
 
     try:
-        return load_config(path)
+        config = load_config(path)
     except InputError as error:
-        fail(error.problems)
+        fail([*error.problems, *error.warnings])
+    warn(config.warnings)
+    return config
+
+
+def warn(warnings: Iterable[Problem]) -> None:
+    """Print each warning to stderr (`FILE:LINE: path: warning: ...`); the command goes on (exit 0)."""
+    for warning in warnings:
+        print(str(warning), file=sys.stderr)
 
 
 def load_environment_or_exit(path: Path):

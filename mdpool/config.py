@@ -16,9 +16,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from mdpool.problems import InputError
+from mdpool.problems import InputError, split_warnings
 from mdpool.timespan import parse_timespan
 
+# Patterns below use re.fullmatch, and pydantic's `pattern=` runs the Rust regex engine, whose `$`
+# matches only at the very end: neither accepts a value with a trailing newline.
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
@@ -30,7 +32,7 @@ class Model(BaseModel):
 
 
 def _uuid(value: str) -> str:
-    if not UUID_RE.match(value):
+    if not UUID_RE.fullmatch(value):  # fullmatch: a trailing newline is not part of a GUID
         raise ValueError("must be a GUID like 00000000-0000-0000-0000-000000000000")
     return value.lower()
 
@@ -41,8 +43,11 @@ def _timespan(value: str) -> str:
 
 
 def _https_url(value: str) -> str:
-    if not re.match(r"^https://[^\s/]+(/[^\s]*)?$", value):
-        raise ValueError("must be an https:// URL")
+    from mdpool.azure_formats import https_url_problem
+
+    problem = https_url_problem(value)  # the provider's IsURLWithHTTPS
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -151,6 +156,7 @@ class GalleryImage(Model):
     """Managed DevOps Pools only run generalized images, so a specialized one is refused."""
     description: str | None = None
     identifier: Identifier
+    # azurerm compute/shared_image_resource.go: IntBetween(1, 80) and IntBetween(1, 640)
     min_recommended_vcpu_count: Annotated[int, Field(ge=1, le=80)] | None = None
     min_recommended_memory_in_gb: Annotated[int, Field(ge=1, le=640)] | None = None
     build: ImageBuild | None = None
@@ -177,7 +183,7 @@ class Organization(Model):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")] | None = None
     """Shorthand for url https://dev.azure.com/<name>."""
     projects: list[NonEmpty] = []
-    parallelism: Annotated[int, Field(ge=1, le=10000)]
+    parallelism: Annotated[int, Field(ge=1, le=10000)]  # azurerm managed_devops_pool_resource.go IntBetween(1, 10000)
     open_access: bool | None = None
     """Let every pipeline of the organization use the pool without authorizing it by hand."""
     alias: NonEmpty | None = None
@@ -206,6 +212,7 @@ class GitHubOrganizations(Model):
 
 
 class Permission(Model):
+    # azurerm managed_devops_pool_resource.go permission.kind StringInSlice; users/groups: see rules.py
     kind: Literal["CreatorOnly", "Inherit", "SpecificAccounts"] = "CreatorOnly"
     users: list[NonEmpty] = []
     groups: list[NonEmpty] = []
@@ -257,17 +264,19 @@ class ProvisioningScript(Model):
 
 
 class PoolImage(Model):
-    """One image agents can run on: a well-known image, or one of this config's gallery images."""
+    """One image agents can run on: a well-known image, one of this config's gallery images, or any
+    image by its resource id."""
 
     well_known: str | None = None
     gallery_image: str | None = None
+    resource_id: str | None = None
+    """Any image resource id (the provider's `image.id`): a marketplace image version, an image
+    definition or version in another gallery, a managed image."""
     version: str = "latest"
     """With gallery_image: `latest` or a pinned version like 1.0.0."""
     aliases: list[NonEmpty] = []
     buffer: int | str = "*"
     """Share of standby agents on this image: 0-100 (numbers add up to 100) or `*` (even share)."""
-    resource_id: str | None = None
-    """Any image by its Azure resource id (marketplace/platform image, another gallery, a version)."""
     ephemeral: Literal["Automatic", "CacheDisk", "ResourceDisk"] | None = None
     """Run agents on an ephemeral OS disk: Automatic (the service picks), CacheDisk or ResourceDisk."""
     provisioning_script: ProvisioningScript | None = None
@@ -275,7 +284,11 @@ class PoolImage(Model):
 
 
 class DataDisk(Model):
+    # azurerm managed_devops_pool_resource.go storage: disk_size_in_gb IntBetween(1, 32767),
+    # storage_account_type PossibleValuesForStorageAccountType; drive_letter: see rules.py
     size_gb: Annotated[int, Field(ge=1, le=32767)]
+    # devopsinfrastructure 2026-06-02 spec CachingType: None, ReadOnly, ReadWrite (the pool is written through
+    # azapi on that API; azurerm's own resource allowed only ReadOnly/ReadWrite)
     caching: Literal["None", "ReadOnly", "ReadWrite"] = "ReadWrite"
     drive_letter: str | None = None
     storage_account_type: Literal["Premium_LRS", "Premium_ZRS", "StandardSSD_LRS", "StandardSSD_ZRS", "Standard_LRS"] = (
@@ -286,7 +299,7 @@ class DataDisk(Model):
 class KeyVaultCertificates(Model):
     certificate_ids: list[HttpsUrl] = Field(min_length=1)
     store_location: str | None = None
-    store_name: Literal["My", "Root"] | None = None
+    store_name: Literal["My", "Root"] | None = None  # azurerm PossibleValuesForCertificateStoreNameOption
     key_export: bool = False
 
 
@@ -317,14 +330,14 @@ class Pool(Model):
     name: str | None = None
     dev_center_name: str | None = None
     project_name: str | None = None
-    maximum_concurrency: Annotated[int, Field(ge=1, le=10000)]
+    maximum_concurrency: Annotated[int, Field(ge=1, le=10000)]  # azurerm managed_devops_pool_resource.go IntBetween
     agents: Agents = Agents()
     standby: Standby = Standby()
     organizations: list[Organization] = []
     """Azure DevOps organizations the pool serves (or `github`: a pool serves one or the other)."""
     permission: Permission = Permission()
     sku: NonEmpty = "Standard_D2ads_v5"
-    os_disk_type: Literal["Standard", "StandardSSD", "Premium"] = "Standard"
+    os_disk_type: Literal["Standard", "StandardSSD", "Premium"] = "Standard"  # azurerm PossibleValuesForOsDiskStorageAccountType
     data_disk: DataDisk | None = None
     images: list[PoolImage] = Field(min_length=1)
     interactive_logon: bool = False
@@ -364,6 +377,12 @@ class EnvironmentConfig(Model):
     gallery (and on a VNet) before the pool is created."""
     pool: Pool
     _config_path: Path = PrivateAttr(default=Path("config.yaml"))
+    _warnings: list = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list:
+        """Warnings (mdpool.problems.Problem) found when the file was loaded: printed, never fatal."""
+        return list(self._warnings)
 
     @property
     def config_path(self) -> Path:
@@ -396,7 +415,11 @@ class EnvironmentConfig(Model):
 
 
 def load_config(path: Path | str) -> EnvironmentConfig:
-    """Read and validate `path`; raise InputError with every problem found."""
+    """Read and validate `path`; raise InputError with every error found (and the warnings beside them).
+
+    Warnings alone do not fail: they ride on the returned config (`config.warnings`) for the caller
+    to print (mdpool.cli_support.load_config_or_exit does).
+    """
     from mdpool.rules import check_config, pydantic_problems
     from mdpool.yamlsource import load_yaml
 
@@ -413,8 +436,9 @@ def load_config(path: Path | str) -> EnvironmentConfig:
     for image in config.gallery.images:
         if image.build:
             image.build._base_dir = path.parent
-    problems = check_config(config, doc)
-    if problems:
-        raise InputError(problems)
+    errors, warnings = split_warnings(check_config(config, doc))
+    if errors:
+        raise InputError(errors, warnings)
+    config._warnings = warnings
     return config
 

@@ -18,49 +18,77 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class NameRule:
-    """Azure's rule for one resource type's name: length and characters."""
+    """Azure's rule for one resource type's name: length and characters, and where that rule is written.
+
+    `pattern` (matched against the whole name, ASCII only) is what the source says Azure or the
+    provider refuses: an error. `advice`/`advice_text`, where given, is a stricter convention mdpool
+    has no source for: a warning only.
+    """
 
     kind: str
     min_length: int
     max_length: int
     pattern: str
     allowed: str
+    source: str
+    advice: str | None = None
+    advice_text: str = ""
 
     def problem(self, name: str) -> str | None:
-        """What is wrong with `name`, or None if Azure accepts it."""
+        """What is wrong with `name` (an error), or None if Azure accepts it."""
         if not self.min_length <= len(name) <= self.max_length:
             return (
                 f"{self.kind} name {name!r} has {len(name)} characters; "
                 f"allowed: {self.min_length} to {self.max_length}, {self.allowed}"
             )
-        if not re.fullmatch(self.pattern, name):
+        if not re.fullmatch(self.pattern, name, flags=re.ASCII):
             return f"{self.kind} name {name!r} is not valid; allowed: {self.allowed}"
         return None
 
+    def warning(self, name: str) -> str | None:
+        """A convention beyond the source that `name` breaks, or None."""
+        if self.advice and not re.fullmatch(self.advice, name, flags=re.ASCII):
+            return f"{self.kind} name {name!r} {self.advice_text}"
+        return None
 
+
+_NAME_RULES_DOC = "learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules"
 RULES: dict[str, NameRule] = {
     rule.kind: rule
     for rule in [
-        NameRule("resource group", 1, 90, r"[-\w.()]*[-\w()]", "letters, digits, - _ . ( ), not ending in a period"),
+        NameRule("resource group", 1, 90, r"[-\w.()]*[-\w()]", "letters, digits, - _ . ( ), not ending in a period",
+                 "go-azure-helpers resourcemanager/resourcegroups/validate.go ValidateName"),
         NameRule("gallery", 1, 80, r"[A-Za-z0-9]([A-Za-z0-9_.]*[A-Za-z0-9])?",
-                 "letters, digits, underscores and periods (no hyphens), starting and ending with a letter or digit"),
+                 "letters, digits, underscores and periods (no hyphens), starting and ending with a letter or digit",
+                 "azurerm compute/validate/compute.go SharedImageGalleryName; start/end: " + _NAME_RULES_DOC),
         NameRule("gallery image", 1, 80, r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?",
-                 "letters, digits, - _ ., starting and ending with a letter or digit"),
+                 "letters, digits, - _ ., starting and ending with a letter or digit",
+                 "azurerm compute/validate/compute.go SharedImageName; start/end: " + _NAME_RULES_DOC),
         NameRule("user-assigned identity", 3, 128, r"[A-Za-z0-9][A-Za-z0-9_-]*",
-                 "letters, digits, hyphens and underscores, starting with a letter or digit"),
-        NameRule("role definition", 1, 64, r"[^%]*[^ %.]", "any characters but %, not ending in a space or period"),
-        NameRule("dev center", 3, 26, r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?",
-                 "letters, digits and hyphens, starting and ending with a letter or digit"),
-        NameRule("dev center project", 3, 63, r"[A-Za-z0-9][A-Za-z0-9_.-]*",
-                 "letters, digits, - _ ., starting with a letter or digit"),
-        NameRule("managed devops pool", 3, 44, r"[A-Za-z0-9][A-Za-z0-9.-]*",
-                 "letters, digits, hyphens and periods, starting with a letter or digit"),
+                 "letters, digits, hyphens and underscores, starting with a letter or digit", _NAME_RULES_DOC),
+        NameRule("role definition", 1, 512, r"[\s\S]*", "any text",
+                 "azurerm authorization/role_definition_resource.go name StringIsNotEmpty; 512: "
+                 "learn.microsoft.com/azure/role-based-access-control/custom-roles (Name)",
+                 advice=r"[^%]*[^ %.]", advice_text="contains % or ends in a space or period; Azure may refuse it"),
+        NameRule("dev center", 3, 26, r"[A-Za-z0-9][A-Za-z0-9-]{2,25}",
+                 "letters, digits and hyphens, starting with a letter or digit",
+                 "learn.microsoft.com/azure/templates/microsoft.devcenter/devcenters (name pattern)"),
+        NameRule("dev center project", 3, 63, r"[A-Za-z0-9][A-Za-z0-9_.-]{2,62}",
+                 "letters, digits, - _ ., starting with a letter or digit",
+                 "learn.microsoft.com/azure/templates/microsoft.devcenter/projects (name pattern)"),
+        NameRule("managed devops pool", 3, 44, r"[A-Za-z0-9][A-Za-z0-9.-]{1,42}[A-Za-z0-9-]",
+                 "letters, digits, hyphens and periods, starting with a letter or digit, not ending in a period",
+                 "azurerm manageddevopspools/managed_devops_pool_resource.go name StringMatch"),
         NameRule("virtual network", 2, 64, r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?",
-                 "letters, digits, - _ ., starting with a letter or digit, ending with a letter, digit or underscore"),
+                 "letters, digits, - _ ., starting with a letter or digit, ending with a letter, digit or underscore",
+                 _NAME_RULES_DOC),
         NameRule("subnet", 1, 80, r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?",
-                 "letters, digits, - _ ., starting with a letter or digit, ending with a letter, digit or underscore"),
-        NameRule("image template", 1, 64, r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?",
-                 "letters, digits, - _ ., starting with a letter or digit, ending with a letter, digit or underscore"),
+                 "letters, digits, - _ ., starting with a letter or digit, ending with a letter, digit or underscore",
+                 _NAME_RULES_DOC),
+        NameRule("image template", 1, 64, r"[A-Za-z0-9_.-]+", "letters, digits, - _ .",
+                 "Azure Image Builder REST spec 2025-10-01 ImageTemplateNameParameter pattern",
+                 advice=r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?",
+                 advice_text="should start with a letter or digit and end with a letter, digit or underscore"),
     ]
 }
 
@@ -124,32 +152,36 @@ def region_code(config: EnvironmentConfig) -> str:
     return config.naming.region_abbreviation or REGION_ABBREVIATIONS.get(config.location, config.location)
 
 
+def _given(explicit: str | None, derived: str) -> str:
+    """The name the config gives (even an empty one, which the name rules then refuse), else the derived one."""
+    return derived if explicit is None else explicit
+
+
 def derive_names(config: EnvironmentConfig) -> Names:
     prefix, env, region = config.naming.prefix, config.environment, region_code(config)
-    role_prefix = config.naming.role_prefix or prefix.upper()
+    role_prefix = _given(config.naming.role_prefix, prefix.upper())
     pool = config.pool
     new_network = pool.network.new if pool.network else None
     return Names(
         subscription_id=config.subscription_id,
-        gallery_resource_group=config.resource_groups.gallery or f"rg-{prefix}-images-{env}-{region}",
-        pool_resource_group=config.resource_groups.pool or f"rg-{prefix}-pool-{env}-{region}",
-        gallery=config.gallery.name or f"gal_{prefix}_{env}_{region}",
-        builder_identity=config.builder.identity_name or f"id-{prefix}-imagebuilder-{env}-{region}",
-        builder_role=config.builder.role_name or f"[{role_prefix}] Azure Image Builder Service ({env}-{region})",
-        dev_center=pool.dev_center_name or f"dc-{prefix}-{env}-{region}",
-        project=pool.project_name or f"dcp-{prefix}-{env}-{region}",
-        pool=pool.name or f"mdp-{prefix}-{env}-{region}",
-        vnet=(new_network.name if new_network and new_network.name else f"vnet-{prefix}-pool-{env}-{region}"),
-        subnet=(new_network.subnet_name if new_network and new_network.subnet_name else "snet-agents"),
+        gallery_resource_group=_given(config.resource_groups.gallery, f"rg-{prefix}-images-{env}-{region}"),
+        pool_resource_group=_given(config.resource_groups.pool, f"rg-{prefix}-pool-{env}-{region}"),
+        gallery=_given(config.gallery.name, f"gal_{prefix}_{env}_{region}"),
+        builder_identity=_given(config.builder.identity_name, f"id-{prefix}-imagebuilder-{env}-{region}"),
+        builder_role=_given(config.builder.role_name, f"[{role_prefix}] Azure Image Builder Service ({env}-{region})"),
+        dev_center=_given(pool.dev_center_name, f"dc-{prefix}-{env}-{region}"),
+        project=_given(pool.project_name, f"dcp-{prefix}-{env}-{region}"),
+        pool=_given(pool.name, f"mdp-{prefix}-{env}-{region}"),
+        vnet=_given(new_network.name if new_network else None, f"vnet-{prefix}-pool-{env}-{region}"),
+        subnet=_given(new_network.subnet_name if new_network else None, "snet-agents"),
         image_templates={
-            image.name: (image.build.template_name if image.build and image.build.template_name
-                         else f"it-{prefix}-{image.name}-{env}")
+            image.name: _given(image.build.template_name if image.build else None, f"it-{prefix}-{image.name}-{env}")
             for image in config.gallery.images
         },
     )
 
 
-def name_checks(config: EnvironmentConfig) -> list[tuple[tuple, str]]:
+def name_checks(config: EnvironmentConfig) -> list[tuple]:
     """(config location, problem) for each name, explicit or derived, that Azure would refuse.
 
     A derived name is reported at the setting that would fix it (e.g. pool.dev_center_name), so the
@@ -175,9 +207,11 @@ def name_checks(config: EnvironmentConfig) -> list[tuple[tuple, str]]:
         checks.append((("gallery", "images", index, "name"), "gallery image", image.name))
         checks.append((("gallery", "images", index, "build", "template_name"), "image template",
                        names.image_template(image.name)))
-    found = []
+    found: list[tuple] = []
     for loc, kind, name in checks:
         message = RULES[kind].problem(name)
         if message:
             found.append((loc, message))
+        elif (advice := RULES[kind].warning(name)) is not None:
+            found.append((loc, advice, "warning"))
     return found

@@ -3,7 +3,12 @@
 The schema (`mdpool.config`) catches wrong types, unknown keys and out-of-range values. The rules
 here need the whole, typed configuration: buffers that add up, schedules within the pool's size,
 parallelism matching concurrency, images that exist in this config's gallery, names Azure accepts.
-Each rule names its source in azure-facts.md (provider validation or service documentation).
+Each rule carries a one-line comment naming its source: the azurerm provider's ValidateFunc
+(hashicorp/terraform-provider-azurerm, path and function), a REST spec, or a Microsoft docs page.
+A rule mdpool adds without such a source is a warning (printed, exit 0), never an error.
+docs/rules.md lists them all.
+
+A rule yields `(loc, message)` for an error or `(loc, message, "warning")` for a warning.
 """
 
 from __future__ import annotations
@@ -13,28 +18,24 @@ import ipaddress
 import re
 import types
 import typing
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from mdpool import azure_formats as formats
 from mdpool.config import DAYS, EnvironmentConfig
 from mdpool.naming import name_checks
 from mdpool.problems import Problem
 from mdpool.rules_pool import pool_rules
 from mdpool.timespan import parse_time_of_day
+from mdpool.timezones import TIME_ZONES
 from mdpool.yamlsource import Loc, YamlDocument
 
 WELL_KNOWN_IMAGES = ("ubuntu-22.04", "ubuntu-24.04", "windows-2022", "windows-2025")
 RESERVED_SUBNET_ADDRESSES = 5
-GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-SUBNET_ID = re.compile(
-    rf"^/subscriptions/{GUID}/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+$",
-    re.IGNORECASE,
-)
-IDENTITY_ID = re.compile(
-    rf"^/subscriptions/{GUID}/resourceGroups/[^/]+/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/[^/]+$",
-    re.IGNORECASE,
-)
+MAX_TAGS, MAX_TAG_KEY_BYTES, MAX_TAG_VALUE_BYTES = 50, 512, 256
+WARNING = "warning"
 
 # Plain-language text for the schema's regular expressions, so nobody has to read a regex.
 PATTERN_TEXT = {
@@ -138,12 +139,16 @@ def _field_names(parent: Any) -> list[str]:
 
 # --- rules across fields --------------------------------------------------------------------------
 
+Finding = tuple  # (loc, message) for an error, (loc, message, "warning") for a warning
+PROVIDER = "hashicorp/terraform-provider-azurerm"
+POOL_RESOURCE = "internal/services/manageddevopspools/managed_devops_pool_resource.go"
+
 
 def check_config(config: EnvironmentConfig, doc: YamlDocument) -> list[Problem]:
-    return [doc.problem(loc, message) for loc, message in _all_rules(config)]
+    return [doc.problem(finding[0], finding[1], *finding[2:]) for finding in _all_rules(config)]
 
 
-def _all_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
+def _all_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     yield from _gallery_rules(config)
     yield from _organization_rules(config)
     yield from _agent_rules(config)
@@ -151,25 +156,48 @@ def _all_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
     yield from _image_rules(config)
     yield from _storage_rules(config)
     yield from _network_rules(config)
+    yield from _security_rules(config)
+    yield from _tag_rules(config)
     yield from _misc_rules(config)
     yield from pool_rules(config)
     yield from name_checks(config)
+    yield from _unique_name_rules(config)
 
 
-def _gallery_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
-    seen_names: dict[str, int] = {}
+def _identifier_problem(value: str, max_length: int) -> str | None:
+    # azurerm internal/services/compute/validate/compute.go SharedImageIdentifierAttribute(max)
+    if not 1 <= len(value) <= max_length:
+        return f"{value!r} has {len(value)} characters; allowed: 1 to {max_length}"
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", value):
+        return f"{value!r} is not valid; allowed: letters, digits, - _ ."
+    if value.endswith("."):
+        return f"{value!r} ends with a period; allowed: a value that does not"
+    return None
+
+
+def _gallery_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     seen_identifiers: dict[tuple[str, str, str], int] = {}
+    folded_identifiers: dict[tuple[str, ...], int] = {}
     for index, image in enumerate(config.gallery.images):
         loc = ("gallery", "images", index)
-        if image.name in seen_names:
-            yield (*loc, "name"), f"image {image.name!r} is defined twice (also images[{seen_names[image.name]}]); names must be unique"
-        seen_names.setdefault(image.name, index)
+        # shared_image_resource.go identifier: publisher 128, offer 64, sku 64
+        for part, limit in (("publisher", 128), ("offer", 64), ("sku", 64)):
+            problem = _identifier_problem(getattr(image.identifier, part), limit)
+            if problem:
+                yield (*loc, "identifier", part), f"{part} {problem}"
         ident = (image.identifier.publisher, image.identifier.offer, image.identifier.sku)
+        folded = tuple(part.casefold() for part in ident)
+        # Azure: an image definition's publisher/offer/sku is unique within its gallery
+        # (learn.microsoft.com/azure/virtual-machines/shared-image-galleries, "Image definitions")
         if ident in seen_identifiers:
             yield (*loc, "identifier"), (f"publisher/offer/sku {'/'.join(ident)} is used by images[{seen_identifiers[ident]}] "
                                          "too; each image definition in a gallery needs its own identifier")
+        elif folded in folded_identifiers:  # case-only difference: no source says how Azure compares
+            yield (*loc, "identifier"), (f"publisher/offer/sku {'/'.join(ident)} differs from images[{folded_identifiers[folded]}] "
+                                         "only in case; Azure may treat them as the same identifier"), WARNING
         seen_identifiers.setdefault(ident, index)
-        if image.build is not None:
+        folded_identifiers.setdefault(folded, index)
+        if image.build is not None:  # mdpool's input format: a definition file beside the config
             path = image.build.definition_path
             if not path.is_file():
                 yield (*loc, "build", "definition"), (f"file {image.build.definition!r} not found (looked in {path}); "
@@ -178,38 +206,83 @@ def _gallery_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
                 yield (*loc, "build", "definition"), "image definition files end in .json or .json.j2"
 
 
-def _organization_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
+def _unique_name_rules(config: EnvironmentConfig) -> Iterator[Finding]:
+    """Names of sibling resources, compared as Azure compares them: case-insensitively
+    (learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules: "Resource and
+    resource group names are case-insensitive ... Always perform a case-insensitive comparison")."""
+    names = config.names
+    seen_images: dict[str, int] = {}
+    seen_templates: dict[str, int] = {}
+    for index, image in enumerate(config.gallery.images):
+        loc = ("gallery", "images", index)
+        key = image.name.casefold()
+        if key in seen_images:
+            other = config.gallery.images[seen_images[key]].name
+            yield (*loc, "name"), (f"image {image.name!r} is defined twice (also images[{seen_images[key]}] as "
+                                   f"{other!r}); names must be unique, and Azure compares them ignoring case")
+        seen_images.setdefault(key, index)
+        template = names.image_template(image.name)
+        key = template.casefold()
+        if key in seen_templates:
+            yield (*loc, "build", "template_name"), (f"image template name {template!r} is also used by "
+                                                     f"images[{seen_templates[key]}]; template names must be unique "
+                                                     "(Azure compares them ignoring case)")
+        seen_templates.setdefault(key, index)
+    groups = (names.gallery_resource_group, names.pool_resource_group)
+    if groups[0] != groups[1] and groups[0].casefold() == groups[1].casefold():
+        yield ("resource_groups", "pool"), (f"{groups[1]!r} and {groups[0]!r} differ only in case: Azure sees "
+                                            "one resource group; write the same spelling in both")
+
+
+def _organization_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     pool = config.pool
     total = sum(org.parallelism for org in pool.organizations)
+    # managed_devops_pool_resource.go CustomizeDiff: sum of parallelism == maximum_concurrency (Azure DevOps pools only)
     if pool.organizations and total != pool.maximum_concurrency:
         yield ("pool", "organizations"), (f"parallelism adds up to {total} but pool.maximum_concurrency is "
                                           f"{pool.maximum_concurrency}; they must be equal")
     seen: set[str] = set()
     for index, org in enumerate(pool.organizations):
         url = org.resolved_url
-        if not url[-1].isalnum():
+        # managed_devops_pool_resource.go organization.url: StringMatch `[a-zA-Z0-9]$`
+        if not url[-1:].isascii() or not url[-1:].isalnum():
             yield ("pool", "organizations", index, "url"), f"{url!r} must end with a letter or digit (no trailing slash)"
-        if url.lower() in seen:
-            yield ("pool", "organizations", index), f"organization {url} is listed twice"
+        if url.lower() in seen:  # no source: the service's behaviour with a repeated organization is unknown
+            yield ("pool", "organizations", index), f"organization {url} is listed twice", WARNING
         seen.add(url.lower())
+        for position, project in enumerate(org.projects):
+            # azurerm manageddevopspools/validate/project_name.go ProjectName
+            problem = formats.devops_project_problem(project)
+            if problem:
+                yield ("pool", "organizations", index, "projects", position), problem
     permission = pool.permission
+    # managed_devops_pool_resource.go administrator_account: AtLeastOneOf(groups, users)
     if permission.kind == "SpecificAccounts" and not (permission.users or permission.groups):
         yield ("pool", "permission"), "kind SpecificAccounts needs at least one entry in users or groups"
+    # managed_devops_pool_resource.go CustomizeDiff: no administrator_account unless SpecificAccounts
     if permission.kind != "SpecificAccounts" and (permission.users or permission.groups):
         yield ("pool", "permission"), "users and groups are only used with kind SpecificAccounts"
+    for field in ("users", "groups"):
+        for index, entry in enumerate(getattr(permission, field)):
+            # managed_devops_pool_resource.go administrator_account.users/groups: validation.IsEmailAddress
+            problem = formats.email_problem(entry)
+            if problem:
+                yield ("pool", "permission", field, index), problem
 
 
-def _agent_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
+def _agent_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     agents = config.pool.agents
     if agents.kind == "stateless":
+        # managed_devops_pool_resource.go: stateless_agent has no grace period or lifetime to set
         for field in ("grace_period", "maximum_lifetime"):
             if getattr(agents, field) is not None:
                 yield ("pool", "agents", field), f"{field} applies to stateful agents only; remove it or use kind stateful"
 
 
-def _standby_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
+def _standby_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     standby, limit = config.pool.standby, config.pool.maximum_concurrency
     loc = ("pool", "standby")
+    # helpers.go: manual_resource_prediction ConflictsWith automatic_resource_prediction
     if standby.kind == "manual" and standby.manual is None:
         yield loc, "kind manual needs a `manual:` schedule (time_zone and all_week or days)"
     if standby.kind != "manual" and standby.manual is not None:
@@ -219,71 +292,98 @@ def _standby_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
     schedule = standby.manual
     if schedule is None:
         return
+    # helpers.go time_zone_name: validate.ResourcePredictionsProfileTimeZone (case-sensitive list)
+    if schedule.time_zone not in TIME_ZONES:
+        folded = {zone.casefold(): zone for zone in TIME_ZONES}
+        close = ([folded[schedule.time_zone.casefold()]] if schedule.time_zone.casefold() in folded
+                 else difflib.get_close_matches(schedule.time_zone, sorted(TIME_ZONES), n=1))
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        yield (*loc, "manual", "time_zone"), (f"{schedule.time_zone!r} is not a time zone Azure knows; {hint}"
+                                              "allowed: a Windows time zone id such as UTC or W. Europe Standard Time")
+    # helpers.go all_week_schedule ConflictsWith the day schedules, AtLeastOneOf all of them
     if (schedule.all_week is None) == (schedule.days is None):
         yield (*loc, "manual"), "give exactly one of `all_week` (one count, all week) or `days` (times per weekday)"
         return
     if schedule.all_week is not None:
-        if not 0 <= schedule.all_week <= limit:
+        # helpers.go all_week_schedule IntAtLeast(1); CustomizeDiff: not above maximum_concurrency
+        if not 1 <= schedule.all_week <= limit:
             yield (*loc, "manual", "all_week"), (f"{schedule.all_week} standby agents is not allowed; "
-                                                 f"allowed: 0 to maximum_concurrency ({limit})")
+                                                 f"allowed: 1 to maximum_concurrency ({limit}); for none, use kind off")
         return
+    # managed_devops_pool_resource.go validateManualAgentCounts: at least one day schedule
+    days = schedule.days or {}
+    if not any(days.get(day) for day in DAYS):
+        yield (*loc, "manual", "days"), "no day has a time; allowed: at least one day with `\"hh:mm:ss\": count`"
     for day in DAYS:
-        entries = schedule.days.get(day, {})
+        entries = days.get(day, {})
         day_loc = (*loc, "manual", "days", day)
         seen: dict[str, str] = {}
         for time, count in entries.items():
             try:
-                canonical = parse_time_of_day(time)
+                canonical = parse_time_of_day(time)  # helpers.go day schedule time: HH:MM:SS, 00:00:00-23:59:59
             except ValueError as error:
                 yield (*day_loc, time), str(error)
                 continue
+            # managed_devops_pool_resource.go validateScheduleAgentCounts: no duplicate time slot
             if canonical in seen:
                 yield (*day_loc, time), f"{time!r} is the same time as {seen[canonical]!r}; each time once per day"
             seen[canonical] = time
+            # helpers.go count IntAtLeast(0); validateScheduleAgentCounts: not above maximum_concurrency
             if not 0 <= count <= limit:
                 yield (*day_loc, time), f"{count} standby agents is not allowed; allowed: 0 to maximum_concurrency ({limit})"
 
 
-def _image_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
+IMAGE_KINDS = "give exactly one of `well_known` (e.g. ubuntu-22.04/latest), `gallery_image` (a gallery image name) or `resource_id` (any image resource id)"
+KNOWN_IMAGE_IDS = [
+    re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+/images/[^/]+(/versions/[^/]+)?", re.IGNORECASE),
+    re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/images/[^/]+", re.IGNORECASE),
+    re.compile(r"/subscriptions/[^/]+/providers/Microsoft\.Compute/locations/[^/]+/publishers/[^/]+/artifactTypes/vmImage/offers/[^/]+/skus/[^/]+/versions/[^/]+", re.IGNORECASE),
+]
+
+
+def _image_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     gallery_names = [image.name for image in config.gallery.images]
     numeric: list[int] = []
     any_star = False
     aliases: dict[str, int] = {}
     for index, image in enumerate(config.pool.images):
         loc = ("pool", "images", index)
-        if (image.well_known is None) == (image.gallery_image is None):
-            yield loc, "give exactly one of `well_known` (e.g. ubuntu-22.04/latest) or `gallery_image` (a gallery image name)"
+        # managed_devops_pool_resource.go validateVirtualMachineScaleSetFabricImages: one of id / well_known_image_name
+        kinds = [kind for kind in (image.well_known, image.gallery_image, image.resource_id) if kind is not None]
+        if len(kinds) != 1:
+            yield loc, IMAGE_KINDS
         if image.well_known is not None:
-            base, _, version = image.well_known.partition("/")
-            if base == "windows-2019":
-                yield (*loc, "well_known"), "windows-2019 is blocked for new pools since 2025-11-01; allowed: " + ", ".join(WELL_KNOWN_IMAGES)
-            elif base not in WELL_KNOWN_IMAGES:
-                close = difflib.get_close_matches(base, WELL_KNOWN_IMAGES, n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                yield (*loc, "well_known"), f"{base!r} is not a well-known image; {hint}allowed: {', '.join(WELL_KNOWN_IMAGES)} (optionally /latest or /<version>)"
-            elif version and not re.fullmatch(r"latest|\d+(\.\d+){1,3}", version):
-                yield (*loc, "well_known"), f"version {version!r} is not allowed; allowed: latest or a version like 20250101.1.0"
+            yield from _well_known_rules(loc, image.well_known)
+        if image.resource_id is not None:
+            yield from _resource_id_rules(loc, image.resource_id)
         if image.gallery_image is not None:
             if image.gallery_image not in gallery_names:
                 close = difflib.get_close_matches(image.gallery_image, gallery_names, n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 known = ", ".join(gallery_names) or "none: gallery.images is empty"
                 yield (*loc, "gallery_image"), f"{image.gallery_image!r} is not an image of this config's gallery; {hint}allowed: {known}"
-            if not re.fullmatch(r"latest|\d+\.\d+\.\d+", image.version):
+            # azurerm compute/validate/compute.go SharedImageVersionName: latest or 1.2.3 (1-10 digits each)
+            if not re.fullmatch(r"latest|[0-9]{1,10}\.[0-9]{1,10}\.[0-9]{1,10}", image.version):
                 yield (*loc, "version"), f"{image.version!r} is not allowed; allowed: latest or a gallery image version like 1.0.0"
         elif image.version != "latest":
-            yield (*loc, "version"), "version applies to gallery images; put a well-known image's version after a slash"
+            yield (*loc, "version"), "version applies to gallery images; put a well-known image's version after a slash, or the version in resource_id"
         buffer = str(image.buffer)
+        # managed_devops_pool_resource.go image.buffer: StringMatch `^(?:\*|[0-9][0-9]?|100)$`
         if buffer == "*":
             any_star = True
-        elif re.fullmatch(r"\d{1,3}", buffer) and int(buffer) <= 100:
+        elif re.fullmatch(r"[0-9][0-9]?|100", buffer):
             numeric.append(int(buffer))
         else:
             yield (*loc, "buffer"), f"{image.buffer!r} is not allowed; allowed: * (even share) or a number from 0 to 100"
-        for alias in image.aliases:
-            if alias in aliases:
-                yield (*loc, "aliases"), f"alias {alias!r} is already used by pool.images[{aliases[alias]}]; aliases must be unique"
-            aliases.setdefault(alias, index)
+        for position, alias in enumerate(image.aliases):
+            # no source on how Azure treats a repeated alias: a warning
+            key = alias.casefold()
+            if key in aliases:
+                yield (*loc, "aliases", position), (f"alias {alias!r} is already used by pool.images[{aliases[key]}] "
+                                                    "(compared ignoring case); a pipeline's demand would match either"), WARNING
+            aliases.setdefault(key, index)
+    # learn.microsoft.com/azure/devops/managed-devops-pools/configure-images ("The total of all image buffer
+    # values must equal 100"); `*` shares what is left evenly (the provider's default buffer)
     total = sum(numeric)
     if numeric and not any_star and total != 100:
         yield ("pool", "images"), f"numeric buffers add up to {total}; they must add up to 100 (or use * for an even share)"
@@ -291,34 +391,65 @@ def _image_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
         yield ("pool", "images"), f"numeric buffers add up to {total}; with * images they may add up to 100 at most"
 
 
-def _storage_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
+def _well_known_rules(loc: Loc, well_known: str) -> Iterator[Finding]:
+    base, _, version = well_known.partition("/")
+    # managed_devops_pool_resource.go well_known_image_name: StringIsNotEmpty
+    if not well_known:
+        yield (*loc, "well_known"), f"must not be empty; allowed: {', '.join(WELL_KNOWN_IMAGES)}"
+    # learn.microsoft.com/azure/devops/managed-devops-pools/configure-images: windows-2019 retired for new pools
+    elif base == "windows-2019":
+        yield (*loc, "well_known"), "windows-2019 is blocked for new pools since 2025-11-01; allowed: " + ", ".join(WELL_KNOWN_IMAGES)
+    elif base not in WELL_KNOWN_IMAGES:  # the docs' list grows: an unknown name is a warning
+        close = difflib.get_close_matches(base, WELL_KNOWN_IMAGES, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        yield (*loc, "well_known"), (f"{base!r} is not a well-known image mdpool knows; {hint}known: "
+                                     f"{', '.join(WELL_KNOWN_IMAGES)} (optionally /latest or /<version>)"), WARNING
+    elif version and not re.fullmatch(r"latest|[0-9]+(\.[0-9]+){1,3}", version):
+        yield (*loc, "well_known"), f"version {version!r} is not one mdpool knows; known: latest or a version like 20250101.1.0", WARNING
+
+
+def _resource_id_rules(loc: Loc, resource_id: str) -> Iterator[Finding]:
+    # managed_devops_pool_resource.go image.id: azure.ValidateResourceID (helpers/azure/resourceid.go ParseAzureResourceID)
+    problem = formats.resource_id_problem(resource_id)
+    if problem:
+        yield (*loc, "resource_id"), f"{problem}; allowed: e.g. /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<gallery>/images/<image>"
+    elif not any(form.fullmatch(resource_id) for form in KNOWN_IMAGE_IDS):
+        yield (*loc, "resource_id"), ("is not a form of image id mdpool knows (a gallery image or version, a managed image, "
+                                      "or a marketplace image version); Azure may refuse it"), WARNING
+
+
+def _storage_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     disk = config.pool.data_disk
-    if disk and disk.drive_letter is not None:
-        letter = disk.drive_letter
-        if not re.fullmatch(r"[A-Za-z]", letter):
-            yield ("pool", "data_disk", "drive_letter"), f"{letter!r} is not a drive letter; allowed: one letter, not A, C, D or E"
-        elif letter.upper() in "ACDE":
-            yield ("pool", "data_disk", "drive_letter"), f"{letter!r} is reserved; allowed: any letter but A, C, D and E"
-    if disk and disk.drive_letter and not any(
-        image.well_known and image.well_known.startswith("windows") or
-        (image.gallery_image and _gallery_os(config, image.gallery_image) == "Windows")
-        for image in config.pool.images
-    ):
-        yield ("pool", "data_disk", "drive_letter"), "a drive letter applies to Windows images only; this pool has none"
+    if disk is None or disk.drive_letter is None:
+        return
+    loc = ("pool", "data_disk", "drive_letter")
+    letter = disk.drive_letter
+    # managed_devops_pool_resource.go storage.drive_letter: StringMatch `^[F-Zf-z]$` (not A, C, D or E; B neither)
+    if not re.fullmatch(r"[F-Zf-z]", letter):
+        yield loc, f"{letter!r} is not allowed; allowed: one letter from F to Z"
+    elif not any(image.well_known and image.well_known.startswith("windows") or
+                 (image.gallery_image and _gallery_os(config, image.gallery_image) == "Windows")
+                 for image in config.pool.images):
+        # the provider's complete acceptance test sets drive letter F on Ubuntu images: accepted, so a warning
+        yield loc, "a drive letter names the disk on Windows agents; this pool has no Windows image mdpool can see", WARNING
 
 
 def _gallery_os(config: EnvironmentConfig, name: str) -> str | None:
     return next((image.os_type for image in config.gallery.images if image.name == name), None)
 
 
-def _network_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
+def _network_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     network = config.pool.network
     if network is None:
         return
     needed = config.pool.maximum_concurrency + RESERVED_SUBNET_ADDRESSES
-    if network.subnet_id is not None and not SUBNET_ID.match(network.subnet_id):
-        yield ("pool", "network", "subnet_id"), ("not a subnet id; allowed: /subscriptions/<guid>/resourceGroups/<rg>/"
-                                                 "providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>")
+    if network.subnet_id is not None:
+        # managed_devops_pool_resource.go subnet_id: commonids.ValidateSubnetID (case-sensitive segments)
+        problem = formats.arm_id_problem(network.subnet_id, formats.SUBNET_ID)
+        if problem:
+            yield ("pool", "network", "subnet_id"), f"not a subnet id: {problem}"
+        elif not formats.GUID.fullmatch(network.subnet_id.split("/")[2]):
+            yield ("pool", "network", "subnet_id"), "the subscription in this id is not a GUID", WARNING
     new = network.new
     if new is None:
         return
@@ -333,27 +464,67 @@ def _network_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
     except ValueError:
         yield (*loc, "subnet_prefix"), f"{new.subnet_prefix!r} is not a network; allowed: CIDR like 10.0.0.0/26"
         return
-    if not subnet.subnet_of(space):  # type: ignore[arg-type]
+    if subnet.version != space.version or not subnet.subnet_of(space):  # type: ignore[arg-type]
         yield (*loc, "subnet_prefix"), f"{subnet} is not inside address_space {space}"
+    # learn.microsoft.com/azure/devops/managed-devops-pools/configure-networking: one address per agent,
+    # plus the 5 Azure reserves in every subnet (learn.microsoft.com/azure/virtual-network/virtual-networks-faq)
     if subnet.num_addresses < needed:
         yield (*loc, "subnet_prefix"), (f"{subnet} has {subnet.num_addresses} addresses; the pool needs "
                                         f"maximum_concurrency + {RESERVED_SUBNET_ADDRESSES} = {needed}")
 
 
-def _misc_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
+def _security_rules(config: EnvironmentConfig) -> Iterator[Finding]:
+    vault = config.pool.key_vault
+    if vault is None:
+        return
+    loc = ("pool", "key_vault")
+    for index, certificate in enumerate(vault.certificate_ids):
+        # managed_devops_pool_resource.go key_vault_certificate_ids: keyvault.ValidateNestedItemID(Versionless, Secret)
+        problem = formats.key_vault_secret_id_problem(certificate)
+        if problem:
+            yield (*loc, "certificate_ids", index), problem
+    # managed_devops_pool_resource.go certificate_store_location: StringIsNotEmpty
+    if vault.store_location is not None and not vault.store_location:
+        yield (*loc, "store_location"), "must not be empty; leave it out for the default"
+
+
+def _tag_rules(config: EnvironmentConfig) -> Iterator[Finding]:
+    # go-azure-helpers resourcemanager/tags/validate.go Validate: at most 50 tags, key 512 and value 256
+    # (Go's len: bytes of UTF-8) ; characters: learn.microsoft.com/azure/azure-resource-manager/management/tag-resources
+    tags = config.tags
+    if len(tags) > MAX_TAGS:
+        yield ("tags",), f"{len(tags)} tags; allowed: at most {MAX_TAGS} per resource"
+    for key, value in tags.items():
+        if not key:
+            yield ("tags", key), "a tag name must not be empty"
+        elif len(key.encode("utf-8")) > MAX_TAG_KEY_BYTES:
+            yield ("tags", key), f"tag name has {len(key.encode('utf-8'))} bytes; allowed: at most {MAX_TAG_KEY_BYTES} (UTF-8)"
+        elif re.search(r"[<>%&\\?/]", key):
+            yield ("tags", key), "tag names may not contain any of < > % & \\ ? /"
+        if len(value.encode("utf-8")) > MAX_TAG_VALUE_BYTES:
+            yield ("tags", key), f"tag value has {len(value.encode('utf-8'))} bytes; allowed: at most {MAX_TAG_VALUE_BYTES} (UTF-8)"
+
+
+def _misc_rules(config: EnvironmentConfig) -> Iterator[Finding]:
+    seen_identities: dict[str, int] = {}
     for index, identity in enumerate(config.pool.identity_ids):
-        if not IDENTITY_ID.match(identity):
-            yield ("pool", "identity_ids", index), ("not a user-assigned identity id; allowed: /subscriptions/<guid>/"
-                                                    "resourceGroups/<rg>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>")
-    if not re.fullmatch(r"Standard_[A-Za-z0-9_]+", config.pool.sku):
-        yield ("pool", "sku"), f"{config.pool.sku!r} is not a VM size; allowed: an Azure VM size like Standard_D2ads_v5"
-    for key, value in config.tags.items():
-        if len(key) > 512 or re.search(r"[<>%&\\?/]", key):
-            yield ("tags", key), "tag names have at most 512 characters and none of < > % & \\ ? /"
-        if len(value) > 256:
-            yield ("tags", key), "tag values have at most 256 characters"
+        # commonschema.UserAssignedIdentityOptional: commonids.ValidateUserAssignedIdentityID (case-sensitive segments)
+        problem = formats.arm_id_problem(identity, formats.USER_ASSIGNED_IDENTITY_ID)
+        if problem:
+            yield ("pool", "identity_ids", index), f"not a user-assigned identity id: {problem}"
+        elif identity.casefold() in seen_identities:  # identity_ids is a TypeSet: a repeat is dropped, not an error
+            first = seen_identities[identity.casefold()]
+            yield ("pool", "identity_ids", index), f"the same identity as identity_ids[{first}]; it is used once", WARNING
+        seen_identities.setdefault(identity.casefold(), index)
+    # managed_devops_pool_resource.go sku_name: StringIsNotEmpty (the schema's NonEmpty); the form is a convention
+    if not re.fullmatch(r"(Standard|Basic)_[A-Za-z0-9_-]+", config.pool.sku):
+        yield ("pool", "sku"), f"{config.pool.sku!r} does not look like a VM size such as Standard_D2ads_v5", WARNING
     local = config.state.local.directory
-    if local.startswith("/") or ".." in local.split("/") or re.match(r"^[A-Za-z]:", local):
+    # mdpool's own output layout: state must stay inside the project
+    if local.startswith("/") or ".." in local.split("/") or re.match(r"[A-Za-z]:", local):
         yield ("state", "local", "directory"), "must be a relative path inside the project (no leading / and no ..)"
-    if config.pool.work_folder is not None and not config.pool.work_folder.strip():
+    # managed_devops_pool_resource.go work_folder: StringIsNotEmpty
+    if config.pool.work_folder is not None and not config.pool.work_folder:
         yield ("pool", "work_folder"), "must not be empty; leave it out for the default"
+    elif config.pool.work_folder is not None and not config.pool.work_folder.strip():
+        yield ("pool", "work_folder"), "is only blanks; leave it out for the default", WARNING

@@ -1,41 +1,71 @@
 """Read a YAML file into plain data plus the line of every key and item, for one-line error reports.
 
-Two deliberate departures from PyYAML's default (YAML 1.1) typing, both of which bite Azure configs:
+Scalars follow the YAML 1.2 core schema (the `yamlcore` package, by PyYAML's maintainer), which
+fixes what YAML 1.1 gets wrong for Azure configs:
 - `04:00:00` is a string, not the sexagesimal integer 14400 (schedule times are written like that);
-- only `true`/`false` are booleans, so `no` or `on` stay strings (the "Norway problem").
+- only `true`/`false` are booleans, so `no` or `on` stay strings (the "Norway problem");
+- `010` is ten and `08` is eight (no octal by a leading zero).
+
+The file is input from whoever wrote it (in CI, perhaps a pull request), so reading it is bounded:
+explicit tags are refused (a config has no use for them), aliases may not refer to themselves and
+expand to a bounded number of nodes (an "alias bomb" answers at once), nesting depth, file size and
+the size of every integer are capped, and `<<` merge keys are refused with a message that says so.
 A key written twice in one mapping is an error instead of the last one silently winning.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+import yamlcore  # type: ignore[import-untyped]
 
 from mdpool.problems import InputError, Problem, nearest_line
 
 Loc = tuple[str | int, ...]
 
+MAX_FILE_BYTES = 1024 * 1024
+"""A config or definition file is a few kilobytes; a megabyte is plenty."""
+MAX_DEPTH = 64
+"""Deeper than any setting mdpool reads (the deepest is about six levels)."""
+MAX_NODES = 100_000
+"""Keys, items and values after expanding aliases: far above any real config, far below a bomb."""
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+"""Every integer Azure's APIs take for these settings is an int32 (the REST specs' `format: int32`)."""
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
 
-class _CoreLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core-schema scalars (no sexagesimals, no yes/no booleans)."""
+
+class _Refusal(yaml.composer.ComposerError):
+    """Composing stops at a construct mdpool refuses (the message says which), not at a syntax error."""
 
 
-_CoreLoader.yaml_implicit_resolvers = {}
-for _tag, _pattern, _first in [
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-    (
-        "tag:yaml.org,2002:float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+0123456789.",
-    ),
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-]:
-    _CoreLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+class _Loader(yamlcore.CoreLoader):
+    """The core-schema loader, refusing explicit tags and nesting beyond MAX_DEPTH while composing."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        event = self.peek_event()
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!"):
+            raise _Refusal(
+                None, None, f"explicit tags such as {_printable(tag, 60)!r} are not allowed; write the plain value",
+                event.start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refusal(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 @dataclass
@@ -50,74 +80,165 @@ class YamlDocument:
         """The line of `loc`, or of its nearest ancestor that the file spells out."""
         return nearest_line(self.lines, loc)
 
-    def problem(self, loc: Loc, message: str) -> Problem:
-        return Problem(str(self.path), self.line_of(loc), dotted(loc), message)
+    def problem(self, loc: Loc, message: str, severity: str = "error") -> Problem:
+        return Problem(str(self.path), self.line_of(loc), dotted(loc), message, severity)  # type: ignore[arg-type]
 
 
 def dotted(loc: Loc) -> str:
     """('pool', 'images', 2, 'buffer') -> 'pool.images[2].buffer'."""
     text = ""
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             text += f"[{part}]"
-        elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", str(part)):
-            text += f'["{part}"]'  # keys such as schedule times: days.monday["04:00:00"]
+        elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,79}", str(part)):
+            text += f'["{_printable(str(part))}"]'  # keys such as schedule times: days.monday["04:00:00"]
         else:
             text += f".{part}" if text else str(part)
     return text
+
+
+def _printable(text: str, limit: int = 80) -> str:
+    """Keep a problem on one line whatever a key holds (newlines, quotes, control characters)."""
+    shown = text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
+
+
+class _Limits:
+    """What one file may still spend: nodes built (aliases count each time they are expanded)."""
+
+    def __init__(self) -> None:
+        self.nodes = 0
+
+
+class _Refused(Exception):
+    """Reading stops: the file is hostile or broken beyond reporting each fault."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line, self.message = line, message
 
 
 def load_yaml(path: Path) -> YamlDocument:
     """Parse `path`; raise InputError (one Problem per fault) if it cannot be read or parsed."""
     shown = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError([Problem(shown, None, "", f"file has {size} bytes; allowed: at most {MAX_FILE_BYTES}")])
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError([Problem(shown, None, "", "file not found")]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError([Problem(shown, None, "", f"cannot read the file: {error}")]) from None
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:  # a special file can report size 0
+        raise InputError([Problem(shown, None, "", f"file is larger than {MAX_FILE_BYTES} bytes")])
     try:
-        node = yaml.compose(text, Loader=_CoreLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        line = mark.line + 1 if mark else None
-        raise InputError([Problem(shown, line, "", f"not valid YAML: {error.problem}")]) from None
-    doc = YamlDocument(path, None)
-    problems: list[Problem] = []
-    scalars = _CoreLoader("")  # one constructor for every scalar of this file
+        loader = _Loader(text)  # the reader refuses control characters here already
+    except yaml.reader.ReaderError as error:
+        line = text[:error.position].count("\n") + 1
+        raise InputError([Problem(shown, line, "", f"not valid YAML: character {error.character:#x} is not "
+                                                   "allowed (control characters only as escapes in quotes)")]) from None
     try:
-        doc.data = _build(node, (), doc, problems, scalars) if node is not None else {}
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark
+            at = mark.line + 1 if mark else None
+            prefix = "" if isinstance(error, _Refusal) else "not valid YAML: "
+            raise InputError([Problem(shown, at, "", f"{prefix}{_printable(str(error.problem), 300)}")]) from None
+        except yaml.YAMLError as error:  # e.g. a reader error without a mark
+            raise InputError([Problem(shown, None, "", f"not valid YAML: {_printable(str(error), 300)}")]) from None
+        doc = YamlDocument(path, None)
+        problems: list[Problem] = []
+        try:
+            doc.data = _build(node, (), doc, problems, loader, _Limits(), ()) if node is not None else {}
+        except _Refused as refused:
+            raise InputError([Problem(shown, refused.line, "", refused.message)]) from None
+        except yaml.YAMLError as error:  # a value no constructor takes: never a traceback
+            mark = getattr(error, "problem_mark", None)
+            raise InputError([Problem(shown, mark.line + 1 if mark else None, "",
+                                      f"not valid YAML: {_printable(str(getattr(error, 'problem', error)), 300)}")]) from None
     finally:
-        scalars.dispose()
+        loader.dispose()
     if problems:
         raise InputError(problems)
     return doc
 
 
-def _build(node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem], scalars: _CoreLoader) -> Any:
-    doc.lines.setdefault(loc, node.start_mark.line + 1)
+def _build(node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem], loader: _Loader,
+           limits: _Limits, path: tuple[int, ...]) -> Any:
+    line = node.start_mark.line + 1
+    limits.nodes += 1
+    if limits.nodes > MAX_NODES:
+        raise _Refused(line, f"more than {MAX_NODES} values after expanding aliases (&anchor/*alias); "
+                             "write the settings out or use fewer aliases")
+    if id(node) in path:
+        raise _Refused(line, "an alias refers to the node that contains it (a recursive alias); remove it")
+    if len(path) >= MAX_DEPTH:
+        raise _Refused(line, f"nested more than {MAX_DEPTH} levels deep")
+    inner = (*path, id(node))
+    doc.lines.setdefault(loc, line)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node, scalars)
+            key_line = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<" and key_node.style is None:
+                problems.append(Problem(str(doc.path), key_line, dotted(loc) or "<<",
+                                        "merge keys (<<) are not supported; write the settings out in full"))
+                continue
+            key = _key(key_node, loader, doc, problems, (*loc, "?"))
             child = (*loc, key)
             if key in result:
                 first = doc.lines.get(child)
-                problems.append(
-                    Problem(str(doc.path), key_node.start_mark.line + 1, dotted(child),
-                            f"key written twice (first on line {first}); write each key once")
-                )
+                problems.append(Problem(str(doc.path), key_line, dotted(child),
+                                        f"key written twice (first on line {first}); write each key once"))
                 continue
-            doc.lines[child] = key_node.start_mark.line + 1
-            result[key] = _build(value_node, child, doc, problems, scalars)
+            doc.lines[child] = key_line
+            result[key] = _build(value_node, child, doc, problems, loader, limits, inner)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*loc, index), doc, problems, scalars) for index, item in enumerate(node.value)]
-    return _scalar(node, scalars)
+        return [_build(item, (*loc, index), doc, problems, loader, limits, inner)
+                for index, item in enumerate(node.value)]
+    return _scalar(node, loader, doc, problems, loc)
 
 
-def _scalar(node: yaml.Node, scalars: _CoreLoader) -> Any:
+def _key(node: yaml.Node, loader: _Loader, doc: YamlDocument, problems: list[Problem], loc: Loc) -> Any:
     if not isinstance(node, yaml.ScalarNode):
-        # A mapping or list used as a key: keep it printable; the schema will refuse it.
-        return repr(node.value)
-    return scalars.construct_object(node, deep=True)
+        # A mapping or list used as a key: keep it printable and hashable; the schema will refuse it.
+        return f"<{node.id} at line {node.start_mark.line + 1}>"
+    value = _scalar(node, loader, doc, problems, loc)
+    return value if _hashable(value) else repr(value)
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return not (isinstance(value, float) and math.isnan(value))  # NaN is never found again as a key
+
+
+def _scalar(node: yaml.ScalarNode, loader: _Loader, doc: YamlDocument, problems: list[Problem], loc: Loc) -> Any:
+    text = node.value
+    if node.tag == _INT_TAG:
+        digits = text.lstrip("+-")
+        if len(digits) > 12:  # bounded before int() parses it: a 10**6-digit number must not cost time
+            problems.append(Problem(str(doc.path), node.start_mark.line + 1, dotted(loc),
+                                    f"number {text[:20]}{'...' if len(text) > 20 else ''} is too large; "
+                                    f"allowed: {INT_MIN} to {INT_MAX}"))
+            return None
+        value = loader.construct_object(node, deep=True)
+        if not INT_MIN <= value <= INT_MAX:
+            problems.append(Problem(str(doc.path), node.start_mark.line + 1, dotted(loc),
+                                    f"number {value} is too large; allowed: {INT_MIN} to {INT_MAX}"))
+            return None
+        return value
+    if node.tag == _FLOAT_TAG:
+        value = loader.construct_object(node, deep=True) if len(text) <= 64 else math.inf
+        if not math.isfinite(value):  # 1e999 is infinity in Python: refuse it, and .inf/.nan, here
+            problems.append(Problem(str(doc.path), node.start_mark.line + 1, dotted(loc),
+                                    f"number {text[:20]}{'...' if len(text) > 20 else ''} is not a finite number; "
+                                    "allowed: a plain number"))
+            return None
+        return value
+    return loader.construct_object(node, deep=True)

@@ -107,9 +107,7 @@ CASES = [
      "'ubuntu-2204' is not an image of this config's gallery; did you mean 'ubuntu-22.04'?"),
     ({"pool.images[2].version": "newest"}, "pool.images[2].version", "allowed: latest or a gallery image version"),
     ({"pool.images[1].well_known": "windows-2019/latest"}, "pool.images[1].well_known", "windows-2019 is blocked"),
-    ({"pool.images[1].well_known": "ubuntu-20.04"}, "pool.images[1].well_known", "is not a well-known image"),
     ({"pool.images[0].gallery_image": "ubuntu-22.04"}, "pool.images[0]", "give exactly one of `well_known`"),
-    ({"pool.images[1].aliases": ["ubuntu-latest"]}, "pool.images[1].aliases", "'ubuntu-latest' is already used"),
     # gallery
     ({"gallery.images[1].name": "ubuntu-22.04"}, "gallery.images[1].name", "is defined twice"),
     ({"gallery.images[1].identifier.sku": "22.04-LTS"}, "gallery.images[1].identifier", "needs its own identifier"),
@@ -120,8 +118,8 @@ CASES = [
     ({"pool.data_disk": {"size_gb": 0}}, "pool.data_disk.size_gb", "out of range"),
     ({"pool.data_disk": {"size_gb": 40000}}, "pool.data_disk.size_gb", "out of range"),
     ({"pool.data_disk": {"size_gb": 64, "drive_letter": "D"}}, "pool.data_disk.drive_letter",
-     "'D' is reserved; allowed: any letter but A, C, D and E"),
-    ({"pool.data_disk": {"size_gb": 64, "drive_letter": "FG"}}, "pool.data_disk.drive_letter", "is not a drive letter"),
+     "'D' is not allowed; allowed: one letter from F to Z"),
+    ({"pool.data_disk": {"size_gb": 64, "drive_letter": "FG"}}, "pool.data_disk.drive_letter", "allowed: one letter from F to Z"),
     # network, identity, sku, tags, state
     ({"pool.network": {"subnet_id": "/subscriptions/x/subnets/y"}}, "pool.network.subnet_id", "not a subnet id"),
     ({"pool.network": {"new": {"address_space": "10.0.0.0/24", "subnet_prefix": "10.0.0.0/29"}}},
@@ -130,8 +128,7 @@ CASES = [
      "pool.network.new.subnet_prefix", "is not inside address_space"),
     ({"pool.network": {}}, "pool.network", "give exactly one of `subnet_id`"),
     ({"pool.identity_ids": ["id-agents"]}, "pool.identity_ids[0]", "not a user-assigned identity id"),
-    ({"pool.sku": "DS3_v2"}, "pool.sku", "is not a VM size"),
-    ({"tags": {"a/b": "x"}}, 'tags["a/b"]', "tag names have at most 512 characters and none of"),
+    ({"tags": {"a/b": "x"}}, 'tags["a/b"]', "tag names may not contain any of < > % & \\ ? /"),
     ({"state.backend": "azurerm"}, "state", "backend azurerm needs an `azurerm:` block"),
     ({"state.local": {"directory": "../elsewhere"}}, "state.local.directory", "must be a relative path inside the project"),
     # names (explicit, and derived ones too long)
@@ -165,11 +162,11 @@ def test_all_problems_are_reported_at_once(tmp_path):
 
 
 def test_line_numbers_point_at_the_setting(tmp_path):
-    config_file = write(tmp_path, {"pool.sku": "DS3_v2"})
+    config_file = write(tmp_path, {"pool.sku": ""})
     lines = config_file.read_text().splitlines()
     (problem,) = problems_of(config_file)
     line = int(problem.split(":")[1])
-    assert lines[line - 1].strip() == "sku: DS3_v2"
+    assert lines[line - 1].strip() == "sku: ''"
 
 
 def test_valid_variants_load(tmp_path):

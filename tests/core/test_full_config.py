@@ -47,7 +47,7 @@ def test_pool_capabilities(full):
          "alias": "acme-main"},
         {"parallelism": 5, "url": "https://dev.azure.com/acme-two"}]
     assert organizations["permissionProfile"] == {
-        "kind": "SpecificAccounts", "groups": ["[acme]\\Admins"], "users": ["ops@acme.example"]}
+        "kind": "SpecificAccounts", "groups": ["build-admins@acme.example"], "users": ["ops@acme.example"]}
     assert organizations["description"] == "Build agents of the acme teams"
     fabric = properties["fabricProfile"]
     assert fabric["sku"] == {"name": "Standard_D4ads_v5"}

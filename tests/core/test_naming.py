@@ -42,12 +42,12 @@ def test_derived_names_are_unique_per_type(example_config):
     ("gallery image", ["ubuntu-22.04", "w"], ["-ubuntu", "ubuntu-", "a b"]),
     ("resource group", ["rg-a_b.(c)"], ["rg.", "", "r" * 91, "rg/x"]),
     ("user-assigned identity", ["id-a_b"], ["id", "-id", "id.x"]),
-    ("dev center", ["dc-jhp-dev-weu"], ["dc", "dc_x", "d" * 27, "dc-"]),
+    ("dev center", ["dc-jhp-dev-weu", "d" * 26, "dc-"], ["dc", "dc_x", "d" * 27, "-dc", "dc\n"]),
     ("dev center project", ["dcp.a_b-c"], ["p", "-p12"]),
     ("managed devops pool", ["mdp-jhp.dev"], ["mdp_x", "-mdp", "m" * 45, "ab"]),
     ("virtual network", ["vnet_a-b_"], ["v", "vnet-"]),
-    ("image template", ["it-ubuntu-22.04"], ["it/x", "it-"]),
-    ("role definition", ["[JHP] Azure Image Builder Service"], ["50%", "ends with space ", "r" * 65]),
+    ("image template", ["it-ubuntu-22.04", "it-", "i" * 64], ["it/x", "", "i" * 65, "it\n"]),
+    ("role definition", ["[JHP] Azure Image Builder Service", "r" * 512], ["", "r" * 513]),
 ])
 def test_name_rules(kind, good, bad):
     rule = RULES[kind]

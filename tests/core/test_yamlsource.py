@@ -47,3 +47,124 @@ def test_lines_and_nearest_ancestor(tmp_path):
     assert doc.line_of(("pool", "images", 1, "aliases")) == 4  # not written: its item's line
     assert dotted(("pool", "images", 1, "buffer")) == "pool.images[1].buffer"
     assert dotted(("days", "monday", "04:00:00")) == 'days.monday["04:00:00"]'
+
+
+# --- YAML 1.2 core schema and hostile input (issue 9 item 4) ---------------------------------------
+
+import time
+import tracemalloc
+
+from mdpool.yamlsource import INT_MAX, INT_MIN, MAX_DEPTH, MAX_FILE_BYTES
+
+
+def _load(tmp_path, text: str):
+    path = tmp_path / "a.yaml"
+    path.write_text(text)
+    return load_yaml(path).data
+
+
+def _refused(tmp_path, text: str) -> list[str]:
+    path = tmp_path / "a.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        load_yaml(path)
+    lines = [str(p) for p in caught.value.problems]
+    assert lines and all("\n" not in line and line.startswith(str(path)) for line in lines), lines
+    return lines
+
+
+def test_core_schema_integers(tmp_path):
+    assert _load(tmp_path, "a: 010\nb: 08\nc: 0o17\nd: 0x1f\ne: -09\nf: '08'\n") == {
+        "a": 10, "b": 8, "c": 15, "d": 31, "e": -9, "f": "08"}
+
+
+def test_core_schema_leaves_yaml11_forms_as_strings(tmp_path):
+    assert _load(tmp_path, "a: yes\nb: off\nc: 1:30\nd: 2001-12-14\ne: 0b101\nf: 1_000\n") == {
+        "a": "yes", "b": "off", "c": "1:30", "d": "2001-12-14", "e": "0b101", "f": "1_000"}
+
+
+@pytest.mark.parametrize("text", ["a: !!str 010\n", "a: !!python/object/apply:os.system [echo]\n", "a: !custom x\n",
+                                  "a: !!binary aGVsbG8=\n", "--- !!map\na: 1\n"])
+def test_explicit_tags_are_refused(tmp_path, text):
+    (line,) = _refused(tmp_path, text)
+    assert "explicit tags" in line and "are not allowed" in line
+
+
+@pytest.mark.parametrize("text", ["a: &x [1, *x]\n", "a: &x {b: *x}\n", "a: &x\n  b:\n    c: *x\n"])
+def test_recursive_aliases_are_refused(tmp_path, text):
+    (line,) = _refused(tmp_path, text)
+    assert "recursive alias" in line
+
+
+def test_plain_aliases_still_work(tmp_path):
+    assert _load(tmp_path, "a: &x {b: 1}\nc: *x\n") == {"a": {"b": 1}, "c": {"b": 1}}
+
+
+def test_alias_bomb_answers_fast_with_bounded_memory(tmp_path):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 10)]  # 10**10 nodes expanded
+    text = "\n".join(levels) + "\n"
+    started = time.perf_counter()
+    (line,) = _refused(tmp_path, text)
+    elapsed = time.perf_counter() - started
+    assert "after expanding aliases" in line
+    assert elapsed < 1.0, elapsed
+    tracemalloc.start()  # memory measured on a second run: tracing slows Python down several times
+    try:
+        _refused(tmp_path, text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 100 * 1024 * 1024, peak
+
+
+def test_nesting_depth_is_capped(tmp_path):
+    assert _load(tmp_path, "a: " + "[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2) + "\n")
+    (line,) = _refused(tmp_path, "a: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "\n")
+    assert f"nested more than {MAX_DEPTH} levels deep" in line
+
+
+def test_file_size_is_capped(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text("a: " + "x" * MAX_FILE_BYTES + "\n")
+    with pytest.raises(InputError) as caught:
+        load_yaml(path)
+    (problem,) = caught.value.problems
+    assert f"allowed: at most {MAX_FILE_BYTES}" in problem.message
+
+
+def test_merge_keys_are_refused_with_a_message_that_says_so(tmp_path):
+    (line,) = _refused(tmp_path, "base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n")
+    assert ":3: other: merge keys (<<) are not supported" in line
+    assert _load(tmp_path, "'<<': quoted is a plain key\n") == {"<<": "quoted is a plain key"}
+
+
+def test_integers_are_bounded_before_arithmetic(tmp_path):
+    assert _load(tmp_path, f"a: {INT_MAX}\nb: {INT_MIN}\n") == {"a": INT_MAX, "b": INT_MIN}
+    assert "too large" in _refused(tmp_path, f"a: {INT_MAX + 1}\n")[0]
+    assert "too large" in _refused(tmp_path, f"a: {INT_MIN - 1}\n")[0]
+    started = time.perf_counter()
+    (line,) = _refused(tmp_path, "a: " + "9" * 100_000 + "\n")
+    assert "a: number 99999999999999999999... is too large" in line
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize("text", ["1e999", "-1e999", ".inf", "-.Inf", ".nan", "1" + "0" * 80 + ".5"])
+def test_non_finite_floats_are_refused(tmp_path, text):
+    (line,) = _refused(tmp_path, f"a: {text}\n")
+    assert ": a: number " in line and "is not a finite number" in line
+    assert _load(tmp_path, "a: 1.5e300\n") == {"a": 1.5e300}
+
+
+def test_node_count_both_sides_of_the_limit(tmp_path):
+    from mdpool.yamlsource import MAX_NODES
+
+    # the mapping and its list count as two nodes, each item as one (keys are not counted)
+    assert len(_load(tmp_path, "a: [" + "0," * (MAX_NODES - 2) + "]\n")["a"]) == MAX_NODES - 2
+    (line,) = _refused(tmp_path, "a: [" + "0," * (MAX_NODES - 1) + "]\n")
+    assert f"more than {MAX_NODES} values" in line
+
+
+def test_control_characters_in_keys_stay_on_one_line(tmp_path):
+    (line,) = _refused(tmp_path, '"a\\nb": 1\n"a\\nb": 2\n')
+    assert 'a.yaml:2: ["a\\nb"]: key written twice' in line
