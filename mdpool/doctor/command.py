@@ -8,7 +8,12 @@ from typing import Annotated
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail, load_environment_or_exit
+from mdpool.cli_support import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    fail,
+    load_environment_or_exit,
+)
 
 
 def doctor(

@@ -23,7 +23,7 @@ DEVOPS_INFRASTRUCTURE_API = "2026-06-02"
 class Context:
     """One doctor run: the environment, its clients, and cached answers."""
 
-    def __init__(self, cfg: "EnvironmentConfig", endpoints: Endpoints) -> None:
+    def __init__(self, cfg: EnvironmentConfig, endpoints: Endpoints) -> None:
         self.cfg = cfg
         self.endpoints = endpoints
         self.names = cfg.names

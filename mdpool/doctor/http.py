@@ -69,7 +69,7 @@ def _https(name: str, value: str | None) -> str | None:
 class Endpoints:
     """Where the checks send their requests, and the credential they use for all of them."""
 
-    arm: "Connection"
+    arm: Connection
     graph: str = GRAPH_ENDPOINT
     graph_verify: str | bool | None = None
     devops: str | None = None
@@ -77,7 +77,7 @@ class Endpoints:
     devops_verify: str | bool | None = None
 
     @classmethod
-    def from_environment(cls) -> "Endpoints":
+    def from_environment(cls) -> Endpoints:
         from mdpool.imagebuild.builder import Connection
 
         env = os.environ.get
@@ -166,7 +166,11 @@ class TokenClient:
                  headers: dict[str, str] | None = None) -> None:
         from azure.core import PipelineClient
         from azure.core.pipeline.policies import (
-            BearerTokenCredentialPolicy, HeadersPolicy, RedirectPolicy, RetryPolicy, UserAgentPolicy,
+            BearerTokenCredentialPolicy,
+            HeadersPolicy,
+            RedirectPolicy,
+            RetryPolicy,
+            UserAgentPolicy,
         )
 
         credential = endpoints.arm.credential

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from mdpool.doctor.checks import (
-    build_vm_size, devops, gallery_images, permissions, pool_name, providers, quota, service_principal, skus,
+    build_vm_size,
+    devops,
+    gallery_images,
+    permissions,
+    pool_name,
+    providers,
+    quota,
+    service_principal,
+    skus,
     state_backend,
 )
 from mdpool.doctor.model import CheckResult, failed, warning
@@ -19,7 +28,7 @@ CHECKS = (providers, permissions, state_backend, pool_name, skus, build_vm_size,
           devops, gallery_images)
 
 
-def run_checks(cfg: "EnvironmentConfig", endpoints: "Endpoints | None" = None, *, cheap_only: bool = False,
+def run_checks(cfg: EnvironmentConfig, endpoints: Endpoints | None = None, *, cheap_only: bool = False,
                on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
     """Every applicable check's rows, in order. `cheap_only`: the ones `mdpool deploy` runs first."""
     from azure.core.exceptions import ClientAuthenticationError

@@ -10,7 +10,8 @@ identity may do what any of its entries allows. Deny assignments are not in this
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 
 def _matches(pattern: str, action: str) -> bool:

@@ -15,11 +15,11 @@ NAME = "build-vm-size"
 CHEAP = True
 
 
-def applies(cfg: "EnvironmentConfig") -> bool:
+def applies(cfg: EnvironmentConfig) -> bool:
     return any(image.build for image in cfg.gallery.images)
 
 
-def run(ctx: "Context") -> list[CheckResult]:
+def run(ctx: Context) -> list[CheckResult]:
     location = ctx.cfg.location
     sizes: dict[str, list[str]] = {}
     for image in ctx.cfg.gallery.images:

@@ -31,20 +31,20 @@ ADMINISTER_AGENT_POOLS = MANAGE | ADMINISTER_PERMISSIONS | CREATE
 API_VERSION = "7.1"
 
 
-def applies(cfg: "EnvironmentConfig") -> bool:
+def applies(cfg: EnvironmentConfig) -> bool:
     return bool(cfg.pool.organizations)
 
 
-def _org_name(organization: "Organization") -> str:
+def _org_name(organization: Organization) -> str:
     parts = urlsplit(organization.resolved_url)
     return parts.path.strip("/").split("/")[0] if parts.path.strip("/") else parts.netloc.split(".")[0]
 
 
-def run(ctx: "Context") -> list[CheckResult]:
+def run(ctx: Context) -> list[CheckResult]:
     return [_check(ctx, organization) for organization in ctx.cfg.pool.organizations]
 
 
-def _check(ctx: "Context", organization: "Organization") -> CheckResult:
+def _check(ctx: Context, organization: Organization) -> CheckResult:
     name = f"{NAME}:{_org_name(organization)}"
     configured = organization.resolved_url.rstrip("/")
     base = ctx.endpoints.devops_url(configured)

@@ -15,12 +15,15 @@ NAME = "gallery-images"
 CHEAP = False  # the deploy builds images itself; pages through every version
 
 
-def applies(cfg: "EnvironmentConfig") -> bool:
+def applies(cfg: EnvironmentConfig) -> bool:
     return any(image.gallery_image for image in cfg.pool.images)
 
 
-def run(ctx: "Context") -> list[CheckResult]:
-    from mdpool.imagebuild.builder import GalleryImageNotFound, list_gallery_image_versions
+def run(ctx: Context) -> list[CheckResult]:
+    from mdpool.imagebuild.builder import (
+        GalleryImageNotFound,
+        list_gallery_image_versions,
+    )
 
     findings, problems, fixes = [], [], []
     for pool_image in ctx.cfg.pool.images:

@@ -18,11 +18,11 @@ CHEAP = True
 ROLE_ASSIGNMENTS = "Microsoft.Authorization/roleAssignments/write"
 
 
-def applies(cfg: "EnvironmentConfig") -> bool:
+def applies(cfg: EnvironmentConfig) -> bool:
     return True
 
 
-def needed(cfg: "EnvironmentConfig") -> dict[str, list[str]]:
+def needed(cfg: EnvironmentConfig) -> dict[str, list[str]]:
     """Actions per resource group the stacks create resources in (operation names from the providers'
     operations lists, learn.microsoft.com/azure/role-based-access-control/resource-provider-operations)."""
     names = cfg.names
@@ -46,7 +46,7 @@ def needed(cfg: "EnvironmentConfig") -> dict[str, list[str]]:
     return scopes
 
 
-def run(ctx: "Context") -> list[CheckResult]:
+def run(ctx: Context) -> list[CheckResult]:
     cfg, missing = ctx.cfg, []
     if cfg.resource_groups.create:
         if not allows(ctx.subscription_permissions, "Microsoft.Resources/subscriptions/resourceGroups/write"):

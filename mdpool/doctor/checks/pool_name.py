@@ -17,11 +17,11 @@ CHEAP = True
 POOL_TYPE = "Microsoft.DevOpsInfrastructure/pools"
 
 
-def applies(cfg: "EnvironmentConfig") -> bool:
+def applies(cfg: EnvironmentConfig) -> bool:
     return True
 
 
-def run(ctx: "Context") -> list[CheckResult]:
+def run(ctx: Context) -> list[CheckResult]:
     name, rg = ctx.names.pool, ctx.names.pool_resource_group
     # Pools_Get (devopsinfrastructure.json 2026-06-02): our own pool keeps its name
     ours = ctx.arm.get(f"{ctx.subscription}/resourceGroups/{rg}/providers/{POOL_TYPE}/{name}",

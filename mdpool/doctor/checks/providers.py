@@ -26,16 +26,16 @@ BUILD_PROVIDERS = ("Microsoft.VirtualMachineImages", "Microsoft.KeyVault", "Micr
                    "Microsoft.ContainerInstance")
 
 
-def applies(cfg: "EnvironmentConfig") -> bool:
+def applies(cfg: EnvironmentConfig) -> bool:
     return True
 
 
-def needed(cfg: "EnvironmentConfig") -> list[str]:
+def needed(cfg: EnvironmentConfig) -> list[str]:
     builds = any(image.build for image in cfg.gallery.images)
     return list(dict.fromkeys(POOL_PROVIDERS + (BUILD_PROVIDERS if builds else ())))
 
 
-def run(ctx: "Context") -> list[CheckResult]:
+def run(ctx: Context) -> list[CheckResult]:
     missing: list[str] = []
     states: dict[str, str] = {}
     for namespace in needed(ctx.cfg):

@@ -16,7 +16,7 @@ NAME = "quota"
 CHEAP = True
 
 
-def applies(cfg: "EnvironmentConfig") -> bool:
+def applies(cfg: EnvironmentConfig) -> bool:
     return True
 
 
@@ -31,7 +31,7 @@ def vcpus(sku: dict[str, Any]) -> int | None:
     return None
 
 
-def run(ctx: "Context") -> list[CheckResult]:
+def run(ctx: Context) -> list[CheckResult]:
     size, location, agents = ctx.cfg.pool.sku, ctx.cfg.location, ctx.cfg.pool.maximum_concurrency
     sku = ctx.compute_skus.get(size.lower())
     per_vm = vcpus(sku) if sku else None

@@ -18,11 +18,11 @@ FIX = ("compare devops_infrastructure_principal_id with: az ad sp list --display
        "--query [].id -o tsv")
 
 
-def applies(cfg: "EnvironmentConfig") -> bool:
+def applies(cfg: EnvironmentConfig) -> bool:
     return True
 
 
-def run(ctx: "Context") -> list[CheckResult]:
+def run(ctx: Context) -> list[CheckResult]:
     configured = ctx.cfg.devops_infrastructure_principal_id
     # Microsoft Graph: List servicePrincipals with $filter on displayName
     # (learn.microsoft.com/graph/api/serviceprincipal-list, v1.0)

@@ -16,7 +16,7 @@ NAME = "pool-sku"
 CHEAP = True
 
 
-def applies(cfg: "EnvironmentConfig") -> bool:
+def applies(cfg: EnvironmentConfig) -> bool:
     return True
 
 
@@ -45,7 +45,7 @@ def _sku_name(sku: dict[str, Any]) -> str:
     return str(sku.get("name") or "")
 
 
-def run(ctx: "Context") -> list[CheckResult]:
+def run(ctx: Context) -> list[CheckResult]:
     size, location = ctx.cfg.pool.sku, ctx.cfg.location
     # Sku_ListByLocation: GET .../providers/Microsoft.DevOpsInfrastructure/locations/{loc}/skus (devopsinfrastructure.json)
     offered = ctx.arm.list(f"{ctx.subscription}/providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus",

@@ -16,11 +16,11 @@ NAME = "state-backend"
 CHEAP = True
 
 
-def applies(cfg: "EnvironmentConfig") -> bool:
+def applies(cfg: EnvironmentConfig) -> bool:
     return cfg.state.backend == "azurerm" and cfg.state.azurerm is not None
 
 
-def run(ctx: "Context") -> list[CheckResult]:
+def run(ctx: Context) -> list[CheckResult]:
     remote = ctx.cfg.state.azurerm
     assert remote is not None
     subscription = remote.subscription_id or ctx.cfg.subscription_id
