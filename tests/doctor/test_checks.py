@@ -320,3 +320,23 @@ def test_a_pinned_version_must_exist(tmp_path, endpoints, arm):
     result = rows(cfg, endpoints)["gallery-images"]
     assert (result.status, result.message) == ("failed", "ubuntu-22.04 has no version 1.0.1")
     assert result.fix == "set the pool image's version to latest or one of: 1.0.0"
+
+
+# --- the HTTP stack: production retries, no redirects -----------------------------------------------
+
+
+def test_throttling_is_retried_by_the_production_policy(example, endpoints, arm, devops):
+    arm.throttle("GET", r"/locations/westeurope/usages$", times=1, retry_after=0.05)
+    devops.fail(r"/_apis/connectionData$", 429, headers={"Retry-After": "0"})
+    result = rows(example, endpoints)
+    assert result["quota"].status == "ok" and result[f"devops:{ORGANIZATION}"].status == "ok"
+    assert len(devops.requests_matching("GET", r"/_apis/connectionData$")) == 2
+    assert len(arm.requests_matching("GET", r"/usages$")) == 2
+
+
+def test_a_redirect_is_not_followed_so_the_token_stays_with_azure_devops(example, endpoints, devops, graph):
+    devops.fail(r"/_apis/connectionData$", 302, headers={"Location": f"{graph.base_url}/v1.0/elsewhere"})
+    result = rows(example, endpoints)[f"devops:{ORGANIZATION}"]
+    assert (result.status, result.message) == (
+        "warning", "could not ask https://dev.azure.com/your-organization who the deploying identity is: HTTP 302")
+    assert not graph.requests_matching("GET", "elsewhere")

@@ -5,8 +5,10 @@ the real azure-core pipeline (retries, bearer token policy, TLS verification) is
 server accepts exactly one bearer token, the one for its own audience: a token meant for another
 service is answered 401, so a test sees a token sent to the wrong place.
 
-- ``HttpsStandIn(token)``: the generic server; ``route(method, path_regex, handler)``; ``requests``
-  records method, path, query and the audience-free headers (never the Authorization header).
+- ``HttpsStandIn(token)``: the generic server; ``route(method, path_regex, handler)``;
+  ``fail(path_regex, status, times=1, headers=None, body=None)`` answers the next matching requests
+  with that status (a 429 with Retry-After, a 302 to elsewhere); ``requests`` records method, path,
+  query and headers (never the Authorization header).
 - ``DevOpsStandIn``: organizations (``add_organization(name, member=True, may_administer=True)``)
   answering ``GET /{org}/_apis/connectionData`` and
   ``GET /{org}/_apis/security/permissions/{namespace}/{bits}?tokens=...`` as Azure DevOps does
@@ -84,6 +86,7 @@ class HttpsStandIn:
         self.requests: list[Request] = []
         self.rejected_tokens = 0
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._faults: list[list[Any]] = []  # [pattern, status, times left, headers, body]
         self._lock = threading.RLock()
         self._tmp = tempfile.TemporaryDirectory(prefix=f"{name}-")
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -94,6 +97,11 @@ class HttpsStandIn:
     def route(self, method: str, path_regex: str, handler: Handler) -> None:
         with self._lock:
             self._routes.append((method, re.compile(path_regex, re.I), handler))
+
+    def fail(self, path_regex: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None,
+             body: Any = None) -> None:
+        with self._lock:
+            self._faults.append([re.compile(path_regex, re.I), status, times, headers or {}, body])
 
     def start(self) -> "HttpsStandIn":
         ca = trustme.CA()
@@ -140,6 +148,10 @@ class HttpsStandIn:
 
     def _dispatch(self, request: Request) -> tuple[int, dict[str, str], Any]:
         with self._lock:
+            for fault in self._faults:
+                if fault[2] > 0 and fault[0].search(request.path):
+                    fault[2] -= 1
+                    return fault[1], dict(fault[3]), fault[4]
             for method, pattern, handler in self._routes:
                 match = pattern.search(request.path)
                 if match and method in ("*", request.method):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from mdpool.doctor.http import Unchecked, one_line
-from mdpool.doctor.model import CheckResult, failed, ok
+from mdpool.doctor.model import CheckResult, failed, ok, warning
 
 if TYPE_CHECKING:
     from mdpool.config import EnvironmentConfig, Organization
@@ -41,7 +41,13 @@ def _org_name(organization: Organization) -> str:
 
 
 def run(ctx: Context) -> list[CheckResult]:
-    return [_check(ctx, organization) for organization in ctx.cfg.pool.organizations]
+    rows = []
+    for organization in ctx.cfg.pool.organizations:  # one row each; one not answering does not hide the others
+        try:
+            rows.append(_check(ctx, organization))
+        except Unchecked as error:
+            rows.append(warning(f"{NAME}:{_org_name(organization)}", error.message, error.fix))
+    return rows
 
 
 def _check(ctx: Context, organization: Organization) -> CheckResult:
