@@ -51,8 +51,8 @@ class Reply:
 
     def describe(self) -> str:
         """`HTTP 403 (AuthorizationFailed): message`, from ARM's, Graph's or Azure DevOps' error shape."""
-        body = self.body if isinstance(self.body, dict) else {}
-        error = body.get("error") if isinstance(body.get("error"), dict) else body
+        body: dict[str, Any] = self.body if isinstance(self.body, dict) else {}
+        error: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else body
         code = error.get("code") or error.get("typeKey") or ""
         message = str(error.get("message") or "").strip().splitlines()[0:1]
         text = f"HTTP {self.status}" + (f" ({code})" if code else "")

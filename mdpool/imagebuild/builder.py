@@ -183,7 +183,8 @@ def list_gallery_image_versions(client: Any, gallery_image_id: str, *,
     for _ in range(100):  # pages; bounded
         if url is None:
             break
-        page = call(lambda: fetch(url, params)).json()  # noqa: B023 - called at once
+        page_url, page_params = url, params
+        page = call(lambda: fetch(page_url, page_params)).json()  # noqa: B023 - called at once
         versions.extend(page.get("value") or [])
         url, params = page.get("nextLink"), None
     return versions

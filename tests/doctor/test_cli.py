@@ -111,3 +111,15 @@ def test_deploy_stops_on_a_failed_check_before_anything_is_created(cli_env, azur
     assert last[-2].startswith("failed   quota: needs 40 vCPUs of standardDSv2Family")
     assert not out.exists()  # not even synthesized
     assert "Traceback" not in done.stderr
+
+
+def test_deploy_json_reports_the_failed_checks_on_stdout(cli_env, azure, devops, tmp_path):
+    devops.add_organization(ORGANIZATION, member=False)
+    done = mdpool(cli_env, "deploy", "--auto-approve", "--json", "--config", "config/example.yaml",
+                  "--out", str(tmp_path / "out"))
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert report["result"] == "checks failed"
+    assert [e.split(":")[0] for e in report["errors"]] == ["failed   devops"]
+    assert "not a member of https://dev.azure.com/your-organization" in report["errors"][0]
+    assert "ok       quota: needs 40 vCPUs" in done.stderr  # the rows, for people, on stderr with --json

@@ -65,9 +65,9 @@ def run(ctx: Context) -> list[CheckResult]:
     if not missing:
         return [ok(NAME, "the deploying identity may create the resource groups, resources and role assignments")]
     where = sorted({scope for scope, _ in missing})
-    actions = ", ".join(f"{action} on {scope}" for scope, action in missing)
+    listed = ", ".join(f"{action} on {scope}" for scope, action in missing)
     assigns = any(action == ROLE_ASSIGNMENTS for _, action in missing)
     role = ("Owner, or Contributor plus Role Based Access Control Administrator" if assigns else "Contributor")
-    return [failed(NAME, f"the deploying identity may not: {actions}",
+    return [failed(NAME, f"the deploying identity may not: {listed}",
                    f"grant it {role} on {' and '.join(where)} (az role assignment create --assignee <its id> "
                    f"--role ... --scope ...)")]

@@ -27,7 +27,7 @@ def location_restriction(sku: dict[str, Any], location: str) -> str | None:
     `restrictionInfo.locations`); type Zone only limits zones. Shape: ResourceSkuRestrictions in
     devopsinfrastructure.json 2026-06-02 and Compute's Resource Skus - List.
     """
-    props = sku.get("properties") if isinstance(sku.get("properties"), dict) else sku
+    props: dict[str, Any] = sku["properties"] if isinstance(sku.get("properties"), dict) else sku
     for restriction in props.get("restrictions") or []:
         if str(restriction.get("type", "")).lower() != "location":
             continue
@@ -50,11 +50,11 @@ def run(ctx: Context) -> list[CheckResult]:
     # Sku_ListByLocation: GET .../providers/Microsoft.DevOpsInfrastructure/locations/{loc}/skus (devopsinfrastructure.json)
     offered = ctx.arm.list(f"{ctx.subscription}/providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus",
                            DEVOPS_INFRASTRUCTURE_API, f"the Managed DevOps Pools SKUs in {location}")
-    by_name = {}
-    for sku in offered:
-        for name in {str(sku.get("name") or ""), _sku_name(sku)}:
+    by_name: dict[str, dict[str, Any]] = {}
+    for item in offered:
+        for name in {str(item.get("name") or ""), _sku_name(item)}:
             if name:
-                by_name[name.lower()] = sku
+                by_name[name.lower()] = item
     sku = by_name.get(size.lower())
     if sku is None:
         close = difflib.get_close_matches(size, sorted({_sku_name(s) for s in offered}), n=3, cutoff=0.6)
