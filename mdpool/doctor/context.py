@@ -43,6 +43,13 @@ class Context:
                 if str(item.get("resourceType", "")).lower() == "virtualmachines"}
 
     @cached_property
+    def our_pool(self) -> dict[str, Any] | None:
+        """The pool as Azure has it, if it already exists in our resource group (Pools_Get), else None."""
+        reply = self.arm.get(f"{self.subscription}/resourceGroups/{self.names.pool_resource_group}/providers/"
+                             f"Microsoft.DevOpsInfrastructure/pools/{self.names.pool}", DEVOPS_INFRASTRUCTURE_API)
+        return reply.body if reply.ok and isinstance(reply.body, dict) else None
+
+    @cached_property
     def subscription_permissions(self) -> list[dict[str, Any]]:
         """The deploying identity's effective permissions at the subscription (Permissions - List)."""
         return self.arm.list(f"{self.subscription}/providers/Microsoft.Authorization/permissions", AUTHORIZATION_API,

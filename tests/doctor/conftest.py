@@ -11,7 +11,13 @@ import yaml
 from mdpool.config import load_config
 from tests.support.arm_standin import ArmStandIn
 from tests.support.devops_standin import (
-    ARM_SCOPE, DEVOPS_SCOPE, DEVOPS_TOKEN, GRAPH_SCOPE, GRAPH_TOKEN, DevOpsStandIn, ScopedTokenCredential,
+    ARM_SCOPE,
+    DEVOPS_SCOPE,
+    DEVOPS_TOKEN,
+    GRAPH_SCOPE,
+    GRAPH_TOKEN,
+    DevOpsStandIn,
+    ScopedTokenCredential,
 )
 from tests.support.doctor_standin import DoctorAzure, GraphStandIn
 

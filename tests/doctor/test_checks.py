@@ -226,8 +226,8 @@ def test_the_state_backend_needs_its_storage_account_and_container(tmp_path, end
     assert result.fix.startswith("create it (az storage account create -n sttfstatejhp -g rg-tfstate")
     azure.storage_accounts[("rg-tfstate", "sttfstatejhp")] = set()
     result = rows(cfg, endpoints)["state-backend"]
-    assert (result.status, result.message) == ("failed", "state.azurerm: container tfstate not found in storage account "
-                                                         "sttfstatejhp")
+    assert (result.status, result.message) == (
+        "failed", "state.azurerm: container tfstate not found in storage account sttfstatejhp")
     azure.storage_accounts[("rg-tfstate", "sttfstatejhp")] = {"tfstate"}
     assert rows(cfg, endpoints)["state-backend"].status == "ok"
 
@@ -340,3 +340,12 @@ def test_a_redirect_is_not_followed_so_the_token_stays_with_azure_devops(example
     assert (result.status, result.message) == (
         "warning", "could not ask https://dev.azure.com/your-organization who the deploying identity is: HTTP 302")
     assert not graph.requests_matching("GET", "elsewhere")
+
+
+def test_a_shortfall_only_warns_when_the_pool_exists_and_uses_the_quota_itself(example, endpoints, azure):
+    azure.usages["standardDSv2Family"] = (40, 60)  # our 10 agents may be the 40 in use
+    azure.our_pools.add((POOL_RG, POOL))
+    result = rows(example, endpoints)["quota"]
+    assert result.status == "warning"
+    assert result.message == ("needs 40 vCPUs of standardDSv2Family (10 x Standard_DS3_v2 at 4 vCPUs); 20 free in "
+                              "westeurope (limit 60, 40 in use); the pool already exists and its own agents count in use")

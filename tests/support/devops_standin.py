@@ -26,9 +26,10 @@ import ssl
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import trustme
@@ -96,14 +97,14 @@ class HttpsStandIn:
 
     def route(self, method: str, path_regex: str, handler: Handler) -> None:
         with self._lock:
-            self._routes.append((method, re.compile(path_regex, re.I), handler))
+            self._routes.append((method, re.compile(path_regex, re.IGNORECASE), handler))
 
     def fail(self, path_regex: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None,
              body: Any = None) -> None:
         with self._lock:
-            self._faults.append([re.compile(path_regex, re.I), status, times, headers or {}, body])
+            self._faults.append([re.compile(path_regex, re.IGNORECASE), status, times, headers or {}, body])
 
-    def start(self) -> "HttpsStandIn":
+    def start(self) -> HttpsStandIn:
         ca = trustme.CA()
         cert = ca.issue_cert("127.0.0.1", "localhost")
         self.ca_file = str(Path(self._tmp.name) / "ca.pem")
@@ -142,7 +143,7 @@ class HttpsStandIn:
         self.stop()
 
     def requests_matching(self, method: str, path_regex: str) -> list[Request]:
-        pattern = re.compile(path_regex, re.I)
+        pattern = re.compile(path_regex, re.IGNORECASE)
         with self._lock:
             return [r for r in self.requests if r.method == method and pattern.search(r.path)]
 
@@ -188,7 +189,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         else:
             try:
                 status, headers, payload = owner._dispatch(request)
-            except Exception as error:  # a bug in the stand-in shows as a 500, not a hang
+            except Exception as error:  # noqa: BLE001 - a bug in the stand-in shows as a 500, not a hang
                 status, headers, payload = 500, {}, {"message": repr(error)}
         with owner._lock:
             owner.requests.append(request)
@@ -239,7 +240,7 @@ class DevOpsStandIn(HttpsStandIn):
 
     def _not_member(self, org_name: str) -> tuple[int, dict[str, str], Any]:
         return 401, {}, {"$id": "1", "innerException": None,
-                         "message": f"TF400813: The user 'deployer@example.com' is not authorized to access this resource.",
+                         "message": "TF400813: The user 'deployer@example.com' is not authorized to access this resource.",
                          "typeName": "Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException",
                          "typeKey": "UnauthorizedRequestException", "errorCode": 0}
 

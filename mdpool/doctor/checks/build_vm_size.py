@@ -31,9 +31,9 @@ def run(ctx: Context) -> list[CheckResult]:
         sku = ctx.compute_skus.get(size.lower())
         where = f"gallery.images[{', '.join(images)}].build.vm_size"
         if sku is None:
+            listing = f"az vm list-skus --location {location} --resource-type virtualMachines"
             problems.append((f"{size} ({where}) is not a VM size in {location}",
-                             f"set {where} to a size listed by `az vm list-skus --location {location} --resource-type "
-                             "virtualMachines`"))
+                             f"set {where} to a size listed by `{listing}`"))
             continue
         reason = location_restriction(sku, location)
         if reason:

@@ -48,9 +48,9 @@ def needed(cfg: EnvironmentConfig) -> dict[str, list[str]]:
 
 def run(ctx: Context) -> list[CheckResult]:
     cfg, missing = ctx.cfg, []
-    if cfg.resource_groups.create:
-        if not allows(ctx.subscription_permissions, "Microsoft.Resources/subscriptions/resourceGroups/write"):
-            missing.append((f"subscription {cfg.subscription_id}", "Microsoft.Resources/subscriptions/resourceGroups/write"))
+    create_groups = "Microsoft.Resources/subscriptions/resourceGroups/write"
+    if cfg.resource_groups.create and not allows(ctx.subscription_permissions, create_groups):
+        missing.append((f"subscription {cfg.subscription_id}", create_groups))
     for rg, actions in needed(cfg).items():
         scope = f"{ctx.subscription}/resourceGroups/{rg}"
         # Permissions - List For Resource Group: GET {scope}/providers/Microsoft.Authorization/permissions

@@ -24,9 +24,7 @@ def applies(cfg: EnvironmentConfig) -> bool:
 def run(ctx: Context) -> list[CheckResult]:
     name, rg = ctx.names.pool, ctx.names.pool_resource_group
     # Pools_Get (devopsinfrastructure.json 2026-06-02): our own pool keeps its name
-    ours = ctx.arm.get(f"{ctx.subscription}/resourceGroups/{rg}/providers/{POOL_TYPE}/{name}",
-                       DEVOPS_INFRASTRUCTURE_API)
-    if ours.ok:
+    if ctx.our_pool is not None:
         return [ok(NAME, f"pool {name} already exists in {rg} (ours): the deploy updates it")]
     # Pools_CheckNameAvailability (devopsinfrastructure.json 2026-06-02): pool names are globally unique
     reply = ctx.arm.request("POST", f"{ctx.subscription}/providers/Microsoft.DevOpsInfrastructure/checkNameAvailability",

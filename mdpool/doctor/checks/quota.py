@@ -56,6 +56,10 @@ def run(ctx: Context) -> list[CheckResult]:
     if needed <= free:
         return [ok(NAME, numbers)]
     short = needed - free
+    if ctx.our_pool is not None:  # its own agents are in the usage: the shortfall may not be real
+        return [warning(NAME, f"{numbers}; the pool already exists and its own agents count in use",
+                        f"if the pool's agents use less than {short} of them, raise the quota for {family} in "
+                        f"{location} by up to {short} (portal: Quotas > Managed DevOps Pools)")]
     return [failed(NAME, numbers,
                    f"raise the Managed DevOps Pools quota for {family} in {location} by {short} to at least "
                    f"{limit + short} (portal: Quotas > Managed DevOps Pools > Request adjustment), "
