@@ -55,8 +55,8 @@ def _check(ctx: Context, organization: Organization) -> CheckResult:
     configured = organization.resolved_url.rstrip("/")
     base = ctx.endpoints.devops_url(configured)
     try:
-        # Connection data (Location service): GET {org}/_apis/connectionData names the signed-in identity;
-        # a non-member is answered 401 (TF400813)
+        # Connection data (Location service, learn.microsoft.com/javascript/api/azure-devops-extension-api/connectiondata):
+        # GET {org}/_apis/connectionData names the signed-in identity; a non-member is answered 401 (TF400813)
         who = ctx.devops.get(f"{base}/_apis/connectionData")
         if who.status in (401, 403):
             return failed(name, f"the deploying identity is not a member of {configured} ({who.describe()})",
