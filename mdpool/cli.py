@@ -66,6 +66,10 @@ from mdpool.imagebuild.cli import app as images_app  # noqa: E402
 
 app.add_typer(images_app, name="images")
 
+from mdpool.doctor.command import doctor as _doctor  # noqa: E402
+
+app.command("doctor")(_doctor)
+
 
 def main() -> None:
     app()

@@ -93,6 +93,9 @@ def deploy(
         bool, typer.Option("--recycle", help="After the pool stage, delete idle agents on older image versions "
                                              "(also on with pool.recycle_after_build).")
     ] = False,
+    skip_checks: Annotated[
+        bool, typer.Option("--skip-checks", help="Do not run the cheap `mdpool doctor` checks before deploying.")
+    ] = False,
 ) -> None:
     """Synthesize, then apply the gallery stack, build the images that need it, and apply the pool stack.
 
@@ -104,6 +107,11 @@ def deploy(
     applies = Stage.GALLERY in stages or Stage.POOL in stages  # the image builds ask nothing
     session = _Session(config, out, terraform_bin, json_summary, asks=applies and not auto_approve,
                        no_synth=no_synth)
+    if not skip_checks:  # quota, pool name, permissions...: a failure costs seconds here, not an hour later
+        from mdpool.doctor.command import preflight
+
+        preflight(session.cfg, echo=lambda line: session.console.print(line, markup=False, highlight=False,
+                                                                       soft_wrap=True), json_summary=json_summary)
     session.run(
         lambda deployment: deployment.deploy(stages),
         auto_approve=auto_approve,

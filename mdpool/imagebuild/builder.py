@@ -153,6 +153,43 @@ class Connection:
 ProgressCallback = Callable[[Progress], None]
 
 
+class GalleryImageNotFound(LookupError):
+    """The gallery image definition does not exist (yet): the gallery stack was not deployed."""
+
+
+def list_gallery_image_versions(client: Any, gallery_image_id: str, *,
+                                call: Callable[[Callable[[], Any]], Any] = lambda fetch: fetch()) -> list[dict[str, Any]]:
+    """Every version of a gallery image definition, as ARM JSON (GET .../images/{i}/versions, paged).
+
+    One ARM call per page through `client`'s own pipeline (an ARM client of azure-mgmt-*: its
+    credential, retries and endpoint), instead of azure-mgmt-compute. `call` wraps each page's
+    request (the builder retries fresh role assignments with it). Raises GalleryImageNotFound on 404.
+    """
+    from azure.core.exceptions import HttpResponseError
+    from azure.core.rest import HttpRequest
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    def fetch(url: str, params: dict[str, str] | None) -> Any:
+        response = client.send_request(HttpRequest("GET", url, params=params))
+        if response.status_code == 404:
+            raise GalleryImageNotFound(gallery_image_id)
+        if response.status_code >= 400:  # raised inside `call`, so a 403 is retried like the rest
+            raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+        return response
+
+    url: str | None = f"{gallery_image_id}/versions"
+    params: dict[str, str] | None = {"api-version": GALLERY_API_VERSION}
+    versions: list[dict[str, Any]] = []
+    for _ in range(100):  # pages; bounded
+        if url is None:
+            break
+        page_url, page_params = url, params
+        page = call(lambda: fetch(page_url, page_params)).json()  # noqa: B023 - called at once
+        versions.extend(page.get("value") or [])
+        url, params = page.get("nextLink"), None
+    return versions
+
+
 def build_images(
     cfg: "EnvironmentConfig | None" = None,
     names: Sequence[str] | None = None,
@@ -335,38 +372,16 @@ class _ImageBuild:
     # -- steps
 
     def up_to_date_version(self, client: "ImageBuilderClient") -> str | None:
-        """The id of a gallery image version built from this content, if one exists.
-
-        One ARM call (GET .../galleries/{g}/images/{i}/versions) through the image builder client's
-        own pipeline (same credential, retries and endpoint), instead of azure-mgmt-compute.
-        """
-        from azure.core.exceptions import HttpResponseError
-        from azure.core.rest import HttpRequest
-        from azure.mgmt.core.exceptions import ARMErrorFormat
-
-        def fetch(url: str, params: dict[str, str] | None) -> Any:
-            response = client.send_request(HttpRequest("GET", url, params=params))
-            if response.status_code == 404:
-                raise BuildError(f"gallery image definition {self.spec.settings.gallery_image_id} not found; "
-                                 "deploy the gallery stack first (mdpool deploy)")
-            if response.status_code >= 400:  # raised inside the retry, so a 403 is retried like the rest
-                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-            return response
-
-        url: str | None = f"{self.spec.settings.gallery_image_id}/versions"
-        params: dict[str, str] | None = {"api-version": GALLERY_API_VERSION}
-        found: list[dict[str, Any]] = []
-        for _ in range(100):  # pages; bounded
-            if url is None:
-                break
-            response = self.with_auth_retry(lambda: fetch(url, params))  # noqa: B023 - called at once
-            page = response.json()
-            for version in page.get("value") or []:
-                tags = version.get("tags") or {}
-                state = (version.get("properties") or {}).get("provisioningState")
-                if tags.get(CONTENT_HASH_TAG) == self.digest and state == "Succeeded":
-                    found.append(version)
-            url, params = page.get("nextLink"), None
+        """The id of a gallery image version built from this content, if one exists."""
+        try:
+            versions = list_gallery_image_versions(client, self.spec.settings.gallery_image_id,
+                                                   call=self.with_auth_retry)
+        except GalleryImageNotFound:
+            raise BuildError(f"gallery image definition {self.spec.settings.gallery_image_id} not found; "
+                             "deploy the gallery stack first (mdpool deploy)") from None
+        found = [version for version in versions
+                 if (version.get("tags") or {}).get(CONTENT_HASH_TAG) == self.digest
+                 and (version.get("properties") or {}).get("provisioningState") == "Succeeded"]
         if not found:
             return None
         newest = max(found, key=lambda v: ((v.get("properties") or {}).get("publishingProfile") or {}).get(

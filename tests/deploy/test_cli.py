@@ -75,7 +75,7 @@ def mdpool_json(*args, env) -> tuple[int, dict | None, str]:
 
 def test_deploy_and_plan_a_synth_output(workspace, terraform_env, config_without_builds):
     common = ("--config", str(config_without_builds), "--out", str(workspace.out), "--no-synth")
-    code, summary, stderr = mdpool_json("deploy", *common, "--auto-approve", env=terraform_env)
+    code, summary, stderr = mdpool_json("deploy", *common, "--auto-approve", "--skip-checks", env=terraform_env)
     assert code == 0, stderr
     assert summary["result"] == "succeeded"  # stdout is the JSON alone; progress went to stderr
     assert [(s["name"], s["status"]) for s in summary["stacks"]] == [("gallery-dev", "applied"), ("pool-dev", "applied")]
@@ -86,13 +86,14 @@ def test_deploy_and_plan_a_synth_output(workspace, terraform_env, config_without
     assert code == 0 and summary["result"] == "planned"
     assert [s["changes"] for s in summary["stacks"]] == [{"create": 0, "update": 0, "replace": 0, "destroy": 0}] * 2
 
-    code, summary, stderr = mdpool_json("deploy", *common, "--auto-approve", env=terraform_env)
+    code, summary, stderr = mdpool_json("deploy", *common, "--auto-approve", "--skip-checks", env=terraform_env)
     assert code == 0 and summary["result"] == "nothing to do"
     assert "nothing to do: gallery-dev and pool-dev have no changes" in stderr
 
 
 def test_refused_plan_exits_1_with_one_line_per_resource(workspace, terraform_env, config_without_builds):
-    common = ("--config", str(config_without_builds), "--out", str(workspace.out), "--no-synth", "--auto-approve")
+    common = ("--config", str(config_without_builds), "--out", str(workspace.out), "--no-synth", "--auto-approve",
+              "--skip-checks")
     assert mdpool_json("deploy", *common, env=terraform_env)[0] == 0
     workspace.use("gallery-renamed")
     code, summary, stderr = mdpool_json("deploy", *common, env=terraform_env)
@@ -129,7 +130,7 @@ def test_deploy_asks_before_each_apply_on_a_terminal(workspace, terraform_env, c
     try:
         done = subprocess.run(
             [str(MDPOOL), "deploy", "--config", str(config_without_builds), "--out", str(workspace.out),
-             "--no-synth"],
+             "--no-synth", "--skip-checks"],
             stdin=slave, capture_output=True, text=True, env=terraform_env, timeout=120,
         )
     finally:

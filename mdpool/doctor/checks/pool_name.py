@@ -1,0 +1,43 @@
+"""The pool's name is free in Azure (pool names are global), unless the pool is already ours."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mdpool.doctor.context import DEVOPS_INFRASTRUCTURE_API
+from mdpool.doctor.http import Unchecked
+from mdpool.doctor.model import CheckResult, failed, ok
+
+if TYPE_CHECKING:
+    from mdpool.config import EnvironmentConfig
+    from mdpool.doctor.context import Context
+
+NAME = "pool-name"
+CHEAP = True
+POOL_TYPE = "Microsoft.DevOpsInfrastructure/pools"
+
+
+def applies(cfg: EnvironmentConfig) -> bool:
+    return True
+
+
+def run(ctx: Context) -> list[CheckResult]:
+    name, rg = ctx.names.pool, ctx.names.pool_resource_group
+    # Pools_Get (devopsinfrastructure.json 2026-06-02): our own pool keeps its name
+    if ctx.our_pool is not None:
+        return [ok(NAME, f"pool {name} already exists in {rg} (ours): the deploy updates it")]
+    # Pools_CheckNameAvailability (devopsinfrastructure.json 2026-06-02): pool names are globally unique
+    reply = ctx.arm.request("POST", f"{ctx.subscription}/providers/Microsoft.DevOpsInfrastructure/checkNameAvailability",
+                            DEVOPS_INFRASTRUCTURE_API, body={"name": name, "type": POOL_TYPE})
+    if not reply.ok:
+        raise Unchecked(f"could not check whether pool name {name} is free: {reply.describe()}")
+    body = reply.body or {}
+    if body.get("available") == "Available":
+        return [ok(NAME, f"pool name {name} is available")]
+    reason = body.get("reason") or "Unavailable"
+    detail = f": {body['message']}" if body.get("message") else ""
+    if reason == "Invalid":
+        return [failed(NAME, f"pool name {name} is not valid ({reason}{detail})",
+                       "set pool.name to a valid name (3-44 letters, digits, hyphens, periods)")]
+    return [failed(NAME, f"pool name {name} is already taken in Azure ({reason}{detail}); pool names are global",
+                   "set pool.name in the config to another name (e.g. with your organization's prefix)")]

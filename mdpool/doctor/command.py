@@ -1,0 +1,70 @@
+"""`mdpool doctor`, and the pre-flight that `mdpool deploy` runs before it creates anything."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from mdpool.cli_support import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    fail,
+    load_environment_or_exit,
+)
+
+
+def doctor(
+    config: ConfigOption = DEFAULT_CONFIG,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the checks as JSON on stdout, for CI.")] = False,
+) -> None:
+    """Check what makes a first deploy fail: providers, pool name, SKU, quota, permissions, Azure DevOps.
+
+    One row per check: ok, warning (not checked, or worth a look) or failed with the fix. Exit 1 when
+    something would fail, 0 otherwise. Reads only; changes nothing.
+    """
+    from mdpool.doctor.output import row, summary, to_json
+
+    cfg = load_environment_or_exit(config)
+    results = _run(cfg, cheap_only=False, echo=None if json_output else lambda line: print(line, flush=True))
+    if json_output:
+        print(json.dumps(to_json(results), indent=2))
+    else:
+        print(summary(results))
+    if any(r.failed for r in results):
+        if json_output:
+            for result in results:
+                if result.failed:
+                    print(row(result), file=sys.stderr)
+        raise typer.Exit(1)
+
+
+def preflight(cfg, *, echo, json_summary: bool = False) -> None:
+    """The cheap checks before a deploy: print each row through `echo`; exit 1 on a failure."""
+    from mdpool.doctor.output import row
+
+    results = _run(cfg, cheap_only=True, echo=echo)
+    failures = [row(r) for r in results if r.failed]
+    if failures:
+        if json_summary:
+            print(json.dumps({"result": "checks failed", "errors": failures}, indent=2))
+        fail(failures + ["mdpool deploy: stopped before anything was created; fix the above, or pass --skip-checks"])
+
+
+def _run(cfg, *, cheap_only: bool, echo):
+    import logging
+
+    # azure-identity logs each failed credential attempt as a multi-line warning; the rows say it in one line
+    logging.getLogger("azure").addHandler(logging.NullHandler())
+    from mdpool.doctor.http import Endpoints
+    from mdpool.doctor.output import row
+    from mdpool.doctor.runner import run_checks
+
+    try:
+        endpoints = Endpoints.from_environment()
+    except ValueError as error:
+        fail([str(error)])
+    return run_checks(cfg, endpoints, cheap_only=cheap_only,
+                      on_result=(lambda result: echo(row(result))) if echo else None)

@@ -1,0 +1,27 @@
+"""The doctor's answer: a table for people (one row per check), JSON for CI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from mdpool.doctor.model import FAILED, WARNING, CheckResult
+
+
+def row(result: CheckResult) -> str:
+    """`failed   quota: needs 40 vCPUs ...; fix: raise ...` (one line)."""
+    fix = f"; fix: {result.fix}" if result.fix and result.status != "ok" else ""
+    return f"{result.status:<8} {result.check}: {result.message}{fix}"
+
+
+def summary(results: Iterable[CheckResult]) -> str:
+    results = list(results)
+    failures = sum(r.status == FAILED for r in results)
+    warnings = sum(r.status == WARNING for r in results)
+    return f"doctor: {len(results)} check(s), {failures} failed, {warnings} warning(s)"
+
+
+def to_json(results: Iterable[CheckResult]) -> dict[str, Any]:
+    results = list(results)
+    return {"result": "failed" if any(r.failed for r in results) else "ok",
+            "checks": [r.to_json() for r in results]}

@@ -1,0 +1,273 @@
+"""Loopback HTTPS stand-ins for the non-ARM services `mdpool doctor` asks: Azure DevOps and Microsoft Graph.
+
+Like tests/support/arm_standin.py: a real HTTPS server on 127.0.0.1 with a trustme certificate, so
+the real azure-core pipeline (retries, bearer token policy, TLS verification) is exercised. Each
+server accepts exactly one bearer token, the one for its own audience: a token meant for another
+service is answered 401, so a test sees a token sent to the wrong place.
+
+- ``HttpsStandIn(token)``: the generic server; ``route(method, path_regex, handler)``;
+  ``fail(path_regex, status, times=1, headers=None, body=None)`` answers the next matching requests
+  with that status (a 429 with Retry-After, a 302 to elsewhere); ``requests`` records method, path,
+  query and headers (never the Authorization header).
+- ``DevOpsStandIn``: organizations (``add_organization(name, member=True, may_administer=True)``)
+  answering ``GET /{org}/_apis/connectionData`` and
+  ``GET /{org}/_apis/security/permissions/{namespace}/{bits}?tokens=...`` as Azure DevOps does
+  (401 TF400813 for a non-member; ``{"count": n, "value": [bool, ...]}``). Organization-level agent
+  pool administrators are granted every bit of the DistributedTask namespace on ``AgentPools``.
+- ``ScopedTokenCredential``: a TokenCredential handing out one token per audience (scope).
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import ssl
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import trustme
+from azure.core.credentials import AccessToken, AccessTokenInfo
+
+ARM_SCOPE = "https://management.azure.com/.default"
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+DEVOPS_SCOPE = "499b84ac-1321-427f-aa17-267ca6975798/.default"
+DEVOPS_TOKEN = "devops-standin-token-not-a-secret"
+GRAPH_TOKEN = "graph-standin-token-not-a-secret"
+AGENT_POOLS_NAMESPACE = "101eae8c-1709-47f9-b228-0e476c35b3ba"
+ALL_AGENT_POOL_BITS = 1 | 2 | 4 | 8 | 16 | 32  # View Manage Listen AdministerPermissions Use Create
+
+
+class ScopedTokenCredential:
+    """One bearer token per audience; any other scope gets a token no stand-in accepts."""
+
+    def __init__(self, tokens: dict[str, str]) -> None:
+        self.tokens = tokens
+        self.scopes: list[str] = []
+
+    def _token(self, scopes: tuple[str, ...]) -> str:
+        self.scopes.extend(scopes)
+        return self.tokens.get(scopes[0], "token-for-an-unknown-audience")
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self._token(scopes), int(time.time()) + 3600)
+
+    def get_token_info(self, *scopes: str, options: dict | None = None) -> AccessTokenInfo:
+        return AccessTokenInfo(self._token(scopes), int(time.time()) + 3600)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    match: re.Match[str] | None = None
+
+
+Handler = Callable[[Request], "tuple[int, dict[str, str], Any]"]
+
+
+class HttpsStandIn:
+    """An HTTPS loopback server that insists on one bearer token and serves scripted routes."""
+
+    def __init__(self, token: str, name: str = "standin") -> None:
+        self.token = token
+        self.name = name
+        self.requests: list[Request] = []
+        self.rejected_tokens = 0
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._faults: list[list[Any]] = []  # [pattern, status, times left, headers, body]
+        self._lock = threading.RLock()
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"{name}-")
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+        self.ca_file = ""
+
+    def route(self, method: str, path_regex: str, handler: Handler) -> None:
+        with self._lock:
+            self._routes.append((method, re.compile(path_regex, re.IGNORECASE), handler))
+
+    def fail(self, path_regex: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None,
+             body: Any = None) -> None:
+        with self._lock:
+            self._faults.append([re.compile(path_regex, re.IGNORECASE), status, times, headers or {}, body])
+
+    def start(self) -> HttpsStandIn:
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        self.ca_file = str(Path(self._tmp.name) / "ca.pem")
+        ca.cert_pem.write_to_path(self.ca_file)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(context)
+        owner = self
+
+        class _Bound(_Handler):
+            standin = owner
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Bound)
+        server.daemon_threads = True
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        self._server = server
+        self.base_url = f"https://127.0.0.1:{server.server_address[1]}"
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._tmp.cleanup()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def requests_matching(self, method: str, path_regex: str) -> list[Request]:
+        pattern = re.compile(path_regex, re.IGNORECASE)
+        with self._lock:
+            return [r for r in self.requests if r.method == method and pattern.search(r.path)]
+
+    def _dispatch(self, request: Request) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            for fault in self._faults:
+                if fault[2] > 0 and fault[0].search(request.path):
+                    fault[2] -= 1
+                    return fault[1], dict(fault[3]), fault[4]
+            for method, pattern, handler in self._routes:
+                match = pattern.search(request.path)
+                if match and method in ("*", request.method):
+                    request.match = match
+                    return handler(request)
+        return 404, {}, {"message": f"The stand-in does not serve {request.method} {request.path}."}
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    standin: HttpsStandIn
+    protocol_version = "HTTP/1.1"
+    timeout = 10
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _serve(self) -> None:
+        owner = self.standin
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        request = Request(self.command, parts.path, query,
+                          {k: v for k, v in self.headers.items() if k.lower() != "authorization"}, body)
+        if self.headers.get("Authorization") != f"Bearer {owner.token}":
+            with owner._lock:
+                owner.rejected_tokens += 1
+            status, headers, payload = 401, {}, {"message": "TF400813: wrong or missing bearer token for this service."}
+        else:
+            try:
+                status, headers, payload = owner._dispatch(request)
+            except Exception as error:  # noqa: BLE001 - a bug in the stand-in shows as a 500, not a hang
+                status, headers, payload = 500, {}, {"message": repr(error)}
+        with owner._lock:
+            owner.requests.append(request)
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        if data:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+
+@dataclass
+class Organization:
+    name: str
+    member: bool = True
+    allowed_bits: int = ALL_AGENT_POOL_BITS
+    """What the signed-in identity is allowed on token AgentPools of the DistributedTask namespace."""
+    user: str = "deployer@example.com"
+    evaluations: list[tuple[int, str]] = field(default_factory=list)
+
+
+class DevOpsStandIn(HttpsStandIn):
+    """Azure DevOps organizations: membership (connectionData) and agent pool permissions."""
+
+    def __init__(self, token: str = DEVOPS_TOKEN) -> None:
+        super().__init__(token, "devops-standin")
+        self.organizations: dict[str, Organization] = {}
+        self.route("GET", r"^/(?P<org>[^/]+)/_apis/connectionData/?$", self._connection_data)
+        self.route("GET", r"^/(?P<org>[^/]+)/_apis/security/permissions/(?P<ns>[^/]+)/(?P<bits>\d+)/?$",
+                   self._has_permissions)
+
+    def add_organization(self, name: str, *, member: bool = True, may_administer: bool = True,
+                         allowed_bits: int | None = None) -> Organization:
+        bits = allowed_bits if allowed_bits is not None else (ALL_AGENT_POOL_BITS if may_administer else 1 | 16)
+        org = Organization(name, member=member, allowed_bits=bits)
+        self.organizations[name.lower()] = org
+        return org
+
+    def _org(self, request: Request) -> Organization | None:
+        assert request.match is not None
+        return self.organizations.get(request.match.group("org").lower())
+
+    def _not_member(self, org_name: str) -> tuple[int, dict[str, str], Any]:
+        return 401, {}, {"$id": "1", "innerException": None,
+                         "message": "TF400813: The user 'deployer@example.com' is not authorized to access this resource.",
+                         "typeName": "Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException",
+                         "typeKey": "UnauthorizedRequestException", "errorCode": 0}
+
+    def _connection_data(self, request: Request) -> tuple[int, dict[str, str], Any]:
+        org = self._org(request)
+        if org is None:
+            return 404, {}, {"message": "TF400898: The organization was not found."}
+        if not org.member:
+            return self._not_member(org.name)
+        return 200, {}, {"authenticatedUser": {"id": "5d7c0e2a-0000-4000-8000-000000000001",
+                                               "providerDisplayName": org.user},
+                         "instanceId": "00000000-0000-4000-8000-00000000000a"}
+
+    def _has_permissions(self, request: Request) -> tuple[int, dict[str, str], Any]:
+        org = self._org(request)
+        assert request.match is not None
+        if org is None:
+            return 404, {}, {"message": "TF400898: The organization was not found."}
+        if not org.member:
+            return self._not_member(org.name)
+        if "api-version" not in request.query:
+            return 400, {}, {"message": "The api-version query parameter is required."}
+        namespace, bits = request.match.group("ns").lower(), int(request.match.group("bits"))
+        tokens = [t for t in request.query.get("tokens", "").split(",") if t]
+        org.evaluations.append((bits, ",".join(tokens)))
+        values = []
+        for token in tokens:
+            granted = org.allowed_bits if namespace == AGENT_POOLS_NAMESPACE and token.startswith("AgentPools") else 0
+            values.append((granted & bits) == bits)  # every requested bit must be allowed
+        return 200, {}, {"count": len(values), "value": values}
