@@ -1,0 +1,104 @@
+"""Approved plan = applied plan: `mdpool plan --stage S --save DIR`, then `mdpool deploy --plan DIR`.
+
+The real terraform on the stand-in stacks, through the CLI: the saved plan is applied as it is (no
+second plan), a plan the state moved past is refused in one line, and a folder that is not mdpool's
+is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import run_mdpool
+from tests.deploy.test_cli import config_without_builds, mdpool_json  # noqa: F401 - fixture
+
+STALE = ("gallery-dev: the saved plan in {plan} is stale (the state changed since it was planned) and was not "
+         "applied; run the gallery stage again, from its plan: mdpool plan --stage gallery --save {plan}")
+
+
+def _common(workspace, config):
+    return ("--config", str(config), "--out", str(workspace.out))
+
+
+def test_the_saved_plan_is_applied_without_planning_again(workspace, terraform_env, config_without_builds, tmp_path):
+    plan_dir = tmp_path / "plan-gallery"
+    code, summary, stderr = mdpool_json("plan", *_common(workspace, config_without_builds), "--no-synth",
+                                        "--stage", "gallery", "--save", str(plan_dir), env=terraform_env)
+    assert code == 0, stderr
+    assert summary["result"] == "planned" and summary["stacks"][0]["changes"]["create"] == 5
+    manifest = json.loads((plan_dir / "mdpool-plan.json").read_text())
+    assert manifest["stage"] == "gallery" and manifest["stack"] == "gallery-dev"
+    assert (plan_dir / manifest["plan_file"]).is_file()
+    assert (plan_dir / "synth" / "stacks" / "gallery-dev" / "cdk.tf.json").is_file()
+    assert not list((plan_dir / "synth").rglob(".terraform"))  # working files never travel with a plan
+    markdown = (plan_dir / "summary.md").read_text()
+    assert "**gallery-dev: 5 to create**" in markdown and "| create | `terraform_data.gallery` |" in markdown
+    assert workspace.state_resources("gallery-dev") == []  # planning applied nothing
+
+    # the apply job: a fresh folder (as a fresh checkout), the saved plan only
+    fresh = tmp_path / "apply" / "cdktf.out"
+    code, summary, stderr = mdpool_json("deploy", "--config", str(config_without_builds), "--out", str(fresh),
+                                        "--plan", str(plan_dir), env=terraform_env)
+    assert code == 0, stderr
+    assert summary["result"] == "succeeded"
+    assert [(s["name"], s["status"]) for s in summary["stacks"]] == [("gallery-dev", "applied")]
+    assert "[gallery-dev] Apply complete! Resources: 5 added" in stderr
+    assert "Terraform will perform the following actions" not in stderr  # no second plan
+    assert not (plan_dir / manifest["plan_file"]).exists()  # applied once, then gone (plans can hold secrets)
+    # the state lives beside the folder the apply used, as for any synth output
+    assert (tmp_path / "apply" / "state" / "gallery-dev.tfstate").is_file()
+
+
+def test_a_plan_the_state_moved_past_is_refused_in_one_line(workspace, terraform_env, config_without_builds,
+                                                            tmp_path):
+    common = _common(workspace, config_without_builds)
+    plan_dir = tmp_path / "plan-gallery"
+    assert mdpool_json("plan", *common, "--no-synth", "--stage", "gallery", "--save", str(plan_dir),
+                       env=terraform_env)[0] == 0
+    # meanwhile someone else deploys the gallery: the state changes
+    assert mdpool_json("deploy", *common, "--no-synth", "--auto-approve", "--stage", "gallery",
+                       env=terraform_env)[0] == 0
+    serial = workspace.serial("gallery-dev")
+    code, summary, stderr = mdpool_json("deploy", *common, "--plan", str(plan_dir), env=terraform_env)
+    assert code == 1 and "Traceback" not in stderr
+    assert stderr.rstrip().splitlines()[-1] == STALE.format(plan=plan_dir.as_posix())
+    assert summary["result"] == "refused" and summary["stacks"][0]["status"] == "stale"
+    assert workspace.serial("gallery-dev") == serial  # nothing applied
+    assert not list(plan_dir.glob("*.tfplan"))
+
+
+def test_a_saved_plan_that_would_replace_a_protected_resource_is_refused_before_the_approval(
+        workspace, terraform_env, config_without_builds, tmp_path):
+    common = _common(workspace, config_without_builds)
+    assert mdpool_json("deploy", *common, "--no-synth", "--auto-approve", env=terraform_env)[0] == 0
+    workspace.use("gallery-renamed")
+    plan_dir = tmp_path / "plan"
+    code, summary, stderr = mdpool_json("plan", *common, "--no-synth", "--stage", "gallery", "--save", str(plan_dir),
+                                        env=terraform_env)
+    assert code == 1 and summary["result"] == "refused"
+    assert all(line.startswith("gallery-dev: refusing to replace") for line in summary["errors"])
+    assert not plan_dir.exists()  # nothing half-written
+
+
+def test_save_refuses_a_folder_that_is_not_a_saved_plan(workspace, terraform_env, config_without_builds, tmp_path):
+    precious = tmp_path / "mine"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    done = run_mdpool("plan", *_common(workspace, config_without_builds), "--no-synth", "--stage", "gallery",
+                      "--save", str(precious), env=terraform_env)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith(f"{precious}: exists and is not a saved mdpool plan")
+    assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_save_without_a_stage_is_a_usage_error(tmp_path):
+    done = run_mdpool("plan", "--save", str(tmp_path / "plan"))
+    assert done.returncode == 2
+    assert "--save needs --stage" in done.stderr
+
+
+def test_deploy_plan_refuses_a_folder_without_a_saved_plan(tmp_path):
+    done = run_mdpool("deploy", "--plan", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr.strip() == (f"{tmp_path / 'mdpool-plan.json'}: missing; DIR must be a folder written by "
+                                   f"`mdpool plan --stage STAGE --save DIR`")
