@@ -112,6 +112,12 @@ def build(
     base = Connection.from_environment()
     connection = Connection(base.credential, base.endpoint, base.verify,
                             {"polling_interval": min(poll_interval, 10.0)})
+    from mdpool.imagebuild.source_version import SourceError, resolve_specs
+
+    try:  # `latest` -> the marketplace's newest version, so a moved source is a new build (source_version.py)
+        specs = resolve_specs(specs, connection)
+    except SourceError as error:
+        fail([str(error)])
     stop = threading.Event()
     try:
         with BuildBoard([spec.name for spec in specs]) as board:
