@@ -68,6 +68,9 @@ def lint(names: Names = None, config: ConfigOption = DEFAULT_CONFIG) -> None:
     errors = sum(f.is_error for f in findings)
     for finding in findings:
         typer.echo(str(finding), err=True)
+    from mdpool.ci_annotations import annotate
+
+    annotate(findings)  # in Azure Pipelines / GitHub Actions: on the PR's diff too
     summary = (f"lint: {len(specs)} image(s), {errors} error(s), {len(findings) - errors} warning(s)")
     if errors:
         fail([summary])

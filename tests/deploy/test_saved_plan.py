@@ -74,9 +74,12 @@ def test_a_saved_plan_that_would_replace_a_protected_resource_is_refused_before_
     workspace.use("gallery-renamed")
     plan_dir = tmp_path / "plan"
     code, summary, stderr = mdpool_json("plan", *common, "--no-synth", "--stage", "gallery", "--save", str(plan_dir),
-                                        env=terraform_env)
+                                        env={**terraform_env, "TF_BUILD": "True"})
     assert code == 1 and summary["result"] == "refused"
     assert all(line.startswith("gallery-dev: refusing to replace") for line in summary["errors"])
+    # in Azure Pipelines each refusal is an error on the run too (stdout stays the JSON alone)
+    issues = [line for line in stderr.splitlines() if line.startswith("##vso[task.logissue type=error]")]
+    assert issues == [f"##vso[task.logissue type=error]{line}" for line in summary["errors"]]
     assert not plan_dir.exists()  # nothing half-written
 
 
