@@ -318,6 +318,7 @@ class EnvironmentConfig(Model):
     (`az ad sp list --display-name DevOpsInfrastructure --query [].id`): it needs Reader on the
     gallery (and on a VNet) before the pool is created."""
     pool: Pool
+    pipelines: Pipelines = Field(default_factory=lambda: Pipelines())
     _config_path: Path = PrivateAttr(default=Path("config.yaml"))
 
     @property
@@ -373,3 +374,17 @@ def load_config(path: Path | str) -> EnvironmentConfig:
         raise InputError(problems)
     return config
 
+
+# --- the rendered pipelines (`mdpool pipeline render`) --------------------------------------------
+
+
+class Pipelines(Model):
+    """Settings of the rendered Azure Pipelines that the rest of the config does not already imply."""
+
+    image_refresh_cron: Annotated[str, Field(pattern=r"^\s*[0-9A-Za-z*,/-]+(\s+[0-9A-Za-z*,/-]+){4}\s*$")] = "0 3 * * 1"
+    """When pipelines/refresh-images.yml runs: Azure Pipelines cron, five fields `mm HH DD MM DW` in UTC
+    (learn.microsoft.com "Configure schedules for pipelines"); default Mondays 03:00 UTC. It rebuilds
+    every image whose marketplace source published a newer version since its last build."""
+
+
+EnvironmentConfig.model_rebuild()

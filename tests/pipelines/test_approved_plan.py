@@ -194,3 +194,59 @@ def test_the_deploy_pipeline_locks_providers_and_caches_them_outside_the_checkou
     variables = {v["name"]: v["value"] for v in load_pipeline(rendered["azurerm-state"]["deploy.yml"])["variables"]}
     assert variables["TF_PLUGIN_CACHE_DIR"] == "$(Pipeline.Workspace)/.terraform-providers"
     assert variables["MDPOOL_PROVIDER_LOCK"] == "readonly"
+
+
+# --- the scheduled image refresh -----------------------------------------------------------------
+
+
+def test_the_refresh_runs_on_the_configured_schedule_even_without_commits(rendered, variant_settings):
+    document = load_pipeline(rendered["azurerm-state"]["refresh-images.yml"])
+    assert document["schedules"] == [{"cron": "0 3 * * 1", "displayName": "Image refresh",
+                                      "branches": {"include": ["main"]}, "always": "true"}]
+    assert document["trigger"] == "none" and document["pr"] == "none"
+    custom = render_with(variant_settings["azurerm-state"], image_refresh_cron="30 2 * * 0")
+    assert load_pipeline(custom)["schedules"][0]["cron"] == "30 2 * * 0"
+
+
+def render_with(settings, **changes) -> str:
+    import dataclasses
+
+    from mdpool.pipelines.render import render_pipelines
+
+    return render_pipelines(dataclasses.replace(settings, **changes))["refresh-images.yml"]
+
+
+def test_the_refresh_plans_then_builds_exactly_the_plan_and_skips_the_stage_when_nothing_moved(rendered):
+    plan, images = stages(rendered["azurerm-state"]["refresh-images.yml"])
+    assert (plan["stage"], images["stage"]) == ("images_plan", "images")
+    assert images["dependsOn"] == "images_plan"
+    # nothing to build: the stage is skipped, so nobody is asked to approve an empty build
+    assert images["condition"] == "and(succeeded(), ne(dependencies.images_plan.outputs['plan.save.TO_BUILD'], '0'))"
+    (save,) = [s for s in steps_of(plan["jobs"][0]) if s.get("name") == "save"]
+    assert "##vso[task.setvariable variable=TO_BUILD;isOutput=true]$to_build" in save["inputs"]["inlineScript"]
+    # the build jobs are the deploy pipeline's: the same approved-plan flow
+    deploy_images = deploy(rendered)["images"]
+    assert images["jobs"] == deploy_images["jobs"]
+    for job in images["jobs"]:
+        assert job["environment"] == "mdpool-dev-images"
+
+
+def test_the_refresh_counts_what_the_saved_plan_builds(rendered, tmp_path):
+    """The TO_BUILD line, run as the step runs it, on an images.json as `mdpool plan --save` writes it."""
+    import json
+    import sys
+
+    (save,) = [s for s in steps_of(stages(rendered["azurerm-state"]["refresh-images.yml"])[0]["jobs"][0])
+               if s.get("name") == "save"]
+    script = save["inputs"]["inlineScript"]
+    count = next(line for line in script.splitlines() if line.startswith("to_build="))
+    for images, expected in [([True, False], "1"), ([False, False], "0"), ([True, True], "2")]:
+        (tmp_path / "images.json").write_text(json.dumps({"images": [{"build": b} for b in images]}))
+        done = run_bash(count.replace(".venv/bin/python", sys.executable) + '\necho "$to_build"',
+                        {"PLAN_DIR": str(tmp_path)})
+        assert done.stdout.strip() == expected, done.stderr
+
+
+def test_local_state_stops_the_refresh_too(rendered):
+    first = stages(rendered["example"]["refresh-images.yml"])[0]
+    assert first["stage"] == "state" and azure_steps(first) == []

@@ -58,7 +58,7 @@ def test_the_committed_pipelines_are_what_the_templates_render(example_config):
 def test_check_passes_on_the_committed_files_and_fails_on_a_stale_copy(tmp_path):
     fresh = run_mdpool("pipeline", "render", "--check")
     assert fresh.returncode == 0, fresh.stderr
-    assert fresh.stdout == "pipelines/pull-request.yml, pipelines/deploy.yml: up to date\n"
+    assert fresh.stdout == "pipelines/pull-request.yml, pipelines/deploy.yml, pipelines/refresh-images.yml: up to date\n"
 
     stale = tmp_path / "pipelines"
     shutil.copytree(REPO / "pipelines", stale)

@@ -11,7 +11,7 @@ from tests.pipelines.schema import load_pipeline
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("file", ["pull-request.yml", "deploy.yml"])
+@pytest.mark.parametrize("file", ["pull-request.yml", "deploy.yml", "refresh-images.yml"])
 def test_rendered_pipelines_validate(pipeline_schema, rendered, variant, file):
     assert pipeline_schema.problems(load_pipeline(rendered[variant][file])) == []
 
