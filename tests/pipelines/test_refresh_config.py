@@ -38,3 +38,4 @@ def test_anything_else_is_one_line(tmp_path, cron):
     (problem,) = error.value.problems
     assert problem.path == "pipelines.image_refresh_cron"
     assert problem.line is not None
+    assert "allowed: five cron fields `mm HH DD MM DW` in UTC" in problem.message
