@@ -72,7 +72,7 @@ def plan(
         return
     from mdpool.deploy.saved_plan import plan_stage
 
-    command = f"mdpool deploy --plan {save.as_posix()}" if save is not None else "mdpool deploy"
+    command = "mdpool deploy --plan DIR" if save is not None else "mdpool deploy"
     session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
     session.run(lambda deployment: plan_stage(deployment, stage, save, command=command),
                 allow_replace=allow_replace or [])

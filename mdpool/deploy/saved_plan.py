@@ -162,8 +162,9 @@ def stack_summary_markdown(summary: "PlanSummary", stage: Stage, environment: st
         lines += ["| action | resource | name | note |", "| --- | --- | --- | --- |"]
         for change in summary.pending:
             notes = []
-            if change.protected_kind:
-                notes.append(f"protected {change.protected_kind}")
+            if change.protected_kind:  # as the terminal table says it (plan_summary.render_table)
+                kind = change.protected_kind
+                notes.append("protected" if kind == "protected resource" else f"protected {kind}")
             if change.replace_paths:
                 notes.append("forced by " + ", ".join(change.replace_paths))
             lines.append(f"| {change.action.value} | `{_md(change.address)}` | {_md(change.name_text)} | "
