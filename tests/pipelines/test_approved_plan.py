@@ -111,7 +111,8 @@ def sign_in_prefix(script: str) -> str:
 
 def run_bash(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
-    return subprocess.run(["bash", "-c", script], env={**base, **env}, capture_output=True, text=True, timeout=30)
+    return subprocess.run(["bash", "-c", script], env={**base, **env}, capture_output=True, text=True, timeout=30,
+                          check=False)
 
 
 def every_azure_script(rendered) -> list[tuple[str, str]]:
