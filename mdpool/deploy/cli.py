@@ -67,8 +67,10 @@ def plan(
     if stage is None:
         if save is not None:
             fail(["--save needs --stage gallery|images|pool: a saved plan is one stage's plan"], code=2)
+        from mdpool.deploy.saved_plan import say_images_after_plan
+
         session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
-        session.run(lambda deployment: deployment.plan())
+        session.run(lambda deployment: (deployment.plan(), say_images_after_plan(deployment)))
         return
     from mdpool.deploy.saved_plan import plan_stage
 

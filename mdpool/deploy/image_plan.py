@@ -90,7 +90,7 @@ def _why(spec: "ImageSpec", configured: "ImageSpec", connection: "Connection") -
     source moved; finding none means the definition (or another hashed input) changed.
     """
     from mdpool.imagebuild.images import load_definition
-    from mdpool.imagebuild.source_version import marketplace_versions
+    from mdpool.imagebuild.source_version import marketplace_versions, with_source
     from mdpool.imagebuild.template import content_hash
 
     with connection.client(spec.subscription_id) as client:
@@ -100,11 +100,12 @@ def _why(spec: "ImageSpec", configured: "ImageSpec", connection: "Connection") -
         source = configured.settings.source
         if source.version.lower() != "latest":
             return DEFINITION_CHANGED
-        definition = load_definition(configured)
         older = [source] + [dataclasses.replace(source, version=v) for v in
                             marketplace_versions(client, spec.subscription_id, spec.settings.location, source)
                             if v != spec.settings.source.version]
-    for candidate in older:
+    for candidate in reversed(older):  # newest first: the version the last build most likely used
+        # rendered with that version: a definition template may use {{ Version }}
+        definition = load_definition(with_source(configured, candidate))
         if content_hash(definition, candidate) in hashes:
             return f"{SOURCE_MOVED}: {candidate.version} -> {spec.settings.source.version}"
     return DEFINITION_CHANGED

@@ -342,3 +342,36 @@ def apply_saved(deployment: "Deployment", saved: SavedPlan, allow_replace: Itera
         build_saved_images(deployment, saved)
     else:
         apply_saved_stack(deployment, saved, allow_replace)
+
+
+def say_images_after_plan(deployment: "Deployment") -> None:
+    """After a full `mdpool plan`: which images a deploy would build, and why (best effort, never fails the plan).
+
+    Only once the gallery stack is deployed (before that every image has no version yet, and the
+    build would aim at definitions that do not exist); an Azure error becomes one note line.
+    """
+    from mdpool.deploy.orchestrator import ImageResult
+
+    synth, report = deployment.synth, deployment.report
+    if report is None or report.result != "planned" or not deployment.images.names():
+        return
+    if not any(stack.name == synth.pool and stack.status == "planned" for stack in report.stacks):
+        return  # the gallery is not deployed yet: the plan said so
+    planner = getattr(deployment.images, "plan", None)
+    if planner is None:
+        return
+    try:
+        outputs = deployment.terraform.stack(synth.gallery, synth.directory(synth.gallery)).outputs()
+        planned = planner(outputs)
+    except Exception as error:  # noqa: BLE001 - a hint: the plan itself succeeded
+        lines = getattr(error, "lines", None) or [str(error).strip().splitlines()[0] if str(error).strip() else
+                                                  type(error).__name__]
+        deployment.console.print(f"images: not checked ({lines[0]}); `mdpool plan --stage images` retries",
+                                 markup=False, highlight=False, soft_wrap=True)
+        return
+    for image in planned:
+        report.images.append(ImageResult(image.name, "to build" if image.build else "up to date",
+                                         version_id=image.version_id, message=image.reason))
+        what = f"would be built ({image.reason})" if image.build else "up to date"
+        deployment.console.print(f"images: {image.name} {what}; source {image.source}", markup=False,
+                                 highlight=False, soft_wrap=True)

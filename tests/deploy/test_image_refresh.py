@@ -129,3 +129,33 @@ def test_a_definition_changed_since_the_plan_is_refused(workspace, terraform, ca
     assert error.value.lines[0].startswith("image ubuntu-22.04: its content hash is ")
     assert error.value.lines[0].endswith("the definition changed since: plan the images stage again")
     assert [r for r in arm.requests[seen:] if r.method != "GET"] == []  # nothing built
+
+
+def test_a_full_plan_also_says_which_images_a_deploy_would_build(workspace, terraform, captured, arm, deploy_config):
+    from mdpool.deploy.saved_plan import say_images_after_plan
+
+    make_deployment(workspace, terraform, captured, arm, deploy_config).deploy()
+    arm.marketplace.publish(LOCATION, *NOBLE, "1.0.20240501")
+    dep = make_deployment(workspace, terraform, captured, arm, deploy_config)
+    seen = len(arm.requests)
+    dep.plan()
+    say_images_after_plan(dep)
+    assert [(i.name, i.outcome, i.message) for i in dep.report.images] == [
+        ("ubuntu-22.04", "up to date", "up to date"),
+        ("ubuntu-24.04", "to build", f"source moved: {DEFAULT_VERSION} -> 1.0.20240501")]
+    assert (f"images: ubuntu-24.04 would be built (source moved: {DEFAULT_VERSION} -> 1.0.20240501); source "
+            f"Canonical:ubuntu-24_04-lts:server:1.0.20240501") in captured.text
+    assert all(r.method == "GET" for r in arm.requests[seen:])
+
+
+def test_a_full_plan_that_cannot_reach_azure_notes_it_and_succeeds(workspace, terraform, captured, arm, deploy_config):
+    from mdpool.deploy.saved_plan import say_images_after_plan
+
+    make_deployment(workspace, terraform, captured, arm, deploy_config).deploy()
+    arm.marketplace.withdraw(LOCATION, *JAMMY)
+    dep = make_deployment(workspace, terraform, captured, arm, deploy_config)
+    dep.plan()
+    say_images_after_plan(dep)
+    assert dep.report.result == "planned" and dep.report.images == []
+    assert ("images: not checked (marketplace image Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2 in "
+            "westeurope: not found;") in captured.text
