@@ -251,6 +251,13 @@ def apply_saved_stack(deployment: "Deployment", saved: SavedPlan, allow_replace:
         report.result = "refused" if stack.status in ("refused", "stale") else "failed"
         report.errors.extend(error.lines)
         raise
+    except KeyboardInterrupt:  # terraform got one interrupt, stopped cleanly and released its state lock
+        from mdpool.deploy.orchestrator import Interrupted
+
+        report.result = "interrupted"
+        report.errors.append(f"{saved.stack}: interrupted; the saved plan may be partly applied and cannot be "
+                             f"applied again: run the {saved.stage.value} stage again, from its plan: {saved.rerun()}")
+        raise Interrupted(report.errors[-1]) from None
     finally:
         stack.seconds = deployment.clock() - started
         report.seconds = stack.seconds
