@@ -31,7 +31,7 @@ def committed_lock(stack: str, locks: Path | None = None) -> Path | None:
 
 def place_lock_files(stacks_dir: Path, locks: Path | None = None) -> list[str]:
     """Copy the committed lock file into each stack folder under `stacks_dir` that has one; the stacks served."""
-    placed = []
+    placed: list[str] = []
     if not stacks_dir.is_dir():
         return placed
     for stack_dir in sorted(p for p in stacks_dir.iterdir() if p.is_dir()):

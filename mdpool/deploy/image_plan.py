@@ -47,7 +47,9 @@ class PlannedImage:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "PlannedImage":
-        return cls(**{f.name: data.get(f.name) for f in dataclasses.fields(cls)})
+        return cls(name=str(data["name"]), build=bool(data["build"]), reason=str(data["reason"]),
+                   content_hash=str(data["content_hash"]), source=str(data["source"]),
+                   configured_version=str(data["configured_version"]), version_id=data.get("version_id"))
 
 
 def plan_images(cfg: "EnvironmentConfig", gallery_outputs: Mapping[str, "Output"], connection: "Connection",

@@ -286,7 +286,7 @@ def plan_images_stage(deployment: "Deployment", directory: Path | None, *, comma
         if not outputs:
             raise NotReady(f"images stage: {synth.gallery} has not been deployed yet (its state has no outputs); "
                            f"deploy the gallery stage first: mdpool deploy --stage gallery")
-        planned = deployment.images.plan(outputs)
+        planned = deployment.images.plan(outputs)  # type: ignore[attr-defined]  # ImageBuildStage.plan
         for image in planned:
             report.images.append(ImageResult(image.name, "to build" if image.build else "up to date",
                                              version_id=image.version_id, message=image.reason))
