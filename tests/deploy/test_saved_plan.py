@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from mdpool.deploy.errors import DeployError
 from tests.conftest import run_mdpool
 from tests.deploy.test_cli import config_without_builds, mdpool_json  # noqa: F401 - fixture
+from tests.deploy.test_deploy_scenarios import arm  # noqa: F401 - fixture
 
 STALE = ("gallery-dev: the saved plan in {plan} is stale (the state changed since it was planned) and was not "
          "applied; run the gallery stage again, from its plan: mdpool plan --stage gallery --save {plan}")
@@ -105,3 +109,48 @@ def test_deploy_plan_refuses_a_folder_without_a_saved_plan(tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip() == (f"{tmp_path / 'mdpool-plan.json'}: missing; DIR must be a folder written by "
                                    f"`mdpool plan --stage STAGE --save DIR`")
+
+
+def test_the_pool_stage_is_saved_and_applied_the_same_way(workspace, terraform, captured, arm, deploy_config,
+                                                          tmp_path):
+    """In process, with the image builds on the ARM stand-in: the pool's plan checks its images first."""
+    from mdpool.deploy.errors import NotReady
+    from mdpool.deploy.saved_plan import SavedPlan, apply_saved, plan_stage
+    from mdpool.deploy.stages import Stage
+    from tests.deploy.test_deploy_scenarios import make_deployment
+
+    plan_dir = tmp_path / "plan-pool"
+    make_deployment(workspace, terraform, captured, arm, deploy_config).deploy(["gallery"])
+    with pytest.raises(NotReady) as refused:  # no image version yet: refused before anything is saved
+        plan_stage(make_deployment(workspace, terraform, captured, arm, deploy_config), Stage.POOL, plan_dir,
+                   command="mdpool deploy --plan DIR")
+    assert refused.value.lines == ["pool-dev: not planned: gallery image ubuntu-22.04 has no version yet, and a pool "
+                                   "that references an image without a version stays failed; build it first: mdpool "
+                                   "deploy --stage images"]
+    assert not plan_dir.exists()
+
+    make_deployment(workspace, terraform, captured, arm, deploy_config).deploy(["images"])
+    plan_stage(make_deployment(workspace, terraform, captured, arm, deploy_config), Stage.POOL, plan_dir,
+               command="mdpool deploy --plan DIR")
+    assert json.loads((plan_dir / "mdpool-plan.json").read_text())["stack"] == "pool-dev"
+    assert workspace.state_resources("pool-dev") == []
+    dep = make_deployment(workspace, terraform, captured, arm, deploy_config)
+    apply_saved(dep, SavedPlan.load(plan_dir))
+    assert [(s.name, s.status) for s in dep.report.stacks] == [("pool-dev", "applied")]
+    assert workspace.state_resources("pool-dev") == ["terraform_data.pool"]
+    # a saved plan is applied once: the folder no longer holds a plan to apply
+    with pytest.raises(DeployError) as again:
+        SavedPlan.load(plan_dir)
+    assert again.value.lines == [f"{plan_dir}: its plan file pool-dev.tfplan is missing (applied already? plans are "
+                                 f"removed once applied); plan again: mdpool plan --stage pool --save "
+                                 f"{plan_dir.as_posix()}"]
+
+
+def test_deploy_plan_with_another_stage_is_a_usage_error(workspace, terraform_env, config_without_builds, tmp_path):
+    plan_dir = tmp_path / "plan-gallery"
+    assert mdpool_json("plan", *_common(workspace, config_without_builds), "--no-synth", "--stage", "gallery",
+                       "--save", str(plan_dir), env=terraform_env)[0] == 0
+    done = run_mdpool("deploy", *_common(workspace, config_without_builds), "--plan", str(plan_dir), "--stage", "pool",
+                      env=terraform_env)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"{plan_dir}: holds the gallery stage's plan; --stage names another stage"
