@@ -251,3 +251,12 @@ def test_the_refresh_counts_what_the_saved_plan_builds(rendered, tmp_path):
 def test_local_state_stops_the_refresh_too(rendered):
     first = stages(rendered["example"]["refresh-images.yml"])[0]
     assert first["stage"] == "state" and azure_steps(first) == []
+
+
+def test_every_pipeline_that_caches_providers_says_where(rendered):
+    for variant, files in rendered.items():
+        for name, text in files.items():
+            if "$(TF_PLUGIN_CACHE_DIR)" in text:
+                variables = {v["name"]: v["value"] for v in load_pipeline(text)["variables"]}
+                assert variables.get("TF_PLUGIN_CACHE_DIR") == "$(Pipeline.Workspace)/.terraform-providers", (
+                    variant, name)
