@@ -159,3 +159,17 @@ def test_a_full_plan_that_cannot_reach_azure_notes_it_and_succeeds(workspace, te
     assert dep.report.result == "planned" and dep.report.images == []
     assert ("images: not checked (marketplace image Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2 in "
             "westeurope: not found;") in captured.text
+
+
+def test_a_saved_plan_with_nothing_to_build_builds_nothing(workspace, terraform, captured, arm, deploy_config,
+                                                           tmp_path):
+    make_deployment(workspace, terraform, captured, arm, deploy_config).deploy(["gallery", "images"])
+    plan_dir = tmp_path / "plan-images"
+    dep = make_deployment(workspace, terraform, captured, arm, deploy_config)
+    plan_images_stage(dep, plan_dir, command="mdpool deploy --plan DIR")
+    assert json.loads((plan_dir / "mdpool-plan.json").read_text())["build"] == []
+    seen = len(arm.requests)
+    dep = make_deployment(workspace, terraform, captured, arm, deploy_config)
+    apply_saved(dep, SavedPlan.load(plan_dir))
+    assert dep.report.result == "nothing to do" and dep.report.images == []
+    assert [r for r in arm.requests[seen:] if r.method != "GET"] == []
