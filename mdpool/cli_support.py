@@ -24,9 +24,19 @@ ConfigOption = Annotated[
 
 def fail(lines: Iterable[object], code: int = 1) -> NoReturn:
     """Print each line to stderr and exit with `code` (1: the input or the cloud said no)."""
+    lines = list(lines)
     for line in lines:
         print(str(line), file=sys.stderr)
+    if code == 1:
+        _annotate_in_ci(lines)
     raise typer.Exit(code)
+
+
+def _annotate_in_ci(lines: list[object]) -> None:
+    """Under Azure Pipelines or GitHub Actions, the problems again as annotations on the PR's diff."""
+    from mdpool.ci_annotations import annotate
+
+    annotate(lines)
 
 
 def load_config_or_exit(path: Path):

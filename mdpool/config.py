@@ -376,6 +376,7 @@ class EnvironmentConfig(Model):
     (`az ad sp list --display-name DevOpsInfrastructure --query [].id`): it needs Reader on the
     gallery (and on a VNet) before the pool is created."""
     pool: Pool
+    pipelines: Pipelines = Field(default_factory=lambda: Pipelines())
     _config_path: Path = PrivateAttr(default=Path("config.yaml"))
     _warnings: list = PrivateAttr(default_factory=list)
 
@@ -442,3 +443,26 @@ def load_config(path: Path | str) -> EnvironmentConfig:
     config._warnings = warnings
     return config
 
+
+# --- the rendered pipelines (`mdpool pipeline render`) --------------------------------------------
+
+
+def _cron(value: str) -> str:
+    # Azure Pipelines cron: five fields `mm HH DD MM DW`, each digits, names, * , - /
+    # (learn.microsoft.com/azure/devops/pipelines/process/scheduled-triggers, "Cron syntax")
+    if not re.fullmatch(r"\s*[0-9A-Za-z*,/-]+(\s+[0-9A-Za-z*,/-]+){4}\s*", value):
+        raise ValueError(f"{value!r} is not a pipeline schedule; allowed: five cron fields `mm HH DD MM DW` "
+                         f"in UTC, e.g. '0 3 * * 1' (Mondays 03:00)")
+    return value
+
+
+class Pipelines(Model):
+    """Settings of the rendered Azure Pipelines that the rest of the config does not already imply."""
+
+    image_refresh_cron: Annotated[str, AfterValidator(_cron)] = "0 3 * * 1"
+    """When pipelines/refresh-images.yml runs: Azure Pipelines cron, five fields `mm HH DD MM DW` in UTC
+    (learn.microsoft.com "Configure schedules for pipelines"); default Mondays 03:00 UTC. It rebuilds
+    every image whose marketplace source published a newer version since its last build."""
+
+
+EnvironmentConfig.model_rebuild()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mdpool.config import EnvironmentConfig
+from mdpool.provider_lock import place_lock_files
 
 # Terraform's working files in a stack folder: kept across synths so a rerun needs no new `init`.
 TERRAFORM_WORKING_FILES = (".terraform", ".terraform.lock.hcl")
@@ -46,6 +47,7 @@ def synthesize(config: EnvironmentConfig, out_dir: Path | str) -> SynthResult:
     try:
         build_app(config, str(staging)).synth()
         _carry_over_terraform_files(out_dir, staging)
+        place_lock_files(staging / "stacks")  # the committed provider checksums win over a carried-over lock
         _replace(out_dir, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

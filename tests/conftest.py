@@ -38,3 +38,12 @@ def run_mdpool(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None,
     """Run the installed `mdpool` command as a user would, in a separate process."""
     return subprocess.run([str(MDPOOL), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(autouse=True)
+def _outside_ci(monkeypatch):
+    """Tests see mdpool as a user's shell does, also when the suite itself runs in Azure Pipelines or
+    GitHub Actions: the CI markers that add annotations (mdpool.ci_annotations) are set only by the
+    tests about them."""
+    monkeypatch.delenv("TF_BUILD", raising=False)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)

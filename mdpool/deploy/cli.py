@@ -46,10 +46,38 @@ def plan(
     terraform_bin: TerraformBinOption = None,
     no_synth: NoSynthOption = False,
     json_summary: JsonOption = False,
+    stage: Annotated[
+        Optional[Stage],
+        typer.Option("--stage", metavar="gallery|images|pool", case_sensitive=False, show_default=False,
+                     help="Plan only this stage (images: which images a deploy would build, and why)."),
+    ] = None,
+    save: Annotated[
+        Optional[Path],
+        typer.Option("--save", metavar="DIR", show_default=False,
+                     help="With --stage: save the plan, its summary.md and the synth output in DIR, for "
+                     "`mdpool deploy --plan DIR` to apply exactly it. Plans can hold secrets: keep DIR private."),
+    ] = None,
+    allow_replace: Annotated[
+        Optional[list[str]],
+        typer.Option("--allow-replace", metavar="ADDRESS_OR_NAME", show_default=False,
+                     help="With --save: accept that the plan replaces or destroys this protected resource."),
+    ] = None,
 ) -> None:
     """Synthesize, then plan the gallery stack, and the pool stack once the gallery is deployed. Applies nothing."""
+    if stage is None:
+        if save is not None:
+            fail(["--save needs --stage gallery|images|pool: a saved plan is one stage's plan"], code=2)
+        from mdpool.deploy.saved_plan import say_images_after_plan
+
+        session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
+        session.run(lambda deployment: (deployment.plan(), say_images_after_plan(deployment)))
+        return
+    from mdpool.deploy.saved_plan import plan_stage
+
+    command = "mdpool deploy --plan DIR" if save is not None else "mdpool deploy"
     session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
-    session.run(lambda deployment: deployment.plan())
+    session.run(lambda deployment: plan_stage(deployment, stage, save, command=command),
+                allow_replace=allow_replace or [])
 
 
 def deploy(
@@ -96,12 +124,23 @@ def deploy(
     skip_checks: Annotated[
         bool, typer.Option("--skip-checks", help="Do not run the cheap `mdpool doctor` checks before deploying.")
     ] = False,
+    plan_dir: Annotated[
+        Optional[Path],
+        typer.Option("--plan", metavar="DIR", show_default=False,
+                     help="Apply exactly the plan `mdpool plan --stage S --save DIR` saved (no synth, no new plan); "
+                     "a plan the state moved past is refused: plan the stage again."),
+    ] = None,
 ) -> None:
     """Synthesize, then apply the gallery stack, build the images that need it, and apply the pool stack.
 
     Run it again after a failure or an interruption: every stage continues from where it stopped.
     """
     from mdpool.deploy.stages import in_order
+
+    if plan_dir is not None:
+        _deploy_saved(plan_dir, stage, config, out, terraform_bin, json_summary, allow_replace or [], parallel,
+                      poll_interval, recycle)
+        return
 
     stages = in_order(stage or [])
     applies = Stage.GALLERY in stages or Stage.POOL in stages  # the image builds ask nothing
@@ -123,11 +162,28 @@ def deploy(
     )
 
 
+def _deploy_saved(plan_dir: Path, stage, config: Path, out: Path, terraform_bin: str | None, json_summary: bool,
+                  allow_replace: list[str], parallel: int, poll_interval: float, recycle: bool) -> None:
+    from mdpool.deploy.errors import DeployError
+    from mdpool.deploy.saved_plan import SavedPlan, apply_saved, place_synth
+
+    try:
+        saved = SavedPlan.load(plan_dir)
+    except DeployError as error:
+        fail(error.lines)
+    if stage and set(stage) != {saved.stage}:
+        fail([f"{plan_dir}: holds the {saved.stage.value} stage's plan; --stage names another stage"], code=2)
+    session = _Session(config, out, terraform_bin, json_summary, no_synth=True, prepare=lambda: place_synth(saved, out))
+    session.run(lambda deployment: apply_saved(deployment, saved, allow_replace), allow_replace=allow_replace,
+                parallel=parallel, poll_interval=poll_interval,
+                recycle=recycle or session.cfg.pool.recycle_after_build)
+
+
 class _Session:
     """What both commands share: the checks that fail fast, synth, and the exit codes."""
 
     def __init__(self, config: Path, out: Path, terraform_bin: str | None, json_summary: bool,
-                 asks: bool = False, no_synth: bool = False) -> None:
+                 asks: bool = False, no_synth: bool = False, prepare=None) -> None:
         from rich.console import Console
 
         from mdpool.cli_support import load_environment_or_exit
@@ -150,6 +206,7 @@ class _Session:
         self.cfg = load_environment_or_exit(config)  # an hour-long build must not fail on a typo
         self.out = out
         self.no_synth = no_synth
+        self.prepare = prepare  # instead of a synth: e.g. put a saved plan's synth output in place
 
     def _echo(self, line: str) -> None:
         from rich.text import Text
@@ -171,6 +228,8 @@ class _Session:
                 with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
                     synthesize(self.cfg, self.out)
                 self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} into {self.out}")
+            if self.prepare is not None:
+                self.prepare()
             synth = SynthOutput.load(self.out)
             if synth.environment != self.cfg.environment:
                 raise DeployError(f"{self.out}: holds the stacks of environment {synth.environment!r}, but "

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from mdpool.config import EnvironmentConfig
+    from mdpool.deploy.image_plan import PlannedImage
     from mdpool.imagebuild.builder import BuildOptions, BuildResult, Connection
     from mdpool.imagebuild.images import ImageSpec
 
@@ -48,6 +49,8 @@ class ImageBuildStage:
         self.connection = connection
         self.options = options
         self.console = console
+        self.planned: "Sequence[PlannedImage] | None" = None
+        """Set from a saved images plan: build exactly these images, from these sources (image_plan)."""
 
     def names(self) -> Sequence[str]:
         return [image.name for image in self.cfg.gallery.images if image.build is not None]
@@ -66,6 +69,7 @@ class ImageBuildStage:
             base = Connection.from_environment()
             connection = Connection(base.credential, base.endpoint, base.verify,
                                     {"polling_interval": min(options.poll_interval, 10.0)})
+        specs = self._sources_resolved(specs, connection)
         try:
             with BuildBoard([spec.name for spec in specs], self.console) as board:
                 results = build_images(specs=specs, connection=connection, options=options, on_progress=board)
@@ -73,6 +77,26 @@ class ImageBuildStage:
             raise DeployError([str(problem) for problem in error.problems]) from None
         return [to_image_result(result) for result in results]
 
+
+    def _sources_resolved(self, specs: "list[ImageSpec]", connection: "Connection") -> "list[ImageSpec]":
+        """`latest` resolved now, or the sources and images a saved plan fixed (mdpool.deploy.image_plan)."""
+        from mdpool.deploy.image_plan import pinned_specs
+        from mdpool.imagebuild.source_version import SourceError, resolve_specs
+
+        if self.planned is not None:
+            return pinned_specs(specs, self.planned)
+        try:
+            return resolve_specs(specs, connection)
+        except SourceError as error:
+            raise DeployError(str(error)) from None
+
+    def plan(self, gallery_outputs: Mapping[str, Output]) -> "list[PlannedImage]":
+        """What `build` would do, image by image, and why; changes nothing (mdpool.deploy.image_plan)."""
+        from mdpool.deploy.image_plan import plan_images
+        from mdpool.imagebuild.builder import Connection
+
+        return plan_images(self.cfg, gallery_outputs, self.connection or Connection.from_environment(),
+                           force=self.force or bool(self.options and self.options.force))
 
     def without_version(self, gallery_outputs: Mapping[str, Output]) -> Sequence[str]:
         """The gallery images the pool uses that have no version yet ("name" or "name version X" when pinned).

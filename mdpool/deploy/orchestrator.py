@@ -286,19 +286,33 @@ class Deployment:
     def _images_stage(self, run: "_Run", report: Report) -> None:
         self._build_images(self._gallery_outputs(run, Stage.IMAGES), report, run)
 
+    # -- one stage's plan, kept for `mdpool plan --stage S --save DIR` (mdpool.deploy.saved_plan) ---
+
+    def plan_stage(self, stage: Stage) -> tuple[StackTerraform, PlanSummary]:
+        """Plan the gallery or pool stack (with the checks its deploy stage makes first) and keep the plan file."""
+        report = self.report = Report(command="plan", environment=self.synth.environment, selected=[stage.value])
+        run = _Run((stage,))
+        with self._running(report):
+            report.ran.append(stage.value)
+            if stage is Stage.POOL:
+                self._pool_prerequisites(run)
+            terraform = self._stack(self.synth.pool if stage is Stage.POOL else self.synth.gallery)
+            summary = self._plan_stack(terraform, report, keep=True)
+            refused = summary.refused(self.allow_replace)
+            if refused:  # refused before the approval, not after it
+                report.stacks[-1].status = "refused"
+                self._remove_plan(terraform)
+                raise DeployError([self._refusal(summary.stack, change) for change in refused])
+            report.result = "planned"
+        return terraform, summary
+
     def _pool_stage(self, run: "_Run", report: Report) -> None:
-        outputs = self._gallery_outputs(run, Stage.POOL)
-        if Stage.IMAGES not in run.stages:
-            # the blog's "slight hitch": a pool referencing an image without a version stays failed
-            missing = list(self.images.without_version(outputs))
-            if missing:
-                many = len(missing) > 1
-                raise NotReady(
-                    f"{self.synth.pool}: not planned: gallery image{'s' if many else ''} {', '.join(missing)} "
-                    f"{'have' if many else 'has'} no version yet, and a pool that references an image without a "
-                    f"version stays failed; build {'them' if many else 'it'} first: mdpool deploy --stage images"
-                )
+        self._pool_prerequisites(run)
         self._deploy_stack(self._stack(self.synth.pool), report)
+        self.after_pool(report)
+
+    def after_pool(self, report: Report) -> None:
+        """Once the pool stack is applied: its static addresses, then the opt-in recycle of old agents."""
         if report.stacks and report.stacks[-1].applied:
             self._report_static_ips(report)
         if self.recycle is not None:
@@ -312,6 +326,19 @@ class Deployment:
         if output is not None and isinstance(output.value, list) and output.value:
             report.static_ip_addresses = [str(address) for address in output.value]
             self._say(f"{self.synth.pool}: static outbound IP addresses: {', '.join(report.static_ip_addresses)}")
+
+    def _pool_prerequisites(self, run: "_Run") -> None:
+        outputs = self._gallery_outputs(run, Stage.POOL)
+        if Stage.IMAGES not in run.stages:
+            # the blog's "slight hitch": a pool referencing an image without a version stays failed
+            missing = list(self.images.without_version(outputs))
+            if missing:
+                many = len(missing) > 1
+                raise NotReady(
+                    f"{self.synth.pool}: not planned: gallery image{'s' if many else ''} {', '.join(missing)} "
+                    f"{'have' if many else 'has'} no version yet, and a pool that references an image without a "
+                    f"version stays failed; build {'them' if many else 'it'} first: mdpool deploy --stage images"
+                )
 
     def _gallery_outputs(self, run: "_Run", stage: Stage) -> Mapping[str, Output]:
         """The gallery stack's outputs from its state (read once per deploy); refuses when it has none."""
@@ -379,7 +406,7 @@ class Deployment:
     def _stack(self, name: str) -> StackTerraform:
         return self.terraform.stack(name, self.synth.directory(name))
 
-    def _plan_stack(self, terraform: StackTerraform, report: Report) -> PlanSummary:
+    def _plan_stack(self, terraform: StackTerraform, report: Report, keep: bool = False) -> PlanSummary:
         stack = StackReport(terraform.name, status="failed")
         report.stacks.append(stack)
         started = self.clock()
@@ -403,7 +430,7 @@ class Deployment:
             self.console.print(render_table(summary))
         else:
             self._say(summary.headline())
-        if report.command == "plan":
+        if report.command == "plan" and not keep:
             self._remove_plan(terraform)
         return summary
 

@@ -107,10 +107,9 @@ def automation_env(base: Mapping[str, str], plugin_cache: Path | None = None) ->
     cache = Path(env.get("TF_PLUGIN_CACHE_DIR") or plugin_cache or default_plugin_cache(env))
     cache.mkdir(parents=True, exist_ok=True)  # terraform ignores a cache directory that does not exist
     env["TF_PLUGIN_CACHE_DIR"] = str(cache)
-    # The stack directories are rewritten by every synth and so never carry a dependency lock file;
-    # since Terraform 1.4 the cache is then bypassed unless this is set. The provider versions are
-    # pinned exactly in the synthesized JSON, so nothing is lost by letting the cache serve them.
-    env.setdefault("TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE", "1")
+    # No TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE: the cache must not serve a provider whose
+    # checksum the stack's lock file does not list. Synth carries each stack's lock file over (and
+    # places the committed one, mdpool.provider_lock), so from the second init on the cache is used.
     return env
 
 
@@ -134,7 +133,10 @@ class StackTerraform:
     commands: list[str] = field(default_factory=list)  # verbs run, in order: what a run really did
 
     def init(self) -> None:
-        self._stream("init", ["-input=false"])
+        from mdpool.provider_lock import init_arguments
+
+        # in CI (MDPOOL_PROVIDER_LOCK=readonly) a committed lock file is enforced, never updated
+        self._stream("init", ["-input=false", *init_arguments(self.directory, self.env)])
 
     def plan(self, plan_file: str) -> None:
         """Plan into `plan_file` (relative to the stack directory): apply later applies exactly this."""

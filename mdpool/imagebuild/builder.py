@@ -246,6 +246,21 @@ def build_images(
     return [results[i] for i in range(len(builds))]
 
 
+def up_to_date_version(spec: ImageSpec, connection: Connection | None = None,
+                       options: BuildOptions | None = None) -> str | None:
+    """A dry run of the build's first step: the id of a version already built from `spec`'s content, or None.
+
+    The same check `build_images` makes before it builds (content hash in the version's artifact tags,
+    provisioning succeeded), through the same client; changes nothing in Azure. `mdpool plan` uses it
+    to say which images a deploy would build.
+    """
+    connection = (connection or Connection.from_environment()).with_credential()
+    build = _ImageBuild(spec, load_definition(spec), connection, options or BuildOptions(), _SafeReporter(None),
+                        threading.Event())
+    with connection.client(spec.subscription_id) as client:
+        return build.up_to_date_version(client)
+
+
 class _SafeReporter:
     """Serialises progress callbacks from the worker threads; a display bug never fails a build."""
 

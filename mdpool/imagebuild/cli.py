@@ -68,6 +68,9 @@ def lint(names: Names = None, config: ConfigOption = DEFAULT_CONFIG) -> None:
     errors = sum(f.is_error for f in findings)
     for finding in findings:
         typer.echo(str(finding), err=True)
+    from mdpool.ci_annotations import annotate
+
+    annotate(findings)  # in Azure Pipelines / GitHub Actions: on the PR's diff too
     summary = (f"lint: {len(specs)} image(s), {errors} error(s), {len(findings) - errors} warning(s)")
     if errors:
         fail([summary])
@@ -112,6 +115,12 @@ def build(
     base = Connection.from_environment()
     connection = Connection(base.credential, base.endpoint, base.verify,
                             {"polling_interval": min(poll_interval, 10.0)})
+    from mdpool.imagebuild.source_version import SourceError, resolve_specs
+
+    try:  # `latest` -> the marketplace's newest version, so a moved source is a new build (source_version.py)
+        specs = resolve_specs(specs, connection)
+    except SourceError as error:
+        fail([str(error)])
     stop = threading.Event()
     try:
         with BuildBoard([spec.name for spec in specs]) as board:

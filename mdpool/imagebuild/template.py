@@ -100,8 +100,9 @@ def _steps(definition: ImageDefinition) -> dict[str, Any]:
 def content_hash(definition: ImageDefinition, source: PlatformSource) -> str:
     """SHA-256 of the image's content; the build timeout, VM size and run name do not change the image.
 
-    A source version of `latest` hashes as the word `latest`: a new marketplace image alone does
-    not make mdpool rebuild; `mdpool images build --force` does.
+    The builds pass the source with `latest` already resolved to the marketplace's newest version
+    (mdpool.imagebuild.source_version), so that version is hashed and a new marketplace image makes
+    a new build; a source still saying `latest` hashes as the word.
     """
     canonical = json.dumps(_image_content(definition, source), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

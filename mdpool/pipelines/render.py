@@ -15,7 +15,8 @@ import jinja2
 
 from mdpool.pipelines.settings import PipelineSettings
 
-PIPELINE_FILES = {"pull-request.yml": "pull-request.yml.j2", "deploy.yml": "deploy.yml.j2"}
+PIPELINE_FILES = {"pull-request.yml": "pull-request.yml.j2", "deploy.yml": "deploy.yml.j2",
+                  "refresh-images.yml": "refresh-images.yml.j2"}
 """Rendered file -> template."""
 
 

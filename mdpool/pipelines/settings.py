@@ -48,6 +48,8 @@ class PipelineSettings:
     terraform_version: str = "1.11.*"
     target_branch: str = "main"
     parallel_builds: int = PARALLEL_BUILDS
+    image_refresh_cron: str = "0 3 * * 1"
+    """When the scheduled image refresh runs (config `pipelines.image_refresh_cron`, UTC)."""
 
     @property
     def image_build_minutes(self) -> int:
@@ -74,4 +76,5 @@ def pipeline_settings(cfg: EnvironmentConfig, config_path: str) -> PipelineSetti
         images=tuple(image.name for image in cfg.gallery.images if image.build is not None),
         build_window_minutes=window,
         watch_jobs=max(watch_jobs, 0),
+        image_refresh_cron=cfg.pipelines.image_refresh_cron.strip(),
     )

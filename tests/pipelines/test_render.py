@@ -58,7 +58,7 @@ def test_the_committed_pipelines_are_what_the_templates_render(example_config):
 def test_check_passes_on_the_committed_files_and_fails_on_a_stale_copy(tmp_path):
     fresh = run_mdpool("pipeline", "render", "--check")
     assert fresh.returncode == 0, fresh.stderr
-    assert fresh.stdout == "pipelines/pull-request.yml, pipelines/deploy.yml: up to date\n"
+    assert fresh.stdout == "pipelines/pull-request.yml, pipelines/deploy.yml, pipelines/refresh-images.yml: up to date\n"
 
     stale = tmp_path / "pipelines"
     shutil.copytree(REPO / "pipelines", stale)
@@ -91,9 +91,10 @@ def test_an_invalid_config_writes_nothing(tmp_path):
 
 
 def test_deploy_stages_run_in_azures_order_behind_environments(rendered):
-    for variant, expected in [("azurerm-state", ["plan", "gallery", "images", "pool"]),
-                              ("no-builds", ["plan", "gallery", "pool"]),
-                              ("example", ["state", "plan", "gallery", "images", "pool"])]:
+    for variant, expected in [("azurerm-state", ["gallery_plan", "gallery", "images_plan", "images", "pool_plan", "pool"]),
+                              ("no-builds", ["gallery_plan", "gallery", "pool_plan", "pool"]),
+                              ("example", ["state", "gallery_plan", "gallery", "images_plan", "images", "pool_plan",
+                                           "pool"])]:
         found = stages(rendered[variant]["deploy.yml"])
         assert [s["stage"] for s in found] == expected, variant
         for previous, stage in zip(found, found[1:]):
@@ -103,6 +104,8 @@ def test_deploy_stages_run_in_azures_order_behind_environments(rendered):
                 for job in stage["jobs"]:
                     assert job["environment"] == f"mdpool-dev-{stage['stage']}", (variant, job)
                     assert "runOnce" in job["strategy"]
+            else:  # checks are evaluated before a stage starts: no plan stage may use an environment
+                assert all("environment" not in job for job in stage["jobs"]), (variant, stage["stage"])
 
 
 def test_local_state_stops_the_deploy_before_anything_touches_azure(rendered):
@@ -128,9 +131,10 @@ def test_image_builds_are_started_then_watched_by_enough_hosted_jobs(rendered, v
         script = step["inputs"]["inlineScript"]
         assert int(job["timeoutInMinutes"]) <= 60  # fits a hosted job
         assert f"timeout --signal=INT --kill-after=120 {settings.build_window_minutes}m" in script
-        assert ".venv/bin/mdpool images build --parallel 4" in script
+        # every job builds (or watches) exactly the approved images plan
+        assert '.venv/bin/mdpool deploy --plan "$PIPELINE_WORKSPACE/plan-images" --parallel 4' in script
         last = index == len(images["jobs"]) - 1
-        assert ("type=error" in script and "exit 1" in script) is last
+        assert ("type=error]image builds" in script and "exit 1" in script) is last
         assert ("type=warning" in script and "exit 0" in script) is not last
 
 
@@ -165,9 +169,10 @@ def test_pull_request_pipeline_reviews_against_the_target_branch(rendered):
     assert publish["inputs"] == {"targetPath": "$(REVIEW_DIR)", "artifact": "review"}
     comment = next(s for s in steps if "mdpool pipeline comment" in s.get("script", ""))
     assert comment["env"] == {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"}
-    commands = [s.get("script", "").split("\n")[0] for s in steps]
+    commands = [s.get("script", "") for s in steps]
     order = ["make test", ".venv/bin/mdpool validate", ".venv/bin/mdpool images lint", ".venv/bin/mdpool synth"]
-    positions = [next(i for i, c in enumerate(commands) if c.startswith(o)) for o in order]
+    positions = [next(i for i, c in enumerate(commands) if any(line.strip().startswith(o) for line in c.splitlines()))
+                 for o in order]
     assert positions == sorted(positions)
 
 

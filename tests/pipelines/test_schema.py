@@ -11,7 +11,7 @@ from tests.pipelines.schema import load_pipeline
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("file", ["pull-request.yml", "deploy.yml"])
+@pytest.mark.parametrize("file", ["pull-request.yml", "deploy.yml", "refresh-images.yml"])
 def test_rendered_pipelines_validate(pipeline_schema, rendered, variant, file):
     assert pipeline_schema.problems(load_pipeline(rendered[variant][file])) == []
 
@@ -20,7 +20,10 @@ def test_rendered_pipelines_validate(pipeline_schema, rendered, variant, file):
 MISSPELLINGS = [
     ("deploy.yml", "trigger:", "triggers:", "('triggers' was unexpected)"),
     ("deploy.yml", "timeoutInMinutes: 30", "timeoutInMinute: 30", "('timeoutInMinute' was unexpected)"),
-    ("deploy.yml", "    displayName: Gallery stack", "    displayNme: Gallery stack", "('displayNme' was unexpected)"),
+    ("deploy.yml", '    displayName: "Gallery stack"', '    displayNme: "Gallery stack"', "('displayNme' was unexpected)"),
+    ("deploy.yml", "task: Cache@2", "task: Cache@3", "unknown task 'Cache@3'"),
+    ("deploy.yml", "cacheHitVar: VENV_RESTORED", "cacheHitVariable: VENV_RESTORED", "('cacheHitVariable' was unexpected)"),
+    ("deploy.yml", "- download: current", "- downlaod: current", "('downlaod' was unexpected)"),
     ("deploy.yml", "        environment: ", "        enviroment: ", "('enviroment' was unexpected)"),
     ("deploy.yml", "          runOnce:", "          runonce:", "('runonce' was unexpected)"),
     ("deploy.yml", "- checkout: self", "- checkuot: self", "('checkuot' was unexpected)"),
@@ -52,7 +55,7 @@ def test_task_inputs_are_checked_in_every_job(pipeline_schema, rendered):
     text = rendered["example"]["deploy.yml"]
     head, _, tail = text.rpartition("scriptLocation: inlineScript")
     problems = pipeline_schema.problems(load_pipeline(head + "scriptLocaton: inlineScript" + tail))
-    assert any("/stages/4/jobs/0/strategy/runOnce/deploy/steps/" in p and "'scriptLocaton' was unexpected" in p
+    assert any("/stages/6/jobs/0/strategy/runOnce/deploy/steps/" in p and "'scriptLocaton' was unexpected" in p
                for p in problems), problems
 
 

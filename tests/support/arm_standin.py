@@ -307,6 +307,9 @@ class ArmStandIn:
         self._thread: threading.Thread | None = None
         self.ca_file = ""
         self.base_url = ""
+        from tests.support.marketplace_standin import Marketplace  # Compute's marketplace image versions
+
+        self.marketplace = Marketplace(self)
 
     # ---- lifecycle ------------------------------------------------------------------------
 

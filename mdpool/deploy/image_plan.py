@@ -1,0 +1,197 @@
+"""The images stage's plan: which images a deploy would build, why, and with which content hash.
+
+`mdpool plan --stage images [--save DIR]` lists every buildable image with its source resolved
+(`latest` -> the marketplace's newest version, mdpool.imagebuild.source_version), its content hash,
+and the outcome of the build's own up-to-date check run dry (mdpool.imagebuild.builder
+`up_to_date_version`): up to date, or to build because it has no version yet, its definition
+changed, or its marketplace source moved. `mdpool deploy --plan DIR` then builds exactly the images
+the plan listed, from exactly the resolved sources, and refuses when an image's content no longer
+has the planned hash (its definition changed after the approval).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from mdpool.deploy.errors import DeployError
+
+if TYPE_CHECKING:
+    from mdpool.config import EnvironmentConfig
+    from mdpool.deploy.terraform import Output
+    from mdpool.imagebuild.builder import Connection
+    from mdpool.imagebuild.images import ImageSpec
+
+NO_VERSION = "no version yet"
+DEFINITION_CHANGED = "definition changed"
+SOURCE_MOVED = "source moved"
+FORCED = "forced"
+
+
+@dataclass(frozen=True)
+class PlannedImage:
+    """One image in the images stage's plan."""
+
+    name: str
+    build: bool
+    reason: str  # "up to date", or why it is built: no version yet | definition changed | source moved ... | forced
+    content_hash: str
+    source: str  # publisher:offer:sku:version, the version resolved
+    configured_version: str  # what the config says (`latest` or a pinned version)
+    version_id: str | None = None  # the up-to-date version, when there is one
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "PlannedImage":
+        return cls(name=str(data["name"]), build=bool(data["build"]), reason=str(data["reason"]),
+                   content_hash=str(data["content_hash"]), source=str(data["source"]),
+                   configured_version=str(data["configured_version"]), version_id=data.get("version_id"))
+
+
+def plan_images(cfg: "EnvironmentConfig", gallery_outputs: Mapping[str, "Output"], connection: "Connection",
+                force: bool = False) -> list[PlannedImage]:
+    """Every buildable image of `cfg`, aimed at the deployed gallery, with what a build would do and why."""
+    from mdpool.deploy.images import aim_at_outputs
+    from mdpool.imagebuild.builder import BuildError, up_to_date_version
+    from mdpool.imagebuild.images import image_specs, load_definition
+    from mdpool.imagebuild.source_version import SourceError, resolve_specs
+    from mdpool.imagebuild.template import content_hash
+    from mdpool.problems import InputError
+
+    connection = connection.with_credential()
+    configured = [aim_at_outputs(spec, gallery_outputs) for spec in image_specs(cfg)]
+    try:
+        resolved = resolve_specs(configured, connection)
+        planned = []
+        for before, spec in zip(configured, resolved):
+            digest = content_hash(load_definition(spec), spec.settings.source)
+            existing = None if force else up_to_date_version(spec, connection)
+            if existing:
+                planned.append(PlannedImage(spec.name, False, "up to date", digest, spec.settings.source.urn,
+                                            before.settings.source.version, existing))
+                continue
+            reason = FORCED if force else _why(spec, before, connection)
+            planned.append(PlannedImage(spec.name, True, reason, digest, spec.settings.source.urn,
+                                        before.settings.source.version))
+    except (SourceError, BuildError) as error:
+        raise DeployError(str(error)) from None
+    except InputError as error:
+        raise DeployError([str(problem) for problem in error.problems]) from None
+    return planned
+
+
+def _why(spec: "ImageSpec", configured: "ImageSpec", connection: "Connection") -> str:
+    """Why an image without an up-to-date version is built: no version at all, a new source, or a new definition.
+
+    A version built from this definition on an older marketplace version (or, before mdpool resolved
+    `latest`, from the word `latest`) carries that source's content hash: finding one means the
+    source moved; finding none means the definition (or another hashed input) changed.
+    """
+    from mdpool.imagebuild.images import load_definition
+    from mdpool.imagebuild.source_version import marketplace_versions, with_source
+    from mdpool.imagebuild.template import content_hash
+
+    with connection.client(spec.subscription_id) as client:
+        hashes = _built_hashes(client, spec.settings.gallery_image_id)
+        if not hashes:
+            return NO_VERSION
+        source = configured.settings.source
+        if source.version.lower() != "latest":
+            return DEFINITION_CHANGED
+        older = [source] + [dataclasses.replace(source, version=v) for v in
+                            marketplace_versions(client, spec.subscription_id, spec.settings.location, source)
+                            if v != spec.settings.source.version]
+    for candidate in reversed(older):  # newest first: the version the last build most likely used
+        # rendered with that version: a definition template may use {{ Version }}
+        definition = load_definition(with_source(configured, candidate))
+        if content_hash(definition, candidate) in hashes:
+            return f"{SOURCE_MOVED}: {candidate.version} -> {spec.settings.source.version}"
+    return DEFINITION_CHANGED
+
+
+def _built_hashes(client: Any, gallery_image_id: str) -> set[str]:
+    """Content hashes of the image definition's versions that finished provisioning."""
+    from azure.core.exceptions import AzureError
+    from azure.core.rest import HttpRequest
+
+    from mdpool.imagebuild.builder import GALLERY_API_VERSION
+    from mdpool.imagebuild.template import CONTENT_HASH_TAG
+
+    url: str | None = f"{gallery_image_id}/versions"
+    params: dict[str, str] | None = {"api-version": GALLERY_API_VERSION}
+    found: set[str] = set()
+    try:
+        for _ in range(100):  # pages; bounded
+            if url is None:
+                break
+            response = client.send_request(HttpRequest("GET", url, params=params))
+            if response.status_code == 404:
+                return found
+            response.raise_for_status()
+            page = response.json()
+            for item in page.get("value") or []:
+                if (item.get("properties") or {}).get("provisioningState") == "Succeeded":
+                    tag = (item.get("tags") or {}).get(CONTENT_HASH_TAG)
+                    if tag:
+                        found.add(tag)
+            url, params = page.get("nextLink"), None
+    except AzureError as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DeployError(f"{gallery_image_id}: cannot list its versions: {detail}") from None
+    return found
+
+
+def pinned_specs(specs: Sequence["ImageSpec"], planned: Sequence[PlannedImage]) -> list["ImageSpec"]:
+    """The specs of the images the plan builds, each on the source version the plan resolved.
+
+    Refuses when an image's content no longer hashes to what the plan showed: the approval was for
+    other content.
+    """
+    from mdpool.imagebuild.images import load_definition
+    from mdpool.imagebuild.source_version import with_source
+    from mdpool.imagebuild.template import PlatformSource, content_hash
+
+    by_name = {spec.name: spec for spec in specs}
+    pinned, problems = [], []
+    for image in planned:
+        if not image.build:
+            continue
+        if image.name not in by_name:
+            problems.append(f"image {image.name}: in the saved plan but no longer buildable in the config; plan the "
+                            f"images stage again")
+            continue
+        publisher, offer, sku, version = image.source.split(":", 3)
+        spec = with_source(by_name[image.name], PlatformSource(publisher, offer, sku, version))
+        digest = content_hash(load_definition(spec), spec.settings.source)
+        if digest != image.content_hash:
+            problems.append(f"image {image.name}: its content hash is {digest[:12]} now, the approved plan built "
+                            f"{image.content_hash[:12]}; the definition changed since: plan the images stage again")
+            continue
+        pinned.append(spec)
+    if problems:
+        raise DeployError(problems)
+    return pinned
+
+
+def images_markdown(planned: Sequence[PlannedImage], environment: str, command: str) -> str:
+    building = [image for image in planned if image.build]
+    lines = [f"## mdpool plan: images stage of {environment}", "",
+             f"**{len(building)} of {len(planned)} image(s) to build**", "",
+             "| image | action | why | source | content hash |", "| --- | --- | --- | --- | --- |"]
+    for image in planned:
+        action = "build" if image.build else "skip"
+        lines.append(f"| {image.name} | {action} | {image.reason} | `{image.source}` | `{image.content_hash[:12]}` |")
+    lines += ["", f"Approving builds exactly these images from these sources (`{command}`).", ""]
+    return "\n".join(lines)
+
+
+def images_json(planned: Sequence[PlannedImage]) -> str:
+    return json.dumps({"images": [image.to_json() for image in planned]}, indent=2, sort_keys=True) + "\n"
+
+
+def load_images(text: str) -> list[PlannedImage]:
+    return [PlannedImage.from_json(item) for item in json.loads(text)["images"]]
