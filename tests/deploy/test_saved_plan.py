@@ -60,7 +60,7 @@ def test_a_plan_the_state_moved_past_is_refused_in_one_line(workspace, terraform
     assert mdpool_json("plan", *common, "--no-synth", "--stage", "gallery", "--save", str(plan_dir),
                        env=terraform_env)[0] == 0
     # meanwhile someone else deploys the gallery: the state changes
-    assert mdpool_json("deploy", *common, "--no-synth", "--auto-approve", "--stage", "gallery",
+    assert mdpool_json("deploy", *common, "--no-synth", "--auto-approve", "--skip-checks", "--stage", "gallery",
                        env=terraform_env)[0] == 0
     serial = workspace.serial("gallery-dev")
     code, summary, stderr = mdpool_json("deploy", *common, "--plan", str(plan_dir), env=terraform_env)
@@ -74,7 +74,7 @@ def test_a_plan_the_state_moved_past_is_refused_in_one_line(workspace, terraform
 def test_a_saved_plan_that_would_replace_a_protected_resource_is_refused_before_the_approval(
         workspace, terraform_env, config_without_builds, tmp_path):
     common = _common(workspace, config_without_builds)
-    assert mdpool_json("deploy", *common, "--no-synth", "--auto-approve", env=terraform_env)[0] == 0
+    assert mdpool_json("deploy", *common, "--no-synth", "--auto-approve", "--skip-checks", env=terraform_env)[0] == 0
     workspace.use("gallery-renamed")
     plan_dir = tmp_path / "plan"
     code, summary, stderr = mdpool_json("plan", *common, "--no-synth", "--stage", "gallery", "--save", str(plan_dir),

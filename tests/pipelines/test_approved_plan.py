@@ -37,7 +37,9 @@ def test_each_stage_is_planned_saved_and_published_before_its_approval(rendered,
         (plan_job,) = plan_stage["jobs"]
         assert "environment" not in plan_job  # the approval belongs to the next stage, after the plan
         assert plan_job["variables"] == [{"name": "PLAN_DIR", "value": f"$(Build.ArtifactStagingDirectory)/plan-{name}"}]
-        (plan_call,) = mdpool_lines(plan_job)
+        doctor = [call for call in mdpool_lines(plan_job) if call.startswith(".venv/bin/mdpool doctor ")]
+        assert len(doctor) == (name == "gallery")  # the checks run once, in the first stage signed in to Azure
+        (plan_call,) = [call for call in mdpool_lines(plan_job) if call not in doctor]
         assert plan_call.startswith(f'.venv/bin/mdpool plan --stage {name} --save "$PLAN_DIR"')
         assert 'echo "##vso[task.uploadsummary]$PLAN_DIR/summary.md"' in "\n".join(scripts(plan_job))
         published = [s for s in steps_of(plan_job) if s.get("task") == "PublishPipelineArtifact@1"]
