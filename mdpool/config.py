@@ -14,7 +14,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
+    model_validator,
+)
 
 from mdpool.problems import InputError
 from mdpool.timespan import parse_timespan
@@ -130,7 +133,9 @@ class ImageBuild(Model):
     variables: dict[str, str] = {}
     """Variables for a `*.json.j2` definition, e.g. BaseName."""
     source: PlatformImageSource
-    vm_size: NonEmpty = "Standard_D4s_v3"
+    vm_size: NonEmpty | None = None
+    """Build VM size; default Standard_D4s_v3 for x64 images, Standard_D4ps_v5 for Arm64
+    (mdpool.imagebuild.architecture)."""
     timeout_minutes: Annotated[int, Field(ge=6, le=960)] = 60
     template_name: str | None = None
     """Name of the image template; derived from the image name when not given."""
@@ -154,6 +159,18 @@ class GalleryImage(Model):
     min_recommended_vcpu_count: Annotated[int, Field(ge=1, le=80)] | None = None
     min_recommended_memory_in_gb: Annotated[int, Field(ge=1, le=640)] | None = None
     build: ImageBuild | None = None
+
+    @field_validator("build")
+    @classmethod
+    def _build_vm_fits_architecture(cls, build: ImageBuild | None, info: ValidationInfo) -> ImageBuild | None:
+        from mdpool.imagebuild.architecture import build_size_problem
+
+        architecture = info.data.get("architecture")
+        if build is not None and build.vm_size is not None and architecture is not None:
+            problem = build_size_problem(architecture, build.vm_size)
+            if problem:
+                raise ValueError(f"vm_size: {problem}")
+        return build
 
 
 class Gallery(Model):

@@ -240,7 +240,7 @@ class _ImageBuild:
         self.report = report
         self.stop = stop
         self.started = time.monotonic()
-        self.digest = content_hash(definition, spec.settings.source)
+        self.digest = content_hash(definition, spec.settings.source, spec.settings.architecture)
         self.previous_log: str | None = None
         self.phase = "checking"
 

@@ -92,7 +92,7 @@ def test_lint_reports_each_finding_on_one_line_and_exits_1(tmp_path):
 
 
 def test_lint_of_one_named_image(tmp_path):
-    broken = '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": []}'
+    broken = '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": {}}'
     config = write_config(tmp_path, {1: broken})
     assert run("images", "lint", "ubuntu-22.04", "--config", str(config)).exit_code == 0
     assert run("images", "lint", "ubuntu-24.04", "--config", str(config)).exit_code == 1
