@@ -272,13 +272,13 @@ class _Parser:
     def problem(self, loc: Loc, message: str) -> None:
         from mdpool.yamlsource import dotted
 
-        self.problems.append(Problem(self.label, self.doc.line_of(loc), dotted(loc), message))
+        self.problems.append(Problem(self.label, self.doc.line_of(loc), _one_line(dotted(loc)), _one_line(message)))
 
     # -- the file
 
     def parse(self) -> ImageDefinition | None:
         for loc, line in self.doc.duplicates:
-            self.problems.append(Problem(self.label, line, _dotted(loc), "this key is written twice; keep one"))
+            self.problems.append(Problem(self.label, line, _one_line(_dotted(loc)), "this key is written twice; keep one"))
         data = self.doc.data
         if not isinstance(data, dict):
             self.problem((), "the file must be a JSON object with DiskSizeGiB, TargetRegion and Customizers")
@@ -612,6 +612,14 @@ def _dotted(loc: Loc) -> str:
     from mdpool.yamlsource import dotted
 
     return dotted(loc)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """A problem is one line: control characters from a key or value (a newline in a key) are escaped."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _os_alternative(kind: type[Step], os_type: str) -> str:

@@ -84,6 +84,10 @@ def _render(path: Path, source: str, variables: Mapping[str, str], label: str) -
             reason += "; a definition template may use variables, filters and tests, never Python internals"
         raise InputError([Problem(label, _template_line(error, path), "", f"refused: {reason}")]) from None
     except jinja2.UndefinedError as error:
+        if "attribute '_" in (error.message or ""):  # a private or dunder name: the sandbox hides those
+            raise InputError([Problem(label, _template_line(error, path), "",
+                                      f"refused: {error.message}; a definition template may use variables, filters "
+                                      "and tests, never Python internals")]) from None
         known = ", ".join(sorted(variables)) or "none"
         raise InputError([Problem(label, _template_line(error, path), "",
                                   f"{error.message}; define it under build.variables in the config "

@@ -263,3 +263,24 @@ def test_every_problem_at_once_one_line_each():
     assert lines == sorted(lines)  # in file order
     assert any("Bogus" in p for p in found) and any("http://x" in p for p in found)
     assert any("DiskSizeGiB: -1" in p for p in found) and any("PowerShellCustomizer runs on Windows only" in p for p in found)
+
+
+def test_a_control_character_in_a_key_does_not_break_the_one_line_problem():
+    # found by tests/imagebuild/test_definition_fuzz.py: a key "\n" made a two-line problem
+    found = problems('{"TargetRegion": [{"Name": "westeurope"}], "\\n": null, "Bad\\u2028Key": 1}')
+    assert len(found) == 2 and all("\n" not in p and "\u2028" not in p for p in found)
+    assert any("\\n" in p for p in found)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[" * 65 + "]" * 65, "nested deeper than 64 levels"),
+    ('{"DiskSizeGiB": NaN}', "NaN is not a JSON value"),
+    ('{"DiskSizeGiB": -Infinity}', "-Infinity is not a JSON value"),
+    ('{"DiskSizeGiB": ' + "9" * 5000 + "}", "not valid JSON: Exceeds the limit"),
+])
+def test_the_json_reader_bounds_what_it_reads(text, expected):
+    assert expected in one_problem(text)
+
+
+def test_nesting_at_the_limit_is_read():
+    assert "nested deeper" not in " ".join(problems("[" * 64 + "]" * 64))
