@@ -397,8 +397,6 @@ class _ImageBuild:
 
     def cancel(self, ops: Any, template: Any) -> None:
         """Cancel the running old build and wait until it has stopped (a running template cannot be deleted)."""
-        from azure.core.exceptions import HttpResponseError
-
         self.progress("canceling", template.properties.last_run_status.run_state, None,
                       "an older definition is still building")
         if template.properties.last_run_status.run_state == "Running":
@@ -522,11 +520,12 @@ class _ImageBuild:
         from azure.core.exceptions import HttpResponseError
 
         self.progress("starting")
+        unclear: tuple[type[Exception], ...] = (HttpResponseError, *_transport_errors())
         for attempt in range(self.options.run_retries + 1):
             try:
                 self.with_auth_retry(lambda: ops.begin_run(self.rg, self.name, polling=False))
                 return
-            except (HttpResponseError, *_transport_errors()) as error:
+            except unclear as error:
                 if self.run_state(ops) is not None:
                     return  # the gateway gave up but the build started
                 status_code = getattr(error, "status_code", None)
@@ -604,7 +603,7 @@ class _ImageBuild:
 # --- error text ------------------------------------------------------------------------------------
 
 
-def _transport_errors() -> tuple[type[BaseException], ...]:
+def _transport_errors() -> tuple[type[Exception], ...]:
     """A connection that failed or a response that never came (imported late: validate never loads the SDK)."""
     from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 

@@ -12,7 +12,6 @@ import copy
 import json
 import os
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
