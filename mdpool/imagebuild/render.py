@@ -67,7 +67,7 @@ def _render(path: Path, source: str, variables: Mapping[str, str], label: str) -
     import jinja2
     from jinja2.sandbox import SecurityError
 
-    env = _sandbox(path.parent)
+    env = _sandbox(path, source)
     try:
         template = env.get_template(path.name)
         return _bounded_output(template.generate(**dict(variables)))
@@ -97,7 +97,7 @@ def _render(path: Path, source: str, variables: Mapping[str, str], label: str) -
                                   f"template failed to render: {type(error).__name__}: {error}")]) from None
 
 
-def _sandbox(folder: Path):
+def _sandbox(path: Path, source: str):
     """jinja2's sandbox: no attribute of Python internals, no unsafe calls, strict undefined.
 
     A definition can come from an untrusted branch (the pull-request pipeline validates it), so
@@ -127,7 +127,7 @@ def _sandbox(folder: Path):
             return operator.pow(left, right)
 
     return BoundedSandbox(
-        loader=_folder_loader(folder),
+        loader=_folder_loader(path, source),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
@@ -147,19 +147,22 @@ def _bounded_output(chunks) -> str:  # noqa: ANN001 - jinja2's generator
     return "".join(parts)
 
 
-def _folder_loader(folder: Path):
-    """A jinja2 loader for one folder (and below): no absolute paths, no `..`, no symlink out of it.
+def _folder_loader(main: Path, main_source: str):
+    """A jinja2 loader for the template's folder (and below): no absolute paths, no `..`, no symlink out.
 
     jinja2's FileSystemLoader already refuses `..` but follows symbolic links, so a branch could
     commit `steps.j2 -> /etc/passwd` and include it; this loader resolves the path and refuses
-    anything whose real location is outside the folder.
+    anything whose real location is outside the folder. The template the config names is served
+    as already read (the config chose that file; only what it includes is confined).
     """
     import jinja2
 
-    root = folder.resolve()
+    root = main.parent.resolve()
 
     class FolderLoader(jinja2.BaseLoader):
         def get_source(self, environment, template):  # noqa: ANN001 - jinja2's signature
+            if template == main.name:
+                return main_source, str(main), lambda: False
             pieces = template.replace("\\", "/").split("/")
             if template.startswith("/") or ":" in template or any(p in ("", ".", "..") for p in pieces):
                 raise jinja2.TemplateNotFound(template)

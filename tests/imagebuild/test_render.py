@@ -214,3 +214,18 @@ def test_validate_lint_and_render_refuse_an_escape_with_exit_1_and_no_traceback(
         refused = [line for line in result.stderr.splitlines() if "refused:" in line]
         assert refused and all(line.split(":")[1] == "2" for line in refused), result.stderr
         assert "Traceback" not in result.output and "<module 'os'" not in result.output
+
+
+def test_the_template_the_config_names_may_be_a_link_but_what_it_includes_stays_in_its_folder(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    write(shared, "base.json.j2", '{"TargetRegion": [{"Name": "{{ Location }}"}],\n "Customizers": [{% include "s.j2" %}]}\n')
+    write(shared, "s.j2", '{"ShellCustomizer": true, "Name": "outside", "Inline": ["x"]}')
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "img.json.j2").symlink_to(shared / "base.json.j2")
+    with pytest.raises(InputError) as error:  # s.j2 is beside the link's target, not beside the link
+        load_definition(make_spec(images / "img.json.j2"))
+    assert "included template 's.j2' not found beside img.json.j2" in error.value.problems[0].message
+    write(images, "s.j2", '{"ShellCustomizer": true, "Name": "inside", "Inline": ["x"]}')
+    assert load_definition(make_spec(images / "img.json.j2")).customizers[0].name == "inside"
