@@ -115,13 +115,21 @@ class Identifier(Model):
     sku: NonEmpty
 
 
+def _image_version(value: str) -> str:
+    # azure-rest-api-specs compute ImageReference.version: "Major.Minor.Build or 'latest'", decimal numbers
+    if not re.fullmatch(r"latest|[0-9]+\.[0-9]+\.[0-9]+", value, flags=re.IGNORECASE):
+        raise ValueError(f"{value!r} is not an image version; allowed: latest, or Major.Minor.Build such as "
+                         "22.04.202411190")
+    return value
+
+
 class PlatformImageSource(Model):
     """The marketplace image a build starts from (the blog's matrix Publisher/Offer/Sku/Version)."""
 
     publisher: NonEmpty
     offer: NonEmpty
     sku: NonEmpty
-    version: NonEmpty = "latest"
+    version: Annotated[str, AfterValidator(_image_version)] = "latest"
 
 
 class ImageBuild(Model):

@@ -96,3 +96,23 @@ def test_validate_refuses_it_with_one_line_and_exit_1(tmp_path):
     assert result.exit_code == 1
     problems = [line for line in result.stderr.splitlines() if "Standard_D2ads_v5" in line]
     assert len(problems) == 1 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("version, ok", [
+    ("latest", True), ("22.04.202411190", True), ("0.0.0", True), ("Latest", True),
+    ("22.04", False), ("22.04.1.2", False), ("latest\n", False), ("1.0.0\n", False), ("", False), ("v1.0.0", False),
+])
+def test_the_source_version_is_latest_or_major_minor_build(tmp_path, version, ok):
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["gallery"]["images"][0]["build"]["source"]["version"] = version
+    for image in data["gallery"]["images"]:
+        image["build"]["definition"] = str(REPO / "images" / "ubuntu-buildagent.json.j2")
+    path = tmp_path / "env.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    if ok:
+        assert image_specs(load_config(path))[0].settings.source.version == version
+        return
+    with pytest.raises(InputError) as error:
+        load_config(path)
+    (problem,) = error.value.problems
+    assert "build.source.version" in str(problem) and "allowed: latest, or Major.Minor.Build" in str(problem)
