@@ -492,8 +492,10 @@ class _Parser:
             return None
         loc, value = values[key]
         items = [value] if isinstance(value, str) else value  # PowerShell binds one string to string[] too
-        if not isinstance(items, list) or not items:
-            self.problem(loc, "must be a non-empty list of strings")
+        # An empty list is allowed: the spec sets no minimum (its WindowsUpdate `filters` says "specify
+        # empty array to use the default"), and Packer's shell provisioners only require `inline` to be set.
+        if not isinstance(items, list):
+            self.problem(loc, "must be a list of strings")
             return None
         bad = [i for i, item in enumerate(items) if not isinstance(item, str)]
         for index in bad:
@@ -514,7 +516,7 @@ class _Parser:
             return None
         loc, value = values[key]
         items = [value] if isinstance(value, int) and not isinstance(value, bool) else value
-        if not isinstance(items, list) or not items or any(isinstance(i, bool) or not isinstance(i, int) for i in items):
+        if not isinstance(items, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in items):
             self.problem(loc, "must be a list of whole numbers (exit codes), e.g. [0, 3010]")
             return None
         out_of_range = [i for i in items if not INT32_MIN <= i <= INT32_MAX]

@@ -145,7 +145,7 @@ def test_parameter_of_another_set_is_named_as_such():
     ({"ShellCustomizer": False, "Name": "x", "Inline": ["a"]}, "must be true (it selects the ShellCustomizer parameter set)"),
     ({"ShellCustomizer": True, "FileCustomizer": True}, "(found ShellCustomizer, FileCustomizer)"),
     ({"ShellCustomizer": True, "Name": "", "Inline": ["a"]}, "Customizers[0].Name: must be a non-empty string"),
-    ({"ShellCustomizer": True, "Name": "x", "Inline": []}, "Inline: must be a non-empty list of strings"),
+    ({"ShellCustomizer": True, "Name": "x", "Inline": {}}, "Inline: must be a list of strings"),
     ({"ShellCustomizer": True, "Name": "x", "Inline": ["ok", 3]}, "Inline[1]: must be a string"),
 ])
 def test_what_azure_requires_of_a_parameter_set(step, expected):
@@ -284,3 +284,12 @@ def test_the_json_reader_bounds_what_it_reads(text, expected):
 
 def test_nesting_at_the_limit_is_read():
     assert "nested deeper" not in " ".join(problems("[" * 64 + "]" * 64))
+
+
+def test_empty_lists_are_allowed_as_the_spec_allows_them():
+    # imagebuilder.json 2025-10-01 sets no minItems; WindowsUpdate `filters`: "specify empty array to use the default"
+    doc = {"TargetRegion": REGION, "Customizers": [
+        {"PowerShellCustomizer": True, "Name": "p", "Inline": [], "ValidExitCode": []},
+        {"WindowsUpdateCustomizer": True, "Name": "u", "Filter": []}]}
+    definition = parse_definition(json.dumps(doc), label="img.json", os_type="Windows")
+    assert definition.customizers[0].inline == () and definition.customizers[1].filters == ()

@@ -173,6 +173,7 @@ def test_every_customizer_and_validator_kind_renders_as_the_spec_wants(spec, os_
     {"TargetRegion": [{"Name": "westeurope"}], "Customizers": [  # a name twice, as Microsoft's Windows example
         {"ShellCustomizer": True, "Name": "same", "Inline": ["a"]},
         {"ShellCustomizer": True, "Name": "same", "Inline": ["b"]}]},
+    {"TargetRegion": [{"Name": "westeurope"}], "Customizers": [{"ShellCustomizer": True, "Inline": []}]},
 ])
 def test_what_the_spec_allows_mdpool_allows_too(spec, doc):
     assert spec.errors(render(doc, "Linux"), "ImageTemplate") == []
