@@ -237,6 +237,9 @@ _TOP_KEYS = (
 )
 _IGNORED_KEYS = ("$schema",)  # lets editors offer completion; not part of the image
 _REGION_KEYS = ("Name", "ReplicaCount", "StorageAccountType")
+# imagebuilder.json 2025-10-01: searchCriteria "Omit or specify empty string to use the default";
+# restartCheckCommand "[Default: '']"
+_MAY_BE_EMPTY = frozenset({"SearchCriterion", "RestartCheckCommand"})
 
 
 def parse_definition(text: str, *, label: str, os_type: str | None = None, timeout_minutes: int | None = None,
@@ -482,7 +485,10 @@ class _Parser:
                 self.problem(parent, f"{key} is missing")
             return None
         loc, value = values[key]
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str):
+            self.problem(loc, "must be a string")
+            return None
+        if not value.strip() and key not in _MAY_BE_EMPTY:
             self.problem(loc, "must be a non-empty string")
             return None
         return value

@@ -293,3 +293,13 @@ def test_empty_lists_are_allowed_as_the_spec_allows_them():
         {"WindowsUpdateCustomizer": True, "Name": "u", "Filter": []}]}
     definition = parse_definition(json.dumps(doc), label="img.json", os_type="Windows")
     assert definition.customizers[0].inline == () and definition.customizers[1].filters == ()
+
+
+def test_empty_strings_the_spec_names_as_defaults_are_allowed():
+    doc = {"TargetRegion": REGION, "Customizers": [
+        {"WindowsUpdateCustomizer": True, "Name": "u", "SearchCriterion": ""},
+        {"RestartCustomizer": True, "Name": "r", "RestartCheckCommand": ""}]}
+    definition = parse_definition(json.dumps(doc), label="img.json", os_type="Windows")
+    assert definition.customizers[0].search_criterion == "" and definition.customizers[1].restart_check_command == ""
+    assert "RestartCommand: must be a non-empty string" in one_problem(
+        {"TargetRegion": REGION, "Customizers": [{"RestartCustomizer": True, "RestartCommand": " "}]}, os_type="Windows")
