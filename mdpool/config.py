@@ -171,6 +171,7 @@ class GalleryImage(Model):
     @field_validator("build")
     @classmethod
     def _build_vm_fits_architecture(cls, build: ImageBuild | None, info: ValidationInfo) -> ImageBuild | None:
+        """An Arm64 image needs an Arm64 build VM (rule and sources: mdpool.imagebuild.architecture)."""
         from mdpool.imagebuild.architecture import build_size_problem
 
         architecture = info.data.get("architecture")
