@@ -14,6 +14,7 @@ folder is refused with one line, at the template's line.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -59,6 +60,8 @@ def render_definition(path: Path, variables: Mapping[str, str]) -> RenderedDefin
 
 MAX_RENDERED_CHARS = 4 * 1024 * 1024
 """Largest rendered definition; a template that writes more is refused (a loop gone wild, or an attack)."""
+MAX_RENDER_SECONDS = 3.0
+"""Longest render; the shipped template takes milliseconds."""
 MAX_SEQUENCE = 1024 * 1024
 """Largest string or list a template may build with `*`, and the largest result of `**` in digits."""
 
@@ -135,15 +138,35 @@ def _sandbox(path: Path, source: str):
 
 
 def _bounded_output(chunks) -> str:  # noqa: ANN001 - jinja2's generator
+    """The rendered text, bounded in size and in time (a loop that writes nothing still runs code).
+
+    The time bound is a trace function on this thread that checks the clock at every line the
+    render executes; the error it raises unwinds the template from the line it was running.
+    """
+    import sys
+
     from jinja2.sandbox import SecurityError
+
+    deadline = time.monotonic() + MAX_RENDER_SECONDS
+
+    def out_of_time(frame, event, arg):  # noqa: ANN001 - sys.settrace's signature
+        if time.monotonic() > deadline:
+            raise SecurityError(f"rendering took longer than {MAX_RENDER_SECONDS:g} seconds (allowed: at most that)")
+        return out_of_time
 
     parts: list[str] = []
     size = 0
-    for chunk in chunks:
-        size += len(chunk)
-        if size > MAX_RENDERED_CHARS:
-            raise SecurityError(f"the rendered definition exceeds {MAX_RENDERED_CHARS} characters (allowed: at most that)")
-        parts.append(chunk)
+    previous = sys.gettrace()
+    sys.settrace(out_of_time)
+    try:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > MAX_RENDERED_CHARS:
+                raise SecurityError(f"the rendered definition exceeds {MAX_RENDERED_CHARS} characters "
+                                    "(allowed: at most that)")
+            parts.append(chunk)
+    finally:
+        sys.settrace(previous)
     return "".join(parts)
 
 

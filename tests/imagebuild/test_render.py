@@ -164,6 +164,20 @@ def test_templates_cannot_exhaust_memory(tmp_path, expression, expected):
     assert expected in error.value.problems[0].message
 
 
+def test_a_template_that_loops_without_end_is_stopped(tmp_path):
+    import time
+
+    path = write(tmp_path, "spin.json.j2", '{\n{% for a in range(100000) %}{% for b in range(100000) %}'
+                                          '{% endfor %}{% endfor %}\n}\n')
+    started = time.monotonic()
+    with pytest.raises(InputError) as error:
+        render_definition(path, {})
+    assert time.monotonic() - started < 10
+    (problem,) = error.value.problems
+    assert problem.line == 2 and "rendering took longer than 3 seconds" in problem.message
+    assert "out_of_time" not in repr(sys.gettrace())  # the caller's trace function is restored
+
+
 def test_multiplying_within_the_bounds_still_works(tmp_path):
     path = write(tmp_path, "ok.json.j2", '{"x": "{{ "-" * 3 }}{{ 2 ** 10 }}"}\n')
     assert render_definition(path, {}).text == '{"x": "---1024"}\n'
