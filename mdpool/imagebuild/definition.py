@@ -295,9 +295,6 @@ class _Parser:
         flags = {key: self.flag(values, key) for key in ("ValidateContinueDistributeOnFailure", "ValidateSourceValidationOnly")}
         handling = {key: self.choice(values, key, ERROR_HANDLING)
                     for key in ("ErrorHandlingOnCustomizerError", "ErrorHandlingOnValidationError")}
-        if not validators and any(v is not None for v in flags.values()):
-            key = next(k for k, v in flags.items() if v is not None)
-            self.problem((key,), "applies only with Validators; add in-VM validators or remove it")
         if self.problems:
             return None
         return ImageDefinition(

@@ -128,14 +128,15 @@ def _optimize(architecture: str) -> dict[str, Any] | None:
 
 
 def _validate(definition: ImageDefinition) -> dict[str, Any] | None:
-    if not definition.validators:
-        return None
-    validate: dict[str, Any] = {"inVMValidations": [step.arm() for step in definition.validators]}
+    """The validate block; its flags go to Azure even without validators, as the spec allows."""
+    validate: dict[str, Any] = {}
+    if definition.validators:
+        validate["inVMValidations"] = [step.arm() for step in definition.validators]
     if definition.continue_distribute_on_failure is not None:
         validate["continueDistributeOnFailure"] = definition.continue_distribute_on_failure
     if definition.source_validation_only is not None:
         validate["sourceValidationOnly"] = definition.source_validation_only
-    return validate
+    return validate or None
 
 
 def _error_handling(definition: ImageDefinition) -> dict[str, Any] | None:

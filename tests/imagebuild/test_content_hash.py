@@ -150,3 +150,11 @@ def test_the_hash_inputs_are_what_the_template_builds_from():
         assert inputs[key] == properties[key], key
     assert inputs["osDiskSizeGB"] == properties["vmProfile"]["osDiskSizeGB"]
     assert inputs["targetRegions"] == properties["distribute"][0]["targetRegions"]
+
+
+def test_validation_options_without_validators_reach_the_template_and_the_hash():
+    doc = {"TargetRegion": [{"Name": "westeurope"}], "ValidateContinueDistributeOnFailure": True}
+    definition = parse_definition(json.dumps(doc), label="d.json", os_type="Linux")
+    assert image_template(definition, SETTINGS, run_output="aib-1")["properties"]["validate"] == {
+        "continueDistributeOnFailure": True}
+    assert digest(doc, "Linux") != digest({"TargetRegion": [{"Name": "westeurope"}]}, "Linux")

@@ -214,7 +214,6 @@ def test_powershell_run_as_system_needs_run_elevated():
     ({"TargetRegion": []}, "must be a non-empty list of regions"),
     ({"Customizers": {}}, "Customizers: must be a list of objects"),
     ({"ErrorHandlingOnCustomizerError": "abrot"}, "'abrot' is not allowed (did you mean 'abort'?); allowed: cleanup, abort"),
-    ({"ValidateSourceValidationOnly": True}, "applies only with Validators"),
     ({"ValidateContinueDistributeOnFailure": "yes", "Validators": [{"ShellValidator": True, "Inline": ["x"]}]},
      "must be true or false"),
 ])

@@ -174,6 +174,7 @@ def test_every_customizer_and_validator_kind_renders_as_the_spec_wants(spec, os_
         {"ShellCustomizer": True, "Name": "same", "Inline": ["a"]},
         {"ShellCustomizer": True, "Name": "same", "Inline": ["b"]}]},
     {"TargetRegion": [{"Name": "westeurope"}], "Customizers": [{"ShellCustomizer": True, "Inline": []}]},
+    {"TargetRegion": [{"Name": "westeurope"}], "ValidateSourceValidationOnly": False},  # validate without validators
 ])
 def test_what_the_spec_allows_mdpool_allows_too(spec, doc):
     assert spec.errors(render(doc, "Linux"), "ImageTemplate") == []
