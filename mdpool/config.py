@@ -14,7 +14,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
+    model_validator,
+)
 
 from mdpool.problems import InputError, split_warnings
 from mdpool.timespan import parse_timespan
@@ -117,13 +120,21 @@ class Identifier(Model):
     sku: NonEmpty
 
 
+def _image_version(value: str) -> str:
+    # azure-rest-api-specs compute ImageReference.version: "Major.Minor.Build or 'latest'", decimal numbers
+    if not re.fullmatch(r"latest|[0-9]+\.[0-9]+\.[0-9]+", value, flags=re.IGNORECASE):
+        raise ValueError(f"{value!r} is not an image version; allowed: latest, or Major.Minor.Build such as "
+                         "22.04.202411190")
+    return value
+
+
 class PlatformImageSource(Model):
     """The marketplace image a build starts from (the blog's matrix Publisher/Offer/Sku/Version)."""
 
     publisher: NonEmpty
     offer: NonEmpty
     sku: NonEmpty
-    version: NonEmpty = "latest"
+    version: Annotated[str, AfterValidator(_image_version)] = "latest"
 
 
 class ImageBuild(Model):
@@ -135,7 +146,9 @@ class ImageBuild(Model):
     variables: dict[str, str] = {}
     """Variables for a `*.json.j2` definition, e.g. BaseName."""
     source: PlatformImageSource
-    vm_size: NonEmpty = "Standard_D4s_v3"
+    vm_size: NonEmpty | None = None
+    """Build VM size; default Standard_D4s_v3 for x64 images, Standard_D4ps_v5 for Arm64
+    (mdpool.imagebuild.architecture)."""
     timeout_minutes: Annotated[int, Field(ge=6, le=960)] = 60
     template_name: str | None = None
     """Name of the image template; derived from the image name when not given."""
@@ -160,6 +173,19 @@ class GalleryImage(Model):
     min_recommended_vcpu_count: Annotated[int, Field(ge=1, le=80)] | None = None
     min_recommended_memory_in_gb: Annotated[int, Field(ge=1, le=640)] | None = None
     build: ImageBuild | None = None
+
+    @field_validator("build")
+    @classmethod
+    def _build_vm_fits_architecture(cls, build: ImageBuild | None, info: ValidationInfo) -> ImageBuild | None:
+        """An Arm64 image needs an Arm64 build VM (rule and sources: mdpool.imagebuild.architecture)."""
+        from mdpool.imagebuild.architecture import build_size_problem
+
+        architecture = info.data.get("architecture")
+        if build is not None and build.vm_size is not None and architecture is not None:
+            problem = build_size_problem(architecture, build.vm_size)
+            if problem:
+                raise ValueError(f"vm_size: {problem}")
+        return build
 
 
 class Gallery(Model):

@@ -68,7 +68,7 @@ def plan_images(cfg: "EnvironmentConfig", gallery_outputs: Mapping[str, "Output"
         resolved = resolve_specs(configured, connection)
         planned = []
         for before, spec in zip(configured, resolved):
-            digest = content_hash(load_definition(spec), spec.settings.source)
+            digest = content_hash(load_definition(spec), spec.settings.source, spec.settings.architecture)
             existing = None if force else up_to_date_version(spec, connection)
             if existing:
                 planned.append(PlannedImage(spec.name, False, "up to date", digest, spec.settings.source.urn,
@@ -108,7 +108,7 @@ def _why(spec: "ImageSpec", configured: "ImageSpec", connection: "Connection") -
     for candidate in reversed(older):  # newest first: the version the last build most likely used
         # rendered with that version: a definition template may use {{ Version }}
         definition = load_definition(with_source(configured, candidate))
-        if content_hash(definition, candidate) in hashes:
+        if content_hash(definition, candidate, spec.settings.architecture) in hashes:
             return f"{SOURCE_MOVED}: {candidate.version} -> {spec.settings.source.version}"
     return DEFINITION_CHANGED
 
@@ -166,7 +166,7 @@ def pinned_specs(specs: Sequence["ImageSpec"], planned: Sequence[PlannedImage]) 
             continue
         publisher, offer, sku, version = image.source.split(":", 3)
         spec = with_source(by_name[image.name], PlatformSource(publisher, offer, sku, version))
-        digest = content_hash(load_definition(spec), spec.settings.source)
+        digest = content_hash(load_definition(spec), spec.settings.source, spec.settings.architecture)
         if digest != image.content_hash:
             problems.append(f"image {image.name}: its content hash is {digest[:12]} now, the approved plan built "
                             f"{image.content_hash[:12]}; the definition changed since: plan the images stage again")

@@ -13,10 +13,13 @@ per image and in parallel (the blog's maxParallel 4):
 4. watch: state, sub-state and elapsed time through `on_progress` until the run ends; success
    gives the new version id, failure Azure's message and the customization.log URL.
 
-What is safe to retry is retried: throttling (429 with Retry-After) and 5xx by azure-core's retry
-policy on every request; a 5xx/504 on `run` by checking whether the run started anyway before
-asking again; transient errors while polling (bounded count); and authorization failures in the
-first minutes after the builder identity's role assignment (a bounded, configurable window).
+What is safe to retry is retried: throttling (429 with Retry-After) by azure-core's retry policy on
+every request, and 5xx by it on reads and deletes; a 5xx, 408 or lost response on the two calls that
+change Azure, create (PUT) and run (POST), is never re-sent blindly (`arm_retry.NoResendRetryPolicy`):
+mdpool first asks whether it happened anyway (a template carrying this build's content hash; a
+run status on the new template) and asks again only if not; transient errors while polling
+(bounded count); and authorization failures in the first minutes after the builder identity's
+role assignment (a bounded, configurable window).
 Stopping (Ctrl-C in the CLI sets `stop`) only stops watching: the build goes on in Azure and
 `mdpool images build NAME` reattaches to it.
 
@@ -107,7 +110,8 @@ class BuildOptions:
     transient_retries: int = 10
     """Consecutive failed status polls tolerated before giving up on watching."""
     run_retries: int = 3
-    """Extra attempts to start a run after a 5xx that did not start it."""
+    """Extra attempts to create the template, or to start or cancel a run, after a 5xx or a lost
+    response that did not do it."""
     watch_margin: float = 30 * 60
     """Watch at most the build timeout plus this long."""
 
@@ -123,7 +127,8 @@ class Connection:
     verify: str | bool | None = None
     """CA bundle path (or False) for TLS verification; default the system's."""
     client_kwargs: Mapping[str, Any] = field(default_factory=dict)
-    """Passed to the SDK client: retry_total, retry_backoff_factor, polling_interval, ..."""
+    """Passed to the SDK client and its retry policy: retry_total, retry_backoff_factor,
+    polling_interval, ... Tests shorten the waits; the policy itself is always the production one."""
 
     @classmethod
     def from_environment(cls) -> "Connection":
@@ -141,7 +146,10 @@ class Connection:
     def client(self, subscription_id: str) -> "ImageBuilderClient":
         from azure.mgmt.imagebuilder import ImageBuilderClient
 
+        from mdpool.imagebuild.arm_retry import NoResendRetryPolicy
+
         kwargs = dict(self.client_kwargs)
+        kwargs["retry_policy"] = NoResendRetryPolicy(**kwargs)
         if self.endpoint:
             kwargs["base_url"] = self.endpoint
         if self.verify is not None:
@@ -292,7 +300,7 @@ class _ImageBuild:
         self.report = report
         self.stop = stop
         self.started = time.monotonic()
-        self.digest = content_hash(definition, spec.settings.source)
+        self.digest = content_hash(definition, spec.settings.source, spec.settings.architecture)
         self.previous_log: str | None = None
         self.phase = "checking"
 
@@ -419,16 +427,10 @@ class _ImageBuild:
 
     def cancel(self, ops: Any, template: Any) -> None:
         """Cancel the running old build and wait until it has stopped (a running template cannot be deleted)."""
-        from azure.core.exceptions import HttpResponseError
-
         self.progress("canceling", template.properties.last_run_status.run_state, None,
                       "an older definition is still building")
         if template.properties.last_run_status.run_state == "Running":
-            try:
-                self.with_auth_retry(lambda: ops.begin_cancel(self.rg, self.name).result())
-            except HttpResponseError as error:
-                if error.status_code != 409:  # 409: it ended meanwhile
-                    raise
+            self.request_cancel(ops)
         deadline = time.monotonic() + max(self.options.watch_margin, 60)
         while time.monotonic() < deadline:
             current = self.get_template(ops)
@@ -441,6 +443,26 @@ class _ImageBuild:
         raise BuildError(f"the old build of template {self.name} did not stop after cancel; "
                          "cancel it in the portal and try again")
 
+    def request_cancel(self, ops: Any) -> None:
+        """POST cancel; after a 5xx or a lost response, cancel again only if the build still runs uncanceled."""
+        from azure.core.exceptions import HttpResponseError
+
+        for attempt in range(self.options.run_retries + 1):
+            try:
+                self.with_auth_retry(lambda: ops.begin_cancel(self.rg, self.name).result())
+                return
+            except HttpResponseError as error:
+                if error.status_code == 409:  # it ended meanwhile
+                    return
+                if not _server_side(error) or attempt == self.options.run_retries:
+                    raise
+            except _transport_errors():
+                if attempt == self.options.run_retries:
+                    raise
+            if self.run_state(ops) != "Running":
+                return  # canceling (the cancel went through) or ended
+            self.sleep(self.retry_delay(attempt))
+
     def delete(self, ops: Any) -> None:
         from azure.core.exceptions import ResourceNotFoundError
 
@@ -452,9 +474,18 @@ class _ImageBuild:
             pass
 
     def create(self, ops: Any, body: dict[str, Any]) -> None:
+        """PUT the template; after a 5xx, a lost response or a 409, look whether it was created anyway.
+
+        A template found under this name counts as created only when it carries this build's content
+        hash (and finished provisioning): then the PUT went through and the run can start. Without
+        one, the PUT is sent again, at most `run_retries` more times. A template with other content
+        (someone else's, created meanwhile) is an error: mdpool does not run what it did not write.
+        """
+        from azure.core.exceptions import HttpResponseError
+
         self.progress("creating")
 
-        def attempt() -> None:
+        def put() -> None:
             try:
                 ops.begin_create_or_update(self.rg, self.name, body).result()
             except Exception as error:
@@ -462,7 +493,48 @@ class _ImageBuild:
                     self.delete_quietly(ops)  # a failed template blocks the next PUT
                 raise
 
-        self.with_auth_retry(attempt)
+        for attempt in range(self.options.run_retries + 1):
+            try:
+                self.with_auth_retry(put)
+                return
+            except HttpResponseError as error:
+                if not (_server_side(error) or error.status_code == 409):
+                    raise  # Azure answered and refused: nothing was created
+                failure: BaseException = error
+            except _transport_errors() as error:
+                failure = error
+            if self.created_anyway(ops):
+                return  # the PUT went through although its answer was lost or a retry of it met a 409
+            if attempt == self.options.run_retries:
+                raise failure
+            self.progress("creating", message=f"not created; retrying after: {_describe(failure)}")
+            self.sleep(self.retry_delay(attempt))
+
+    def created_anyway(self, ops: Any) -> bool:
+        """Whether a template with this build's content exists and provisioned (after an unclear PUT)."""
+        deadline = time.monotonic() + max(self.options.watch_margin, 60)
+        while True:
+            template = self.get_template(ops)
+            if template is None:
+                return False
+            if template_content_hash(template.as_dict()) != self.digest:
+                raise BuildError(f"template {self.name} exists with other content (created by someone else "
+                                 "meanwhile?); mdpool runs only templates it wrote. Run `mdpool images build` again to replace it")
+            state = _plain(template.properties.provisioning_state) if template.properties else None
+            if state == "Succeeded":
+                return True
+            if state not in ("Creating", "Updating") or time.monotonic() > deadline:
+                self.delete_quietly(ops)  # a failed template blocks the next PUT
+                return False
+            self.sleep(self.options.poll_interval)
+
+    def run_state(self, ops: Any) -> str | None:
+        template = self.get_template(ops)
+        status = template.properties.last_run_status if template is not None and template.properties else None
+        return _plain(status.run_state) if status is not None else None
+
+    def retry_delay(self, attempt: int) -> float:
+        return min(self.options.poll_interval, 5.0 * (attempt + 1))
 
     def delete_quietly(self, ops: Any) -> None:
         try:
@@ -471,26 +543,28 @@ class _ImageBuild:
             pass
 
     def start(self, ops: Any) -> None:
-        """POST run; after a 5xx, look whether the run started anyway before asking again."""
-        from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+        """POST run; after a 5xx or a lost response, look whether the run started anyway before asking again.
+
+        The template is new, so any run status on it means this run started (it may even have ended).
+        """
+        from azure.core.exceptions import HttpResponseError
 
         self.progress("starting")
+        unclear: tuple[type[Exception], ...] = (HttpResponseError, *_transport_errors())
         for attempt in range(self.options.run_retries + 1):
             try:
                 self.with_auth_retry(lambda: ops.begin_run(self.rg, self.name, polling=False))
                 return
-            except (HttpResponseError, ServiceRequestError, ServiceResponseError) as error:
+            except unclear as error:
+                if self.run_state(ops) is not None:
+                    return  # the gateway gave up but the build started
                 status_code = getattr(error, "status_code", None)
-                template = self.get_template(ops)
-                status = template.properties.last_run_status if template is not None and template.properties else None
-                if status is not None and status.run_state in RUNNING_STATES:
-                    return  # the gateway timed out but the build started
-                if status_code is not None and status_code < 500 and status_code != 429:
+                if isinstance(error, HttpResponseError) and not (_server_side(error) or status_code == 429):
                     raise
                 if attempt == self.options.run_retries:
                     raise
                 self.progress("starting", message=f"retrying run after: {_describe(error)}")
-                self.sleep(min(self.options.poll_interval, 5.0 * (attempt + 1)))
+                self.sleep(self.retry_delay(attempt))
 
     def watch(self, ops: Any, run_output: str | None, *, reattached: bool) -> BuildResult:
         from azure.core.exceptions import AzureError, HttpResponseError
@@ -557,6 +631,19 @@ class _ImageBuild:
 
 
 # --- error text ------------------------------------------------------------------------------------
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    """A connection that failed or a response that never came (imported late: validate never loads the SDK)."""
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+
+    return (ServiceRequestError, ServiceResponseError)
+
+
+def _server_side(error: Any) -> bool:
+    """5xx or 408: the service (or its gateway) failed; whether the request took effect is unknown."""
+    status = getattr(error, "status_code", None)
+    return status is not None and (status >= 500 or status == 408)
 
 
 def _plain(value: Any) -> str | None:

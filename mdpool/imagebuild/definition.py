@@ -19,7 +19,12 @@ ShellValidator, PowerShellValidator, plus ARM's FileValidator), `ValidateContinu
 Everything wrong is reported at once, one `Problem` per fault with the file's line: unknown keys
 (with "did you mean"), parameters of another parameter set, what Azure requires of a set (exactly
 one of Inline/ScriptUri, SourceUri and Destination for files), customizers that run on the other OS,
-plain-http URIs, malformed SHA-256 checksums and timeouts beyond the build's.
+plain-http URIs, malformed SHA-256 checksums, timeouts beyond the build's, and numbers outside the
+ranges of the Image Builder REST spec (api-version 2025-10-01, Azure/azure-rest-api-specs
+specification/imagebuilder/.../stable/2025-10-01/imagebuilder.json; its integers are int32).
+Where the spec is looser than a habit, the spec wins: `Customizers` may be empty or left out
+(`customize` is optional) and two steps may share a name (Microsoft's own Windows example,
+examples/2025-10-01/CreateImageTemplateWindows.json, repeats one).
 """
 
 from __future__ import annotations
@@ -35,9 +40,14 @@ from mdpool.problems import InputError, Problem, nearest_line
 OS_TYPES = ("Linux", "Windows")
 STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS")
 ERROR_HANDLING = ("cleanup", "abort")
-MAX_OS_DISK_GIB = 4095  # largest managed OS disk Azure creates
-MAX_REPLICAS = 100  # Compute Gallery: replicas per region
-MAX_BUILD_MINUTES = 960  # Azure Image Builder's buildTimeoutInMinutes upper bound
+# azure-docs articles/virtual-machines/managed-disks-overview.md: an OS disk holds at most 4,095 GiB
+MAX_OS_DISK_GIB = 4095
+# azure-docs articles/virtual-machines/azure-compute-gallery.md, "Limits": 100 replicas per image version
+MAX_REPLICAS = 100
+# imagebuilder.json 2025-10-01: ImageTemplateProperties.buildTimeoutInMinutes maximum 960
+MAX_BUILD_MINUTES = 960
+# imagebuilder.json 2025-10-01: every integer (validExitCodes, updateLimit, ...) is format int32
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
@@ -227,6 +237,9 @@ _TOP_KEYS = (
 )
 _IGNORED_KEYS = ("$schema",)  # lets editors offer completion; not part of the image
 _REGION_KEYS = ("Name", "ReplicaCount", "StorageAccountType")
+# imagebuilder.json 2025-10-01: searchCriteria "Omit or specify empty string to use the default";
+# restartCheckCommand "[Default: '']"
+_MAY_BE_EMPTY = frozenset({"SearchCriterion", "RestartCheckCommand"})
 
 
 def parse_definition(text: str, *, label: str, os_type: str | None = None, timeout_minutes: int | None = None,
@@ -262,13 +275,13 @@ class _Parser:
     def problem(self, loc: Loc, message: str) -> None:
         from mdpool.yamlsource import dotted
 
-        self.problems.append(Problem(self.label, self.doc.line_of(loc), dotted(loc), message))
+        self.problems.append(Problem(self.label, self.doc.line_of(loc), _one_line(dotted(loc)), _one_line(message)))
 
     # -- the file
 
     def parse(self) -> ImageDefinition | None:
         for loc, line in self.doc.duplicates:
-            self.problems.append(Problem(self.label, line, _dotted(loc), "this key is written twice; keep one"))
+            self.problems.append(Problem(self.label, line, _one_line(_dotted(loc)), "this key is written twice; keep one"))
         data = self.doc.data
         if not isinstance(data, dict):
             self.problem((), "the file must be a JSON object with DiskSizeGiB, TargetRegion and Customizers")
@@ -277,14 +290,11 @@ class _Parser:
         disk = self.count(values, "DiskSizeGiB", (), low=0, high=MAX_OS_DISK_GIB,
                           what="OS disk size in GiB (0 = the source image's size)")
         regions = self.regions(values)
-        customizers = self.steps(values, "Customizers", CUSTOMIZER_KINDS, required=True)
-        validators = self.steps(values, "Validators", VALIDATOR_KINDS, required=False)
+        customizers = self.steps(values, "Customizers", CUSTOMIZER_KINDS)
+        validators = self.steps(values, "Validators", VALIDATOR_KINDS)
         flags = {key: self.flag(values, key) for key in ("ValidateContinueDistributeOnFailure", "ValidateSourceValidationOnly")}
         handling = {key: self.choice(values, key, ERROR_HANDLING)
                     for key in ("ErrorHandlingOnCustomizerError", "ErrorHandlingOnValidationError")}
-        if not validators and any(v is not None for v in flags.values()):
-            key = next(k for k, v in flags.items() if v is not None)
-            self.problem((key,), "applies only with Validators; add in-VM validators or remove it")
         if self.problems:
             return None
         return ImageDefinition(
@@ -356,29 +366,19 @@ class _Parser:
                 regions.append(TargetRegion(name=name, replica_count=replicas, storage_account_type=storage))
         return regions
 
-    def steps(self, values: dict[str, tuple[Loc, Any]], key: str, kinds: tuple[type[Step], ...],
-              required: bool) -> list[Step]:
+    def steps(self, values: dict[str, tuple[Loc, Any]], key: str, kinds: tuple[type[Step], ...]) -> list[Step]:
+        """A list of steps; optional and possibly empty, with names that may repeat, as the spec allows."""
         if key not in values:
-            if required:
-                self.problem((), f"{key} is missing; list the steps that turn the source image into a build agent")
             return []
         loc, raw = values[key]
-        if not isinstance(raw, list) or (required and not raw):
-            self.problem(loc, f"must be a {'non-empty ' if required else ''}list of objects")
+        if not isinstance(raw, list):
+            self.problem(loc, "must be a list of objects")
             return []
         steps: list[Step] = []
-        names: dict[str, int] = {}
         for index, item in enumerate(raw):
             step = self.step((*loc, index), item, kinds)
-            if step is None:
-                continue
-            steps.append(step)
-            if step.name:
-                if step.name in names:
-                    self.problem((*loc, index, "Name"), f"name {step.name!r} is already used by {key}[{names[step.name]}]; "
-                                                        "names must be unique so logs and lint can tell steps apart")
-                else:
-                    names[step.name] = index
+            if step is not None:
+                steps.append(step)
         return steps
 
     def step(self, loc: Loc, item: Any, kinds: tuple[type[Step], ...]) -> Step | None:
@@ -467,7 +467,7 @@ class _Parser:
         if param.kind == "ints":
             return self.ints(values, param.key)
         if param.kind == "count":
-            return self.count(values, param.key, parent, low=0, high=2**31 - 1, what="count (0 = Azure's default)")
+            return self.count(values, param.key, parent, low=0, high=INT32_MAX, what="count (0 = Azure's default)")
         if param.kind == "uri":
             return self.uri(values, param.key)
         if param.kind == "sha256":
@@ -482,7 +482,10 @@ class _Parser:
                 self.problem(parent, f"{key} is missing")
             return None
         loc, value = values[key]
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str):
+            self.problem(loc, "must be a string")
+            return None
+        if not value.strip() and key not in _MAY_BE_EMPTY:
             self.problem(loc, "must be a non-empty string")
             return None
         return value
@@ -492,8 +495,10 @@ class _Parser:
             return None
         loc, value = values[key]
         items = [value] if isinstance(value, str) else value  # PowerShell binds one string to string[] too
-        if not isinstance(items, list) or not items:
-            self.problem(loc, "must be a non-empty list of strings")
+        # An empty list is allowed: the spec sets no minimum (its WindowsUpdate `filters` says "specify
+        # empty array to use the default"), and Packer's shell provisioners only require `inline` to be set.
+        if not isinstance(items, list):
+            self.problem(loc, "must be a list of strings")
             return None
         bad = [i for i, item in enumerate(items) if not isinstance(item, str)]
         for index in bad:
@@ -514,8 +519,13 @@ class _Parser:
             return None
         loc, value = values[key]
         items = [value] if isinstance(value, int) and not isinstance(value, bool) else value
-        if not isinstance(items, list) or not items or any(isinstance(i, bool) or not isinstance(i, int) for i in items):
+        if not isinstance(items, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in items):
             self.problem(loc, "must be a list of whole numbers (exit codes), e.g. [0, 3010]")
+            return None
+        out_of_range = [i for i in items if not INT32_MIN <= i <= INT32_MAX]
+        if out_of_range:
+            self.problem(loc, f"{out_of_range[0]} is out of range; allowed: whole numbers from {INT32_MIN} to "
+                              f"{INT32_MAX} (the spec's int32)")
             return None
         return tuple(items)
 
@@ -527,7 +537,7 @@ class _Parser:
         number: int | None = None
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
-        elif isinstance(value, str) and re.fullmatch(r"\d+", value.strip()):
+        elif isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
             number = int(value)  # PowerShell converts "1" to 1 when binding; the blog writes "1"
         if number is None or not low <= number <= high:
             self.problem(loc, f"{value!r} is not a valid {what}; allowed: a whole number from {low} to {high}")
@@ -607,6 +617,14 @@ def _dotted(loc: Loc) -> str:
     from mdpool.yamlsource import dotted
 
     return dotted(loc)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """A problem is one line: control characters from a key or value (a newline in a key) are escaped."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _os_alternative(kind: type[Step], os_type: str) -> str:

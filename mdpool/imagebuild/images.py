@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
+from mdpool.imagebuild.architecture import default_build_vm_size
 from mdpool.imagebuild.definition import ImageDefinition, parse_definition
 from mdpool.imagebuild.render import RenderedDefinition, display_path, render_definition
 from mdpool.imagebuild.template import PlatformSource, TemplateSettings
@@ -87,9 +88,10 @@ def image_specs(cfg: EnvironmentConfig, names: Sequence[str] | None = None) -> l
                 gallery_image_id=names_.gallery_image_id(image.name),
                 source=PlatformSource(build.source.publisher, build.source.offer, build.source.sku,
                                       build.source.version),
-                vm_size=build.vm_size,
+                vm_size=build.vm_size or default_build_vm_size(image.architecture),
                 timeout_minutes=build.timeout_minutes,
                 tags=dict(cfg.tags),
+                architecture=image.architecture,
             ),
             subscription_id=cfg.subscription_id,
             resource_group=names_.gallery_resource_group,

@@ -4,6 +4,9 @@ The standard `json` module parses but forgets positions, and silently lets a key
 win. This reader walks the text with the standard library's own string and number scanners and
 records, for each location (`("Customizers", 2, "Inline", 0)`), the line it starts on. It runs
 after `json.loads` has accepted the text, so it only has to handle valid JSON.
+
+Definitions may come from an untrusted branch (the pull-request pipeline validates them), so the
+reader bounds what it does: no NaN/Infinity, no nesting beyond MAX_DEPTH, no huge integer literals.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ Loc = tuple[str | int, ...]
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # a whole string (skipped), or a bracket
 
 
 @dataclass
@@ -41,15 +45,45 @@ class JsonSyntaxError(ValueError):
         self.line = line
 
 
+MAX_DEPTH = 64
+"""Deepest nesting read: a definition is four levels deep; far deeper is a mistake or an attack."""
+
+
 def load_json(text: str) -> JsonDocument:
-    """Parse `text`; raise JsonSyntaxError (with the line) if it is not JSON."""
+    """Parse `text`; raise JsonSyntaxError (with the line) if it is not JSON or not a sane one.
+
+    Refused besides syntax errors: NaN and Infinity (Python's extensions, not JSON), numbers too
+    long for Python to convert, and nesting deeper than MAX_DEPTH (checked before parsing, so no
+    parser recursion can run out of stack).
+    """
+    _check_depth(text)
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise JsonSyntaxError(f"not valid JSON: {error.msg} (column {error.colno})", error.lineno) from None
+    except ValueError as error:  # e.g. an integer literal beyond Python's 4300-digit conversion limit
+        raise JsonSyntaxError(f"not valid JSON: {str(error).split(':')[0]}", 1) from None
     doc = JsonDocument(data=data)
     _Walker(text, doc).walk()
     return doc
+
+
+def _refuse_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a JSON value", "", 0)
+
+
+def _check_depth(text: str) -> None:
+    """Raise JsonSyntaxError if brackets outside strings nest deeper than MAX_DEPTH."""
+    depth = 0
+    for match in _STRUCTURE.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, match.start()) + 1
+                raise JsonSyntaxError(f"nested deeper than {MAX_DEPTH} levels; an image definition needs a few", line)
+        elif token in "]}":
+            depth -= 1
 
 
 class _Walker:

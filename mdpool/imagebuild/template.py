@@ -11,6 +11,10 @@
 - `UserAssignedIdentityId`, `VMProfileOsdiskSizeGb = DiskSizeGiB`, `VMProfileVmsize` (default
   Standard_D4s_v3), `VMBootState = 'Enabled'`, `BuildTimeoutInMinute` (default 60), `Location`.
 
+An Arm64 image differs in two places (see `mdpool.imagebuild.architecture`): it is built on an
+Arm64 size by default, and its template has no boot optimization, which Azure does not support for
+Arm64.
+
 mdpool produces the same ARM body (api-version 2025-10-01), with the run output name in UTC, the
 optional validators and error handling of the file, the environment's tags on the template, and
 artifact tags on the produced image version that record a content hash of the definition, so a
@@ -26,14 +30,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from mdpool.imagebuild.architecture import X64, boot_optimization_supported, default_build_vm_size
 from mdpool.imagebuild.definition import ImageDefinition
 
 API_VERSION = "2025-10-01"
 CONTENT_HASH_TAG = "mdpool-content-sha256"
 IMAGE_TAG = "mdpool-image"
-DEFAULT_VM_SIZE = "Standard_D4s_v3"
+DEFAULT_VM_SIZE = default_build_vm_size(X64)
 DEFAULT_TIMEOUT_MINUTES = 60
-_HASH_FORMAT = 1  # bump when the hashed content changes meaning, so old versions are rebuilt once
+_HASH_FORMAT = 2  # bump when the hashed content changes meaning, so old versions are rebuilt once
+# 2: the optimize block (boot optimization, off for Arm64) is hashed
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class TemplateSettings:
     vm_size: str = DEFAULT_VM_SIZE
     timeout_minutes: int = DEFAULT_TIMEOUT_MINUTES
     tags: Mapping[str, str] = field(default_factory=dict)
+    architecture: str = X64
+    """x64 or Arm64: the gallery image definition's architecture."""
 
 
 def run_output_name(now: datetime | None = None) -> str:
@@ -74,15 +82,33 @@ def run_output_name(now: datetime | None = None) -> str:
     return f"aib-{now.astimezone(timezone.utc):%Y%m%d%H%M%S}"
 
 
-def _image_content(definition: ImageDefinition, source: PlatformSource) -> dict[str, Any]:
-    """What decides the bits of the image: source, disk, steps, validation, replication."""
+def hash_inputs(definition: ImageDefinition, source: PlatformSource, architecture: str = X64) -> dict[str, Any]:
+    """Every input that decides the bits of the image, and nothing else.
+
+    In: the source image, the OS disk size, the customizers, the validators and error handling,
+    boot optimization (which depends on the architecture) and where the version is replicated
+    (target regions, replica counts, storage types). Out: the build VM size, the timeout, the
+    run output name and the tags, which do not change the image.
+    """
     return {
         "format": _HASH_FORMAT,
         "source": source.arm(),
         "osDiskSizeGB": definition.disk_size_gib,
         **_steps(definition),
+        "optimize": _optimize(architecture),
         "targetRegions": [region.arm() for region in definition.target_regions],
     }
+
+
+def content_hash(definition: ImageDefinition, source: PlatformSource, architecture: str = X64) -> str:
+    """SHA-256 of `hash_inputs` in canonical JSON: equal for equal images, different otherwise.
+
+    The builds pass the source with `latest` already resolved to the marketplace's newest version
+    (mdpool.imagebuild.source_version), so that version is hashed and a new marketplace image makes
+    a new build; a source still saying `latest` (e.g. `images render`) hashes as the word.
+    """
+    canonical = json.dumps(hash_inputs(definition, source, architecture), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _steps(definition: ImageDefinition) -> dict[str, Any]:
@@ -97,26 +123,21 @@ def _steps(definition: ImageDefinition) -> dict[str, Any]:
     return steps
 
 
-def content_hash(definition: ImageDefinition, source: PlatformSource) -> str:
-    """SHA-256 of the image's content; the build timeout, VM size and run name do not change the image.
-
-    The builds pass the source with `latest` already resolved to the marketplace's newest version
-    (mdpool.imagebuild.source_version), so that version is hashed and a new marketplace image makes
-    a new build; a source still saying `latest` hashes as the word.
-    """
-    canonical = json.dumps(_image_content(definition, source), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def _optimize(architecture: str) -> dict[str, Any] | None:
+    """Boot optimization as the blog's script sets it (VMBootState Enabled), where Azure supports it."""
+    return {"vmBoot": {"state": "Enabled"}} if boot_optimization_supported(architecture) else None
 
 
 def _validate(definition: ImageDefinition) -> dict[str, Any] | None:
-    if not definition.validators:
-        return None
-    validate: dict[str, Any] = {"inVMValidations": [step.arm() for step in definition.validators]}
+    """The validate block; its flags go to Azure even without validators, as the spec allows."""
+    validate: dict[str, Any] = {}
+    if definition.validators:
+        validate["inVMValidations"] = [step.arm() for step in definition.validators]
     if definition.continue_distribute_on_failure is not None:
         validate["continueDistributeOnFailure"] = definition.continue_distribute_on_failure
     if definition.source_validation_only is not None:
         validate["sourceValidationOnly"] = definition.source_validation_only
-    return validate
+    return validate or None
 
 
 def _error_handling(definition: ImageDefinition) -> dict[str, Any] | None:
@@ -131,7 +152,7 @@ def _error_handling(definition: ImageDefinition) -> dict[str, Any] | None:
 def image_template(definition: ImageDefinition, settings: TemplateSettings, *, run_output: str,
                    digest: str | None = None) -> dict[str, Any]:
     """The ARM body of the image template (PUT .../imageTemplates/{name}?api-version=2025-10-01)."""
-    digest = digest or content_hash(definition, settings.source)
+    digest = digest or content_hash(definition, settings.source, settings.architecture)
     vm_profile: dict[str, Any] = {"vmSize": settings.vm_size}
     if definition.disk_size_gib is not None:
         vm_profile["osDiskSizeGB"] = definition.disk_size_gib
@@ -142,7 +163,9 @@ def image_template(definition: ImageDefinition, settings: TemplateSettings, *, r
         "source": settings.source.arm(),
         **_steps(definition),
     }
-    properties["optimize"] = {"vmBoot": {"state": "Enabled"}}
+    optimize = _optimize(settings.architecture)
+    if optimize is not None:
+        properties["optimize"] = optimize
     properties["distribute"] = [{
         "type": "SharedImage",
         "galleryImageId": settings.gallery_image_id,

@@ -114,3 +114,18 @@ def test_gallery_versions_are_paged_and_need_the_token(arm, client):
     with ImageBuilderClient(StaticTokenCredential("wrong"), arm.subscription_id, **arm.client_kwargs()) as bad:
         with pytest.raises(Exception):
             bad.virtual_machine_image_templates.get(RG, "tpl")
+
+
+def test_provisioning_ends_without_polling_after_a_gateway_timeout(arm):
+    from mdpool.imagebuild.arm_retry import NoResendRetryPolicy
+
+    kwargs = arm.client_kwargs()
+    with ImageBuilderClient(arm.credential, arm.subscription_id, retry_policy=NoResendRetryPolicy(**kwargs),
+                            **kwargs) as client:  # mdpool's client: the PUT is not re-sent
+        ops = client.virtual_machine_image_templates
+        arm.fail("PUT", r"/imageTemplates/tpl$", 504, process=True)
+        with pytest.raises(HttpResponseError) as error:
+            ops.begin_create_or_update(RG, "tpl", _body()).result()
+        assert error.value.status_code == 504
+        assert ops.get(RG, "tpl").properties.provisioning_state == "Creating"  # as Azure: still being created
+        assert ops.get(RG, "tpl").properties.provisioning_state == "Succeeded"  # then done, though nobody polled

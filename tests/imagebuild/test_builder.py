@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -22,8 +23,9 @@ TEMPLATE_PATH = rf"/imageTemplates/{TEMPLATE}$"
 OPTIONS = BuildOptions(poll_interval=0.02, auth_retry_interval=0.05, auth_retry_window=5.0, watch_margin=30)
 
 
-def connection(arm, **client_kwargs) -> Connection:
-    kwargs = {"polling_interval": 0.01, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.1, **client_kwargs}
+def connection(arm) -> Connection:
+    """Production client settings (retries on, the production retry policy); only the waits are shorter."""
+    kwargs = {"polling_interval": 0.01, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.1}
     return Connection(arm.credential, arm.base_url, arm.ca_file, kwargs)
 
 
@@ -85,25 +87,102 @@ def test_throttling_is_retried_after_the_servers_retry_after(arm, spec):
     assert puts[1].at - puts[0].at >= 0.24 and puts[2].at - puts[1].at >= 0.24  # waited as told
 
 
-def test_504_on_run_is_retried(arm, spec):
+def methods_after_the_create(arm) -> list[tuple[str, str, int]]:
+    return [(r.method, r.path.rsplit("/", 1)[-1], r.status) for r in arm.requests
+            if "imageTemplates" in r.path and r.method in ("PUT", "POST", "GET")]
+
+
+def test_the_production_client_never_re_sends_a_put_or_post_by_itself(arm):
+    from mdpool.imagebuild.arm_retry import NoResendRetryPolicy
+
+    with Connection(arm.credential).client("sub") as client:  # as `mdpool images build` makes it
+        assert isinstance(client._config.retry_policy, NoResendRetryPolicy)
+        assert client._config.retry_policy.total_retries == 10  # azure-core's default: retries stay on
+
+
+def test_504_on_run_that_did_not_start_it_is_asked_again_after_checking(arm, spec):
     arm.fail("POST", r"/run$", 504, times=2)
-    (result,) = build(arm, [spec], conn=connection(arm, retry_total=0))  # our own retry, not azure-core's
+    (result,) = build(arm, [spec])
     assert result.status == BUILT
     assert [r.status for r in arm.requests_matching("POST", r"/run$")] == [504, 504, 202]
+    calls = methods_after_the_create(arm)
+    first_504 = calls.index(("POST", "run", 504))
+    assert calls[first_504 + 1][0] == "GET"  # looked whether the run started before asking again
+    assert len(arm.image_versions(gallery_image_id("ubuntu-22.04"))) == 1
 
 
 def test_504_after_the_run_started_is_not_run_twice(arm, spec):
     arm.fail("POST", r"/run$", 504, times=1, process=True)  # the gateway timed out, the build started
-    (result,) = build(arm, [spec], conn=connection(arm, retry_total=0))
+    (result,) = build(arm, [spec])
     assert result.status == BUILT
     assert len(arm.requests_matching("POST", r"/run$")) == 1
     assert len(arm.image_versions(gallery_image_id("ubuntu-22.04"))) == 1
 
 
-def test_azure_cores_own_retry_covers_a_single_504(arm, spec):
-    arm.fail("POST", r"/run$", 504, times=1)
+def test_504_after_the_create_went_through_is_not_put_twice(arm, spec):
+    arm.fail("PUT", TEMPLATE_PATH, 504, times=1, process=True)  # the gateway timed out, the template exists
     (result,) = build(arm, [spec])
-    assert result.status == BUILT and [r.status for r in arm.requests_matching("POST", r"/run$")] == [504, 202]
+    assert result.status == BUILT
+    assert [r.status for r in arm.requests_matching("PUT", TEMPLATE_PATH)] == [504]  # no 409 from a blind re-send
+    assert len(arm.requests_matching("POST", r"/run$")) == 1
+
+
+def test_504_on_a_create_that_did_not_happen_is_put_again_after_checking(arm, spec):
+    arm.fail("PUT", TEMPLATE_PATH, 504, times=2)
+    (result,) = build(arm, [spec])
+    assert result.status == BUILT
+    assert [r.status for r in arm.requests_matching("PUT", TEMPLATE_PATH)] == [504, 504, 201]
+    calls = methods_after_the_create(arm)
+    assert calls[calls.index(("PUT", TEMPLATE, 504)) + 1] == ("GET", TEMPLATE, 404)
+
+
+def test_a_create_whose_answer_was_lost_and_whose_provisioning_failed_is_removed_and_put_again(arm, spec):
+    arm.fail("PUT", TEMPLATE_PATH, 504, times=1, process=True)
+    arm.fail_provisioning(TEMPLATE, times=1, code="InternalOperationError", message="transient")
+    (result,) = build(arm, [spec])
+    assert result.status == BUILT
+    methods = [r.method for r in arm.requests_matching("*", TEMPLATE_PATH) if r.method in ("PUT", "DELETE")]
+    assert methods == ["PUT", "DELETE", "PUT"]
+
+
+def test_a_409_counts_as_created_only_for_a_template_with_this_builds_content(arm, spec):
+    definition = load_definition(spec)
+    someone_elses = image_template(definition, spec.settings, run_output="aib-1", digest="e" * 64)
+
+    def conflict_after_someone_created_it(request):
+        arm.add_template(RG, TEMPLATE, someone_elses)
+        return 409, {}, {"error": {"code": "Conflict", "message": "exists"}}
+
+    arm.route("PUT", TEMPLATE_PATH, conflict_after_someone_created_it)
+    (result,) = build(arm, [spec])
+    assert result.status == FAILED and "exists with other content" in result.message
+    assert not arm.requests_matching("POST", r"/run$")
+
+
+def test_a_409_after_our_own_create_went_through_counts_as_created(arm, spec):
+    def conflict_with_our_own_template(request):
+        arm.add_template(RG, TEMPLATE, request.body)  # e.g. an earlier attempt that the gateway timed out
+        return 409, {}, {"error": {"code": "Conflict", "message": "exists"}}
+
+    arm.route("PUT", TEMPLATE_PATH, conflict_with_our_own_template)
+    (result,) = build(arm, [spec])
+    assert result.status == BUILT and len(arm.requests_matching("POST", r"/run$")) == 1
+
+
+def test_a_504_on_cancel_after_the_cancel_went_through_is_not_sent_again(arm, spec):
+    old = image_template(load_definition(spec), spec.settings, run_output="aib-1", digest="0" * 64)
+    arm.add_template(RG, TEMPLATE, old, run_state="Running", build_duration=60)
+    arm.fail("POST", r"/cancel$", 504, times=1, process=True)
+    (result,) = build(arm, [spec])
+    assert result.status == BUILT
+    assert [r.status for r in arm.requests_matching("POST", r"/cancel$")] == [504]
+
+
+def test_reads_are_still_retried_by_azure_core(arm, spec):
+    arm.fail("GET", r"/versions$", 503, times=2)
+    (result,) = build(arm, [spec])
+    assert result.status == BUILT
+    assert [r.status for r in arm.requests_matching("GET", r"/versions$")] == [503, 503, 200]
 
 
 def test_authorization_failures_right_after_the_role_assignment_are_retried(arm, spec):
@@ -221,7 +300,7 @@ def test_parallel_one_builds_one_after_another(arm, quick_definition):
 
 def test_transient_errors_while_polling_are_tolerated(arm, spec):
     arm.fail("GET", TEMPLATE_PATH, 500, times=3, after=2)
-    (result,) = build(arm, [spec], conn=connection(arm, retry_total=0))
+    (result,) = build(arm, [spec])
     assert result.status == BUILT
     assert [r.status for r in arm.requests_matching("GET", TEMPLATE_PATH)].count(500) == 3
 
@@ -229,7 +308,7 @@ def test_transient_errors_while_polling_are_tolerated(arm, spec):
 def test_too_many_failed_status_checks_give_up_with_a_reattach_hint(arm, spec):
     arm.fail("GET", TEMPLATE_PATH, 503, times=100, after=2)
     options = BuildOptions(poll_interval=0.01, transient_retries=3)
-    (result,) = build(arm, [spec], conn=connection(arm, retry_total=0), options=options)
+    (result,) = build(arm, [spec], options=options)
     assert result.status == FAILED and "lost track of the build after 4 failed status checks" in result.message
     assert "mdpool images build ubuntu-22.04" in result.message
 
@@ -284,3 +363,24 @@ def test_bad_definitions_stop_everything_before_azure_is_called(arm, tmp_path, s
         build(arm, [spec, make_spec(bad, "bad")])
     assert "did you mean 'Inline'" in str(error.value)
     assert arm.requests == []
+
+
+@pytest.mark.parametrize("state", ["Failed", "Creating", "Deleting"])
+def test_a_version_with_this_content_that_did_not_succeed_does_not_count(arm, spec, state):
+    image = gallery_image_id("ubuntu-22.04")
+    arm.add_image_version(image, "1.0.0", tags={CONTENT_HASH_TAG: digest_of(spec)}, provisioning_state=state)
+    (result,) = build(arm, [spec])
+    assert result.status == BUILT and result.version_id != f"{image}/versions/1.0.0"
+    assert len(arm.requests_matching("POST", r"/run$")) == 1
+
+
+def test_an_arm64_image_is_built_on_an_arm64_size_without_boot_optimization(arm, quick_definition):
+    from mdpool.imagebuild.architecture import default_build_vm_size
+
+    base = make_spec(quick_definition)
+    settings = dataclasses.replace(base.settings, architecture="Arm64", vm_size=default_build_vm_size("Arm64"))
+    (result,) = build(arm, [dataclasses.replace(base, settings=settings)])
+    assert result.status == BUILT
+    (put,) = arm.requests_matching("PUT", TEMPLATE_PATH)
+    assert put.body["properties"]["vmProfile"]["vmSize"] == "Standard_D4ps_v5"
+    assert "optimize" not in put.body["properties"]

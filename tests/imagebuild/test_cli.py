@@ -92,7 +92,7 @@ def test_lint_reports_each_finding_on_one_line_and_exits_1(tmp_path):
 
 
 def test_lint_of_one_named_image(tmp_path):
-    broken = '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": []}'
+    broken = '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": {}}'
     config = write_config(tmp_path, {1: broken})
     assert run("images", "lint", "ubuntu-22.04", "--config", str(config)).exit_code == 0
     assert run("images", "lint", "ubuntu-24.04", "--config", str(config)).exit_code == 1
@@ -174,8 +174,13 @@ def test_ctrl_c_detaches_and_running_again_reattaches(example_arm, cli_env):
     assert not example_arm.requests_matching("POST", r"/cancel$")
     template = example_arm.template(RG, "jhp-ubuntu-2204-buildagent")
     assert template["properties"]["lastRunStatus"]["runState"] == "Running"  # the build goes on
-    example_arm.finish_build_in(RG, "jhp-ubuntu-2204-buildagent", 1.5)  # while the next command watches it
+    seen = len(example_arm.requests)
     proc = mdpool(cli_env, *BUILD, "ubuntu-22.04")
+    deadline = time.monotonic() + 30  # the build ends only once the next command watches it (startup can be slow)
+    while not [r for r in example_arm.requests[seen:] if r.method == "GET" and r.path.endswith("-2204-buildagent")] \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    example_arm.finish_build_in(RG, "jhp-ubuntu-2204-buildagent", 0.5)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "ubuntu-22.04: built (reattached) /subscriptions/" in out

@@ -119,3 +119,127 @@ def test_the_validate_hook_imports_without_the_azure_sdk():
             "print(sorted(n for n in sys.modules if n.startswith(('azure', 'rich', 'cdktn'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+# --- the sandbox: a definition template is data, never code ----------------------------------------
+
+ESCAPES = [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ cycler.__init__.__globals__ }}",
+    "{{ lipsum.__globals__['os'].system('touch PWNED') }}",
+    "{{ joiner.__init__.__globals__.os.popen('id').read() }}",
+    "{{ namespace.__init__.__globals__ }}",
+    "{{ self.__init__.__globals__ }}",
+    "{{ '{0.__class__}'.format('') }}",
+    "{{ ''.format.__self__ }}",
+    "{% set x = namespace() %}{{ x.__class__.__base__ }}",
+    "{{ range.__self__ }}",
+]
+
+
+@pytest.mark.parametrize("expression", ESCAPES)
+def test_reaching_python_internals_is_refused_with_one_line(tmp_path, expression):
+    path = write(tmp_path, "evil.json.j2", '{\n  "TargetRegion": [],\n  "x": "' + expression + '"\n}\n')
+    with pytest.raises(InputError) as error:
+        render_definition(path, {})
+    (problem,) = error.value.problems
+    assert problem.line == 3 and problem.file.endswith("evil.json.j2")
+    assert problem.message.startswith("refused: ") and "never Python internals" in problem.message
+    assert "\n" not in str(problem)
+    assert not (tmp_path / "PWNED").exists() and not Path("PWNED").exists()
+
+
+@pytest.mark.parametrize("expression, expected", [
+    ("{{ 'x' * 100000000 }}", "'*' would build a sequence of 100000000 items"),
+    ("{{ [0] * 100000000 }}", "'*' would build a sequence"),
+    ("{{ 9 ** 99999999 }}", "'**' would compute a number"),
+    ("{% for i in range(100000) %}{{ 'y' * 1000 }}{% endfor %}", "exceeds 4194304 characters"),
+    ("{{ range(10000000) | list }}", "Range too big"),
+])
+def test_templates_cannot_exhaust_memory(tmp_path, expression, expected):
+    path = write(tmp_path, "big.json.j2", "{\n" + expression + "\n}\n")
+    with pytest.raises(InputError) as error:
+        render_definition(path, {})
+    assert expected in error.value.problems[0].message
+
+
+def test_a_template_that_loops_without_end_is_stopped(tmp_path):
+    import time
+
+    path = write(tmp_path, "spin.json.j2", '{\n{% for a in range(100000) %}{% for b in range(100000) %}'
+                                          '{% endfor %}{% endfor %}\n}\n')
+    started = time.monotonic()
+    with pytest.raises(InputError) as error:
+        render_definition(path, {})
+    assert time.monotonic() - started < 10
+    (problem,) = error.value.problems
+    assert problem.line == 2 and "rendering took longer than 3 seconds" in problem.message
+    assert "out_of_time" not in repr(sys.gettrace())  # the caller's trace function is restored
+
+
+def test_multiplying_within_the_bounds_still_works(tmp_path):
+    path = write(tmp_path, "ok.json.j2", '{"x": "{{ "-" * 3 }}{{ 2 ** 10 }}"}\n')
+    assert render_definition(path, {}).text == '{"x": "---1024"}\n'
+
+
+@pytest.mark.parametrize("target", ["../outside.j2", "/etc/hostname", "sub/../../outside.j2", "link.j2", "linkdir/x.j2",
+                                    "C:/Windows/win.ini", "./steps.j2"])
+def test_includes_cannot_read_outside_the_templates_folder(tmp_path, target):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    write(tmp_path, "outside.j2", "SECRET")
+    (folder / "link.j2").symlink_to(tmp_path / "outside.j2")
+    (folder / "linkdir").symlink_to(tmp_path)
+    write(tmp_path, "x.j2", "SECRET")
+    path = write(folder, "img.json.j2", '{\n"x": "{% include "' + target + '" %}"\n}\n')
+    with pytest.raises(InputError) as error:
+        render_definition(path, {})
+    (problem,) = error.value.problems
+    assert "not found beside img.json.j2 (templates may include only files in their own folder" in problem.message
+    assert "SECRET" not in str(problem)
+
+
+@pytest.mark.parametrize("tag", ['{% import "macros.j2" as m %}{{ m.step("a") }}',
+                                 '{% from "macros.j2" import step %}{{ step("a") }}'])
+def test_imports_from_the_templates_folder_and_below_work(tmp_path, tag):
+    (tmp_path / "parts").mkdir()
+    write(tmp_path, "macros.j2", '{% macro step(n) %}{% include "parts/inline.j2" %}{% endmacro %}')
+    write(tmp_path / "parts", "inline.j2", '{"ShellCustomizer": true, "Name": "{{ n }}", "Inline": ["x"]}')
+    path = write(tmp_path, "img.json.j2", '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": [' + tag + ']}\n')
+    definition = load_definition(make_spec(path))
+    assert definition.customizers[0].name == "a"
+
+
+def test_validate_lint_and_render_refuse_an_escape_with_exit_1_and_no_traceback(tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from mdpool.cli import app
+
+    data = yaml.safe_load((REPO / "config" / "example.yaml").read_text())
+    write(tmp_path, "evil.json.j2", '{\n  "TargetRegion": [{"Name": "{{ cycler.__init__.__globals__.os }}"}]\n}\n')
+    for image in data["gallery"]["images"]:
+        image["build"]["definition"] = "evil.json.j2"
+    config = write(tmp_path, "env.yaml", yaml.safe_dump(data, sort_keys=False))
+    for command in (["validate"], ["images", "lint"], ["images", "render", "ubuntu-22.04"]):
+        result = CliRunner().invoke(app, [*command, "--config", str(config)])
+        assert result.exit_code == 1, (command, result.output)
+        refused = [line for line in result.stderr.splitlines() if "refused:" in line]
+        assert refused and all(line.split(":")[1] == "2" for line in refused), result.stderr
+        assert "Traceback" not in result.output and "<module 'os'" not in result.output
+
+
+def test_the_template_the_config_names_may_be_a_link_but_what_it_includes_stays_in_its_folder(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    write(shared, "base.json.j2", '{"TargetRegion": [{"Name": "{{ Location }}"}],\n "Customizers": [{% include "s.j2" %}]}\n')
+    write(shared, "s.j2", '{"ShellCustomizer": true, "Name": "outside", "Inline": ["x"]}')
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "img.json.j2").symlink_to(shared / "base.json.j2")
+    with pytest.raises(InputError) as error:  # s.j2 is beside the link's target, not beside the link
+        load_definition(make_spec(images / "img.json.j2"))
+    assert "included template 's.j2' not found beside img.json.j2" in error.value.problems[0].message
+    write(images, "s.j2", '{"ShellCustomizer": true, "Name": "inside", "Inline": ["x"]}')
+    assert load_definition(make_spec(images / "img.json.j2")).customizers[0].name == "inside"

@@ -68,6 +68,8 @@ Script it (all thread-safe; call before or during a test)
 - ``arm.fail_provisioning(template="*", *, times=1, code=..., message=...)``: the next PUTs of matching
   templates are accepted (201) but their async operation ends ``Failed`` with that error and the
   template stays in provisioningState Failed (as Azure does when validation of the build fails).
+  Provisioning also ends without polling: a GET of a Creating template sees Creating once, then
+  the outcome (so a client that lost the PUT's answer can find out what happened).
 - ``arm.route(method, path_regex, handler)``: serve any other endpoint; ``handler(request)`` gets a
   :class:`StandInRequest` and returns ``(status, headers_dict, json_body_or_None)``.
 
@@ -258,6 +260,9 @@ class _Template:
     provisioning_error: dict[str, str] | None = None
     run: _Run | None = None
     run_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    settle: Callable[[], Any] | None = None
+    """Ends provisioning (Creating -> Succeeded/Failed) when nobody polls the create's async operation."""
+    creating_gets: int = 0
 
 
 @dataclass
@@ -697,6 +702,12 @@ class ArmStandIn:
             if method == "GET":
                 if tpl is None:
                     return 404, {}, _error("ResourceNotFound", f"The Resource '{_TEMPLATES_PROVIDER}/imageTemplates/{name}' under resource group '{rg}' was not found.")
+                if tpl.provisioning_state == "Creating" and tpl.settle is not None:
+                    # Azure provisions whether or not the client polls (e.g. after a 504 on the PUT):
+                    # the first GET still sees Creating, the next one the outcome.
+                    tpl.creating_gets += 1
+                    if tpl.creating_gets > 1:
+                        tpl.settle()
                 return 200, {}, self._template_json(tpl)
             if method == "PUT":
                 return self._put_template(sub, rg, name, tpl, body)
@@ -771,6 +782,7 @@ class ArmStandIn:
             tpl.provisioning_state = "Succeeded"
             return "Succeeded", None
 
+        tpl.settle = put_status
         op_id = self._new_operation(put_status)
         return 201, self._operation_headers(op_id, location=False), self._template_json(tpl)
 
