@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
-from mdpool.imagebuild.architecture import default_build_vm_size
 from mdpool.imagebuild.definition import ImageDefinition, parse_definition
 from mdpool.imagebuild.render import RenderedDefinition, display_path, render_definition
 from mdpool.imagebuild.template import PlatformSource, TemplateSettings
@@ -88,7 +87,7 @@ def image_specs(cfg: EnvironmentConfig, names: Sequence[str] | None = None) -> l
                 gallery_image_id=names_.gallery_image_id(image.name),
                 source=PlatformSource(build.source.publisher, build.source.offer, build.source.sku,
                                       build.source.version),
-                vm_size=build.vm_size or default_build_vm_size(image.architecture),
+                vm_size=image.build_vm_size,
                 timeout_minutes=build.timeout_minutes,
                 tags=dict(cfg.tags),
                 architecture=image.architecture,

@@ -23,8 +23,8 @@ def run(ctx: Context) -> list[CheckResult]:
     location = ctx.cfg.location
     sizes: dict[str, list[str]] = {}
     for image in ctx.cfg.gallery.images:
-        if image.build:
-            sizes.setdefault(image.build.vm_size, []).append(image.name)
+        if image.build_vm_size:
+            sizes.setdefault(image.build_vm_size, []).append(image.name)
     problems = []
     for size, images in sizes.items():
         # Resource Skus - List (Compute), filtered by location: virtualMachines with their restrictions
