@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from mdpool.config import DAYS, EnvironmentConfig
 from mdpool.naming import name_checks
+from mdpool.output_folder import DEFAULT_OUT, state_inside_output
 from mdpool.problems import Problem
 from mdpool.timespan import parse_time_of_day
 from mdpool.yamlsource import Loc, YamlDocument
@@ -353,5 +354,8 @@ def _misc_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
     local = config.state.local.directory
     if local.startswith("/") or ".." in local.split("/") or re.match(r"^[A-Za-z]:", local):
         yield ("state", "local", "directory"), "must be a relative path inside the project (no leading / and no ..)"
+    elif config.state.backend == "local" and state_inside_output(local):  # every synth replaces the output folder
+        yield ("state", "local", "directory"), (f"lies inside the synth output folder {DEFAULT_OUT}, which every "
+                                                "synth replaces; allowed: a folder beside it, e.g. state")
     if config.pool.work_folder is not None and not config.pool.work_folder.strip():
         yield ("pool", "work_folder"), "must not be empty; leave it out for the default"

@@ -152,36 +152,50 @@ class _Session:
         from mdpool.imagebuild.builder import BuildOptions
         from mdpool.synth import synthesize
 
+        from contextlib import nullcontext
+
+        from mdpool.output_folder import output_lock
+        from mdpool.problems import InputError
+        from mdpool.signals import stop_signals
+
         deployment = None
-        try:
-            if not self.no_synth:
-                with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
-                    synthesize(self.cfg, self.out)
-                self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} into {self.out}")
-            synth = SynthOutput.load(self.out)
-            if synth.environment != self.cfg.environment:
-                raise DeployError(f"{self.out}: holds the stacks of environment {synth.environment!r}, but "
-                                  f"{self.config_path} describes {self.cfg.environment!r}; synthesize it again")
-            deployment = Deployment(
-                synth,
-                self.terraform,
-                ImageBuildStage(self.cfg, console=self.console, options=BuildOptions(
-                    force=force_build, parallel=parallel, poll_interval=poll_interval,
-                    # as `mdpool images build`: a fresh role assignment is retried at about the poll pace
-                    auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01))),
-                console=self.console,
-                confirm=None if auto_approve else self._confirm,
-                allow_replace=allow_replace,
-            )
-            action(deployment)
-        except Interrupted as interrupted:
-            self._finish(deployment)
-            fail([str(interrupted)], code=130)
-        except KeyboardInterrupt:  # before the stages began (synth): nothing to continue
-            fail(["interrupted before anything was planned or applied"], code=130)
-        except DeployError as error:
-            self._finish(deployment)
-            fail(error.lines)
+        # SIGTERM/SIGHUP (a CI cancel, `timeout`, `docker stop`) stop the run as Ctrl-C does; the output
+        # folder stays locked for the whole run, so no synth swaps it under a running terraform
+        with stop_signals() as caught:
+            try:
+                with output_lock(self.out) if not self.no_synth or self.out.is_dir() else nullcontext():
+                    if not self.no_synth:
+                        with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
+                            synthesize(self.cfg, self.out, locked=True)
+                        self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} "
+                                           f"into {self.out}")
+                    synth = SynthOutput.load(self.out)
+                    if synth.environment != self.cfg.environment:
+                        raise DeployError(f"{self.out}: holds the stacks of environment {synth.environment!r}, "
+                                          f"but {self.config_path} describes {self.cfg.environment!r}; "
+                                          "synthesize it again")
+                    deployment = Deployment(
+                        synth,
+                        self.terraform,
+                        ImageBuildStage(self.cfg, console=self.console, options=BuildOptions(
+                            force=force_build, parallel=parallel, poll_interval=poll_interval,
+                            # as `mdpool images build`: a fresh role assignment is retried at about the poll pace
+                            auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01))),
+                        console=self.console,
+                        confirm=None if auto_approve else self._confirm,
+                        allow_replace=allow_replace,
+                    )
+                    action(deployment)
+            except Interrupted as interrupted:
+                self._finish(deployment)
+                fail([str(interrupted)], code=caught.exit_code)
+            except KeyboardInterrupt:  # before the stages began (synth): nothing to continue
+                fail(["interrupted before anything was planned or applied"], code=caught.exit_code)
+            except InputError as error:  # an --out that is not ours to replace, or in use by another run
+                fail(error.problems)
+            except DeployError as error:
+                self._finish(deployment)
+                fail(error.lines)
         self._finish(deployment)
 
     def _confirm(self, question: str) -> bool:
