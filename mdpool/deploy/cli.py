@@ -100,8 +100,13 @@ def deploy(
     applies = Stage.GALLERY in stages or Stage.POOL in stages  # the image builds ask nothing
     session = _Session(config, out, terraform_bin, json_summary, asks=applies and not auto_approve,
                        no_synth=no_synth)
+    builds = Stage.IMAGES in stages and any(image.build for image in session.cfg.gallery.images)
+    # without the images stage, the pool stage asks Azure whether its gallery images have versions
+    reads_versions = (Stage.POOL in stages and Stage.IMAGES not in stages
+                      and any(image.gallery_image for image in session.cfg.pool.images))
     session.run(
         lambda deployment: deployment.deploy(stages),
+        needs_credential=builds or reads_versions,
         auto_approve=auto_approve,
         allow_replace=allow_replace or [],
         parallel=parallel,
@@ -145,7 +150,7 @@ class _Session:
         self.console.print(Text.from_ansi(line, style="dim"), soft_wrap=True)
 
     def run(self, action, *, auto_approve: bool = True, allow_replace=(), parallel: int = 4,
-            force_build: bool = False, poll_interval: float = 30.0) -> None:
+            force_build: bool = False, poll_interval: float = 30.0, needs_credential: bool = False) -> None:
         from mdpool.deploy.errors import DeployError
         from mdpool.deploy.images import ImageBuildStage
         from mdpool.deploy.orchestrator import Deployment, Interrupted, SynthOutput
@@ -158,6 +163,7 @@ class _Session:
         from mdpool.problems import InputError
         from mdpool.signals import stop_signals
 
+        connection = self._checked_connection(poll_interval) if needs_credential else None
         deployment = None
         # SIGTERM/SIGHUP (a CI cancel, `timeout`, `docker stop`) stop the run as Ctrl-C does; the output
         # folder stays locked for the whole run, so no synth swaps it under a running terraform
@@ -177,7 +183,7 @@ class _Session:
                     deployment = Deployment(
                         synth,
                         self.terraform,
-                        ImageBuildStage(self.cfg, console=self.console, options=BuildOptions(
+                        ImageBuildStage(self.cfg, console=self.console, connection=connection, options=BuildOptions(
                             force=force_build, parallel=parallel, poll_interval=poll_interval,
                             # as `mdpool images build`: a fresh role assignment is retried at about the poll pace
                             auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01))),
@@ -197,6 +203,18 @@ class _Session:
                 self._finish(deployment)
                 fail(error.lines)
         self._finish(deployment)
+
+    def _checked_connection(self, poll_interval: float):
+        """Azure, with a credential that has given a token: checked before anything is synthesized or applied."""
+        from mdpool.azure_credential import CredentialProblem, checked_credential
+        from mdpool.imagebuild.builder import Connection
+
+        base = Connection.from_environment()
+        try:
+            credential = checked_credential(base.credential)
+        except CredentialProblem as error:
+            fail([str(error)])
+        return Connection(credential, base.endpoint, base.verify, {"polling_interval": min(poll_interval, 10.0)})
 
     def _confirm(self, question: str) -> bool:
         try:

@@ -109,12 +109,20 @@ def build(
     options = BuildOptions(force=force, parallel=parallel, poll_interval=poll_interval,
                            auth_retry_window=auth_retry_minutes * 60,
                            auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01))
+    from mdpool.azure_credential import CredentialProblem, checked_credential
+
     base = Connection.from_environment()
-    connection = Connection(base.credential, base.endpoint, base.verify,
+    try:  # before any build starts: a missing `az` or sign-in is one line, not a failure per image
+        credential = checked_credential(base.credential)
+    except CredentialProblem as error:
+        fail([str(error)])
+    connection = Connection(credential, base.endpoint, base.verify,
                             {"polling_interval": min(poll_interval, 10.0)})
+    from mdpool.signals import stop_signals
+
     stop = threading.Event()
-    try:
-        with BuildBoard([spec.name for spec in specs]) as board:
+    try:  # SIGTERM/SIGHUP stop watching as Ctrl-C does; the builds go on in Azure
+        with stop_signals() as caught, BuildBoard([spec.name for spec in specs]) as board:
             results = build_images(specs=specs, connection=connection, options=options, on_progress=board, stop=stop)
     except InputError as error:
         fail(error.problems)
@@ -124,4 +132,4 @@ def build(
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
     if any(r.status == "detached" for r in results):
-        raise typer.Exit(130)
+        raise typer.Exit(caught.exit_code)  # 130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP
