@@ -35,7 +35,9 @@ def _reason(error: Exception) -> str:
 
 def checked_credential(credential: Any = None) -> Any:
     """`credential` (default: DefaultAzureCredential) once it has given an ARM token; else CredentialProblem."""
-    from azure.core.exceptions import ClientAuthenticationError  # CredentialUnavailableError is one
+    from azure.core.exceptions import (
+        ClientAuthenticationError,  # CredentialUnavailableError is one
+    )
     from azure.identity import DefaultAzureCredential
 
     # azure-identity logs the same failure as a multi-line warning; the one line below says it

@@ -151,17 +151,16 @@ class _Session:
 
     def run(self, action, *, auto_approve: bool = True, allow_replace=(), parallel: int = 4,
             force_build: bool = False, poll_interval: float = 30.0, needs_credential: bool = False) -> None:
+        from contextlib import nullcontext
+
         from mdpool.deploy.errors import DeployError
         from mdpool.deploy.images import ImageBuildStage
         from mdpool.deploy.orchestrator import Deployment, Interrupted, SynthOutput
         from mdpool.imagebuild.builder import BuildOptions
-        from mdpool.synth import synthesize
-
-        from contextlib import nullcontext
-
         from mdpool.output_folder import output_lock
         from mdpool.problems import InputError
         from mdpool.signals import stop_signals
+        from mdpool.synth import synthesize
 
         connection = self._checked_connection(poll_interval) if needs_credential else None
         deployment = None

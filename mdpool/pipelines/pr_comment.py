@@ -93,7 +93,11 @@ class _Client:
 
     def __init__(self, token: str, collection_uri: str, verify: str | bool, timeout: float) -> None:
         from azure.core.pipeline import Pipeline
-        from azure.core.pipeline.policies import RedirectPolicy, RetryPolicy, SansIOHTTPPolicy
+        from azure.core.pipeline.policies import (
+            RedirectPolicy,
+            RetryPolicy,
+            SansIOHTTPPolicy,
+        )
         from azure.core.pipeline.transport import RequestsTransport
 
         origin = _origin(collection_uri)
