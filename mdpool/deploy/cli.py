@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail
+from mdpool.cli_support import DEFAULT_CONFIG, POLL_INTERVAL_BOUNDS, ConfigOption, fail
 from mdpool.deploy.stages import Stage
 
 OutOption = Annotated[
@@ -74,7 +74,9 @@ def deploy(
         bool, typer.Option("--force-build", help="Rebuild every image, even one whose content already has a version.")
     ] = False,
     poll_interval: Annotated[
-        float, typer.Option("--poll-interval", min=0.01, help="Seconds between status checks of a running image build.")
+        # bounds: mdpool.cli_support.POLL_INTERVAL_BOUNDS says why
+        float, typer.Option("--poll-interval", min=POLL_INTERVAL_BOUNDS[0], max=POLL_INTERVAL_BOUNDS[1],
+                            help="Seconds between status checks of a running image build (0.01 to 600).")
     ] = 30.0,
     stage: Annotated[
         Optional[list[Stage]],

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail, load_config_or_exit
+from mdpool.cli_support import DEFAULT_CONFIG, POLL_INTERVAL_BOUNDS, ConfigOption, fail, load_config_or_exit
 from mdpool.problems import InputError
 
 app = typer.Typer(
@@ -79,7 +79,9 @@ def build(
     names: Names = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if an up-to-date version exists.")] = False,
     parallel: Annotated[int, typer.Option("--parallel", min=1, max=32, help="Builds at once.")] = 4,
-    poll_interval: Annotated[float, typer.Option("--poll-interval", min=0.01, help="Seconds between status checks.")] = 30.0,
+    poll_interval: Annotated[float, typer.Option(  # bounds: mdpool.cli_support.POLL_INTERVAL_BOUNDS says why
+        "--poll-interval", min=POLL_INTERVAL_BOUNDS[0], max=POLL_INTERVAL_BOUNDS[1],
+        help="Seconds between status checks (0.01 to 600).")] = 30.0,
     auth_retry_minutes: Annotated[float, typer.Option(
         "--auth-retry-minutes", min=0.0,
         help="How long to retry authorization failures after a fresh role assignment.")] = 30.0,

@@ -140,3 +140,19 @@ def test_deploy_asks_before_each_apply_on_a_terminal(workspace, terraform_env, c
     assert "Apply pool-dev: 1 to create? [y/N]" in done.stdout
     assert done.stderr.splitlines()[-1] == "pool-dev: not applied (declined); nothing after it was run"
     assert workspace.state_resources("gallery-dev") and workspace.state_resources("pool-dev") == []
+
+
+@pytest.mark.parametrize("command", [("deploy", "--auto-approve"), ("images", "build")])
+@pytest.mark.parametrize("value, accepted", [
+    ("0.01", True), ("600", True),  # the bounds themselves
+    ("0.009", False), ("0", False), ("-1", False), ("600.5", False), ("inf", False), ("nan", False), ("1e400", False),
+])
+def test_poll_interval_is_bounded(tmp_path, command, value, accepted):
+    missing = tmp_path / "missing.yaml"  # an accepted value gets as far as reading the config
+    out = ("--out", str(tmp_path / "out")) if command[0] == "deploy" else ()
+    done = run_mdpool(*command, "--poll-interval", value, "--config", str(missing), *out)
+    assert "Traceback" not in done.stderr
+    if accepted:
+        assert done.returncode == 1 and f"{missing}: file not found" in done.stderr, done.stderr
+    else:
+        assert done.returncode == 2 and "--poll-interval" in done.stderr, done.stderr
