@@ -148,9 +148,12 @@ def output_lock(out: Path) -> Iterator[None]:
     The lock file is removed on release; a process that locked a file somebody removed meanwhile
     sees a different inode at the path and tries again, so two holders never coexist.
     """
+    if not Path(os.path.abspath(out)).name:
+        raise _refuse(out, f"is the root folder; {ALLOWED}, e.g. {DEFAULT_OUT}")
     path = lock_path(out)
     while True:
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # where the output will be written anyway
             handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
         except OSError as error:
             raise _refuse(out, f"cannot create the lock file {path} ({error.strerror})") from None

@@ -45,7 +45,7 @@ def synthesize(config: EnvironmentConfig, out_dir: Path | str, *, locked: bool =
     already holds it, as plan and deploy do for their whole run).
     """
     out_dir = Path(out_dir)
-    check_output_folder(out_dir, config_path=config.config_path, state_directory=_local_state(config))
+    check_target(config, out_dir)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:  # a file where a folder above the output should be
@@ -57,7 +57,7 @@ def synthesize(config: EnvironmentConfig, out_dir: Path | str, *, locked: bool =
     if locked:
         return _synthesize(config, out_dir)
     with output_lock(out_dir):
-        check_output_folder(out_dir, config_path=config.config_path, state_directory=_local_state(config))
+        check_target(config, out_dir)  # again: another synth may have written it meanwhile
         return _synthesize(config, out_dir)
 
 
@@ -66,8 +66,10 @@ def _cannot_write(out_dir: Path, error: OSError) -> InputError:
                                "--out needs a folder mdpool may create and write")])
 
 
-def _local_state(config: EnvironmentConfig) -> str | None:
-    return config.state.local.directory if config.state.backend == "local" else None
+def check_target(config: EnvironmentConfig, out_dir: Path) -> None:
+    """Raise InputError (one line) unless a synth of `config` may replace `out_dir` (mdpool.output_folder)."""
+    local_state = config.state.local.directory if config.state.backend == "local" else None
+    check_output_folder(out_dir, config_path=config.config_path, state_directory=local_state)
 
 
 def _synthesize(config: EnvironmentConfig, out_dir: Path) -> SynthResult:

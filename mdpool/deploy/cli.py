@@ -162,14 +162,16 @@ class _Session:
         from mdpool.output_folder import output_lock
         from mdpool.problems import InputError
         from mdpool.signals import stop_signals
-        from mdpool.synth import synthesize
+        from mdpool.synth import check_target, synthesize
 
-        connection = self._checked_connection(poll_interval) if needs_credential else None
         deployment = None
         # SIGTERM/SIGHUP (a CI cancel, `timeout`, `docker stop`) stop the run as Ctrl-C does; the output
         # folder stays locked for the whole run, so no synth swaps it under a running terraform
         with stop_signals() as caught:
             try:
+                if not self.no_synth:  # refused before anything is created, the lock file included
+                    check_target(self.cfg, self.out)
+                connection = self._checked_connection(poll_interval) if needs_credential else None
                 with output_lock(self.out) if not self.no_synth or self.out.is_dir() else nullcontext():
                     if not self.no_synth:
                         with self.console.status(f"synthesizing {self.config_path} into {self.out}"):

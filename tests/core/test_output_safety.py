@@ -264,3 +264,15 @@ def test_two_synths_at_once_never_leave_a_half_swapped_folder(tmp_path):
     assert sorted(os.listdir(out)) == ["manifest.json", "stacks"]
     assert sorted(os.listdir(out / "stacks")) == ["gallery-dev", "pool-dev"]
     assert sorted(os.listdir(tmp_path)) == ["cdktf.out"]  # no staging, no retired copy, no lock
+
+
+@pytest.mark.parametrize("command", [("plan",), ("deploy", "--auto-approve")])
+def test_plan_and_deploy_refuse_before_creating_anything(tmp_path, command):
+    config = config_copy(tmp_path)
+    project = config.parents[1]
+    before = snapshot(project)
+    for out, why in [("/", "is the root folder"), (".", "is the current folder or holds it"),
+                     ("config", f"holds the config file {config}")]:
+        done = run_mdpool(*command, "--config", str(config), "--out", out, cwd=project)
+        assert_refused(done, out, why)
+    assert snapshot(project) == before and sorted(os.listdir(project)) == ["config", "images"]
