@@ -44,10 +44,15 @@ def synth(
     from mdpool.summary import print_synth_summary
     from mdpool.synth import synthesize
 
-    try:
-        result = synthesize(cfg, out)
-    except InputError as error:  # an --out that is not ours to replace, or already being written
-        fail(error.problems)
+    from mdpool.signals import stop_signals
+
+    with stop_signals() as caught:  # SIGTERM/SIGHUP as Ctrl-C: the staging folder is removed, --out kept
+        try:
+            result = synthesize(cfg, out)
+        except InputError as error:  # an --out that is not ours to replace, or already being written
+            fail(error.problems)
+        except KeyboardInterrupt:
+            fail([f"interrupted; nothing half-written is left in {out}"], code=caught.exit_code)
     print_synth_summary(cfg, result)
 
 

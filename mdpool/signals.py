@@ -19,6 +19,10 @@ from typing import Iterator
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
+# Inside `deferred()`, an interruption caught by stop_signals() waits for the block to end.
+_deferring = 0
+_pending: list[KeyboardInterrupt] = []
+
 
 class Stopped(KeyboardInterrupt):
     """SIGTERM or SIGHUP, raised where Ctrl-C raises KeyboardInterrupt."""
@@ -46,15 +50,21 @@ def stop_signals() -> Iterator[CaughtSignals]:
         yield caught
         return
 
+    def interrupt(error: KeyboardInterrupt) -> None:
+        if _deferring:
+            _pending.append(error)
+            return
+        raise error
+
     def on_interrupt(signum: int, frame) -> None:
         if caught.first is None:
             caught.first = signum
-        raise KeyboardInterrupt  # as Python's own handler: every Ctrl-C interrupts
+        interrupt(KeyboardInterrupt())  # as Python's own handler: every Ctrl-C interrupts
 
     def on_stop(signum: int, frame) -> None:
         if caught.first is None:
             caught.first = signum
-            raise Stopped(signum)
+            interrupt(Stopped(signum))
         # already stopping: terraform has its one interrupt and is writing its state
 
     handlers = {signal.SIGINT: on_interrupt, **{number: on_stop for number in STOP_SIGNALS}}
@@ -67,3 +77,24 @@ def stop_signals() -> Iterator[CaughtSignals]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+        _pending.clear()
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold an interruption that stop_signals() catches until the block ends, then raise it.
+
+    For work a child process does on our behalf that cannot be cut short cleanly: jsii's Node
+    process keeps writing a synth into its folder after Python stops waiting for it, so the folder
+    could not be removed; waiting the few seconds a synth takes lets it be discarded whole.
+    """
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+    if not _deferring and _pending:
+        error = _pending[0]
+        _pending.clear()
+        raise error

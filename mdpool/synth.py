@@ -16,6 +16,7 @@ from pathlib import Path
 from mdpool.config import EnvironmentConfig
 from mdpool.output_folder import check_output_folder, mark_manifest, output_lock
 from mdpool.problems import InputError, Problem
+from mdpool.signals import deferred
 
 # Terraform's working files in a stack folder: kept across synths so a rerun needs no new `init`.
 TERRAFORM_WORKING_FILES = (".terraform", ".terraform.lock.hcl")
@@ -82,10 +83,12 @@ def _synthesize(config: EnvironmentConfig, out_dir: Path) -> SynthResult:
     except OSError as error:
         raise _cannot_write(out_dir, error) from None
     try:
-        build_app(config, str(staging)).synth()
-        mark_manifest(staging)
-        _carry_over_terraform_files(out_dir, staging)
-        _replace(out_dir, staging)
+        with deferred():  # an interruption waits for jsii's Node process to finish writing, then discards it
+            build_app(config, str(staging)).synth()
+        with deferred():  # never half-swapped: once the swap begins, it ends
+            mark_manifest(staging)
+            _carry_over_terraform_files(out_dir, staging)
+            _replace(out_dir, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return read_synth_output(out_dir)

@@ -276,3 +276,24 @@ def test_plan_and_deploy_refuse_before_creating_anything(tmp_path, command):
         done = run_mdpool(*command, "--config", str(config), "--out", out, cwd=project)
         assert_refused(done, out, why)
     assert snapshot(project) == before and sorted(os.listdir(project)) == ["config", "images"]
+
+
+def test_sigterm_during_synth_leaves_the_previous_output_and_no_staging(tmp_path, example_synth):
+    import signal
+    import time
+
+    out = tmp_path / "cdktf.out"
+    shutil.copytree(example_synth, out)
+    before = snapshot(out)
+    run = subprocess.Popen([str(MDPOOL), "synth", "--config", str(EXAMPLE_CONFIG), "--out", str(out)], cwd=REPO,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith(".cdktf.out.") for p in tmp_path.iterdir()):  # the staging folder exists
+        assert time.monotonic() < deadline and run.poll() is None, run.communicate()
+        time.sleep(0.01)
+    run.send_signal(signal.SIGTERM)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 143, stderr
+    assert stderr.splitlines() == [f"interrupted; nothing half-written is left in {out}"]
+    assert snapshot(out) == before
+    assert sorted(os.listdir(tmp_path)) == ["cdktf.out"]  # no staging folder, no lock file
