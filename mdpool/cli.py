@@ -41,10 +41,9 @@ def synth(
     """Synthesize the gallery and pool stacks to Terraform JSON (all or nothing)."""
     cfg = load_environment_or_exit(config)
     from mdpool.problems import InputError
+    from mdpool.signals import stop_signals
     from mdpool.summary import print_synth_summary
     from mdpool.synth import synthesize
-
-    from mdpool.signals import stop_signals
 
     with stop_signals() as caught:  # SIGTERM/SIGHUP as Ctrl-C: the staging folder is removed, --out kept
         try:

@@ -96,12 +96,7 @@ def build(
     """
     import threading
 
-    from mdpool.imagebuild.builder import (
-        BuildOptions,
-        Connection,
-        build_images,
-        describe_result,
-    )
+    from mdpool.imagebuild.builder import BuildOptions, Connection, build_images, describe_result
     from mdpool.imagebuild.images import image_specs
     from mdpool.imagebuild.progress import BuildBoard
 
