@@ -18,8 +18,11 @@ def main() -> int:
         print(error, file=sys.stderr)
         return 1
     from mdpool.app import build_app
+    from mdpool.output_folder import mark_manifest
 
-    build_app(config, os.environ.get("CDKTF_OUTDIR", "cdktf.out")).synth()
+    out = os.environ.get("CDKTF_OUTDIR", "cdktf.out")
+    build_app(config, out).synth()
+    mark_manifest(Path(out))  # as `mdpool synth`: the output is recognisably mdpool's to replace later
     return 0
 
 

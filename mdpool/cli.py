@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, load_environment_or_exit
+from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail, load_environment_or_exit
 
 app = typer.Typer(
     name="mdpool",
@@ -40,10 +40,18 @@ def synth(
 ) -> None:
     """Synthesize the gallery and pool stacks to Terraform JSON (all or nothing)."""
     cfg = load_environment_or_exit(config)
+    from mdpool.problems import InputError
+    from mdpool.signals import stop_signals
     from mdpool.summary import print_synth_summary
     from mdpool.synth import synthesize
 
-    result = synthesize(cfg, out)
+    with stop_signals() as caught:  # SIGTERM/SIGHUP as Ctrl-C: the staging folder is removed, --out kept
+        try:
+            result = synthesize(cfg, out)
+        except InputError as error:  # an --out that is not ours to replace, or already being written
+            fail(error.problems)
+        except KeyboardInterrupt:
+            fail([f"interrupted; nothing half-written is left in {out}"], code=caught.exit_code)
     print_synth_summary(cfg, result)
 
 

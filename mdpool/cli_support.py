@@ -22,6 +22,17 @@ ConfigOption = Annotated[
 ]
 
 
+# --poll-interval (deploy, images build), seconds between two status checks of a running image build.
+# At least 0.01 s: each check is an HTTPS round trip, and the tests' loopback stand-in polls at 0.05 s.
+# At most 600 s: a finished build is noticed within ten minutes (a build runs for up to
+# buildTimeoutInMinutes, at most 960: azure-rest-api-specs, imagebuilder 2025-10-01,
+# ImageTemplateProperties), and the number stays finite (inf would hang; nan fails the range check).
+# For real Azure keep it at a few seconds or more: ARM refills 25 reads/s per principal and
+# subscription (learn.microsoft.com, "Understand how Azure Resource Manager throttles requests"), so
+# 32 parallel builds polled faster than ~1.3 s get throttled (the SDK then waits and retries).
+POLL_INTERVAL_BOUNDS = (0.01, 600.0)
+
+
 def fail(lines: Iterable[object], code: int = 1) -> NoReturn:
     """Print each line to stderr and exit with `code` (1: the input or the cloud said no)."""
     lines = list(lines)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from mdpool import azure_formats as formats
 from mdpool.config import DAYS, EnvironmentConfig
 from mdpool.naming import name_checks
+from mdpool.output_folder import DEFAULT_OUT, state_inside_output
 from mdpool.problems import Problem
 from mdpool.rules_pool import pool_rules
 from mdpool.timespan import parse_time_of_day
@@ -523,6 +524,9 @@ def _misc_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     # mdpool's own output layout: state must stay inside the project
     if local.startswith("/") or ".." in local.split("/") or re.match(r"[A-Za-z]:", local):
         yield ("state", "local", "directory"), "must be a relative path inside the project (no leading / and no ..)"
+    elif config.state.backend == "local" and state_inside_output(local):  # every synth replaces the output folder
+        yield ("state", "local", "directory"), (f"lies inside the synth output folder {DEFAULT_OUT}, which every "
+                                                "synth replaces; allowed: a folder beside it, e.g. state")
     # managed_devops_pool_resource.go work_folder: StringIsNotEmpty
     if config.pool.work_folder is not None and not config.pool.work_folder:
         yield ("pool", "work_folder"), "must not be empty; leave it out for the default"

@@ -7,13 +7,17 @@ directory: cdktn writes no absolute paths once the backend is explicit, and stac
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from mdpool.config import EnvironmentConfig
 from mdpool.provider_lock import place_lock_files
+from mdpool.output_folder import check_output_folder, mark_manifest, output_lock
+from mdpool.problems import InputError, Problem
+from mdpool.signals import deferred
 
 # Terraform's working files in a stack folder: kept across synths so a rerun needs no new `init`.
 TERRAFORM_WORKING_FILES = (".terraform", ".terraform.lock.hcl")
@@ -33,25 +37,75 @@ class SynthResult:
         return sum(len(by_name) for by_name in resources.values())
 
 
-def synthesize(config: EnvironmentConfig, out_dir: Path | str) -> SynthResult:
+def synthesize(config: EnvironmentConfig, out_dir: Path | str, *, locked: bool = False) -> SynthResult:
     """Write `out_dir/manifest.json` and `out_dir/stacks/<stack>/cdk.tf.json` for `config`.
 
-    The stacks are synthesized into a temporary sibling folder that replaces `out_dir` only when
-    complete, so a failure leaves the previous output as it was.
+    `out_dir` must be missing, empty or an earlier mdpool output (mdpool.output_folder says why
+    anything else is refused, with an InputError). The stacks are synthesized into a temporary
+    sibling folder that replaces `out_dir` only when complete, so a failure leaves the previous
+    output as it was; `<out_dir>.lock` keeps a second synth out meanwhile (`locked`: the caller
+    already holds it, as plan and deploy do for their whole run).
     """
-    from mdpool.app import build_app  # loads the provider bindings: only here, never on import
-
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    check_target(config, out_dir)
     try:
-        build_app(config, str(staging)).synth()
-        _carry_over_terraform_files(out_dir, staging)
-        place_lock_files(staging / "stacks")  # the committed provider checksums win over a carried-over lock
-        _replace(out_dir, staging)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file where a folder above the output should be
+        blocker = next(p for p in out_dir.parents if p.exists() or p.is_symlink())
+        raise InputError([Problem(str(out_dir), None, "", f"{blocker} is a file, not a folder; --out needs a "
+                                  "folder mdpool may create and write")]) from None
+    except OSError as error:
+        raise _cannot_write(out_dir, error) from None
+    if locked:
+        return _synthesize(config, out_dir)
+    with output_lock(out_dir):
+        check_target(config, out_dir)  # again: another synth may have written it meanwhile
+        return _synthesize(config, out_dir)
+
+
+def _cannot_write(out_dir: Path, error: OSError) -> InputError:
+    return InputError([Problem(str(out_dir), None, "", f"cannot write the output here ({error.strerror}); "
+                               "--out needs a folder mdpool may create and write")])
+
+
+def check_target(config: EnvironmentConfig, out_dir: Path) -> None:
+    """Raise InputError (one line) unless a synth of `config` may replace `out_dir` (mdpool.output_folder)."""
+    local_state = config.state.local.directory if config.state.backend == "local" else None
+    check_output_folder(out_dir, config_path=config.config_path, state_directory=local_state)
+
+
+def _synthesize(config: EnvironmentConfig, out_dir: Path) -> SynthResult:
+    from mdpool.app import (
+        build_app,  # loads the provider bindings: only here, never on import
+    )
+
+    try:
+        staging = _make_sibling(out_dir, "")
+    except OSError as error:
+        raise _cannot_write(out_dir, error) from None
+    try:
+        with deferred():  # an interruption waits for jsii's Node process to finish writing, then discards it
+            build_app(config, str(staging)).synth()
+        with deferred():  # never half-swapped: once the swap begins, it ends
+            mark_manifest(staging)
+            _carry_over_terraform_files(out_dir, staging)
+            place_lock_files(staging / "stacks")  # the committed provider checksums win over a carried-over lock
+            _replace(out_dir, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return read_synth_output(out_dir)
+
+
+def _make_sibling(target: Path, kind: str) -> Path:
+    """A new hidden folder beside `target`. os.mkdir applies the user's umask (tempfile.mkdtemp
+    would make it 0700, and the output folder it becomes would keep that)."""
+    while True:
+        candidate = target.parent / f".{target.name}.{kind}{secrets.token_hex(4)}"
+        try:
+            os.mkdir(candidate, 0o777)
+            return candidate
+        except FileExistsError:
+            continue
 
 
 def read_synth_output(out_dir: Path | str) -> SynthResult:
@@ -87,7 +141,7 @@ def _replace(target: Path, complete: Path) -> None:
     """Put `complete` where `target` is, keeping the old one until the new one stands."""
     retired = None
     if target.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        retired = _make_sibling(target, "old.")
         target.rename(retired / target.name)
     complete.rename(target)
     if retired is not None:

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail
+from mdpool.cli_support import DEFAULT_CONFIG, POLL_INTERVAL_BOUNDS, ConfigOption, fail
 from mdpool.deploy.stages import Stage
 
 OutOption = Annotated[
@@ -102,7 +102,9 @@ def deploy(
         bool, typer.Option("--force-build", help="Rebuild every image, even one whose content already has a version.")
     ] = False,
     poll_interval: Annotated[
-        float, typer.Option("--poll-interval", min=0.01, help="Seconds between status checks of a running image build.")
+        # bounds: mdpool.cli_support.POLL_INTERVAL_BOUNDS says why
+        float, typer.Option("--poll-interval", min=POLL_INTERVAL_BOUNDS[0], max=POLL_INTERVAL_BOUNDS[1],
+                            help="Seconds between status checks of a running image build (0.01 to 600).")
     ] = 30.0,
     stage: Annotated[
         Optional[list[Stage]],
@@ -151,8 +153,13 @@ def deploy(
 
         preflight(session.cfg, echo=lambda line: session.console.print(line, markup=False, highlight=False,
                                                                        soft_wrap=True), json_summary=json_summary)
+    builds = Stage.IMAGES in stages and any(image.build for image in session.cfg.gallery.images)
+    # without the images stage, the pool stage asks Azure whether its gallery images have versions
+    reads_versions = (Stage.POOL in stages and Stage.IMAGES not in stages
+                      and any(image.gallery_image for image in session.cfg.pool.images))
     session.run(
         lambda deployment: deployment.deploy(stages),
+        needs_credential=builds or reads_versions,
         auto_approve=auto_approve,
         allow_replace=allow_replace or [],
         parallel=parallel,
@@ -175,7 +182,7 @@ def _deploy_saved(plan_dir: Path, stage, config: Path, out: Path, terraform_bin:
         fail([f"{plan_dir}: holds the {saved.stage.value} stage's plan; --stage names another stage"], code=2)
     session = _Session(config, out, terraform_bin, json_summary, no_synth=True, prepare=lambda: place_synth(saved, out))
     session.run(lambda deployment: apply_saved(deployment, saved, allow_replace), allow_replace=allow_replace,
-                parallel=parallel, poll_interval=poll_interval,
+                parallel=parallel, poll_interval=poll_interval, needs_credential=saved.stage is Stage.IMAGES,
                 recycle=recycle or session.cfg.pool.recycle_after_build)
 
 
@@ -215,52 +222,82 @@ class _Session:
         self.console.print(Text.from_ansi(line, style="dim"), soft_wrap=True)
 
     def run(self, action, *, auto_approve: bool = True, allow_replace=(), parallel: int = 4,
-            force_build: bool = False, poll_interval: float = 30.0, recycle: bool = False) -> None:
+            force_build: bool = False, poll_interval: float = 30.0, recycle: bool = False,
+            needs_credential: bool = False) -> None:
+        from contextlib import nullcontext
+
         from mdpool.deploy.errors import DeployError
         from mdpool.deploy.images import ImageBuildStage
         from mdpool.deploy.orchestrator import Deployment, Interrupted, SynthOutput
         from mdpool.imagebuild.builder import BuildOptions
-        from mdpool.synth import synthesize
+        from mdpool.output_folder import output_lock
+        from mdpool.problems import InputError
+        from mdpool.signals import stop_signals
+        from mdpool.synth import check_target, synthesize
 
         deployment = None
-        try:
-            if not self.no_synth:
-                with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
-                    synthesize(self.cfg, self.out)
-                self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} into {self.out}")
-            if self.prepare is not None:
-                self.prepare()
-            synth = SynthOutput.load(self.out)
-            if synth.environment != self.cfg.environment:
-                raise DeployError(f"{self.out}: holds the stacks of environment {synth.environment!r}, but "
-                                  f"{self.config_path} describes {self.cfg.environment!r}; synthesize it again")
-            deployment = Deployment(
-                synth,
-                self.terraform,
-                ImageBuildStage(self.cfg, console=self.console, options=BuildOptions(
-                    force=force_build, parallel=parallel, poll_interval=poll_interval,
-                    # as `mdpool images build`: a fresh role assignment is retried at about the poll pace
-                    auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01))),
-                console=self.console,
-                confirm=None if auto_approve else self._confirm,
-                allow_replace=allow_replace,
-                recycle=self._recycle if recycle else None,
-            )
-            action(deployment)
-        except Interrupted as interrupted:
-            self._finish(deployment)
-            fail([str(interrupted)], code=130)
-        except KeyboardInterrupt:  # before the stages began (synth): nothing to continue
-            fail(["interrupted before anything was planned or applied"], code=130)
-        except DeployError as error:
-            self._finish(deployment)
-            fail(error.lines)
+        # SIGTERM/SIGHUP (a CI cancel, `timeout`, `docker stop`) stop the run as Ctrl-C does; the output
+        # folder stays locked for the whole run, so no synth swaps it under a running terraform
+        with stop_signals() as caught:
+            try:
+                writes = not self.no_synth or self.prepare is not None  # a synth, or a saved plan's synth placed
+                if writes:  # refused before anything is created, the lock file included
+                    check_target(self.cfg, self.out)
+                connection = self._checked_connection(poll_interval) if needs_credential else None
+                with output_lock(self.out) if writes or self.out.is_dir() else nullcontext():
+                    if not self.no_synth:
+                        with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
+                            synthesize(self.cfg, self.out, locked=True)
+                        self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} "
+                                           f"into {self.out}")
+                    if self.prepare is not None:
+                        self.prepare()
+                    synth = SynthOutput.load(self.out)
+                    if synth.environment != self.cfg.environment:
+                        raise DeployError(f"{self.out}: holds the stacks of environment {synth.environment!r}, "
+                                          f"but {self.config_path} describes {self.cfg.environment!r}; "
+                                          "synthesize it again")
+                    deployment = Deployment(
+                        synth,
+                        self.terraform,
+                        ImageBuildStage(self.cfg, console=self.console, connection=connection, options=BuildOptions(
+                            force=force_build, parallel=parallel, poll_interval=poll_interval,
+                            # as `mdpool images build`: a fresh role assignment is retried at about the poll pace
+                            auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01))),
+                        console=self.console,
+                        confirm=None if auto_approve else self._confirm,
+                        allow_replace=allow_replace,
+                        recycle=self._recycle if recycle else None,
+                    )
+                    action(deployment)
+            except Interrupted as interrupted:
+                self._finish(deployment)
+                fail([str(interrupted)], code=caught.exit_code)
+            except KeyboardInterrupt:  # before the stages began (synth): nothing to continue
+                fail(["interrupted before anything was planned or applied"], code=caught.exit_code)
+            except InputError as error:  # an --out that is not ours to replace, or in use by another run
+                fail(error.problems)
+            except DeployError as error:
+                self._finish(deployment)
+                fail(error.lines)
         self._finish(deployment)
 
     def _recycle(self):
         from mdpool.deploy.recycle import recycle_pool
 
         return recycle_pool(self.cfg)
+
+    def _checked_connection(self, poll_interval: float):
+        """Azure, with a credential that has given a token: checked before anything is synthesized or applied."""
+        from mdpool.azure_credential import CredentialProblem, checked_credential
+        from mdpool.imagebuild.builder import Connection
+
+        base = Connection.from_environment()
+        try:
+            credential = checked_credential(base.credential)
+        except CredentialProblem as error:
+            fail([str(error)])
+        return Connection(credential, base.endpoint, base.verify, {"polling_interval": min(poll_interval, 10.0)})
 
     def _confirm(self, question: str) -> bool:
         try:

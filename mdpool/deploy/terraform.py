@@ -64,7 +64,14 @@ def locate_terraform(requested: str | None = None, env: Mapping[str, str] | None
     how_to_choose = f"choose one with --terraform-bin or ${ENV_BINARY}; mdpool needs {_needs()}"
     path = shutil.which(name, path=env.get("PATH"))
     if path is None:
+        if os.path.isdir(name):
+            raise TerraformError(f"{name}: is a folder, not a terraform executable; {how_to_choose}")
+        if os.path.isfile(name):
+            raise TerraformError(f"{name}: is not executable (chmod +x it); {how_to_choose}")
         raise TerraformError(f"{name}: terraform executable not found; {how_to_choose}")
+    # terraform runs in each stack's folder: a relative --terraform-bin (./bin/terraform) must not
+    # be looked up there, so it is made absolute against the folder the user typed it in
+    path = os.path.abspath(path)
     try:
         answer = subprocess.run(
             [path, "version"],

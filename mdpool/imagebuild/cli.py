@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail, load_config_or_exit
+from mdpool.cli_support import DEFAULT_CONFIG, POLL_INTERVAL_BOUNDS, ConfigOption, fail, load_config_or_exit
 from mdpool.problems import InputError
 
 app = typer.Typer(
@@ -82,7 +82,9 @@ def build(
     names: Names = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if an up-to-date version exists.")] = False,
     parallel: Annotated[int, typer.Option("--parallel", min=1, max=32, help="Builds at once.")] = 4,
-    poll_interval: Annotated[float, typer.Option("--poll-interval", min=0.01, help="Seconds between status checks.")] = 30.0,
+    poll_interval: Annotated[float, typer.Option(  # bounds: mdpool.cli_support.POLL_INTERVAL_BOUNDS says why
+        "--poll-interval", min=POLL_INTERVAL_BOUNDS[0], max=POLL_INTERVAL_BOUNDS[1],
+        help="Seconds between status checks (0.01 to 600).")] = 30.0,
     auth_retry_minutes: Annotated[float, typer.Option(
         "--auth-retry-minutes", min=0.0,
         help="How long to retry authorization failures after a fresh role assignment.")] = 30.0,
@@ -112,8 +114,14 @@ def build(
     options = BuildOptions(force=force, parallel=parallel, poll_interval=poll_interval,
                            auth_retry_window=auth_retry_minutes * 60,
                            auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01))
+    from mdpool.azure_credential import CredentialProblem, checked_credential
+
     base = Connection.from_environment()
-    connection = Connection(base.credential, base.endpoint, base.verify,
+    try:  # before any build starts: a missing `az` or sign-in is one line, not a failure per image
+        credential = checked_credential(base.credential)
+    except CredentialProblem as error:
+        fail([str(error)])
+    connection = Connection(credential, base.endpoint, base.verify,
                             {"polling_interval": min(poll_interval, 10.0)})
     from mdpool.imagebuild.source_version import SourceError, resolve_specs
 
@@ -121,9 +129,11 @@ def build(
         specs = resolve_specs(specs, connection)
     except SourceError as error:
         fail([str(error)])
+    from mdpool.signals import stop_signals
+
     stop = threading.Event()
-    try:
-        with BuildBoard([spec.name for spec in specs]) as board:
+    try:  # SIGTERM/SIGHUP stop watching as Ctrl-C does; the builds go on in Azure
+        with stop_signals() as caught, BuildBoard([spec.name for spec in specs]) as board:
             results = build_images(specs=specs, connection=connection, options=options, on_progress=board, stop=stop)
     except InputError as error:
         fail(error.problems)
@@ -133,4 +143,4 @@ def build(
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
     if any(r.status == "detached" for r in results):
-        raise typer.Exit(130)
+        raise typer.Exit(caught.exit_code)  # 130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP

@@ -3,16 +3,21 @@
 Uses the Azure DevOps REST API's pull-request threads endpoint with the job's System.AccessToken
 (the build service needs "Contribute to pull requests"). One comment per config: a hidden marker
 finds the comment a previous push left, and that comment is updated instead of adding another.
-The token goes only into the Authorization header of https requests; it is never printed, logged
-or put into an error message.
+
+The token goes only into the Authorization header of https requests to the collection the pipeline
+named, and nowhere else: the requests go through azure-core's pipeline with redirects off
+(RedirectPolicy(permit_redirects=False); its transport, RequestsTransport, never follows them
+either), so a 3xx is a failure, never a second request carrying the token; a header policy adds it
+only to an https URL on the collection's own origin. It is never printed, logged or put into an error
+message. An answer that is not the JSON the API documents (a sign-in page, a wrong shape, a thread
+without an id) is a failure, never a false "posted". Throttling (429, or 503, with Retry-After) is
+retried a bounded number of times, each wait capped.
 """
 
 from __future__ import annotations
 
 import json
-import ssl
-import urllib.error
-import urllib.request
+import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import quote, urlsplit
@@ -72,65 +77,137 @@ def comment_text(markdown: str, key: str) -> str:
     return text
 
 
+RETRIES = 3  # throttled attempts after the first; each waits Retry-After, capped below
+MAX_RETRY_AFTER_SECONDS = 60.0  # a Retry-After beyond this is waited only this long (then the bound ends it)
+THROTTLED = (429, 503)  # Azure DevOps' rate limits answer 429 with Retry-After (learn.microsoft.com:
+                        # azure/devops/integrate/concepts/rate-limits); 503 is a service busy
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
 class _Client:
-    def __init__(self, token: str, context: ssl.SSLContext | None, timeout: float) -> None:
-        self._token = token
-        self._context = context
-        self._timeout = timeout
+    """GET/POST/PATCH to the collection through azure-core's pipeline: no redirects, bounded throttling retries."""
+
+    def __init__(self, token: str, collection_uri: str, verify: str | bool, timeout: float) -> None:
+        from azure.core.pipeline import Pipeline
+        from azure.core.pipeline.policies import (
+            RedirectPolicy,
+            RetryPolicy,
+            SansIOHTTPPolicy,
+        )
+        from azure.core.pipeline.transport import RequestsTransport
+
+        origin = _origin(collection_uri)
+
+        class TokenToCollectionOnly(SansIOHTTPPolicy):
+            def on_request(self, request) -> None:
+                if _origin(request.http_request.url) != origin or origin[0] != "https":
+                    raise CommentError(f"{request.http_request.method} {request.http_request.url.split('?')[0]}: "
+                                       "not the pull request's collection; the token is not sent there")
+                request.http_request.headers["Authorization"] = f"Bearer {token}"
+
+        class ThrottlingRetry(RetryPolicy):
+            def is_retry(self, settings, response) -> bool:  # only throttling: a POST that failed otherwise
+                return (response.http_response.status_code in THROTTLED  # may have made a thread already
+                        and super().is_retry(settings, response))
+
+            def get_retry_after(self, response):
+                wait = super().get_retry_after(response)
+                return None if wait is None else min(wait, MAX_RETRY_AFTER_SECONDS)
+
+        self._pipeline = Pipeline(
+            transport=RequestsTransport(connection_verify=verify, connection_timeout=timeout, read_timeout=timeout),
+            policies=[ThrottlingRetry(retry_total=RETRIES, retry_backoff_factor=1.0, timeout=10 * timeout),
+                      RedirectPolicy(permit_redirects=False), TokenToCollectionOnly()],
+        )
 
     def call(self, method: str, url: str, body: Any = None) -> Any:
-        request = urllib.request.Request(
-            f"{url}{'&' if '?' in url else '?'}api-version={API_VERSION}",
-            method=method,
-            data=None if body is None else json.dumps(body).encode("utf-8"),
-            headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json",
-                     "Content-Type": "application/json"},
-        )
+        from azure.core.exceptions import AzureError
+        from azure.core.rest import HttpRequest
+
+        request = HttpRequest(method, f"{url}{'&' if '?' in url else '?'}api-version={API_VERSION}",
+                              headers={"Accept": "application/json"},
+                              **({} if body is None else {"json": body}))
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout, context=self._context) as response:
-                return json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            raise CommentError(f"{method} {url}: Azure DevOps answered {error.code} {error.reason}"
-                               f"{_service_message(error)}{_hint(error.code)}") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise CommentError(f"{method} {url}: {reason}") from None
+            response = self._pipeline.run(request).http_response
+            response.read()
+        except AzureError as error:
+            raise CommentError(f"{method} {url}: {_first_line(error.message)}") from None
+        status = response.status_code
+        if 300 <= status < 400:
+            where = response.headers.get("Location", "nowhere")
+            raise CommentError(f"{method} {url}: Azure DevOps answered {status} (a redirect to {where}); "
+                               "not followed: the token goes only to the collection the pipeline names")
+        if status >= 400 or status == 203:  # 203: the sign-in page Azure DevOps gives a token it does not take
+            raise CommentError(f"{method} {url}: Azure DevOps answered {status} {response.reason or ''}".rstrip()
+                               + f"{_service_message(response.text())}{_hint(status)}")
+        try:
+            return json.loads(response.text() or "null")
         except ValueError:
-            raise CommentError(f"{method} {url}: the answer is not JSON") from None
+            kind = response.headers.get("Content-Type", "no content type")
+            raise CommentError(f"{method} {url}: the answer ({status}, {kind}) is not JSON; "
+                               "nothing was posted") from None
 
 
-def _service_message(error: urllib.error.HTTPError) -> str:
+def _first_line(text: str) -> str:
+    return (text or "no answer").strip().splitlines()[0] if (text or "").strip() else "no answer"
+
+
+def _service_message(text: str) -> str:
     try:
-        message = json.loads(error.read()).get("message")
-    except (ValueError, AttributeError, OSError):
+        message = json.loads(text).get("message")
+    except (ValueError, AttributeError):
         return ""
     return f" ({message})" if isinstance(message, str) and message else ""
 
 
 def _hint(code: int) -> str:
-    if code in (401, 403):
+    if code in (401, 403, 203):
         return ("; the job's System.AccessToken must be mapped (env SYSTEM_ACCESSTOKEN) and the project's "
                 "build service needs 'Contribute to pull requests' on the repository")
     return ""
 
 
+def _thread_id(answer: Any, what: str, url: str) -> int:
+    if not isinstance(answer, dict) or not isinstance(answer.get("id"), int) or isinstance(answer.get("id"), bool):
+        raise CommentError(f"{what} {url}: the answer has no thread id; the comment may not have been posted")
+    return answer["id"]
+
+
+def default_verify() -> str | bool:
+    """The CA bundle: SSL_CERT_FILE when set (as OpenSSL, and so Python's ssl, read it), else requests' own."""
+    return os.environ.get("SSL_CERT_FILE") or True
+
+
 def post_review(pull_request: PullRequest, token: str, markdown: str, key: str, *,
-                context: ssl.SSLContext | None = None, timeout: float = TIMEOUT_SECONDS) -> str:
+                verify: str | bool | None = None, timeout: float = TIMEOUT_SECONDS) -> str:
     """Create or update mdpool's comment on the pull request; say which it did."""
     if urlsplit(pull_request.collection_uri).scheme != "https":
         raise CommentError(f"SYSTEM_COLLECTIONURI {pull_request.collection_uri!r} is not https: "
                            "the token is only ever sent over https")
-    client = _Client(token, context, timeout)
+    client = _Client(token, pull_request.collection_uri, default_verify() if verify is None else verify, timeout)
     text = comment_text(markdown, key)
-    threads = client.call("GET", pull_request.threads_url) or {}
-    for thread in threads.get("value", []):
-        first = (thread.get("comments") or [{}])[0]
+    url = pull_request.threads_url
+    threads = client.call("GET", url)
+    if not isinstance(threads, dict) or not isinstance(threads.get("value"), list):
+        raise CommentError(f"GET {url}: the answer is not a list of threads; nothing was posted")
+    for thread in threads["value"]:
+        if not isinstance(thread, dict):
+            continue
+        comments = thread.get("comments")
+        first = comments[0] if isinstance(comments, list) and comments and isinstance(comments[0], dict) else {}
         if not thread.get("isDeleted") and str(first.get("content", "")).startswith(marker(key)):
-            url = f"{pull_request.threads_url}/{thread['id']}/comments/{first['id']}"
-            client.call("PATCH", url, {"content": text})
-            return f"updated the review comment on pull request {pull_request.pull_request_id} (thread {thread['id']})"
-    created = client.call("POST", pull_request.threads_url,
-                          {"comments": [{"parentCommentId": 0, "content": text, "commentType": TEXT}],
-                           "status": ACTIVE})
-    return (f"posted the review on pull request {pull_request.pull_request_id} "
-            f"(thread {(created or {}).get('id', '?')})")
+            thread_id = _thread_id(thread, "GET", url)
+            if not isinstance(first.get("id"), int):
+                raise CommentError(f"GET {url}: thread {thread_id}'s comment has no id; nothing was posted")
+            updated = client.call("PATCH", f"{url}/{thread_id}/comments/{first['id']}", {"content": text})
+            if not isinstance(updated, dict) or updated.get("id") != first["id"]:
+                raise CommentError(f"PATCH {url}/{thread_id}: the answer is not the updated comment; "
+                                   "the comment may not have been updated")
+            return f"updated the review comment on pull request {pull_request.pull_request_id} (thread {thread_id})"
+    created = client.call("POST", url, {"comments": [{"parentCommentId": 0, "content": text, "commentType": TEXT}],
+                                        "status": ACTIVE})
+    return f"posted the review on pull request {pull_request.pull_request_id} (thread {_thread_id(created, 'POST', url)})"

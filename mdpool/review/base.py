@@ -56,6 +56,8 @@ def repository_root(start: Path) -> Path:
 
 def resolve_commit(repo: Path, ref: str) -> str:
     found = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    if found.returncode != 0 and Path(ref).is_file():
+        raise _problem(f"{ref!r} is a file; give a folder of synthesized output (mdpool synth --out DIR) or a git ref")
     if found.returncode != 0:
         raise _problem(f"{ref!r} is neither a folder of synthesized output nor a git ref known here "
                        f"(a remote branch must be fetched first, e.g. git fetch origin)")

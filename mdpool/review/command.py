@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
@@ -23,16 +24,44 @@ HeadOption = Annotated[
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write the whole file or nothing: a temporary sibling replaces `path` when complete."""
+    """Write the whole file or nothing: a temporary sibling replaces `path` when complete.
+
+    The sibling is created with mode 0666 minus the user's umask, as `open()` would create `path`
+    itself (tempfile.mkstemp would make it 0600, and the review file would keep that).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    while True:
+        temporary = path.parent / f".{path.name}.{secrets.token_hex(4)}"
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def _output_problem(out: Path) -> str | None:
+    """Why the review cannot be written to `out`, found before anything slow runs; None if it looks writable."""
+    if out.is_dir():
+        return f"{out}: is a folder; --out needs a file path, e.g. review.md"
+    blocker = next((parent for parent in out.parents if parent.exists() or parent.is_symlink()), None)
+    if blocker is not None and not blocker.is_dir():
+        return f"{out}: {blocker} is a file, not a folder; --out needs a file path in a folder"
+    return None
+
+
+def _write_review(out: Path, text: str) -> None:
+    try:
+        write_atomically(out, text)
+    except OSError as error:
+        fail([f"{out}: cannot write the review ({error.strerror or error}); --out needs a file path in a "
+              "folder you can write"])
 
 
 def _head(config: Path, head: Path | None, scratch: Path):
@@ -56,6 +85,9 @@ def review(base: BaseOption, config: ConfigOption = DEFAULT_CONFIG, out: OutOpti
     from mdpool.review.diff import diff_synthesized
     from mdpool.review.markdown import render_markdown
 
+    problem = _output_problem(out) if out is not None else None
+    if problem:
+        fail([problem])
     try:
         # a git ref synthesizes in a child process while the head synthesizes here
         with open_base(base, config) as base_result, \
@@ -71,5 +103,5 @@ def review(base: BaseOption, config: ConfigOption = DEFAULT_CONFIG, out: OutOpti
     if out is None:
         typer.echo(text, nl=False)
         return
-    write_atomically(out, text)
+    _write_review(out, text)
     print(f"review written to {out}" + ("" if summary.has_changes else " (no changes)"))

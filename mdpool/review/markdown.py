@@ -10,7 +10,15 @@ import json
 from typing import Any, Iterable
 
 from mdpool.review.diff import MISSING, BlockChange, Review, StackDiff
-from mdpool.review.pool_words import DAYS, PoolFacts, PoolImage, describe_pool, is_pool
+from mdpool.review.escape import code as _code
+from mdpool.review.escape import text as _text
+from mdpool.review.pool_words import (
+    DAYS,
+    PoolFacts,
+    PoolImage,
+    describe_pool,
+    is_pool,
+)
 from mdpool.review.references import Resolver
 
 NO_CHANGES = "No changes: the synthesized stacks are identical."
@@ -21,12 +29,6 @@ _MARK = {"create": "+", "destroy": "−", "update": "~", "replace": "±"}
 def _cell(text: str) -> str:
     """Safe inside a table cell: pipes escaped, newlines shown as \\n."""
     return text.replace("|", "\\|").replace("\n", "\\n")
-
-
-def _code(text: str) -> str:
-    fence = "``" if "`" in text else "`"
-    pad = " " if fence == "``" else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _value(value: Any, stack: str, resolver: Resolver) -> str:
@@ -101,6 +103,8 @@ def _warnings(review: Review) -> list[str]:
 
 
 def _facts_line(label: str, before: str | None, after: str | None) -> str:
+    before = None if before is None else _text(before)
+    after = None if after is None else _text(after)
     if before is None:
         return f"- {label}: {after}"
     if after is None:
@@ -116,12 +120,12 @@ def _schedule_table(before: PoolFacts | None, after: PoolFacts | None) -> list[s
     if not old and not new:
         return []
     if before and after and old != new:
-        rows = [f"| {day.capitalize()} | {_cell(old.get(day, '-'))} | {_cell(new.get(day, '-'))} |"
+        rows = [f"| {day.capitalize()} | {_cell(_text(old.get(day, '-')))} | {_cell(_text(new.get(day, '-')))} |"
                 for day in DAYS if old.get(day) != new.get(day)]
         return ["", "| Day | Standby agents before | Standby agents after |", "|---|---|---|", *rows]
     days = new or old
     return ["", "| Day | Standby agents (time -> count) |", "|---|---|",
-            *(f"| {day.capitalize()} | {_cell(days[day])} |" for day in DAYS)]
+            *(f"| {day.capitalize()} | {_cell(_text(days[day]))} |" for day in DAYS)]
 
 
 def _image_change(was: PoolImage | None, now: PoolImage | None) -> str:
@@ -131,11 +135,11 @@ def _image_change(was: PoolImage | None, now: PoolImage | None) -> str:
         return "removed"
     notes = []
     if was.aliases != now.aliases:
-        notes.append(f"aliases were {', '.join(was.aliases) or 'none'}")
+        notes.append(f"aliases were {', '.join(_text(alias) for alias in was.aliases) or 'none'}")
     if was.buffer != now.buffer:
-        notes.append(f"buffer {was.buffer} → {now.buffer}")
+        notes.append(f"buffer {_text(was.buffer)} → {_text(now.buffer)}")
     if was.options != now.options:
-        notes.append(f"options were {', '.join(was.options) or 'none'}")
+        notes.append(f"options were {', '.join(_text(option) for option in was.options) or 'none'}")
     return "; ".join(notes) or "unchanged"
 
 
@@ -150,7 +154,8 @@ def _images_table(before: PoolFacts | None, after: PoolFacts | None) -> list[str
         was, now = old.get(key), new.get(key)
         shown = now or was
         assert shown is not None
-        cells = [shown.image + "".join(f"; {option}" for option in shown.options), ", ".join(_code(alias) for alias in shown.aliases) or "(none)", shown.buffer]
+        cells = [_text(shown.image) + "".join(f"; {_text(option)}" for option in shown.options),
+                 ", ".join(_code(alias) for alias in shown.aliases) or "(none)", _text(shown.buffer)]
         rows.append(cells + ([_image_change(was, now)] if compare else []))
     return [""] + ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows]
 
@@ -194,8 +199,8 @@ def _resources_table(stack: StackDiff) -> list[str]:
         elif change.status in ("added", "removed") and (change.block.type, name) in moved:
             note = "construct id changed: destroyed and created again"
         elif change.replaced:
-            note = "forces replacement: " + ", ".join(a.path for a in change.attributes if a.forces_replacement)
-        rows.append(f"| {_MARK[verb]} {verb} | {_code(change.address)} | "
+            note = "forces replacement: " + ", ".join(_code(a.path) for a in change.attributes if a.forces_replacement)
+        rows.append(f"| {_MARK[verb]} {verb} | {_cell(_code(change.address))} | "
                     f"{_cell(_code(name)) if name else ''} | {_cell(note)} |")
     if not rows:
         return []
@@ -211,7 +216,7 @@ def _attribute_tables(changes: Iterable[BlockChange], stack: str, base: Resolver
                   "| Attribute | Before | After |", "|---|---|---|"]
         for attribute in change.attributes:
             flag = " (forces replacement)" if attribute.forces_replacement else ""
-            lines.append(f"| {_code(attribute.path)}{flag} | {_value(attribute.old, stack, base)} "
+            lines.append(f"| {_cell(_code(attribute.path))}{flag} | {_value(attribute.old, stack, base)} "
                          f"| {_value(attribute.new, stack, head)} |")
     return lines
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from mdpool.review.escape import code, text
 from mdpool.review.references import Resolver
 
 POOL_TYPE = "azurerm_managed_devops_pool"
@@ -110,7 +111,7 @@ def _standby(profile: dict | None) -> Standby:
 
 def _image_source(image: dict, stack: str, resolver: Resolver) -> str:
     if image.get("well_known_image_name"):
-        return f"well-known `{image['well_known_image_name']}`"
+        return f"well-known {code(str(image['well_known_image_name']))}"
     reference = str(image.get("id") or "")
     version = None
     suffixed = _VERSION_SUFFIX.match(reference)
@@ -122,9 +123,9 @@ def _image_source(image: dict, stack: str, resolver: Resolver) -> str:
         literal = _GALLERY_IMAGE_ID.search(reference)
         name, version = (literal.group("image"), literal.group("version")) if literal else (None, None)
     if not name:
-        return f"`{resolver.readable(stack, reference)}`"
-    when = "latest version" if version in (None, "latest") else f"version {version}"
-    return f"gallery image `{name}`, {when}"
+        return code(resolver.readable(stack, reference))
+    when = "latest version" if version in (None, "latest") else f"version {text(str(version))}"
+    return f"gallery image {code(name)}, {when}"
 
 
 def _sizing(values: dict) -> dict[str, str]:

@@ -45,9 +45,9 @@ def test_resynth_keeps_terraform_working_files_and_leaves_no_staging(tmp_path):
     synthesize(config, out)
     (out / "stacks" / "gallery-dev" / ".terraform").mkdir()
     (out / "stacks" / "gallery-dev" / ".terraform.lock.hcl").write_text("# lock")
-    (out / "stale.json").write_text("{}")
+    (out / "stacks" / "gallery-dev" / "cdk.tf.json").write_text("{}")  # stale: the new synth replaces it
     synthesize(config, out)
     assert (out / "stacks" / "gallery-dev" / ".terraform").is_dir()
     assert (out / "stacks" / "gallery-dev" / ".terraform.lock.hcl").read_text() == "# lock"
-    assert not (out / "stale.json").exists()  # the output is replaced whole
+    assert (out / "stacks" / "gallery-dev" / "cdk.tf.json").read_text() != "{}"  # the output is replaced whole
     assert sorted(os.listdir(tmp_path)) == ["cdktf.out"]

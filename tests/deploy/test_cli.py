@@ -66,10 +66,10 @@ def config_without_builds(tmp_path):
     return path
 
 
-def mdpool_json(*args, env) -> tuple[int, dict | None, str]:
+def mdpool_json(*args, env, **where) -> tuple[int, dict | None, str]:
     import json
 
-    done = run_mdpool(*args, "--json", env=env)
+    done = run_mdpool(*args, "--json", env=env, **where)
     return done.returncode, (json.loads(done.stdout) if done.stdout.strip() else None), done.stderr
 
 
@@ -141,3 +141,60 @@ def test_deploy_asks_before_each_apply_on_a_terminal(workspace, terraform_env, c
     assert "Apply pool-dev: 1 to create? [y/N]" in done.stdout
     assert done.stderr.splitlines()[-1] == "pool-dev: not applied (declined); nothing after it was run"
     assert workspace.state_resources("gallery-dev") and workspace.state_resources("pool-dev") == []
+
+
+@pytest.mark.parametrize("command", [("deploy", "--auto-approve"), ("images", "build")])
+@pytest.mark.parametrize("value, accepted", [
+    ("0.01", True), ("600", True),  # the bounds themselves
+    ("0.009", False), ("0", False), ("-1", False), ("600.5", False), ("inf", False), ("nan", False), ("1e400", False),
+])
+def test_poll_interval_is_bounded(tmp_path, command, value, accepted):
+    missing = tmp_path / "missing.yaml"  # an accepted value gets as far as reading the config
+    out = ("--out", str(tmp_path / "out")) if command[0] == "deploy" else ()
+    done = run_mdpool(*command, "--poll-interval", value, "--config", str(missing), *out)
+    assert "Traceback" not in done.stderr
+    if accepted:
+        assert done.returncode == 1 and f"{missing}: file not found" in done.stderr, done.stderr
+    else:
+        assert done.returncode == 2 and "--poll-interval" in done.stderr, done.stderr
+
+
+# --- paths a user types --------------------------------------------------------------------------------
+
+
+def test_a_relative_terraform_bin_is_found_from_where_the_user_typed_it(workspace, terraform_env,
+                                                                        config_without_builds):
+    import shutil
+
+    tools = workspace.root / "tools"
+    tools.mkdir()
+    shutil.copy2(shutil.which("terraform", path=terraform_env["PATH"]), tools / "terraform")
+    code, summary, stderr = mdpool_json("plan", "--config", str(config_without_builds), "--out", "cdktf.out",
+                                        "--no-synth", "--terraform-bin", "./tools/terraform", env=terraform_env,
+                                        cwd=workspace.root)  # terraform itself runs in each stack's folder
+    assert code == 0, stderr
+    assert summary["result"] == "planned"
+
+
+def test_a_terraform_bin_that_is_a_folder_or_not_executable_is_one_line(tmp_path):
+    plain = tmp_path / "terraform"
+    plain.write_text("#!/bin/sh\n")
+    how = "choose one with --terraform-bin or $MDPOOL_TERRAFORM; mdpool needs Terraform >= 1.5.0 or OpenTofu >= 1.6.0"
+    for given, what in [(tmp_path, "is a folder, not a terraform executable"), (plain, "is not executable (chmod +x it)")]:
+        done = run_mdpool("plan", "--config", str(CONFIG), "--out", str(tmp_path / "out"), "--terraform-bin", str(given))
+        assert done.returncode == 1
+        assert done.stderr.splitlines() == [f"{given}: {what}; {how}"]
+
+
+def test_deploy_refuses_an_out_that_is_not_its_own(tmp_path, terraform_env, config_without_builds):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    done = run_mdpool("deploy", "--config", str(config_without_builds), "--out", str(out), "--auto-approve",
+                      env=terraform_env)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"{out}: is a folder of other files (thesis.tex), not an mdpool output; --out needs a new or empty folder, "
+        "or the output of an earlier mdpool synth"]
+    assert (out / "thesis.tex").read_text() == "years of work" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "mine", "no-builds.yaml"]

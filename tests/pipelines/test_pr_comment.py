@@ -1,18 +1,21 @@
 """Posting the review on a pull request, against a loopback HTTPS stand-in of the Azure DevOps threads API.
 
-The stand-in (tests.support.arm_standin, with custom routes) checks the bearer token on every
-request, so a test that passes proves the token went into the Authorization header and nowhere else.
+The stand-in (tests.support.pr_threads_standin) records every request with its Authorization header, and
+can answer as a hostile or broken server would: redirects (to plain http, to another https origin),
+throttling with Retry-After, an HTML sign-in page, JSON of the wrong shape. So the tests see exactly
+where the token went, and that nothing but a real thread id counts as "posted".
 """
 
 from __future__ import annotations
 
 import os
-import ssl
+import time
 
 import pytest
 
 from mdpool.pipelines.pr_comment import (
     MAX_COMMENT_CHARACTERS,
+    RETRIES,
     CommentError,
     PullRequest,
     comment_text,
@@ -20,99 +23,162 @@ from mdpool.pipelines.pr_comment import (
     post_review,
 )
 from tests.conftest import run_mdpool
-from tests.support.arm_standin import ArmStandIn
+from tests.support.pr_threads_standin import Answer, DevOpsStandIn
 
 PROJECT, REPOSITORY, PR = "6f0c6f5e-project", "0d1e2f3a-repository", 42
-THREADS = rf"^/org/{PROJECT}/_apis/git/repositories/{REPOSITORY}/pullRequests/{PR}/threads"
+TOKEN = "pr-comment-token-7f3a"
 SUMMARY = "# mdpool review\n\n- SKU: **Standard_DS3_v2 → Standard_D4s_v3**\n"
-
-
-class Threads:
-    """The pull request's comment threads as Azure DevOps keeps them."""
-
-    def __init__(self, standin: ArmStandIn, existing: list[dict] | None = None, deny: bool = False) -> None:
-        self.threads = existing or []
-        standin.route("GET", THREADS + "$", self.list if not deny else self.forbidden)
-        standin.route("POST", THREADS + "$", self.create)
-        standin.route("PATCH", THREADS + r"/(\d+)/comments/(\d+)$", self.update)
-
-    def list(self, request):
-        assert request.query.get("api-version") == "7.1"
-        return 200, {}, {"value": self.threads, "count": len(self.threads)}
-
-    def forbidden(self, request):
-        return 403, {}, {"message": "TF401027: You need the Git 'PullRequestContribute' permission to perform this action."}
-
-    def create(self, request):
-        thread = {"id": 100 + len(self.threads), "comments": [dict(request.body["comments"][0], id=1)],
-                  "status": request.body["status"]}
-        self.threads.append(thread)
-        return 200, {}, thread
-
-    def update(self, request):
-        thread_id, comment_id = request.path.rsplit("/threads/", 1)[1].split("/comments/")
-        thread = next(t for t in self.threads if str(t["id"]) == thread_id)
-        comment = next(c for c in thread["comments"] if str(c["id"]) == comment_id)
-        comment["content"] = request.body["content"]
-        return 200, {}, comment
+SIGN_IN_PAGE = "<!DOCTYPE html><html><head><title>Azure DevOps Services | Sign In</title></head></html>"
 
 
 @pytest.fixture
 def devops():
-    with ArmStandIn() as standin:
+    with DevOpsStandIn() as standin:
         yield standin
 
 
-def pull_request(devops: ArmStandIn) -> PullRequest:
+def pull_request(devops: DevOpsStandIn) -> PullRequest:
     return PullRequest(f"{devops.base_url}/org/", PROJECT, REPOSITORY, PR)
 
 
-def trusting(devops: ArmStandIn) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=devops.ca_file)
+def post(devops: DevOpsStandIn, key: str = "config/example.yaml") -> str:
+    return post_review(pull_request(devops), TOKEN, SUMMARY, key, verify=devops.ca_file, timeout=5)
+
+
+def token_went_only_to_the_collection(devops: DevOpsStandIn) -> None:
+    assert devops.seen and all(seen.authorization == f"Bearer {TOKEN}" for seen in devops.seen)
+    assert devops.plain_http.seen == [] and devops.other_https.seen == []
 
 
 def test_a_new_comment_is_posted_as_an_active_thread(devops):
-    threads = Threads(devops)
-    said = post_review(pull_request(devops), devops.credential.token, SUMMARY, "config/example.yaml",
-                       context=trusting(devops), timeout=5)
+    said = post(devops)
     assert said == "posted the review on pull request 42 (thread 100)"
-    (thread,) = threads.threads
+    (thread,) = devops.threads
     assert thread["status"] == 1
     assert thread["comments"][0]["content"] == "<!-- mdpool-review config/example.yaml -->\n" + SUMMARY
     assert thread["comments"][0]["commentType"] == 1 and thread["comments"][0]["parentCommentId"] == 0
-    assert [r.method for r in devops.requests] == ["GET", "POST"]
+    assert [seen.method for seen in devops.seen] == ["GET", "POST"]
+    assert all(seen.url.endswith("api-version=7.1") for seen in devops.seen)
+    token_went_only_to_the_collection(devops)
 
 
 def test_the_comment_of_an_earlier_push_is_updated_not_repeated(devops):
-    threads = Threads(devops, existing=[
+    devops.threads.extend([
         {"id": 7, "isDeleted": True, "comments": [{"id": 1, "content": marker("config/example.yaml") + "\nold, deleted"}]},
         {"id": 8, "comments": [{"id": 1, "content": "LGTM"}, {"id": 2, "content": marker("config/example.yaml")}]},
         {"id": 9, "comments": [{"id": 1, "content": marker("config/prod.yaml") + "\nprod"}]},
         {"id": 10, "comments": [{"id": 3, "content": marker("config/example.yaml") + "\nold"}]},
     ])
-    said = post_review(pull_request(devops), devops.credential.token, SUMMARY, "config/example.yaml",
-                       context=trusting(devops), timeout=5)
+    said = post(devops)
     assert said == "updated the review comment on pull request 42 (thread 10)"
-    assert threads.threads[3]["comments"][0]["content"].endswith(SUMMARY)
-    assert threads.threads[2]["comments"][0]["content"].endswith("prod")  # another config's comment stays
-    assert [(r.method, r.path.rsplit("/threads", 1)[1]) for r in devops.requests] == [
+    assert devops.threads[3]["comments"][0]["content"].endswith(SUMMARY)
+    assert devops.threads[2]["comments"][0]["content"].endswith("prod")  # another config's comment stays
+    assert [(seen.method, seen.url.split("/threads", 1)[1].split("?")[0]) for seen in devops.seen] == [
         ("GET", ""), ("PATCH", "/10/comments/3")]
 
 
 def test_a_refusal_names_the_permission_and_never_the_token(devops):
-    Threads(devops, deny=True)
+    devops.script("GET", Answer(403, body={
+        "message": "TF401027: You need the Git 'PullRequestContribute' permission to perform this action."}))
     with pytest.raises(CommentError) as error:
-        post_review(pull_request(devops), devops.credential.token, SUMMARY, "c", context=trusting(devops), timeout=5)
+        post(devops)
     message = str(error.value)
     assert "Azure DevOps answered 403" in message
     assert "PullRequestContribute" in message and "Contribute to pull requests" in message
-    assert devops.credential.token not in message
+    assert TOKEN not in message
 
 
 def test_the_token_is_only_sent_over_https():
     with pytest.raises(CommentError, match="is not https"):
         post_review(PullRequest("http://127.0.0.1:9/org/", PROJECT, REPOSITORY, PR), "secret", SUMMARY, "c",
                     timeout=1)
+
+
+# --- redirects: never followed, the token stays home ------------------------------------------------
+
+
+@pytest.mark.parametrize("method, status, target", [
+    ("GET", 302, "plain_http"),
+    ("GET", 301, "other_https"),
+    ("POST", 307, "plain_http"),
+    ("POST", 308, "other_https"),
+])
+def test_a_redirect_is_a_failure_and_is_not_followed(devops, method, status, target):
+    sink = getattr(devops, target)
+    devops.script(method, Answer(status, headers={"Location": f"{sink.base_url}/steal?x=1"}))
+    with pytest.raises(CommentError) as error:
+        post(devops)
+    message = str(error.value)
+    assert f"Azure DevOps answered {status} (a redirect to {sink.base_url}/steal?x=1); not followed" in message
+    assert sink.seen == []  # nothing went there, token or not
+    token_went_only_to_the_collection(devops)
+    assert devops.threads == []  # and nothing claims to be posted
+    assert TOKEN not in message
+
+
+def test_a_redirect_to_the_same_collection_is_not_followed_either(devops):
+    devops.script("GET", Answer(302, headers={"Location": f"{devops.base_url}/org/elsewhere"}))
+    with pytest.raises(CommentError, match="answered 302"):
+        post(devops)
+    assert len(devops.seen) == 1
+
+
+# --- answers that are not what the API documents: a failure, never a false "posted" ----------------------
+
+
+@pytest.mark.parametrize("method, answer, says", [
+    ("GET", Answer(200, body=SIGN_IN_PAGE), "the answer (200, text/html; charset=utf-8) is not JSON; nothing was posted"),
+    ("GET", Answer(203, body=SIGN_IN_PAGE), "Azure DevOps answered 203 Non-Authoritative Information; the job's "
+                                            "System.AccessToken must be mapped"),
+    ("GET", Answer(200, body={"value": "threads"}), "the answer is not a list of threads; nothing was posted"),
+    ("GET", Answer(200, body=[1, 2]), "the answer is not a list of threads"),
+    ("POST", Answer(200, body={"status": 1}), "the answer has no thread id; the comment may not have been posted"),
+    ("POST", Answer(200, body={"id": "100"}), "the answer has no thread id"),
+    ("POST", Answer(201, body=None), "the answer has no thread id"),
+    ("POST", Answer(200, body="<html>ok</html>"), "is not JSON"),
+])
+def test_a_wrong_answer_is_a_failure(devops, method, answer, says):
+    devops.script(method, answer)
+    with pytest.raises(CommentError) as error:
+        post(devops)
+    assert says in str(error.value)
+    assert "posted the review" not in str(error.value)
+
+
+def test_an_update_answered_with_something_else_is_a_failure(devops):
+    devops.threads.append({"id": 10, "comments": [{"id": 3, "content": marker("c") + "\nold"}]})
+    devops.script("PATCH", Answer(200, body={"message": "accepted"}))
+    with pytest.raises(CommentError, match="the answer is not the updated comment"):
+        post(devops, key="c")
+
+
+# --- throttling: retried, with a bound -----------------------------------------------------------------
+
+
+def test_throttling_is_retried_after_retry_after(devops):
+    devops.script("GET", Answer(429, headers={"Retry-After": "1"}, body={"message": "slow down"}))
+    devops.script("POST", Answer(503, headers={"Retry-After": "1"}))
+    started = time.monotonic()
+    assert post(devops) == "posted the review on pull request 42 (thread 100)"
+    assert time.monotonic() - started >= 2  # waited as asked, twice
+    assert [seen.method for seen in devops.seen] == ["GET", "GET", "POST", "POST"]
+    assert len(devops.threads) == 1  # one thread, not two
+    token_went_only_to_the_collection(devops)
+
+
+def test_throttling_without_end_gives_up_after_the_bound(devops):
+    devops.script("GET", *[Answer(429, headers={"retry-after-ms": "20"}) for _ in range(RETRIES + 5)])
+    with pytest.raises(CommentError, match="Azure DevOps answered 429"):
+        post(devops)
+    assert len(devops.seen) == RETRIES + 1
+
+
+def test_a_server_error_on_post_is_not_retried(devops):
+    """A POST that failed with 500 may have made the thread: sending it again could post the review twice."""
+    devops.script("POST", Answer(500, body={"message": "oops"}))
+    with pytest.raises(CommentError, match="answered 500"):
+        post(devops)
+    assert [seen.method for seen in devops.seen] == ["GET", "POST"]
 
 
 def test_a_long_summary_is_cut_with_a_pointer_to_the_artifact():
@@ -131,22 +197,21 @@ def test_builds_without_a_pull_request_to_comment_on_say_why(env, reason):
     assert PullRequest.from_environment(env).startswith(reason)
 
 
-def pipeline_env(devops: ArmStandIn, **extra: str) -> dict[str, str]:
+def pipeline_env(devops: DevOpsStandIn, **extra: str) -> dict[str, str]:
     return {"SYSTEM_COLLECTIONURI": f"{devops.base_url}/org/", "SYSTEM_TEAMPROJECTID": PROJECT,
             "BUILD_REPOSITORY_ID": REPOSITORY, "BUILD_REPOSITORY_PROVIDER": "TfsGit",
             "SYSTEM_PULLREQUEST_PULLREQUESTID": str(PR), "SSL_CERT_FILE": devops.ca_file, **extra}
 
 
 def test_cli_posts_with_the_token_from_the_environment(devops, tmp_path):
-    threads = Threads(devops)
     summary = tmp_path / "review.md"
     summary.write_text(SUMMARY, encoding="utf-8")
     result = run_mdpool("pipeline", "comment", str(summary), "--config", "config/example.yaml",
-                        env=pipeline_env(devops, SYSTEM_ACCESSTOKEN=devops.credential.token))
+                        env=pipeline_env(devops, SYSTEM_ACCESSTOKEN=TOKEN))
     assert result.returncode == 0, result.stderr
     assert result.stdout == "posted the review on pull request 42 (thread 100)\n"
-    assert devops.credential.token not in result.stdout + result.stderr
-    assert threads.threads[0]["comments"][0]["content"].startswith("<!-- mdpool-review config/example.yaml -->\n")
+    assert TOKEN not in result.stdout + result.stderr
+    assert devops.threads[0]["comments"][0]["content"].startswith("<!-- mdpool-review config/example.yaml -->\n")
 
 
 def test_cli_without_a_token_posts_nothing_and_says_how_to_map_it(devops, tmp_path):
@@ -157,19 +222,26 @@ def test_cli_without_a_token_posts_nothing_and_says_how_to_map_it(devops, tmp_pa
     result = run_mdpool("pipeline", "comment", str(summary), env=env)
     assert result.returncode == 0, result.stderr
     assert "not posting the review: SYSTEM_ACCESSTOKEN is not set" in result.stdout
-    assert devops.requests == []
+    assert devops.seen == []
 
 
-def test_cli_failure_is_one_line_and_exit_1(devops, tmp_path):
-    Threads(devops, deny=True)
+@pytest.mark.parametrize("answer", [
+    Answer(403, body={"message": "TF401027: You need the Git 'PullRequestContribute' permission."}),
+    "redirect",
+    Answer(200, body=SIGN_IN_PAGE),
+])
+def test_cli_failure_is_one_line_and_exit_1(devops, tmp_path, answer):
+    if answer == "redirect":
+        answer = Answer(302, headers={"Location": f"{devops.plain_http.base_url}/steal"})
+    devops.script("GET", answer)
     summary = tmp_path / "review.md"
     summary.write_text(SUMMARY, encoding="utf-8")
-    result = run_mdpool("pipeline", "comment", str(summary),
-                        env=pipeline_env(devops, SYSTEM_ACCESSTOKEN=devops.credential.token))
+    result = run_mdpool("pipeline", "comment", str(summary), env=pipeline_env(devops, SYSTEM_ACCESSTOKEN=TOKEN))
     assert result.returncode == 1
-    assert len(result.stderr.splitlines()) == 1
+    assert len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith("posting the review failed: GET ")
-    assert "Traceback" not in result.stderr and devops.credential.token not in result.stderr
+    assert "Traceback" not in result.stderr and TOKEN not in result.stderr
+    assert result.stdout == "" and devops.plain_http.seen == []
 
 
 def test_cli_missing_summary_file(tmp_path):

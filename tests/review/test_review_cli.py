@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.conftest import REPO, run_mdpool
+from tests.conftest import MDPOOL, REPO, run_mdpool
 
 GIT = ["git", "-c", "user.name=mdpool tests", "-c", "user.email=tests@example.invalid", "-c", "init.defaultBranch=main"]
 
@@ -104,3 +104,51 @@ def test_a_base_folder_without_manifest_is_one_line_and_writes_nothing(tmp_path,
     assert result.stderr == (f"{empty / 'manifest.json'}: no manifest.json here; "
                              "expected the output of `mdpool synth --out DIR`\n")
     assert not out.exists()
+
+
+# --- paths a user types: one line, exit 1, nothing written ----------------------------------------------
+
+
+def test_out_that_is_a_folder_or_under_a_file_is_one_line(tmp_path, example_synth):
+    common = ("review", "--base", str(example_synth), "--head", str(example_synth))
+    result = run_mdpool(*common, "--out", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr == f"{tmp_path}: is a folder; --out needs a file path, e.g. review.md\n"
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    result = run_mdpool(*common, "--out", str(blocker / "review.md"))
+    assert result.returncode == 1
+    assert result.stderr == (f"{blocker / 'review.md'}: {blocker} is a file, not a folder; "
+                             "--out needs a file path in a folder\n")
+    assert blocker.read_text() == "mine"
+
+
+def test_out_where_nothing_can_be_written_is_one_line(example_synth):
+    result = run_mdpool("review", "--base", str(example_synth), "--head", str(example_synth), "--out", "/proc/review.md")
+    assert result.returncode == 1
+    assert result.stderr.startswith("/proc/review.md: cannot write the review (")
+    assert result.stderr.endswith("); --out needs a file path in a folder you can write\n")
+    assert "Traceback" not in result.stderr
+
+
+def test_review_file_gets_the_users_umask(tmp_path, example_synth):
+    import os
+    import stat
+
+    out = tmp_path / "review.md"
+    done = subprocess.run([str(MDPOOL), "review", "--base", str(example_synth), "--head",
+                           str(example_synth), "--out", str(out)], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, preexec_fn=lambda: os.umask(0o022), check=False)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644  # as any file the user writes, not mkstemp's 0600
+
+
+def test_a_base_or_head_that_is_a_file_is_one_line(tmp_path, example_synth):
+    file = tmp_path / "base.json"
+    file.write_text("{}")
+    result = run_mdpool("review", "--base", str(file), "--head", str(example_synth))
+    assert result.returncode == 1
+    assert result.stderr == (f"--base: {str(file)!r} is a file; give a folder of synthesized output "
+                             "(mdpool synth --out DIR) or a git ref\n")
+    result = run_mdpool("review", "--base", str(example_synth), "--head", str(file))
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr

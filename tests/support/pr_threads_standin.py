@@ -1,0 +1,161 @@
+"""A loopback stand-in of Azure DevOps' pull-request threads API, and of the places a hostile answer points to.
+
+`DevOpsStandIn` serves HTTPS (a trustme CA; `ca_file`) on 127.0.0.1 and answers each request with the
+next scripted answer for its method, or with the threads API itself when nothing is scripted. Unlike
+the ARM stand-in it can answer anything raw: a redirect, an HTML sign-in page, JSON of the wrong shape.
+Every request is recorded WITH its Authorization header, and so is every request to the two
+`Sink`s (a plain-http one and another https origin), so a test sees exactly where the token went.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import ssl
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trustme
+
+
+@dataclass
+class Seen:
+    method: str
+    url: str
+    authorization: str | None
+    body: Any
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | str | dict | list | None = None
+
+    def payload(self) -> tuple[bytes, str | None]:
+        if self.body is None:
+            return b"", None
+        if isinstance(self.body, (dict, list)):
+            return json.dumps(self.body).encode(), "application/json; charset=utf-8"
+        data = self.body.encode() if isinstance(self.body, str) else self.body
+        return data, self.headers.get("Content-Type", "text/html; charset=utf-8")
+
+
+class _Server:
+    """One loopback listener, https when given a TLS context; records what it is sent."""
+
+    def __init__(self, respond, context: ssl.SSLContext | None, name: str) -> None:
+        self.seen: list[Seen] = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+                owner.seen.append(Seen(self.command, f"{owner.base_url}{self.path}",
+                                       self.headers.get("Authorization"), body))
+                answer = respond(self.command, self.path, body)
+                data, content_type = answer.payload()
+                self.send_response(answer.status)
+                for key, value in answer.headers.items():
+                    self.send_header(key, value)
+                if content_type:
+                    self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        if context is not None:
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if context is not None else "http"
+        self.base_url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name=name, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+class DevOpsStandIn:
+    """The threads API of one pull request, at `<base_url>/org/<project>/_apis/git/repositories/<repo>/pullRequests/<n>/threads`."""
+
+    def __init__(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="devops-standin-")
+        ca = trustme.CA()
+        ca_path = Path(self._tmp.name) / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_path))
+        self.ca_file = str(ca_path)
+        self.threads: list[dict] = []
+        self.scripted: dict[str, list[Answer]] = {}
+        self._lock = threading.Lock()
+
+        def context() -> ssl.SSLContext:
+            made = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ca.issue_cert("127.0.0.1", "localhost").configure_cert(made)
+            return made
+
+        self._api = _Server(self._respond, context(), "devops-standin")
+        self.other_https = _Server(lambda *_: Answer(200, body={"value": [], "id": 1}), context(), "other-https")
+        self.plain_http = _Server(lambda *_: Answer(200, body={"value": [], "id": 1}), None, "plain-http")
+        self.base_url = self._api.base_url
+
+    @property
+    def seen(self) -> list[Seen]:
+        return self._api.seen
+
+    def script(self, method: str, *answers: Answer) -> None:
+        """Answer the next requests of `method` with these, in order (then the threads API again)."""
+        with self._lock:
+            self.scripted.setdefault(method, []).extend(answers)
+
+    def _respond(self, method: str, path: str, body: Any) -> Answer:
+        with self._lock:
+            queue = self.scripted.get(method)
+            if queue:
+                return queue.pop(0)
+        path = path.split("?", 1)[0]
+        if method == "GET" and path.endswith("/threads"):
+            return Answer(200, body={"value": self.threads, "count": len(self.threads)})
+        if method == "POST" and path.endswith("/threads"):
+            thread = {"id": 100 + len(self.threads), "comments": [dict(body["comments"][0], id=1)],
+                      "status": body["status"]}
+            self.threads.append(thread)
+            return Answer(200, body=thread)
+        found = re.search(r"/threads/(\d+)/comments/(\d+)$", path)
+        if method == "PATCH" and found:
+            thread = next(t for t in self.threads if str(t["id"]) == found.group(1))
+            comment = next(c for c in thread["comments"] if str(c["id"]) == found.group(2))
+            comment["content"] = body["content"]
+            return Answer(200, body=comment)
+        return Answer(404, body={"message": f"no route {method} {path}"})
+
+    def stop(self) -> None:
+        for server in (self._api, self.other_https, self.plain_http):
+            server.stop()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> "DevOpsStandIn":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
