@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 
@@ -148,11 +148,6 @@ def deploy(
     applies = Stage.GALLERY in stages or Stage.POOL in stages  # the image builds ask nothing
     session = _Session(config, out, terraform_bin, json_summary, asks=applies and not auto_approve,
                        no_synth=no_synth)
-    if not skip_checks:  # quota, pool name, permissions...: a failure costs seconds here, not an hour later
-        from mdpool.doctor.command import preflight
-
-        preflight(session.cfg, echo=lambda line: session.console.print(line, markup=False, highlight=False,
-                                                                       soft_wrap=True), json_summary=json_summary)
     builds = Stage.IMAGES in stages and any(image.build for image in session.cfg.gallery.images)
     # without the images stage, the pool stage asks Azure whether its gallery images have versions
     reads_versions = (Stage.POOL in stages and Stage.IMAGES not in stages
@@ -166,6 +161,7 @@ def deploy(
         force_build=force_build,
         poll_interval=poll_interval,
         recycle=recycle or session.cfg.pool.recycle_after_build,
+        preflight=None if skip_checks else session.preflight,
     )
 
 
@@ -223,7 +219,7 @@ class _Session:
 
     def run(self, action, *, auto_approve: bool = True, allow_replace=(), parallel: int = 4,
             force_build: bool = False, poll_interval: float = 30.0, recycle: bool = False,
-            needs_credential: bool = False) -> None:
+            needs_credential: bool = False, preflight: Callable[[], None] | None = None) -> None:
         from contextlib import nullcontext
 
         from mdpool.deploy.errors import DeployError
@@ -244,6 +240,8 @@ class _Session:
                 if writes:  # refused before anything is created, the lock file included
                     check_target(self.cfg, self.out)
                 connection = self._checked_connection(poll_interval) if needs_credential else None
+                if preflight is not None:  # after the local checks: a bad --out or sign-in is told first
+                    preflight()
                 with output_lock(self.out) if writes or self.out.is_dir() else nullcontext():
                     if not self.no_synth:
                         with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
@@ -281,6 +279,13 @@ class _Session:
                 self._finish(deployment)
                 fail(error.lines)
         self._finish(deployment)
+
+    def preflight(self) -> None:
+        """The cheap `mdpool doctor` checks (quota, pool name, permissions...): seconds now, not an hour later."""
+        from mdpool.doctor.command import preflight
+
+        preflight(self.cfg, echo=lambda line: self.console.print(line, markup=False, highlight=False, soft_wrap=True),
+                  json_summary=self.json_summary)
 
     def _recycle(self):
         from mdpool.deploy.recycle import recycle_pool

@@ -139,7 +139,7 @@ def _image_change(was: PoolImage | None, now: PoolImage | None) -> str:
     if was.buffer != now.buffer:
         notes.append(f"buffer {_text(was.buffer)} → {_text(now.buffer)}")
     if was.options != now.options:
-        notes.append(f"options were {', '.join(_text(option) for option in was.options) or 'none'}")
+        notes.append(f"options were {', '.join(was.options) or 'none'}")
     return "; ".join(notes) or "unchanged"
 
 
@@ -154,7 +154,8 @@ def _images_table(before: PoolFacts | None, after: PoolFacts | None) -> list[str
         was, now = old.get(key), new.get(key)
         shown = now or was
         assert shown is not None
-        cells = [_text(shown.image) + "".join(f"; {_text(option)}" for option in shown.options),
+        # image and options are Markdown already (pool_words escapes the values it quotes)
+        cells = [shown.image + "".join(f"; {option}" for option in shown.options),
                  ", ".join(_code(alias) for alias in shown.aliases) or "(none)", _text(shown.buffer)]
         rows.append(cells + ([_image_change(was, now)] if compare else []))
     return [""] + ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows]

@@ -193,10 +193,10 @@ def _image_in_body(image: dict, stack: str, resolver: Resolver) -> PoolImage:
                            stack, resolver)
     options = []
     if image.get("ephemeralType"):
-        options.append(f"ephemeral OS disk {image['ephemeralType']}")
+        options.append(f"ephemeral OS disk {text(str(image['ephemeralType']))}")
     if image.get("provisioningScriptEntryPoint"):
         restart = ", then restart" if image.get("provisioningScriptShouldRestart") else ""
-        options.append(f"provisioning script `{image['provisioningScriptEntryPoint']}`{restart}")
+        options.append(f"provisioning script {code(str(image['provisioningScriptEntryPoint']))}{restart}")
     return PoolImage(source, tuple(image.get("aliases") or ()), str(image.get("buffer", "*")), tuple(options))
 
 

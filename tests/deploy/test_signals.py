@@ -63,7 +63,7 @@ class Run:
 def test_a_signal_during_apply_stops_terraform_cleanly_and_a_rerun_converges(
         signum, code, workspace, terraform_env, config_without_builds, tmp_path):  # noqa: F811
     slow_gallery(workspace, tmp_path / "slow-once")
-    args = ("deploy", "--config", str(config_without_builds), "--out", str(workspace.out), "--no-synth",
+    args = ("deploy", "--config", str(config_without_builds), "--out", str(workspace.out), "--no-synth", "--skip-checks",
             "--auto-approve", "--stage", "gallery", "--json")
     run = Run(args, terraform_env)
     run.wait_for("local-exec")  # terraform is inside the apply, running the slow provisioner

@@ -58,16 +58,21 @@ def test_a_hostile_pool_renders_as_text(tmp_path, example_synth):
     shutil.copytree(example_synth, head)
     stack = head / "stacks" / "pool-dev" / "cdk.tf.json"
     data = json.loads(stack.read_text())
-    pool = next(iter(data["resource"]["azurerm_managed_devops_pool"].values()))
+    pool = next(iter(data["resource"]["azapi_resource"].values()))
     before = copy.deepcopy(pool)
+    properties = pool["body"]["properties"]
     pool["name"] = HOSTILE
-    pool["azure_devops_organization"]["organization"][0]["url"] = HOSTILE
-    pool["virtual_machine_scale_set_fabric"]["sku_name"] = HOSTILE
-    pool["virtual_machine_scale_set_fabric"]["image"][0]["aliases"] = [HOSTILE, "`"]
-    pool["virtual_machine_scale_set_fabric"]["image"][0]["buffer"] = HOSTILE
-    pool["virtual_machine_scale_set_fabric"]["image"][1]["well_known_image_name"] = HOSTILE
-    pool["stateful_agent"]["manual_resource_prediction"]["time_zone_name"] = HOSTILE
-    pool["stateful_agent"]["manual_resource_prediction"]["monday_schedule"][0]["time"] = HOSTILE
+    properties["organizationProfile"]["organizations"][0]["url"] = HOSTILE
+    properties["fabricProfile"]["sku"]["name"] = HOSTILE
+    images = properties["fabricProfile"]["images"]
+    images[0]["aliases"] = [HOSTILE, "`"]
+    images[0]["buffer"] = HOSTILE
+    images[0]["ephemeralType"] = HOSTILE
+    images[0]["provisioningScriptEntryPoint"] = HOSTILE
+    images[1]["wellKnownImageName"] = HOSTILE
+    predictions = properties["agentProfile"]["resourcePredictions"]
+    predictions["timeZone"] = HOSTILE
+    predictions["daysData"][1] = {HOSTILE: 1}
     pool["tags"][HOSTILE] = HOSTILE
     assert pool != before
     stack.write_text(json.dumps(data))

@@ -37,7 +37,7 @@ def test_a_widened_role_assignment_scope_shows_in_the_review(tmp_path, which):
     assert done.returncode == 0, done.stderr
     text = done.stdout
     assert f"**Terraform will replace** `azurerm_role_assignment.{name}`" in text, text
-    assert f"| ± replace | `azurerm_role_assignment.{name}` |  | forces replacement: scope |" in text, text
+    assert f"| ± replace | `azurerm_role_assignment.{name}` |  | forces replacement: `scope` |" in text, text
     # the scopes by the Azure names of what they point at: the example's gallery and its resource group
     assert old_scope.startswith("${azurerm_shared_image_gallery.")
     rows = [line for line in text.splitlines() if line.startswith("| `scope`")]
