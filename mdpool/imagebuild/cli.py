@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail, load_config_or_exit
+from mdpool.cli_support import OUTPUT, DEFAULT_CONFIG, ConfigOption, JsonOption, as_json, emit_json, fail, load_config_or_exit
 from mdpool.problems import InputError
 
 app = typer.Typer(
@@ -43,7 +43,7 @@ def render(
 
 
 @app.command()
-def lint(names: Names = None, config: ConfigOption = DEFAULT_CONFIG) -> None:
+def lint(names: Names = None, config: ConfigOption = DEFAULT_CONFIG, json_output: JsonOption = False) -> None:
     """Check image definitions before an hour-long build: model, bash -n, shellcheck, known footguns.
 
     One line per finding (file:line: step: rule severity: message; fix: ...); exit 1 on errors.
@@ -66,6 +66,10 @@ def lint(names: Names = None, config: ConfigOption = DEFAULT_CONFIG) -> None:
         findings += lint_definition(definition, spec.os_type)
     findings = list(dict.fromkeys(findings))  # images sharing one template report a line once
     errors = sum(f.is_error for f in findings)
+    if OUTPUT.json:
+        emit_json({"ok": not errors, "images": len(specs), "errors": errors, "warnings": len(findings) - errors,
+                   "findings": [as_json(finding) for finding in findings]})
+        raise typer.Exit(1 if errors else 0)
     for finding in findings:
         typer.echo(str(finding), err=True)
     summary = (f"lint: {len(specs)} image(s), {errors} error(s), {len(findings) - errors} warning(s)")
