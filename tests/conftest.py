@@ -15,6 +15,12 @@ EXAMPLE_CONFIG = REPO / "config" / "example.yaml"
 MDPOOL = Path(sys.executable).parent / "mdpool"
 
 
+@pytest.fixture(autouse=True)
+def _no_user_config_choice(monkeypatch):
+    """Every --config defaults to $MDPOOL_CONFIG (a pipeline sets it); tests choose their config explicitly."""
+    monkeypatch.delenv("MDPOOL_CONFIG", raising=False)
+
+
 @pytest.fixture(scope="session")
 def example_config():
     from mdpool.config import load_config
