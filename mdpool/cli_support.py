@@ -97,11 +97,11 @@ def fail(lines: Iterable[object], code: int = 1) -> NoReturn:
     "problems": [...]}, each problem with its fields and its `text` line), so a script gets one
     document whether the command got far or failed on its first argument.
     """
-    lines = list(lines)
-    for line in lines:
+    items = list(lines)
+    for line in items:
         print(str(line), file=sys.stderr)
     if OUTPUT.json:
-        emit_json(failure_document(lines, code))
+        emit_json(failure_document(items, code))
     raise typer.Exit(code)
 
 
@@ -137,7 +137,8 @@ def load_environment_or_exit(path: Path):
 def report(problems: list[Problem]) -> None:
     """Exit 1 after printing the problems, if there are any."""
     if problems:
-        fail(sorted(problems, key=lambda p: (p.file, p.line or 0, p.path)))
+        ordered: list[Problem] = sorted(problems, key=lambda p: (p.file, p.line or 0, p.path))
+        fail(ordered)
 
 
 def run(app: Callable[..., Any], args: list[str] | None = None) -> NoReturn:

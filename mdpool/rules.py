@@ -13,7 +13,7 @@ import ipaddress
 import re
 import types
 import typing
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from pydantic import BaseModel, ValidationError
 
@@ -62,7 +62,7 @@ def pydantic_problems(error: ValidationError, doc: YamlDocument, root: type[Base
     return [doc.problem(loc, "; or ".join(messages)) for loc, messages in by_loc.items()]
 
 
-def _message(item: dict[str, Any], loc: Loc, parent: Any) -> str:
+def _message(item: Mapping[str, Any], loc: Loc, parent: Any) -> str:
     kind, ctx, value = item["type"], item.get("ctx", {}), item.get("input")
     if kind == "extra_forbidden":
         key = str(loc[-1])
@@ -226,7 +226,7 @@ def _standby_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
                                                  f"allowed: 0 to maximum_concurrency ({limit})")
         return
     for day in DAYS:
-        entries = schedule.days.get(day, {})
+        entries = (schedule.days or {}).get(day, {})
         day_loc = (*loc, "manual", "days", day)
         seen: dict[str, str] = {}
         for time, count in entries.items():

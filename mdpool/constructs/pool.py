@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from cdktn import ITerraformDependable
 from cdktn_provider_azurerm.managed_devops_pool import (
@@ -56,7 +56,7 @@ def _organizations(pool: Pool) -> dict[str, object]:
     return {"organization": organizations, "permission": permission}
 
 
-def _agents(pool: Pool) -> dict[str, object]:
+def _agents(pool: Pool) -> dict[str, Any]:
     """`stateful_agent` or `stateless_agent`, with the standby prediction inside it."""
     agent: dict[str, object] = {}
     if pool.agents.kind == "stateful":

@@ -359,7 +359,8 @@ class _ImageBuild:
         for _ in range(100):  # pages; bounded
             if url is None:
                 break
-            response = self.with_auth_retry(lambda: fetch(url, params))  # noqa: B023 - called at once
+            page_url = url
+            response = self.with_auth_retry(lambda: fetch(page_url, params))  # noqa: B023 - called at once
             page = response.json()
             for version in page.get("value") or []:
                 tags = version.get("tags") or {}
@@ -479,7 +480,7 @@ class _ImageBuild:
                 failures += 1
                 if failures > self.options.transient_retries:
                     raise BuildError(f"lost track of the build after {failures} failed status checks: "
-                                     f"{_describe(error)}; reattach with mdpool images build {self.spec.name}")
+                                     f"{_describe(error)}; reattach with mdpool images build {self.spec.name}") from error
                 self.sleep(self.options.poll_interval)
                 continue
             status = template.properties.last_run_status if template.properties else None

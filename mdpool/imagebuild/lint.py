@@ -167,7 +167,7 @@ def lint_definition(definition: ImageDefinition, os_type: str, *, shellcheck: st
             scan = _ShellScan(st, add, lock_wait_seen)
             scan.run()
             lock_wait_seen = scan.lock_wait_seen
-            for line, what, fix in scan.reboots:
+            for line, what, _fix in scan.reboots:
                 nxt = steps[position + 1].step if position + 1 < len(steps) else None
                 if not isinstance(nxt, RestartCustomizer):
                     add(st, line, "MDP106", what=what, fix=_reboot_fix(os_type))
@@ -527,9 +527,10 @@ def _run_tools(steps: list[_StepText], label: str, shellcheck: str | None) -> li
             return findings
         by_path = {str(p): st for p, st in zip(paths, steps)}
         for comment in comments:
-            st = by_path.get(comment.get("file", ""))
-            if st is None:
+            found = by_path.get(comment.get("file", ""))
+            if found is None:
                 continue
+            st = found
             severity = "error" if comment.get("level") in ("error", "warning") else "warning"
             code = f"SC{comment.get('code')}"
             if code in st.disabled:

@@ -151,7 +151,8 @@ def test_json_failure_for_a_wrong_setting(tmp_path):
     bad.write_text(text.replace("location: westeurope", "locaton: westeurope"))
     document = _assert_failure_document(run_mdpool("validate", "--json", "-c", str(bad)), 1)
     unknown = [p for p in document["problems"] if p["path"] == "locaton"]
-    assert len(unknown) == 1 and unknown[0]["line"] == 5 and "did you mean 'location'" in unknown[0]["message"]
+    line = bad.read_text().splitlines().index("locaton: westeurope") + 1
+    assert len(unknown) == 1 and unknown[0]["line"] == line and "did you mean 'location'" in unknown[0]["message"]
 
 
 def test_json_failure_for_a_usage_error():
