@@ -98,3 +98,22 @@ def test_the_version_lives_in_one_place():
 def test_licence_is_mit_and_declared():
     assert (REPO / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
     assert PYPROJECT["project"]["license"] == "MIT"
+
+
+def test_readme_fits_on_a_few_screens_and_its_links_resolve():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 250
+    targets = [t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", text) if not re.match(r"^[a-z]+:|^#", t)]
+    assert targets and [t for t in targets if not (REPO / t).exists()] == []
+
+
+def test_docs_build_strictly(tmp_path):
+    # mkdocs-material, strict: a broken link or anchor, or a page missing from the nav, fails
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+                            cwd=REPO, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
