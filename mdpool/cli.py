@@ -11,24 +11,63 @@ from typing import Annotated
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail, load_environment_or_exit
+from mdpool.cli_support import (
+    DEFAULT_CONFIG,
+    OUTPUT,
+    ConfigOption,
+    JsonOption,
+    emit_json,
+    fail,
+    load_environment_or_exit,
+    reset_output,
+    say,
+)
 
 app = typer.Typer(
     name="mdpool",
     help="Azure Managed DevOps Pools on your own build-agent images, from one typed config file.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from mdpool.versions import version_lines
+
+        print("\n".join(version_lines()))
+        raise typer.Exit()
+
+
+@app.callback()
+def global_options(
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_print_version,
+        help="Print the versions of mdpool, cdktn, the provider bindings and terraform, and exit.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also say what is read and done (stderr).")] = False,
+) -> None:
+    """Azure Managed DevOps Pools on your own build-agent images, from one typed config file.
+
+    Every --config defaults to $MDPOOL_CONFIG, else config/example.yaml.
+    """
+    if quiet and verbose:
+        raise typer.BadParameter("choose one of --quiet and --verbose", param_hint="-q/-v")
+    reset_output(verbosity=-1 if quiet else 1 if verbose else 0)
+
+
 @app.command()
-def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
+def validate(config: ConfigOption = DEFAULT_CONFIG, json_output: JsonOption = False) -> None:
     """Check the configuration and its image definition files; print every problem, one per line."""
     cfg = load_environment_or_exit(config)
     images = len(cfg.gallery.images)
-    print(f"{config}: valid (environment {cfg.environment}, {images} gallery image{'s' * (images != 1)}, "
-          f"pool {cfg.names.pool})")
+    if OUTPUT.json:
+        emit_json({"ok": True, "config": str(config), "environment": cfg.environment, "gallery_images": images,
+                   "pool": cfg.names.pool, "problems": []})
+        return
+    say(f"{config}: valid (environment {cfg.environment}, {images} gallery image{'s' * (images != 1)}, "
+        f"pool {cfg.names.pool})")
 
 
 @app.command()
@@ -52,7 +91,8 @@ def synth(
             fail(error.problems)
         except KeyboardInterrupt:
             fail([f"interrupted; nothing half-written is left in {out}"], code=caught.exit_code)
-    print_synth_summary(cfg, result)
+    if OUTPUT.verbosity >= 0:
+        print_synth_summary(cfg, result)
 
 
 # --- subcommand groups (each module exposes a typer app or plain command functions) ---
@@ -80,4 +120,6 @@ app.command("doctor")(_doctor)
 
 
 def main() -> None:
-    app()
+    from mdpool.cli_support import run
+
+    run(app)

@@ -1,24 +1,32 @@
 """What every subcommand shares: the --config option, loading it, and failing with one line per problem.
 
+Also the output conventions of every command: `--json` (one JSON document on stdout, failures
+included, however early they happen), `-q` (problems only) and `-v` (what mdpool reads and does,
+on stderr). They live here once so no command has to reimplement them.
+
 Kept free of heavy imports: `mdpool validate` must answer in well under a second, so nothing here
 may import the provider bindings, jsii or the Azure SDK.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
 from pathlib import Path
-from typing import Annotated, Iterable, NoReturn
+from typing import Annotated, Any, Callable, Iterable, NoReturn
 
 import typer
 
 from mdpool.problems import InputError, Problem
 
 DEFAULT_CONFIG = Path("config/example.yaml")
+CONFIG_ENVVAR = "MDPOOL_CONFIG"
 
 ConfigOption = Annotated[
     Path,
-    typer.Option("--config", "-c", help="Environment configuration file (YAML).", show_default=True),
+    typer.Option("--config", "-c", envvar=CONFIG_ENVVAR, help="Environment configuration file (YAML).",
+                 show_default=True),
 ]
 
 
@@ -33,13 +41,80 @@ ConfigOption = Annotated[
 POLL_INTERVAL_BOUNDS = (0.01, 600.0)
 
 
+@dataclasses.dataclass
+class Output:
+    """How this invocation talks: set by the global options and --json, reset for every invocation."""
+
+    json: bool = False
+    verbosity: int = 0  # -1 quiet (-q), 0 normal, 1 verbose (-v)
+    json_written: bool = False  # stdout already carries this run's JSON document
+
+
+OUTPUT = Output()
+
+
+def reset_output(verbosity: int = 0) -> None:
+    """Start an invocation afresh (the root callback; tests invoke the app many times in one process)."""
+    fresh = Output(verbosity=verbosity)
+    for field in dataclasses.fields(Output):  # in place: other modules hold a reference to OUTPUT
+        setattr(OUTPUT, field.name, getattr(fresh, field.name))
+
+
+def json_requested(value: bool) -> bool:
+    """The --json option's callback: from here on every failure is a JSON document too."""
+    if value:
+        OUTPUT.json = True
+    return value
+
+
+JsonOption = Annotated[
+    bool,
+    typer.Option("--json", callback=json_requested,
+                 help="Print one JSON document on stdout (failures too: {\"ok\": false, \"problems\": [...]})."),
+]
+
+
+def as_json(item: object) -> dict[str, Any]:
+    """A problem, finding or message as a JSON object: its fields (whatever the dataclass has) and its line."""
+    fields = dataclasses.asdict(item) if dataclasses.is_dataclass(item) and not isinstance(item, type) else {}
+    return {**fields, "text": str(item)}
+
+
+def emit_json(document: dict[str, Any]) -> None:
+    """Print this run's JSON document on stdout. One per run: the first one written stands (a deploy's
+    report already says that it failed; a failure after it adds its lines on stderr only)."""
+    if OUTPUT.json_written:
+        return
+    print(json.dumps(document, indent=2, default=str), flush=True)
+    OUTPUT.json_written = True
+
+
+def say(*parts: object, err: bool = False) -> None:
+    """A message for people: skipped with -q (problems still print; they go through fail())."""
+    if OUTPUT.verbosity >= 0:
+        print(*parts, file=sys.stderr if err or OUTPUT.json else sys.stdout)
+
+
+def note(*parts: object) -> None:
+    """A detail for -v (what was read, how long it took), on stderr so stdout stays the command's output."""
+    if OUTPUT.verbosity > 0:
+        print(*parts, file=sys.stderr)
+
+
 def fail(lines: Iterable[object], code: int = 1) -> NoReturn:
-    """Print each line to stderr and exit with `code` (1: the input or the cloud said no)."""
-    lines = list(lines)
-    for line in lines:
+    """Print each line to stderr and exit with `code` (1: the input or the cloud said no).
+
+    With --json the lines also form a JSON document on stdout ({"ok": false, "exit_code": ...,
+    "problems": [...]}, each problem with its fields and its `text` line), so a script gets one
+    document whether the command got far or failed on its first argument.
+    """
+    items = list(lines)
+    for line in items:
         print(str(line), file=sys.stderr)
     if code == 1:
-        _annotate_in_ci(lines)
+        _annotate_in_ci(items)
+    if OUTPUT.json:
+        emit_json(failure_document(items, code))
     raise typer.Exit(code)
 
 
@@ -50,10 +125,15 @@ def _annotate_in_ci(lines: list[object]) -> None:
     annotate(lines)
 
 
+def failure_document(lines: Iterable[object], code: int) -> dict[str, Any]:
+    return {"ok": False, "exit_code": code, "problems": [as_json(line) for line in lines]}
+
+
 def load_config_or_exit(path: Path):
     """Parse and validate the configuration once, at the edge; on bad input print every problem and exit 1."""
     from mdpool.config import load_config
 
+    note(f"reading {path}")
     try:
         config = load_config(path)
     except InputError as error:
@@ -77,6 +157,7 @@ def load_environment_or_exit(path: Path):
     from mdpool.imagebuild import check_image_definitions
 
     config = load_config_or_exit(path)
+    note(f"checking the image definition files of {len(config.gallery.images)} gallery image(s)")
     report(check_image_definitions(config))
     return config
 
@@ -84,4 +165,29 @@ def load_environment_or_exit(path: Path):
 def report(problems: list[Problem]) -> None:
     """Exit 1 after printing the problems, if there are any."""
     if problems:
-        fail(sorted(problems, key=lambda p: (p.file, p.line or 0, p.path)))
+        ordered: list[Problem] = sorted(problems, key=lambda p: (p.file, p.line or 0, p.path))
+        fail(ordered)
+
+
+def run(app: Callable[..., Any], args: list[str] | None = None) -> NoReturn:
+    """The `mdpool` entry point. With --json anywhere on the line, even a usage error (exit 2) that
+    stops the parser before any option is read ends in a JSON document."""
+    args = sys.argv[1:] if args is None else list(args)
+    options = args[: args.index("--")] if "--" in args else args
+    if "--json" not in options:
+        app(args=args)
+        sys.exit(0)
+    # typer vendors click; its exception base is private but stable within the pinned typer ~=0.29
+    from typer._click.exceptions import ClickException
+
+    try:
+        code = app(args=args, standalone_mode=False)
+    except ClickException as error:
+        print(f"Error: {error.format_message()} (mdpool --help)", file=sys.stderr)
+        emit_json(failure_document([error.format_message()], error.exit_code))
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        print("Aborted!", file=sys.stderr)
+        emit_json(failure_document(["aborted"], 1))
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)

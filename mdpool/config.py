@@ -31,7 +31,8 @@ DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "satur
 class Model(BaseModel):
     """Strict, frozen base: an unknown key or a wrong type is an error, never silently coerced."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # use_attribute_docstrings: the docstring under a field is its description in schema/ and the docs
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True)
 
 
 def _uuid(value: str) -> str:
@@ -54,9 +55,10 @@ def _https_url(value: str) -> str:
     return value
 
 
-Guid = Annotated[str, AfterValidator(_uuid)]
-Timespan = Annotated[str, AfterValidator(_timespan)]
-HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+# json_schema_extra shows editors the form the validator checks (schema only, no second validation)
+Guid = Annotated[str, AfterValidator(_uuid), Field(json_schema_extra={"pattern": UUID_RE.pattern})]
+Timespan = Annotated[str, AfterValidator(_timespan), Field(json_schema_extra={"pattern": r"^(\d+\.)?\d{2}:\d{2}:\d{2}$"})]
+HttpsUrl = Annotated[str, AfterValidator(_https_url), Field(json_schema_extra={"pattern": r"^https://"})]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 

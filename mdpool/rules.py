@@ -18,7 +18,7 @@ import ipaddress
 import re
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -65,7 +65,7 @@ def pydantic_problems(error: ValidationError, doc: YamlDocument, root: type[Base
     return [doc.problem(loc, "; or ".join(messages)) for loc, messages in by_loc.items()]
 
 
-def _message(item: dict[str, Any], loc: Loc, parent: Any) -> str:
+def _message(item: Mapping[str, Any], loc: Loc, parent: Any) -> str:
     kind, ctx, value = item["type"], item.get("ctx", {}), item.get("input")
     if kind == "extra_forbidden":
         key = str(loc[-1])

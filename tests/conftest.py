@@ -12,8 +12,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = REPO / "config" / "example.yaml"
-SHARED = REPO.parent / "shared"
 MDPOOL = Path(sys.executable).parent / "mdpool"
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config_choice(monkeypatch):
+    """Every --config defaults to $MDPOOL_CONFIG (a pipeline sets it); tests choose their config explicitly."""
+    monkeypatch.delenv("MDPOOL_CONFIG", raising=False)
 
 
 @pytest.fixture(scope="session")

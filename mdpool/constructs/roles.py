@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cdktn_provider_azurerm.role_assignment import RoleAssignment
 from constructs import Construct
 
@@ -15,7 +17,7 @@ def assign_role(owner: Construct, purpose: str, *, scope: str, principal_id: str
     the replication-delay failures Azure reports for freshly created identities and first-party
     service principals.
     """
-    extra: dict[str, object] = {}
+    extra: dict[str, Any] = {}
     if service_principal:
         extra = {"principal_type": "ServicePrincipal", "skip_service_principal_aad_check": True}
     return RoleAssignment(owner, purpose, scope=scope, principal_id=principal_id,

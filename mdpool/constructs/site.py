@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 from cdktn_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
@@ -28,6 +28,6 @@ class Site(Construct):
             self.resource = None
             self.name, self.id = name, f"/subscriptions/{subscription_id}/resourceGroups/{name}"
 
-    def placement(self) -> dict[str, object]:
+    def placement(self) -> dict[str, Any]:  # Any: splatted into jsii bindings of many signatures
         """The keyword arguments every resource in this site takes."""
         return {"resource_group_name": self.name, "location": self.location}

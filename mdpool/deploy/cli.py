@@ -7,14 +7,13 @@ or old one costs the user a second, not a synth.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, POLL_INTERVAL_BOUNDS, ConfigOption, fail
+from mdpool.cli_support import DEFAULT_CONFIG, POLL_INTERVAL_BOUNDS, ConfigOption, emit_json, fail, json_requested
 from mdpool.deploy.stages import Stage
 
 OutOption = Annotated[
@@ -36,7 +35,8 @@ NoSynthOption = Annotated[
     ),
 ]
 JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print a JSON summary on stdout (progress goes to stderr), for CI.")
+    bool, typer.Option("--json", callback=json_requested,
+                       help="Print a JSON summary on stdout (progress goes to stderr), for CI; failures too.")
 ]
 
 
@@ -312,4 +312,4 @@ class _Session:
 
     def _finish(self, deployment) -> None:
         if self.json_summary and deployment is not None and deployment.report is not None:
-            print(json.dumps(deployment.report.to_json(), indent=2))
+            emit_json(deployment.report.to_json())

@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Literal, Mapping, Protocol, Sequence
 
 from rich.console import Console
 
@@ -78,7 +78,7 @@ class SynthOutput:
             raise DeployError(
                 f"{manifest_path}: stacks {sorted(directories)}; expected exactly one gallery-<env> and one pool-<env>"
             )
-        for name, directory in directories.items():
+        for directory in directories.values():
             if not (directory / "cdk.tf.json").is_file():
                 raise DeployError(f"{directory / 'cdk.tf.json'}: missing; run `mdpool synth` again")
         return cls(root=root, gallery=galleries[0], pool=pools[0], directories=directories)
@@ -480,7 +480,7 @@ class Deployment:
         def __enter__(self) -> None:
             self.started = self.deployment.clock()
 
-        def __exit__(self, kind, error, trace) -> bool:
+        def __exit__(self, kind, error, trace) -> Literal[False]:
             report = self.report
             report.seconds = self.deployment.clock() - self.started
             if error is None:

@@ -583,7 +583,7 @@ class _ImageBuild:
                 failures += 1
                 if failures > self.options.transient_retries:
                     raise BuildError(f"lost track of the build after {failures} failed status checks: "
-                                     f"{_describe(error)}; reattach with mdpool images build {self.spec.name}")
+                                     f"{_describe(error)}; reattach with mdpool images build {self.spec.name}") from error
                 self.sleep(self.options.poll_interval)
                 continue
             status = template.properties.last_run_status if template.properties else None

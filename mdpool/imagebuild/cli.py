@@ -9,7 +9,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, POLL_INTERVAL_BOUNDS, ConfigOption, fail, load_config_or_exit
+from mdpool.cli_support import (
+    DEFAULT_CONFIG,
+    OUTPUT,
+    POLL_INTERVAL_BOUNDS,
+    ConfigOption,
+    JsonOption,
+    as_json,
+    emit_json,
+    fail,
+    load_config_or_exit,
+)
 from mdpool.problems import InputError
 
 app = typer.Typer(
@@ -43,7 +53,7 @@ def render(
 
 
 @app.command()
-def lint(names: Names = None, config: ConfigOption = DEFAULT_CONFIG) -> None:
+def lint(names: Names = None, config: ConfigOption = DEFAULT_CONFIG, json_output: JsonOption = False) -> None:
     """Check image definitions before an hour-long build: model, bash -n, shellcheck, known footguns.
 
     One line per finding (file:line: step: rule severity: message; fix: ...); exit 1 on errors.
@@ -66,11 +76,15 @@ def lint(names: Names = None, config: ConfigOption = DEFAULT_CONFIG) -> None:
         findings += lint_definition(definition, spec.os_type)
     findings = list(dict.fromkeys(findings))  # images sharing one template report a line once
     errors = sum(f.is_error for f in findings)
-    for finding in findings:
-        typer.echo(str(finding), err=True)
     from mdpool.ci_annotations import annotate
 
-    annotate(findings)  # in Azure Pipelines / GitHub Actions: on the PR's diff too
+    annotate(findings)  # in Azure Pipelines / GitHub Actions: on the PR's diff too (stderr)
+    if OUTPUT.json:
+        emit_json({"ok": not errors, "images": len(specs), "errors": errors, "warnings": len(findings) - errors,
+                   "findings": [as_json(finding) for finding in findings]})
+        raise typer.Exit(1 if errors else 0)
+    for finding in findings:
+        typer.echo(str(finding), err=True)
     summary = (f"lint: {len(specs)} image(s), {errors} error(s), {len(findings) - errors} warning(s)")
     if errors:
         fail([summary])

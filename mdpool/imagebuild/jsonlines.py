@@ -15,7 +15,7 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # CPython's, not in typeshed
 from typing import Any
 
 from mdpool.problems import nearest_line

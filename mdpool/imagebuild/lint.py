@@ -186,7 +186,7 @@ def lint_definition(definition: ImageDefinition, os_type: str, *, shellcheck: st
             lock_wait_seen = scan.lock_wait_seen
             if scan.parse_error is not None:
                 add(st, scan.parse_error[0], "MDP100", what=scan.parse_error[1])
-            for line, what, fix in scan.reboots:
+            for line, what, _fix in scan.reboots:
                 nxt = steps[position + 1].step if position + 1 < len(steps) else None
                 if not isinstance(nxt, RestartCustomizer):
                     add(st, line, "MDP106", what=what, fix=_reboot_fix(os_type))

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail
+from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail, say
 
 app = typer.Typer(
     name="pipeline",
@@ -54,11 +54,11 @@ def render(config: ConfigOption = DEFAULT_CONFIG, out: OutDirOption = Path("pipe
                 stale.append(f"{path}: out of date with {reference} and the templates; {again}")
         if stale:
             fail(stale)
-        print(f"{', '.join(str(out / name) for name in rendered)}: up to date")
+        say(f"{', '.join(str(out / name) for name in rendered)}: up to date")
         return
     for name, text in rendered.items():
         write_atomically(out / name, text)
-        print(f"wrote {out / name}")
+        say(f"wrote {out / name}")
     if not settings.shared_state:
         print(f"note: {reference} keeps Terraform state in local files (state.backend: local); "
               f"{out / 'deploy.yml'} refuses to run until it uses the azurerm backend", file=sys.stderr)

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail
+from mdpool.cli_support import OUTPUT, DEFAULT_CONFIG, ConfigOption, JsonOption, emit_json, fail, say
 
 BaseOption = Annotated[
     str,
@@ -77,7 +77,7 @@ def _head(config: Path, head: Path | None, scratch: Path):
 
 
 def review(base: BaseOption, config: ConfigOption = DEFAULT_CONFIG, out: OutOption = None,
-           head: HeadOption = None) -> None:
+           head: HeadOption = None, json_output: JsonOption = False) -> None:
     """Summarize in Markdown what the working tree changes against --base: per stack, resources
     added/removed/changed, attribute changes, replacements, and the pool in plain words."""
     from mdpool.problems import InputError
@@ -100,8 +100,13 @@ def review(base: BaseOption, config: ConfigOption = DEFAULT_CONFIG, out: OutOpti
         fail(error.problems)
     summary = diff_synthesized(base_side, head_side)
     text = render_markdown(summary, base_side.label, head_side.label)
-    if out is None:
+    if out is not None:
+        _write_review(out, text)
+    if OUTPUT.json:
+        from mdpool.review.json_summary import review_document
+
+        emit_json(review_document(summary, text, None if out is None else str(out)))
+    elif out is None:
         typer.echo(text, nl=False)
-        return
-    _write_review(out, text)
-    print(f"review written to {out}" + ("" if summary.has_changes else " (no changes)"))
+    else:
+        say(f"review written to {out}" + ("" if summary.has_changes else " (no changes)"))

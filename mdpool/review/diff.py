@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 from mdpool.review.replacement import forces_replacement
 from mdpool.review.synthesized import Block, Stack, Synthesized
@@ -92,7 +92,7 @@ def _is_scalar(value: Any) -> bool:
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     """Leaf values by dotted path. Empty containers and lists of plain values are leaves."""
     if isinstance(value, dict) and value:
-        items = value.items()
+        items: Iterable[tuple[Any, Any]] = value.items()
     elif isinstance(value, list) and value and not all(_is_scalar(item) for item in value):
         items = ((str(index), item) for index, item in enumerate(value))
     else:
@@ -134,7 +134,7 @@ def diff_stacks(base: Stack | None, head: Stack | None) -> StackDiff:
             if attributes:
                 changes.append(BlockChange("changed", old, new, attributes))
     name = (head or base).name  # type: ignore[union-attr]
-    status = "added" if base is None else "removed" if head is None else "changed" if changes else "unchanged"
+    status: Status | Literal["unchanged"] = "added" if base is None else "removed" if head is None else "changed" if changes else "unchanged"
     return StackDiff(name, status, base, head, tuple(changes))
 
 

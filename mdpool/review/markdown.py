@@ -181,7 +181,7 @@ def _pool_section(change: BlockChange, stack: str, base: Resolver, head: Resolve
     lines += ["", "Images:"] + _images_table(before, after)
     lines += ["", "Sizing:", ""]
     for label in (after or before).sizing:  # type: ignore[union-attr]
-        lines.append(_facts_line(label, *pair(lambda f: f.sizing.get(label, "-"))))
+        lines.append(_facts_line(label, *pair(lambda f: f.sizing.get(label, "-"))))  # noqa: B023 - called at once
     return lines
 
 

@@ -95,7 +95,7 @@ def synthesize_standins(env: StandInEnvironment, out_dir: Path) -> Path:
 
     pool = TerraformStack(app, pool_name)
     LocalBackend(pool, path=_state_path(pool_name))
-    pool_resource = DataResource(
+    DataResource(
         pool, "pool", triggers_replace={"name": env.pool},
         # the cross-stack reference: cdktn adds gallery outputs and a terraform_remote_state here
         input={"id": env.pool_id, "images": {n: _id_of(d) for n, d in definitions.items()}},

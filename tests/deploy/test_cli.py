@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import run_mdpool
@@ -17,7 +19,11 @@ def test_missing_terraform_is_one_line(command, tmp_path):
         "no-such-terraform: terraform executable not found; choose one with --terraform-bin or $MDPOOL_TERRAFORM; "
         "mdpool needs Terraform >= 1.5.0 or OpenTofu >= 1.6.0"
     ]
-    assert done.stdout == ""
+    if command == "plan":  # with --json, stdout carries the failure as a document (and nothing else)
+        assert json.loads(done.stdout) == {"ok": False, "exit_code": 1,
+                                           "problems": [{"text": done.stderr.strip()}]}
+    else:
+        assert done.stdout == ""
     assert not (tmp_path / "out").exists()  # failed before synth: nothing written
 
 

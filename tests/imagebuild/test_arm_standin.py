@@ -112,7 +112,7 @@ def test_gallery_versions_are_paged_and_need_the_token(arm, client):
         url = page.get("nextLink")
     assert names == [f"1.0.{n}" for n in range(5)]
     with ImageBuilderClient(StaticTokenCredential("wrong"), arm.subscription_id, **arm.client_kwargs()) as bad:
-        with pytest.raises(Exception):
+        with pytest.raises(HttpResponseError):
             bad.virtual_machine_image_templates.get(RG, "tpl")
 
 

@@ -6,7 +6,6 @@ import json
 import re
 from datetime import datetime, timezone
 
-import pytest
 from azure.mgmt.imagebuilder import models
 from azure.mgmt.imagebuilder._utils.model_base import Model, _deserialize
 

@@ -1,6 +1,6 @@
 """Validate pipeline YAML against the Azure Pipelines schema the way the service reads it.
 
-Typing of scalars (see ../shared/reference/azure-pipelines-schema.md): Azure Pipelines reads every
+Typing of scalars (see tests/data/azure-pipelines-schema/azure-pipelines-schema.md): Azure Pipelines reads every
 YAML scalar as a string and each consumer parses it by its declared type. The schema says so for
 the keywords (`timeoutInMinutes`, `maxParallel` are strings; its own `boolean` definition is a
 string pattern), but types some task inputs as JSON booleans or integers. So the document is loaded
@@ -22,7 +22,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-SCHEMA = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "azure-pipelines-schema.json"
+# microsoft/azure-pipelines-vscode service-schema.json, vendored with its MIT licence beside it
+SCHEMA = Path(__file__).resolve().parents[1] / "data" / "azure-pipelines-schema" / "azure-pipelines-schema.json"
 
 
 class _StringLoader(yaml.BaseLoader):
