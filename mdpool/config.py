@@ -190,13 +190,11 @@ class GalleryImage(Model):
         return build
 
     @property
-    def build_vm_size(self) -> str | None:
+    def build_vm_size(self) -> str:
         """The VM size Image Builder builds this image on: build.vm_size, else the architecture's default."""
         from mdpool.imagebuild.architecture import default_build_vm_size
 
-        if self.build is None:
-            return None
-        return self.build.vm_size or default_build_vm_size(self.architecture)
+        return (self.build and self.build.vm_size) or default_build_vm_size(self.architecture)
 
 
 class Gallery(Model):

@@ -15,7 +15,7 @@ import signal
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
@@ -67,8 +67,8 @@ def stop_signals() -> Iterator[CaughtSignals]:
             interrupt(Stopped(signum))
         # already stopping: terraform has its one interrupt and is writing its state
 
-    handlers = {signal.SIGINT: on_interrupt, **{number: on_stop for number in STOP_SIGNALS}}
-    previous = {}
+    handlers: dict[int, Any] = {signal.SIGINT: on_interrupt, **dict.fromkeys(STOP_SIGNALS, on_stop)}
+    previous: dict[int, Any] = {}
     for number, handler in handlers.items():
         if signal.getsignal(number) is not signal.SIG_IGN:  # ignored on purpose (nohup, a background job): kept
             previous[number] = signal.signal(number, handler)

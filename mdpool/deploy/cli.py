@@ -70,7 +70,11 @@ def plan(
         from mdpool.deploy.saved_plan import say_images_after_plan
 
         session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
-        session.run(lambda deployment: (deployment.plan(), say_images_after_plan(deployment)))
+        def plan_then_images(deployment) -> None:
+            deployment.plan()
+            say_images_after_plan(deployment)  # which images a deploy would build, and why
+
+        session.run(plan_then_images)
         return
     from mdpool.deploy.saved_plan import plan_stage
 

@@ -228,7 +228,7 @@ def test_generated_pools_pass_the_spec(data):
 def test_every_enum_of_the_config_is_an_enum_of_the_spec():
     """The config's Literal choices are the spec's enums (no value the service refuses, none missing)."""
     spec = json.loads((DATA / "devopsinfrastructure-2026-06-02.json").read_text())["definitions"]
-    fields = {name: field for name, field in EnvironmentConfig.model_fields.items()}
+    fields = dict(EnvironmentConfig.model_fields)
     assert fields  # the config is importable
 
     def choices(model, field: str) -> set[str]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+import tracemalloc
+
 import pytest
 
 from mdpool.problems import InputError
-from mdpool.yamlsource import dotted, load_yaml
+from mdpool.yamlsource import INT_MAX, INT_MIN, MAX_DEPTH, MAX_FILE_BYTES, dotted, load_yaml
 
 
 def test_times_and_norway_stay_strings(tmp_path):
@@ -51,10 +54,6 @@ def test_lines_and_nearest_ancestor(tmp_path):
 
 # --- YAML 1.2 core schema and hostile input (issue 9 item 4) ---------------------------------------
 
-import time
-import tracemalloc
-
-from mdpool.yamlsource import INT_MAX, INT_MIN, MAX_DEPTH, MAX_FILE_BYTES
 
 
 def _load(tmp_path, text: str):

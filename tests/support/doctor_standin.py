@@ -73,7 +73,7 @@ class DoctorAzure:
         self.arm = arm
         sub = arm.subscription_id
         self.subscription = f"/subscriptions/{sub}"
-        self.providers: dict[str, str] = {ns: "Registered" for ns in NAMESPACES}
+        self.providers: dict[str, str] = dict.fromkeys(NAMESPACES, "Registered")
         self.taken_pool_names: set[str] = set()
         self.our_pools: set[tuple[str, str]] = set()
         self.compute_skus = [compute_sku("Standard_DS3_v2", "standardDSv2Family", 4),

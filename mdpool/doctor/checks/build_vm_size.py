@@ -23,7 +23,7 @@ def run(ctx: Context) -> list[CheckResult]:
     location = ctx.cfg.location
     sizes: dict[str, list[str]] = {}
     for image in ctx.cfg.gallery.images:
-        if image.build_vm_size:
+        if image.build:
             sizes.setdefault(image.build_vm_size, []).append(image.name)
     problems = []
     for size, images in sizes.items():
