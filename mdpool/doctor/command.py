@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import Annotated
 
 import typer
 
 from mdpool.cli_support import (
     DEFAULT_CONFIG,
     ConfigOption,
+    JsonOption,
+    emit_json,
     fail,
     load_environment_or_exit,
 )
@@ -18,7 +18,7 @@ from mdpool.cli_support import (
 
 def doctor(
     config: ConfigOption = DEFAULT_CONFIG,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the checks as JSON on stdout, for CI.")] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Check what makes a first deploy fail: providers, pool name, SKU, quota, permissions, Azure DevOps.
 
@@ -30,7 +30,7 @@ def doctor(
     cfg = load_environment_or_exit(config)
     results = _run(cfg, cheap_only=False, echo=None if json_output else lambda line: print(line, flush=True))
     if json_output:
-        print(json.dumps(to_json(results), indent=2))
+        emit_json(to_json(results))
     else:
         print(summary(results))
     if any(r.failed for r in results):
@@ -48,8 +48,8 @@ def preflight(cfg, *, echo, json_summary: bool = False) -> None:
     results = _run(cfg, cheap_only=True, echo=echo)
     failures = [row(r) for r in results if r.failed]
     if failures:
-        if json_summary:
-            print(json.dumps({"result": "checks failed", "errors": failures}, indent=2))
+        if json_summary:  # the run's one JSON document (fail() adds nothing after it)
+            emit_json({"ok": False, "exit_code": 1, "result": "checks failed", "errors": failures})
         fail(failures + ["mdpool deploy: stopped before anything was created; fix the above, or pass --skip-checks"])
 
 

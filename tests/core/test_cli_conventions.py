@@ -134,7 +134,8 @@ def test_json_failure_for_a_missing_config(tmp_path):
     result = run_mdpool("validate", "--json", "--config", str(tmp_path / "nope.yaml"))
     document = _assert_failure_document(result, 1)
     assert document["problems"] == [{"file": str(tmp_path / "nope.yaml"), "line": None, "path": "",
-                                     "message": "file not found", "text": f"{tmp_path / 'nope.yaml'}: file not found"}]
+                                     "message": "file not found", "severity": "error",
+                                     "text": f"{tmp_path / 'nope.yaml'}: file not found"}]
 
 
 def test_json_failure_for_yaml_that_does_not_parse(tmp_path):

@@ -32,9 +32,13 @@ def test_nothing_reads_outside_the_checkout():
     assert offenders == []
 
 
+# mdpool's own recorded output (the round-1 azurerm pool, for the migration review): nothing vendored
+OWN_DATA = {"review"}
+
+
 def test_vendored_files_carry_their_licence():
     for data in (REPO / "tests" / "data").iterdir():
-        if data.is_dir():
+        if data.is_dir() and data.name not in OWN_DATA:
             assert list(data.glob("*LICENSE*")) or list(data.glob("*LICENCE*")), f"{data}: no licence file beside it"
 
 
