@@ -100,8 +100,9 @@ def main() -> int:
     floor_time, floor_mem = results["floor (import provider modules)"]
     synth_time, synth_mem = results["mdpool synth"]
     validate_time, _ = results["mdpool validate"]
-    print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
-          f"medians of {args.runs} runs")
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; medians of {args.runs} runs"
+    )
     print()
     print("| command | wall time (s) | peak memory (MiB) | vs floor |")
     print("|---|---:|---:|---:|")

@@ -16,8 +16,10 @@ from typing import Any
 # The scope every ARM call asks for: azure-mgmt-imagebuilder's _configuration.py,
 # ImageBuilderClientConfiguration credential_scopes default.
 ARM_SCOPE = "https://management.azure.com/.default"
-WHAT_TO_DO = ("sign in with `az login` (in an Azure Pipeline: an AzureCLI@2 task with the service connection), "
-              "or set AZURE_TOKEN_CREDENTIALS to the credential to use")
+WHAT_TO_DO = (
+    "sign in with `az login` (in an Azure Pipeline: an AzureCLI@2 task with the service connection), "
+    "or set AZURE_TOKEN_CREDENTIALS to the credential to use"
+)
 _NOISE = ("DefaultAzureCredential failed", "Attempted credentials", "To mitigate this issue", "troubleshoot")
 
 

@@ -127,9 +127,20 @@ def key_vault_secret_id_problem(value: str) -> str | None:
 
 
 _PROJECT_FORBIDDEN = re.compile(r"[\\/:*?\"'<>;#$*{}+=\[\]|,\x00-\x1f\x7f]")
-_PROJECT_RESERVED = {name.lower() for name in (
-    "App_Browsers", "App_Code", "App_Data", "App_GlobalResources", "App_LocalResources", "App_Themes",
-    "App_WebResources", "bin", "web.config")}
+_PROJECT_RESERVED = {
+    name.lower()
+    for name in (
+        "App_Browsers",
+        "App_Code",
+        "App_Data",
+        "App_GlobalResources",
+        "App_LocalResources",
+        "App_Themes",
+        "App_WebResources",
+        "bin",
+        "web.config",
+    )
+}
 
 
 def devops_project_problem(value: str) -> str | None:
@@ -141,8 +152,10 @@ def devops_project_problem(value: str) -> str | None:
     if value.endswith("."):
         return f"project name {value!r} ends with a period; allowed: a name that does not"
     if _PROJECT_FORBIDDEN.search(value):
-        return (f"project name {value!r} has a character Azure DevOps refuses; allowed: none of "
-                "\\ / : * ? \" ' < > ; # $ { } + = [ ] | , or control characters")
+        return (
+            f"project name {value!r} has a character Azure DevOps refuses; allowed: none of "
+            "\\ / : * ? \" ' < > ; # $ { } + = [ ] | , or control characters"
+        )
     if value.lower() in _PROJECT_RESERVED:
         return f"project name {value!r} is reserved; allowed: any name but App_*, bin and web.config"
     return None

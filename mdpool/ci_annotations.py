@@ -34,8 +34,7 @@ def ci_system(env: Mapping[str, str] | None = None) -> str | None:
 
 
 def _azure_property(value: str) -> str:
-    return (value.replace("%", "%AZP25").replace(";", "%3B").replace("]", "%5D")
-            .replace("\r", "%0D").replace("\n", "%0A"))
+    return value.replace("%", "%AZP25").replace(";", "%3B").replace("]", "%5D").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _azure_data(value: str) -> str:
@@ -43,16 +42,14 @@ def _azure_data(value: str) -> str:
 
 
 def _github_property(value: str) -> str:
-    return (value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            .replace(":", "%3A").replace(",", "%2C"))
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(":", "%3A").replace(",", "%2C")
 
 
 def _github_data(value: str) -> str:
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def annotation(system: str, message: str, *, severity: str = "error", file: str | None = None,
-               line: int | None = None) -> str:
+def annotation(system: str, message: str, *, severity: str = "error", file: str | None = None, line: int | None = None) -> str:
     """One annotation command line for `system` (AZURE or GITHUB); severity error or warning."""
     kind = "warning" if severity == "warning" else "error"
     if system == AZURE:
@@ -85,6 +82,5 @@ def annotate(items: Iterable[object], env: Mapping[str, str] | None = None, stre
         line = getattr(item, "line", None)
         text = str(item)
         where = f"{file}:{line}: " if line else f"{file}: "
-        message = text[len(where):] if file and text.startswith(where) else text
-        print(annotation(system, message, severity=getattr(item, "severity", "error"), file=file, line=line),
-              file=stream)
+        message = text[len(where) :] if file and text.startswith(where) else text
+        print(annotation(system, message, severity=getattr(item, "severity", "error"), file=file, line=line), file=stream)

@@ -42,9 +42,15 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def global_options(
-    version: Annotated[bool, typer.Option(
-        "--version", is_eager=True, callback=_print_version,
-        help="Print the versions of mdpool, cdktn, the provider bindings and terraform, and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print the versions of mdpool, cdktn, the provider bindings and terraform, and exit.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also say what is read and done (stderr).")] = False,
 ) -> None:
@@ -63,19 +69,24 @@ def validate(config: ConfigOption = DEFAULT_CONFIG, json_output: JsonOption = Fa
     cfg = load_environment_or_exit(config)
     images = len(cfg.gallery.images)
     if OUTPUT.json:
-        emit_json({"ok": True, "config": str(config), "environment": cfg.environment, "gallery_images": images,
-                   "pool": cfg.names.pool, "problems": []})
+        emit_json(
+            {
+                "ok": True,
+                "config": str(config),
+                "environment": cfg.environment,
+                "gallery_images": images,
+                "pool": cfg.names.pool,
+                "problems": [],
+            }
+        )
         return
-    say(f"{config}: valid (environment {cfg.environment}, {images} gallery image{'s' * (images != 1)}, "
-        f"pool {cfg.names.pool})")
+    say(f"{config}: valid (environment {cfg.environment}, {images} gallery image{'s' * (images != 1)}, pool {cfg.names.pool})")
 
 
 @app.command()
 def synth(
     config: ConfigOption = DEFAULT_CONFIG,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for manifest.json and stacks/.")] = Path(
-        "cdktf.out"
-    ),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for manifest.json and stacks/.")] = Path("cdktf.out"),
 ) -> None:
     """Synthesize the gallery and pool stacks to Terraform JSON (all or nothing)."""
     cfg = load_environment_or_exit(config)

@@ -25,8 +25,7 @@ CONFIG_ENVVAR = "MDPOOL_CONFIG"
 
 ConfigOption = Annotated[
     Path,
-    typer.Option("--config", "-c", envvar=CONFIG_ENVVAR, help="Environment configuration file (YAML).",
-                 show_default=True),
+    typer.Option("--config", "-c", envvar=CONFIG_ENVVAR, help="Environment configuration file (YAML).", show_default=True),
 ]
 
 
@@ -69,8 +68,11 @@ def json_requested(value: bool) -> bool:
 
 JsonOption = Annotated[
     bool,
-    typer.Option("--json", callback=json_requested,
-                 help="Print one JSON document on stdout (failures too: {\"ok\": false, \"problems\": [...]})."),
+    typer.Option(
+        "--json",
+        callback=json_requested,
+        help='Print one JSON document on stdout (failures too: {"ok": false, "problems": [...]}).',
+    ),
 ]
 
 

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -125,8 +132,7 @@ class Identifier(Model):
 def _image_version(value: str) -> str:
     # azure-rest-api-specs compute ImageReference.version: "Major.Minor.Build or 'latest'", decimal numbers
     if not re.fullmatch(r"latest|[0-9]+\.[0-9]+\.[0-9]+", value, flags=re.IGNORECASE):
-        raise ValueError(f"{value!r} is not an image version; allowed: latest, or Major.Minor.Build such as "
-                         "22.04.202411190")
+        raise ValueError(f"{value!r} is not an image version; allowed: latest, or Major.Minor.Build such as 22.04.202411190")
     return value
 
 
@@ -266,9 +272,9 @@ class Schedule(Model):
 
 
 class Automatic(Model):
-    prediction_preference: Literal[
-        "Balanced", "MostCostEffective", "MoreCostEffective", "MorePerformance", "BestPerformance"
-    ] = "Balanced"
+    prediction_preference: Literal["Balanced", "MostCostEffective", "MoreCostEffective", "MorePerformance", "BestPerformance"] = (
+        "Balanced"
+    )
 
 
 class Standby(Model):
@@ -486,8 +492,10 @@ def _cron(value: str) -> str:
     # Azure Pipelines cron: five fields `mm HH DD MM DW`, each digits, names, * , - /
     # (learn.microsoft.com/azure/devops/pipelines/process/scheduled-triggers, "Cron syntax")
     if not re.fullmatch(r"\s*[0-9A-Za-z*,/-]+(\s+[0-9A-Za-z*,/-]+){4}\s*", value):
-        raise ValueError(f"{value!r} is not a pipeline schedule; allowed: five cron fields `mm HH DD MM DW` "
-                         f"in UTC, e.g. '0 3 * * 1' (Mondays 03:00)")
+        raise ValueError(
+            f"{value!r} is not a pipeline schedule; allowed: five cron fields `mm HH DD MM DW` "
+            f"in UTC, e.g. '0 3 * * 1' (Mondays 03:00)"
+        )
     return value
 
 

@@ -56,52 +56,134 @@ _NAME_RULES_DOC = "learn.microsoft.com/azure/azure-resource-manager/management/r
 RULES: dict[str, NameRule] = {
     rule.kind: rule
     for rule in [
-        NameRule("resource group", 1, 90, r"[-\w.()]*[-\w()]", "letters, digits, - _ . ( ), not ending in a period",
-                 "go-azure-helpers resourcemanager/resourcegroups/validate.go ValidateName"),
-        NameRule("gallery", 1, 80, r"[A-Za-z0-9]([A-Za-z0-9_.]*[A-Za-z0-9])?",
-                 "letters, digits, underscores and periods (no hyphens), starting and ending with a letter or digit",
-                 "azurerm compute/validate/compute.go SharedImageGalleryName; start/end: " + _NAME_RULES_DOC),
-        NameRule("gallery image", 1, 80, r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?",
-                 "letters, digits, - _ ., starting and ending with a letter or digit",
-                 "azurerm compute/validate/compute.go SharedImageName; start/end: " + _NAME_RULES_DOC),
-        NameRule("user-assigned identity", 3, 128, r"[A-Za-z0-9][A-Za-z0-9_-]*",
-                 "letters, digits, hyphens and underscores, starting with a letter or digit", _NAME_RULES_DOC),
-        NameRule("role definition", 1, 512, r"[\s\S]*", "any text",
-                 "azurerm authorization/role_definition_resource.go name StringIsNotEmpty; 512: "
-                 "learn.microsoft.com/azure/role-based-access-control/custom-roles (Name)",
-                 advice=r"[^%]*[^ %.]", advice_text="contains % or ends in a space or period; Azure may refuse it"),
-        NameRule("dev center", 3, 26, r"[A-Za-z0-9][A-Za-z0-9-]{2,25}",
-                 "letters, digits and hyphens, starting with a letter or digit",
-                 "learn.microsoft.com/azure/templates/microsoft.devcenter/devcenters (name pattern)"),
-        NameRule("dev center project", 3, 63, r"[A-Za-z0-9][A-Za-z0-9_.-]{2,62}",
-                 "letters, digits, - _ ., starting with a letter or digit",
-                 "learn.microsoft.com/azure/templates/microsoft.devcenter/projects (name pattern)"),
-        NameRule("managed devops pool", 3, 44, r"[A-Za-z0-9][A-Za-z0-9.-]{1,42}[A-Za-z0-9-]",
-                 "letters, digits, hyphens and periods, starting with a letter or digit, not ending in a period",
-                 "azurerm manageddevopspools/managed_devops_pool_resource.go name StringMatch"),
-        NameRule("virtual network", 2, 64, r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?",
-                 "letters, digits, - _ ., starting with a letter or digit, ending with a letter, digit or underscore",
-                 _NAME_RULES_DOC),
-        NameRule("subnet", 1, 80, r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?",
-                 "letters, digits, - _ ., starting with a letter or digit, ending with a letter, digit or underscore",
-                 _NAME_RULES_DOC),
-        NameRule("image template", 1, 64, r"[A-Za-z0-9_.-]+", "letters, digits, - _ .",
-                 "Azure Image Builder REST spec 2025-10-01 ImageTemplateNameParameter pattern",
-                 advice=r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?",
-                 advice_text="should start with a letter or digit and end with a letter, digit or underscore"),
+        NameRule(
+            "resource group",
+            1,
+            90,
+            r"[-\w.()]*[-\w()]",
+            "letters, digits, - _ . ( ), not ending in a period",
+            "go-azure-helpers resourcemanager/resourcegroups/validate.go ValidateName",
+        ),
+        NameRule(
+            "gallery",
+            1,
+            80,
+            r"[A-Za-z0-9]([A-Za-z0-9_.]*[A-Za-z0-9])?",
+            "letters, digits, underscores and periods (no hyphens), starting and ending with a letter or digit",
+            "azurerm compute/validate/compute.go SharedImageGalleryName; start/end: " + _NAME_RULES_DOC,
+        ),
+        NameRule(
+            "gallery image",
+            1,
+            80,
+            r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?",
+            "letters, digits, - _ ., starting and ending with a letter or digit",
+            "azurerm compute/validate/compute.go SharedImageName; start/end: " + _NAME_RULES_DOC,
+        ),
+        NameRule(
+            "user-assigned identity",
+            3,
+            128,
+            r"[A-Za-z0-9][A-Za-z0-9_-]*",
+            "letters, digits, hyphens and underscores, starting with a letter or digit",
+            _NAME_RULES_DOC,
+        ),
+        NameRule(
+            "role definition",
+            1,
+            512,
+            r"[\s\S]*",
+            "any text",
+            "azurerm authorization/role_definition_resource.go name StringIsNotEmpty; 512: "
+            "learn.microsoft.com/azure/role-based-access-control/custom-roles (Name)",
+            advice=r"[^%]*[^ %.]",
+            advice_text="contains % or ends in a space or period; Azure may refuse it",
+        ),
+        NameRule(
+            "dev center",
+            3,
+            26,
+            r"[A-Za-z0-9][A-Za-z0-9-]{2,25}",
+            "letters, digits and hyphens, starting with a letter or digit",
+            "learn.microsoft.com/azure/templates/microsoft.devcenter/devcenters (name pattern)",
+        ),
+        NameRule(
+            "dev center project",
+            3,
+            63,
+            r"[A-Za-z0-9][A-Za-z0-9_.-]{2,62}",
+            "letters, digits, - _ ., starting with a letter or digit",
+            "learn.microsoft.com/azure/templates/microsoft.devcenter/projects (name pattern)",
+        ),
+        NameRule(
+            "managed devops pool",
+            3,
+            44,
+            r"[A-Za-z0-9][A-Za-z0-9.-]{1,42}[A-Za-z0-9-]",
+            "letters, digits, hyphens and periods, starting with a letter or digit, not ending in a period",
+            "azurerm manageddevopspools/managed_devops_pool_resource.go name StringMatch",
+        ),
+        NameRule(
+            "virtual network",
+            2,
+            64,
+            r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?",
+            "letters, digits, - _ ., starting with a letter or digit, ending with a letter, digit or underscore",
+            _NAME_RULES_DOC,
+        ),
+        NameRule(
+            "subnet",
+            1,
+            80,
+            r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?",
+            "letters, digits, - _ ., starting with a letter or digit, ending with a letter, digit or underscore",
+            _NAME_RULES_DOC,
+        ),
+        NameRule(
+            "image template",
+            1,
+            64,
+            r"[A-Za-z0-9_.-]+",
+            "letters, digits, - _ .",
+            "Azure Image Builder REST spec 2025-10-01 ImageTemplateNameParameter pattern",
+            advice=r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?",
+            advice_text="should start with a letter or digit and end with a letter, digit or underscore",
+        ),
     ]
 }
 
 # Short region codes for names (CAF style). Unknown regions use the full name unless the config
 # sets naming.region_abbreviation.
 REGION_ABBREVIATIONS = {
-    "westeurope": "weu", "northeurope": "neu", "swedencentral": "sdc", "germanywestcentral": "gwc",
-    "francecentral": "frc", "uksouth": "uks", "ukwest": "ukw", "switzerlandnorth": "szn",
-    "norwayeast": "nwe", "polandcentral": "plc", "italynorth": "itn", "spaincentral": "spc",
-    "eastus": "eus", "eastus2": "eus2", "westus": "wus", "westus2": "wus2", "westus3": "wus3",
-    "centralus": "cus", "northcentralus": "ncus", "southcentralus": "scus", "canadacentral": "cnc",
-    "brazilsouth": "brs", "australiaeast": "aue", "southeastasia": "sea", "eastasia": "ea",
-    "japaneast": "jpe", "koreacentral": "krc", "centralindia": "inc", "uaenorth": "uan",
+    "westeurope": "weu",
+    "northeurope": "neu",
+    "swedencentral": "sdc",
+    "germanywestcentral": "gwc",
+    "francecentral": "frc",
+    "uksouth": "uks",
+    "ukwest": "ukw",
+    "switzerlandnorth": "szn",
+    "norwayeast": "nwe",
+    "polandcentral": "plc",
+    "italynorth": "itn",
+    "spaincentral": "spc",
+    "eastus": "eus",
+    "eastus2": "eus2",
+    "westus": "wus",
+    "westus2": "wus2",
+    "westus3": "wus3",
+    "centralus": "cus",
+    "northcentralus": "ncus",
+    "southcentralus": "scus",
+    "canadacentral": "cnc",
+    "brazilsouth": "brs",
+    "australiaeast": "aue",
+    "southeastasia": "sea",
+    "eastasia": "ea",
+    "japaneast": "jpe",
+    "koreacentral": "krc",
+    "centralindia": "inc",
+    "uaenorth": "uan",
     "southafricanorth": "san",
 }
 
@@ -132,8 +214,7 @@ class Names:
 
     @property
     def gallery_id(self) -> str:
-        return (f"{self.resource_group_id(self.gallery_resource_group)}"
-                f"/providers/Microsoft.Compute/galleries/{self.gallery}")
+        return f"{self.resource_group_id(self.gallery_resource_group)}/providers/Microsoft.Compute/galleries/{self.gallery}"
 
     def gallery_image_id(self, image: str) -> str:
         """Id of the gallery image definition `image` (versions live below it)."""
@@ -141,8 +222,10 @@ class Names:
 
     @property
     def builder_identity_id(self) -> str:
-        return (f"{self.resource_group_id(self.gallery_resource_group)}"
-                f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{self.builder_identity}")
+        return (
+            f"{self.resource_group_id(self.gallery_resource_group)}"
+            f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{self.builder_identity}"
+        )
 
     def image_template(self, image: str) -> str:
         return self.image_templates[image]
@@ -205,8 +288,9 @@ def name_checks(config: EnvironmentConfig) -> list[tuple]:
         ]
     for index, image in enumerate(config.gallery.images):
         checks.append((("gallery", "images", index, "name"), "gallery image", image.name))
-        checks.append((("gallery", "images", index, "build", "template_name"), "image template",
-                       names.image_template(image.name)))
+        checks.append(
+            (("gallery", "images", index, "build", "template_name"), "image template", names.image_template(image.name))
+        )
     found: list[tuple] = []
     for loc, kind, name in checks:
         message = RULES[kind].problem(name)

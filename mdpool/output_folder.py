@@ -72,8 +72,7 @@ def _foreign_entries(folder: Path, manifest: dict) -> list[str]:
             if stack.name not in known or not stack.is_dir() or stack.is_symlink():
                 foreign.append(f"stacks/{stack.name}")
                 continue
-            foreign += [f"stacks/{stack.name}/{entry.name}" for entry in stack.iterdir()
-                        if entry.name not in STACK_ENTRIES]
+            foreign += [f"stacks/{stack.name}/{entry.name}" for entry in stack.iterdir() if entry.name not in STACK_ENTRIES]
     elif stacks_dir.exists() or stacks_dir.is_symlink():
         foreign.append("stacks")
     return sorted(foreign)
@@ -95,9 +94,12 @@ def check_output_folder(out: Path, *, config_path: Path | None = None, state_dir
     if state_directory is not None:
         state = Path(os.path.realpath(target.parent / state_directory.strip("/")))
         if _inside(state, real):
-            raise _refuse(out, f"would hold the Terraform state (state.local.directory {state_directory!r}, "
-                               f"beside the output), which every synth replaces; choose an --out that does "
-                               f"not contain it")
+            raise _refuse(
+                out,
+                f"would hold the Terraform state (state.local.directory {state_directory!r}, "
+                f"beside the output), which every synth replaces; choose an --out that does "
+                f"not contain it",
+            )
     if target.is_symlink():
         raise _refuse(out, f"is a symbolic link; {ALLOWED}: give the folder it points to")
     if not target.exists():
@@ -117,8 +119,10 @@ def check_output_folder(out: Path, *, config_path: Path | None = None, state_dir
         raise _refuse(out, f"cannot be read ({error.strerror}); {ALLOWED}") from None
     if foreign:
         shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
-        raise _refuse(out, f"is an mdpool output that also holds files mdpool did not write ({shown}); "
-                           f"move them out, or choose another --out")
+        raise _refuse(
+            out,
+            f"is an mdpool output that also holds files mdpool did not write ({shown}); move them out, or choose another --out",
+        )
 
 
 def state_inside_output(state_directory: str, out: str = DEFAULT_OUT) -> bool:
@@ -162,8 +166,11 @@ def output_lock(out: Path) -> Iterator[None]:
         except OSError as error:
             os.close(handle)
             if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise _refuse(out, f"another mdpool command is using this output folder (lock {path}); "
-                                   f"wait for it to finish, or choose another --out") from None
+                raise _refuse(
+                    out,
+                    f"another mdpool command is using this output folder (lock {path}); "
+                    f"wait for it to finish, or choose another --out",
+                ) from None
             raise
         try:
             same = os.fstat(handle).st_ino == os.stat(path).st_ino

@@ -130,8 +130,7 @@ def _clean_loc(root: type[BaseModel], raw: tuple, unknown_key: bool) -> tuple[Lo
 
 
 def _field_names(parent: Any) -> list[str]:
-    models = [c for c in (parent if isinstance(parent, list) else [parent])
-              if isinstance(c, type) and issubclass(c, BaseModel)]
+    models = [c for c in (parent if isinstance(parent, list) else [parent]) if isinstance(c, type) and issubclass(c, BaseModel)]
     names: list[str] = []
     for model in models:
         names += [name for name in model.model_fields if name not in names]
@@ -191,18 +190,31 @@ def _gallery_rules(config: EnvironmentConfig) -> Iterator[Finding]:
         # Azure: an image definition's publisher/offer/sku is unique within its gallery
         # (learn.microsoft.com/azure/virtual-machines/shared-image-galleries, "Image definitions")
         if ident in seen_identifiers:
-            yield (*loc, "identifier"), (f"publisher/offer/sku {'/'.join(ident)} is used by images[{seen_identifiers[ident]}] "
-                                         "too; each image definition in a gallery needs its own identifier")
+            yield (
+                (*loc, "identifier"),
+                (
+                    f"publisher/offer/sku {'/'.join(ident)} is used by images[{seen_identifiers[ident]}] "
+                    "too; each image definition in a gallery needs its own identifier"
+                ),
+            )
         elif folded in folded_identifiers:  # case-only difference: no source says how Azure compares
-            yield (*loc, "identifier"), (f"publisher/offer/sku {'/'.join(ident)} differs from images[{folded_identifiers[folded]}] "
-                                         "only in case; Azure may treat them as the same identifier"), WARNING
+            yield (
+                (*loc, "identifier"),
+                (
+                    f"publisher/offer/sku {'/'.join(ident)} differs from images[{folded_identifiers[folded]}] "
+                    "only in case; Azure may treat them as the same identifier"
+                ),
+                WARNING,
+            )
         seen_identifiers.setdefault(ident, index)
         folded_identifiers.setdefault(folded, index)
         if image.build is not None:  # mdpool's input format: a definition file beside the config
             path = image.build.definition_path
             if not path.is_file():
-                yield (*loc, "build", "definition"), (f"file {image.build.definition!r} not found (looked in {path}); "
-                                                      "give a path relative to the config file")
+                yield (
+                    (*loc, "build", "definition"),
+                    (f"file {image.build.definition!r} not found (looked in {path}); give a path relative to the config file"),
+                )
             elif not (path.name.endswith(".json") or path.name.endswith(".json.j2")):
                 yield (*loc, "build", "definition"), "image definition files end in .json or .json.j2"
 
@@ -219,20 +231,35 @@ def _unique_name_rules(config: EnvironmentConfig) -> Iterator[Finding]:
         key = image.name.casefold()
         if key in seen_images:
             other = config.gallery.images[seen_images[key]].name
-            yield (*loc, "name"), (f"image {image.name!r} is defined twice (also images[{seen_images[key]}] as "
-                                   f"{other!r}); names must be unique, and Azure compares them ignoring case")
+            yield (
+                (*loc, "name"),
+                (
+                    f"image {image.name!r} is defined twice (also images[{seen_images[key]}] as "
+                    f"{other!r}); names must be unique, and Azure compares them ignoring case"
+                ),
+            )
         seen_images.setdefault(key, index)
         template = names.image_template(image.name)
         key = template.casefold()
         if key in seen_templates:
-            yield (*loc, "build", "template_name"), (f"image template name {template!r} is also used by "
-                                                     f"images[{seen_templates[key]}]; template names must be unique "
-                                                     "(Azure compares them ignoring case)")
+            yield (
+                (*loc, "build", "template_name"),
+                (
+                    f"image template name {template!r} is also used by "
+                    f"images[{seen_templates[key]}]; template names must be unique "
+                    "(Azure compares them ignoring case)"
+                ),
+            )
         seen_templates.setdefault(key, index)
     groups = (names.gallery_resource_group, names.pool_resource_group)
     if groups[0] != groups[1] and groups[0].casefold() == groups[1].casefold():
-        yield ("resource_groups", "pool"), (f"{groups[1]!r} and {groups[0]!r} differ only in case: Azure sees "
-                                            "one resource group; write the same spelling in both")
+        yield (
+            ("resource_groups", "pool"),
+            (
+                f"{groups[1]!r} and {groups[0]!r} differ only in case: Azure sees "
+                "one resource group; write the same spelling in both"
+            ),
+        )
 
 
 def _organization_rules(config: EnvironmentConfig) -> Iterator[Finding]:
@@ -240,8 +267,10 @@ def _organization_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     total = sum(org.parallelism for org in pool.organizations)
     # managed_devops_pool_resource.go CustomizeDiff: sum of parallelism == maximum_concurrency (Azure DevOps pools only)
     if pool.organizations and total != pool.maximum_concurrency:
-        yield ("pool", "organizations"), (f"parallelism adds up to {total} but pool.maximum_concurrency is "
-                                          f"{pool.maximum_concurrency}; they must be equal")
+        yield (
+            ("pool", "organizations"),
+            (f"parallelism adds up to {total} but pool.maximum_concurrency is {pool.maximum_concurrency}; they must be equal"),
+        )
     seen: set[str] = set()
     for index, org in enumerate(pool.organizations):
         url = org.resolved_url
@@ -296,11 +325,19 @@ def _standby_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     # helpers.go time_zone_name: validate.ResourcePredictionsProfileTimeZone (case-sensitive list)
     if schedule.time_zone not in TIME_ZONES:
         folded = {zone.casefold(): zone for zone in TIME_ZONES}
-        close = ([folded[schedule.time_zone.casefold()]] if schedule.time_zone.casefold() in folded
-                 else difflib.get_close_matches(schedule.time_zone, sorted(TIME_ZONES), n=1))
+        close = (
+            [folded[schedule.time_zone.casefold()]]
+            if schedule.time_zone.casefold() in folded
+            else difflib.get_close_matches(schedule.time_zone, sorted(TIME_ZONES), n=1)
+        )
         hint = f"did you mean {close[0]!r}? " if close else ""
-        yield (*loc, "manual", "time_zone"), (f"{schedule.time_zone!r} is not a time zone Azure knows; {hint}"
-                                              "allowed: a Windows time zone id such as UTC or W. Europe Standard Time")
+        yield (
+            (*loc, "manual", "time_zone"),
+            (
+                f"{schedule.time_zone!r} is not a time zone Azure knows; {hint}"
+                "allowed: a Windows time zone id such as UTC or W. Europe Standard Time"
+            ),
+        )
     # helpers.go all_week_schedule ConflictsWith the day schedules, AtLeastOneOf all of them
     if (schedule.all_week is None) == (schedule.days is None):
         yield (*loc, "manual"), "give exactly one of `all_week` (one count, all week) or `days` (times per weekday)"
@@ -308,13 +345,18 @@ def _standby_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     if schedule.all_week is not None:
         # helpers.go all_week_schedule IntAtLeast(1); CustomizeDiff: not above maximum_concurrency
         if not 1 <= schedule.all_week <= limit:
-            yield (*loc, "manual", "all_week"), (f"{schedule.all_week} standby agents is not allowed; "
-                                                 f"allowed: 1 to maximum_concurrency ({limit}); for none, use kind off")
+            yield (
+                (*loc, "manual", "all_week"),
+                (
+                    f"{schedule.all_week} standby agents is not allowed; "
+                    f"allowed: 1 to maximum_concurrency ({limit}); for none, use kind off"
+                ),
+            )
         return
     # managed_devops_pool_resource.go validateManualAgentCounts: at least one day schedule
     days = schedule.days or {}
     if not any(days.get(day) for day in DAYS):
-        yield (*loc, "manual", "days"), "no day has a time; allowed: at least one day with `\"hh:mm:ss\": count`"
+        yield (*loc, "manual", "days"), 'no day has a time; allowed: at least one day with `"hh:mm:ss": count`'
     for day in DAYS:
         entries = days.get(day, {})
         day_loc = (*loc, "manual", "days", day)
@@ -336,9 +378,15 @@ def _standby_rules(config: EnvironmentConfig) -> Iterator[Finding]:
 
 IMAGE_KINDS = "give exactly one of `well_known` (e.g. ubuntu-22.04/latest), `gallery_image` (a gallery image name) or `resource_id` (any image resource id)"
 KNOWN_IMAGE_IDS = [
-    re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+/images/[^/]+(/versions/[^/]+)?", re.IGNORECASE),
+    re.compile(
+        r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+/images/[^/]+(/versions/[^/]+)?",
+        re.IGNORECASE,
+    ),
     re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/images/[^/]+", re.IGNORECASE),
-    re.compile(r"/subscriptions/[^/]+/providers/Microsoft\.Compute/locations/[^/]+/publishers/[^/]+/artifactTypes/vmImage/offers/[^/]+/skus/[^/]+/versions/[^/]+", re.IGNORECASE),
+    re.compile(
+        r"/subscriptions/[^/]+/providers/Microsoft\.Compute/locations/[^/]+/publishers/[^/]+/artifactTypes/vmImage/offers/[^/]+/skus/[^/]+/versions/[^/]+",
+        re.IGNORECASE,
+    ),
 ]
 
 
@@ -362,12 +410,21 @@ def _image_rules(config: EnvironmentConfig) -> Iterator[Finding]:
                 close = difflib.get_close_matches(image.gallery_image, gallery_names, n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 known = ", ".join(gallery_names) or "none: gallery.images is empty"
-                yield (*loc, "gallery_image"), f"{image.gallery_image!r} is not an image of this config's gallery; {hint}allowed: {known}"
+                yield (
+                    (*loc, "gallery_image"),
+                    f"{image.gallery_image!r} is not an image of this config's gallery; {hint}allowed: {known}",
+                )
             # azurerm compute/validate/compute.go SharedImageVersionName: latest or 1.2.3 (1-10 digits each)
             if not re.fullmatch(r"latest|[0-9]{1,10}\.[0-9]{1,10}\.[0-9]{1,10}", image.version):
-                yield (*loc, "version"), f"{image.version!r} is not allowed; allowed: latest or a gallery image version like 1.0.0"
+                yield (
+                    (*loc, "version"),
+                    f"{image.version!r} is not allowed; allowed: latest or a gallery image version like 1.0.0",
+                )
         elif image.version != "latest":
-            yield (*loc, "version"), "version applies to gallery images; put a well-known image's version after a slash, or the version in resource_id"
+            yield (
+                (*loc, "version"),
+                "version applies to gallery images; put a well-known image's version after a slash, or the version in resource_id",
+            )
         buffer = str(image.buffer)
         # managed_devops_pool_resource.go image.buffer: StringMatch `^(?:\*|[0-9][0-9]?|100)$`
         if buffer == "*":
@@ -380,8 +437,14 @@ def _image_rules(config: EnvironmentConfig) -> Iterator[Finding]:
             # no source on how Azure treats a repeated alias: a warning
             key = alias.casefold()
             if key in aliases:
-                yield (*loc, "aliases", position), (f"alias {alias!r} is already used by pool.images[{aliases[key]}] "
-                                                    "(compared ignoring case); a pipeline's demand would match either"), WARNING
+                yield (
+                    (*loc, "aliases", position),
+                    (
+                        f"alias {alias!r} is already used by pool.images[{aliases[key]}] "
+                        "(compared ignoring case); a pipeline's demand would match either"
+                    ),
+                    WARNING,
+                )
             aliases.setdefault(key, index)
     # learn.microsoft.com/azure/devops/managed-devops-pools/configure-images ("The total of all image buffer
     # values must equal 100"); `*` shares what is left evenly (the provider's default buffer)
@@ -399,24 +462,46 @@ def _well_known_rules(loc: Loc, well_known: str) -> Iterator[Finding]:
         yield (*loc, "well_known"), f"must not be empty; allowed: {', '.join(WELL_KNOWN_IMAGES)}"
     # learn.microsoft.com/azure/devops/managed-devops-pools/configure-images: windows-2019 retired for new pools
     elif base == "windows-2019":
-        yield (*loc, "well_known"), "windows-2019 is blocked for new pools since 2025-11-01; allowed: " + ", ".join(WELL_KNOWN_IMAGES)
+        yield (
+            (*loc, "well_known"),
+            "windows-2019 is blocked for new pools since 2025-11-01; allowed: " + ", ".join(WELL_KNOWN_IMAGES),
+        )
     elif base not in WELL_KNOWN_IMAGES:  # the docs' list grows: an unknown name is a warning
         close = difflib.get_close_matches(base, WELL_KNOWN_IMAGES, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        yield (*loc, "well_known"), (f"{base!r} is not a well-known image mdpool knows; {hint}known: "
-                                     f"{', '.join(WELL_KNOWN_IMAGES)} (optionally /latest or /<version>)"), WARNING
+        yield (
+            (*loc, "well_known"),
+            (
+                f"{base!r} is not a well-known image mdpool knows; {hint}known: "
+                f"{', '.join(WELL_KNOWN_IMAGES)} (optionally /latest or /<version>)"
+            ),
+            WARNING,
+        )
     elif version and not re.fullmatch(r"latest|[0-9]+(\.[0-9]+){1,3}", version):
-        yield (*loc, "well_known"), f"version {version!r} is not one mdpool knows; known: latest or a version like 20250101.1.0", WARNING
+        yield (
+            (*loc, "well_known"),
+            f"version {version!r} is not one mdpool knows; known: latest or a version like 20250101.1.0",
+            WARNING,
+        )
 
 
 def _resource_id_rules(loc: Loc, resource_id: str) -> Iterator[Finding]:
     # managed_devops_pool_resource.go image.id: azure.ValidateResourceID (helpers/azure/resourceid.go ParseAzureResourceID)
     problem = formats.resource_id_problem(resource_id)
     if problem:
-        yield (*loc, "resource_id"), f"{problem}; allowed: e.g. /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<gallery>/images/<image>"
+        yield (
+            (*loc, "resource_id"),
+            f"{problem}; allowed: e.g. /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<gallery>/images/<image>",
+        )
     elif not any(form.fullmatch(resource_id) for form in KNOWN_IMAGE_IDS):
-        yield (*loc, "resource_id"), ("is not a form of image id mdpool knows (a gallery image or version, a managed image, "
-                                      "or a marketplace image version); Azure may refuse it"), WARNING
+        yield (
+            (*loc, "resource_id"),
+            (
+                "is not a form of image id mdpool knows (a gallery image or version, a managed image, "
+                "or a marketplace image version); Azure may refuse it"
+            ),
+            WARNING,
+        )
 
 
 def _storage_rules(config: EnvironmentConfig) -> Iterator[Finding]:
@@ -428,9 +513,12 @@ def _storage_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     # managed_devops_pool_resource.go storage.drive_letter: StringMatch `^[F-Zf-z]$` (not A, C, D or E; B neither)
     if not re.fullmatch(r"[F-Zf-z]", letter):
         yield loc, f"{letter!r} is not allowed; allowed: one letter from F to Z"
-    elif not any(image.well_known and image.well_known.startswith("windows") or
-                 (image.gallery_image and _gallery_os(config, image.gallery_image) == "Windows")
-                 for image in config.pool.images):
+    elif not any(
+        image.well_known
+        and image.well_known.startswith("windows")
+        or (image.gallery_image and _gallery_os(config, image.gallery_image) == "Windows")
+        for image in config.pool.images
+    ):
         # the provider's complete acceptance test sets drive letter F on Ubuntu images: accepted, so a warning
         yield loc, "a drive letter names the disk on Windows agents; this pool has no Windows image mdpool can see", WARNING
 
@@ -470,8 +558,13 @@ def _network_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     # learn.microsoft.com/azure/devops/managed-devops-pools/configure-networking: one address per agent,
     # plus the 5 Azure reserves in every subnet (learn.microsoft.com/azure/virtual-network/virtual-networks-faq)
     if subnet.num_addresses < needed:
-        yield (*loc, "subnet_prefix"), (f"{subnet} has {subnet.num_addresses} addresses; the pool needs "
-                                        f"maximum_concurrency + {RESERVED_SUBNET_ADDRESSES} = {needed}")
+        yield (
+            (*loc, "subnet_prefix"),
+            (
+                f"{subnet} has {subnet.num_addresses} addresses; the pool needs "
+                f"maximum_concurrency + {RESERVED_SUBNET_ADDRESSES} = {needed}"
+            ),
+        )
 
 
 def _security_rules(config: EnvironmentConfig) -> Iterator[Finding]:
@@ -503,7 +596,10 @@ def _tag_rules(config: EnvironmentConfig) -> Iterator[Finding]:
         elif re.search(r"[<>%&\\?/]", key):
             yield ("tags", key), "tag names may not contain any of < > % & \\ ? /"
         if len(value.encode("utf-8")) > MAX_TAG_VALUE_BYTES:
-            yield ("tags", key), f"tag value has {len(value.encode('utf-8'))} bytes; allowed: at most {MAX_TAG_VALUE_BYTES} (UTF-8)"
+            yield (
+                ("tags", key),
+                f"tag value has {len(value.encode('utf-8'))} bytes; allowed: at most {MAX_TAG_VALUE_BYTES} (UTF-8)",
+            )
 
 
 def _misc_rules(config: EnvironmentConfig) -> Iterator[Finding]:
@@ -525,8 +621,13 @@ def _misc_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     if local.startswith("/") or ".." in local.split("/") or re.match(r"[A-Za-z]:", local):
         yield ("state", "local", "directory"), "must be a relative path inside the project (no leading / and no ..)"
     elif config.state.backend == "local" and state_inside_output(local):  # every synth replaces the output folder
-        yield ("state", "local", "directory"), (f"lies inside the synth output folder {DEFAULT_OUT}, which every "
-                                                "synth replaces; allowed: a folder beside it, e.g. state")
+        yield (
+            ("state", "local", "directory"),
+            (
+                f"lies inside the synth output folder {DEFAULT_OUT}, which every "
+                "synth replaces; allowed: a folder beside it, e.g. state"
+            ),
+        )
     # managed_devops_pool_resource.go work_folder: StringIsNotEmpty
     if config.pool.work_folder is not None and not config.pool.work_folder:
         yield ("pool", "work_folder"), "must not be empty; leave it out for the default"

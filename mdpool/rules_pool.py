@@ -23,8 +23,10 @@ def pool_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
     pool = config.pool
     # pools spec 2026-06-02: organizationProfile is one kind, AzureDevOps or GitHub (discriminator `kind`).
     if bool(pool.organizations) == (pool.github is not None):
-        yield ("pool", "organizations"), ("give `organizations` (Azure DevOps) or `github` (GitHub organizations); "
-                                          "a pool serves one or the other")
+        yield (
+            ("pool", "organizations"),
+            ("give `organizations` (Azure DevOps) or `github` (GitHub organizations); a pool serves one or the other"),
+        )
     elif pool.github is not None:
         # GitHubOrganizationProfile holds only `organizations`: no permission profile and no description.
         if "permission" in pool.model_fields_set:
@@ -40,8 +42,10 @@ def pool_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
         for index, size in enumerate(pool.instance_mix):
             # pools spec 2026-06-02 DevOpsAzureSku.vmSizes: x-ms-identifiers ["name"], a size is listed once.
             if size.lower() in seen:
-                yield ("pool", "instance_mix", index), (f"VM size {size!r} is already listed at "
-                                                        f"instance_mix[{seen[size.lower()]}]; each size once")
+                yield (
+                    ("pool", "instance_mix", index),
+                    (f"VM size {size!r} is already listed at instance_mix[{seen[size.lower()]}]; each size once"),
+                )
             seen.setdefault(size.lower(), index)
     for index, image in enumerate(pool.images):
         script = image.provisioning_script
@@ -49,6 +53,8 @@ def pool_rules(config: EnvironmentConfig) -> Iterator[tuple[Loc, str]]:
         # x-ms-arm-id-details allowedResources Microsoft.Storage/storageAccounts (account names: 3-24
         # lowercase letters and digits, azurerm storage/validate StorageAccountName).
         if script is not None and not STORAGE_ACCOUNT_ID.match(script.storage_account_id):
-            yield (("pool", "images", index, "provisioning_script", "storage_account_id"),
-                   f"{script.storage_account_id!r} is not a storage account id; allowed: /subscriptions/<guid>/"
-                   "resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/<3-24 lowercase letters or digits>")
+            yield (
+                ("pool", "images", index, "provisioning_script", "storage_account_id"),
+                f"{script.storage_account_id!r} is not a storage account id; allowed: /subscriptions/<guid>/"
+                "resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/<3-24 lowercase letters or digits>",
+            )

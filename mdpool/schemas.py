@@ -39,18 +39,25 @@ def config_schema() -> dict[str, Any]:
     from mdpool.config import EnvironmentConfig
 
     schema = EnvironmentConfig.model_json_schema()
-    return {"$schema": DRAFT, "$id": "mdpool-config.schema.json",
-            "title": "mdpool environment configuration",
-            "description": "One environment of Azure Managed DevOps Pools on your own images (mdpool). "
-                           "Generated from mdpool.config by `" + REGENERATE + "`.",
-            **{key: value for key, value in schema.items() if key not in ("title", "description")}}
+    return {
+        "$schema": DRAFT,
+        "$id": "mdpool-config.schema.json",
+        "title": "mdpool environment configuration",
+        "description": "One environment of Azure Managed DevOps Pools on your own images (mdpool). "
+        "Generated from mdpool.config by `" + REGENERATE + "`.",
+        **{key: value for key, value in schema.items() if key not in ("title", "description")},
+    }
 
 
 # --- image definition files ----------------------------------------------------------------------------
 
 
 # A `*.json.j2` definition may put a jinja2 expression where a checked value goes; it is checked after rendering.
-_TEMPLATE = {"type": "string", "pattern": r"\{\{.*\}\}", "description": "A jinja2 expression (in *.json.j2), checked after rendering."}
+_TEMPLATE = {
+    "type": "string",
+    "pattern": r"\{\{.*\}\}",
+    "description": "A jinja2 expression (in *.json.j2), checked after rendering.",
+}
 
 
 def _or_template(schema: dict[str, Any]) -> dict[str, Any]:
@@ -68,8 +75,9 @@ def _value_schema(kind: str) -> dict[str, Any]:
         "lines": {"anyOf": [text, {"type": "array", "minItems": 1, "items": {"type": "string"}}]},
         "bool": {"type": "boolean"},
         "ints": {"anyOf": [{"type": "integer"}, {"type": "array", "minItems": 1, "items": {"type": "integer"}}]},
-        "count": _or_template({"anyOf": [{"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
-                                         {"type": "string", "pattern": r"^\s*\d+\s*$"}]}),
+        "count": _or_template(
+            {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 2**31 - 1}, {"type": "string", "pattern": r"^\s*\d+\s*$"}]}
+        ),
         "uri": _or_template({"type": "string", "pattern": r"^https://[^\s/?#]+(?:[/?#]\S*)?$"}),
         "sha256": _or_template({"type": "string", "pattern": _SHA256.pattern}),
         "duration": _or_template({"type": "string", "pattern": _DURATION.pattern}),
@@ -78,37 +86,69 @@ def _value_schema(kind: str) -> dict[str, Any]:
 
 
 def _step_schema(kind: type[Step]) -> dict[str, Any]:
-    properties: dict[str, Any] = {kind.SWITCH: {"const": True, "description": f"Selects the {kind.SWITCH} parameter set "
-                                                                                f"(ARM type {kind.ARM_TYPE}; runs on {', '.join(kind.OS_TYPES)})."}}
+    properties: dict[str, Any] = {
+        kind.SWITCH: {
+            "const": True,
+            "description": f"Selects the {kind.SWITCH} parameter set "
+            f"(ARM type {kind.ARM_TYPE}; runs on {', '.join(kind.OS_TYPES)}).",
+        }
+    }
     for param in kind.PARAMS:
         properties[param.key] = {**_value_schema(param.kind), "description": f"ARM property {param.rest}."}
-    return {"type": "object", "title": kind.SWITCH, "required": [kind.SWITCH], "properties": properties,
-            "additionalProperties": False}
+    return {
+        "type": "object",
+        "title": kind.SWITCH,
+        "required": [kind.SWITCH],
+        "properties": properties,
+        "additionalProperties": False,
+    }
 
 
 def definition_schema() -> dict[str, Any]:
     from mdpool.imagebuild import definition as d
 
     def count(low: int, high: int, what: str) -> dict[str, Any]:
-        return {**_or_template({"anyOf": [{"type": "integer", "minimum": low, "maximum": high},
-                                          {"type": "string", "pattern": r"^\s*\d+\s*$"}]}),
-                "description": f"{what} ({low} to {high})."}
+        return {
+            **_or_template(
+                {"anyOf": [{"type": "integer", "minimum": low, "maximum": high}, {"type": "string", "pattern": r"^\s*\d+\s*$"}]}
+            ),
+            "description": f"{what} ({low} to {high}).",
+        }
 
-    region = {"type": "object", "required": ["Name"], "additionalProperties": False, "properties": {
-        "Name": {**_or_template({"type": "string", "pattern": r"^[a-z][a-z0-9]+$"}),
-                 "description": "Azure region, lowercase, e.g. westeurope."},
-        "ReplicaCount": count(1, d.MAX_REPLICAS, "Replicas of the image version in this region"),
-        "StorageAccountType": {"enum": list(d.STORAGE_ACCOUNT_TYPES)},
-    }}
+    region = {
+        "type": "object",
+        "required": ["Name"],
+        "additionalProperties": False,
+        "properties": {
+            "Name": {
+                **_or_template({"type": "string", "pattern": r"^[a-z][a-z0-9]+$"}),
+                "description": "Azure region, lowercase, e.g. westeurope.",
+            },
+            "ReplicaCount": count(1, d.MAX_REPLICAS, "Replicas of the image version in this region"),
+            "StorageAccountType": {"enum": list(d.STORAGE_ACCOUNT_TYPES)},
+        },
+    }
     top: dict[str, Any] = {
         "DiskSizeGiB": count(0, d.MAX_OS_DISK_GIB, "OS disk size in GiB; 0 keeps the source image's size"),
-        "TargetRegion": {"anyOf": [region, {"type": "array", "minItems": 1, "items": region}],
-                         "description": "Regions the image version is replicated to."},
-        "Customizers": {"type": "array", "minItems": 1, "items": {"anyOf": [_step_schema(k) for k in d.CUSTOMIZER_KINDS]},
-                        "description": "The steps that turn the source image into a build agent, in order."},
-        "Validators": {"type": "array", "items": {"anyOf": [_step_schema(k) for k in d.VALIDATOR_KINDS]},
-                       "description": "In-VM validation after the customizers."},
-        "ValidateContinueDistributeOnFailure": {"type": "boolean", "description": "Distribute the image even if validation fails."},
+        "TargetRegion": {
+            "anyOf": [region, {"type": "array", "minItems": 1, "items": region}],
+            "description": "Regions the image version is replicated to.",
+        },
+        "Customizers": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"anyOf": [_step_schema(k) for k in d.CUSTOMIZER_KINDS]},
+            "description": "The steps that turn the source image into a build agent, in order.",
+        },
+        "Validators": {
+            "type": "array",
+            "items": {"anyOf": [_step_schema(k) for k in d.VALIDATOR_KINDS]},
+            "description": "In-VM validation after the customizers.",
+        },
+        "ValidateContinueDistributeOnFailure": {
+            "type": "boolean",
+            "description": "Distribute the image even if validation fails.",
+        },
         "ValidateSourceValidationOnly": {"type": "boolean", "description": "Validate the source image only; build nothing."},
         "ErrorHandlingOnCustomizerError": {"enum": list(d.ERROR_HANDLING)},
         "ErrorHandlingOnValidationError": {"enum": list(d.ERROR_HANDLING)},
@@ -116,16 +156,22 @@ def definition_schema() -> dict[str, Any]:
     missing = set(d._TOP_KEYS) ^ set(top)
     if missing:  # a key was added to (or removed from) the reader: describe it here, then regenerate
         raise RuntimeError(f"mdpool.schemas.definition_schema does not match definition._TOP_KEYS: {sorted(missing)}")
-    properties = {key: {"type": "string", "description": "Where editors find this schema; mdpool ignores it."}
-                  for key in d._IGNORED_KEYS}
+    properties = {
+        key: {"type": "string", "description": "Where editors find this schema; mdpool ignores it."} for key in d._IGNORED_KEYS
+    }
     properties.update(top)
-    return {"$schema": DRAFT, "$id": "mdpool-image-definition.schema.json",
-            "title": "mdpool image definition (the blog's JSON format)",
-            "description": "One build-agent image for Azure Image Builder, as New-AzImageBuilderTemplate's parameters. "
-                           "Generated from mdpool.imagebuild.definition by `" + REGENERATE + "`. mdpool also accepts "
-                           "keys in another letter case.",
-            "type": "object", "required": ["TargetRegion", "Customizers"], "properties": properties,
-            "additionalProperties": False}
+    return {
+        "$schema": DRAFT,
+        "$id": "mdpool-image-definition.schema.json",
+        "title": "mdpool image definition (the blog's JSON format)",
+        "description": "One build-agent image for Azure Image Builder, as New-AzImageBuilderTemplate's parameters. "
+        "Generated from mdpool.imagebuild.definition by `" + REGENERATE + "`. mdpool also accepts "
+        "keys in another letter case.",
+        "type": "object",
+        "required": ["TargetRegion", "Customizers"],
+        "properties": properties,
+        "additionalProperties": False,
+    }
 
 
 # --- the configuration reference ---------------------------------------------------------------------
@@ -197,12 +243,17 @@ def configuration_reference() -> str:
                 visit(value)
 
     visit({key: value for key, value in schema.items() if key != "$defs"})
-    lines = ["# Configuration reference", "",
-             f"<!-- Generated from mdpool/config.py by `{REGENERATE}`; do not edit by hand. -->", "",
-             "Every setting of the environment configuration file, generated from the models that validate it. "
-             "The [configuration guide](../configuration.md) explains how they fit together; the rules across "
-             "fields that no single setting shows are checked by `mdpool validate`. Editors complete and check "
-             f"the file with the JSON Schema `{CONFIG_SCHEMA}` (see the first line of `config/example.yaml`).", ""]
+    lines = [
+        "# Configuration reference",
+        "",
+        f"<!-- Generated from mdpool/config.py by `{REGENERATE}`; do not edit by hand. -->",
+        "",
+        "Every setting of the environment configuration file, generated from the models that validate it. "
+        "The [configuration guide](../configuration.md) explains how they fit together; the rules across "
+        "fields that no single setting shows are checked by `mdpool validate`. Editors complete and check "
+        f"the file with the JSON Schema `{CONFIG_SCHEMA}` (see the first line of `config/example.yaml`).",
+        "",
+    ]
     for name in order:
         model = schema if name == "EnvironmentConfig" else definitions[name]
         heading = "The file (EnvironmentConfig)" if name == "EnvironmentConfig" else name
@@ -212,8 +263,10 @@ def configuration_reference() -> str:
         required = set(model.get("required", []))
         lines += ["| field | type | default | description |", "|---|---|---|---|"]
         for field_name, field in model.get("properties", {}).items():
-            lines.append(f"| `{field_name}` | {_cell(_type_of(field))} | {_cell(_default(field_name, field, required))} "
-                         f"| {_cell(field.get('description', ''))} |")
+            lines.append(
+                f"| `{field_name}` | {_cell(_type_of(field))} | {_cell(_default(field_name, field, required))} "
+                f"| {_cell(field.get('description', ''))} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -231,8 +284,11 @@ def generated_files() -> dict[str, str]:
 
 
 def stale_files(root: Path) -> list[str]:
-    return [name for name, text in generated_files().items()
-            if not (root / name).is_file() or (root / name).read_text(encoding="utf-8") != text]
+    return [
+        name
+        for name, text in generated_files().items()
+        if not (root / name).is_file() or (root / name).read_text(encoding="utf-8") != text
+    ]
 
 
 def main(argv: list[str]) -> int:

@@ -28,9 +28,14 @@ def print_synth_summary(config: EnvironmentConfig, result: SynthResult, console:
 
 def summary_rows(config: EnvironmentConfig, result: SynthResult) -> dict[str, list[tuple[str, ...]]]:
     """Plain rows for the summary tables: stacks, pool images, standby schedule."""
-    stacks: list[tuple[str, ...]] = [(name, str(result.resource_count(name)), str(path.relative_to(result.out_dir.parent)
-                                                            if path.is_relative_to(result.out_dir.parent) else path))
-              for name, path in result.stacks.items()]
+    stacks: list[tuple[str, ...]] = [
+        (
+            name,
+            str(result.resource_count(name)),
+            str(path.relative_to(result.out_dir.parent) if path.is_relative_to(result.out_dir.parent) else path),
+        )
+        for name, path in result.stacks.items()
+    ]
     images: list[tuple[str, ...]] = []
     for image in config.pool.images:
         source = image.well_known or image.resource_id or f"gallery {image.gallery_image} ({image.version})"

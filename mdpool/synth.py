@@ -52,8 +52,13 @@ def synthesize(config: EnvironmentConfig, out_dir: Path | str, *, locked: bool =
         out_dir.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:  # a file where a folder above the output should be
         blocker = next(p for p in out_dir.parents if p.exists() or p.is_symlink())
-        raise InputError([Problem(str(out_dir), None, "", f"{blocker} is a file, not a folder; --out needs a "
-                                  "folder mdpool may create and write")]) from None
+        raise InputError(
+            [
+                Problem(
+                    str(out_dir), None, "", f"{blocker} is a file, not a folder; --out needs a folder mdpool may create and write"
+                )
+            ]
+        ) from None
     except OSError as error:
         raise _cannot_write(out_dir, error) from None
     if locked:
@@ -64,8 +69,16 @@ def synthesize(config: EnvironmentConfig, out_dir: Path | str, *, locked: bool =
 
 
 def _cannot_write(out_dir: Path, error: OSError) -> InputError:
-    return InputError([Problem(str(out_dir), None, "", f"cannot write the output here ({error.strerror}); "
-                               "--out needs a folder mdpool may create and write")])
+    return InputError(
+        [
+            Problem(
+                str(out_dir),
+                None,
+                "",
+                f"cannot write the output here ({error.strerror}); --out needs a folder mdpool may create and write",
+            )
+        ]
+    )
 
 
 def check_target(config: EnvironmentConfig, out_dir: Path) -> None:

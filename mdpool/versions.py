@@ -44,8 +44,14 @@ def terraform_line(timeout: float = 10.0) -> str:
     if binary is None:
         return f"{wanted} not found on PATH (plan and deploy need it)"
     try:
-        answer = subprocess.run([binary, "version", "-json"], capture_output=True, text=True, timeout=timeout,
-                                stdin=subprocess.DEVNULL, env={**os.environ, "CHECKPOINT_DISABLE": "1"})
+        answer = subprocess.run(
+            [binary, "version", "-json"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+        )
         version = json.loads(answer.stdout)["terraform_version"]
     except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
         return f"{os.path.basename(wanted)} at {binary}: version unknown"
@@ -57,8 +63,10 @@ def version_lines() -> list[str]:
 
     from mdpool import __version__
 
-    return [f"mdpool {__version__}",
-            f"python {platform.python_version()} ({platform.python_implementation()})",
-            f"cdktn {package_version('cdktn') or 'not installed'}",
-            *(binding_line(name) for name in BINDINGS),
-            terraform_line()]
+    return [
+        f"mdpool {__version__}",
+        f"python {platform.python_version()} ({platform.python_implementation()})",
+        f"cdktn {package_version('cdktn') or 'not installed'}",
+        *(binding_line(name) for name in BINDINGS),
+        terraform_line(),
+    ]

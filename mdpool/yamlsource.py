@@ -56,13 +56,15 @@ class _Loader(yamlcore.CoreLoader):
         tag = getattr(event, "tag", None)
         if tag not in (None, "!"):
             raise _Refusal(
-                None, None, f"explicit tags such as {_printable(tag, 60)!r} are not allowed; write the plain value",
-                event.start_mark)
+                None,
+                None,
+                f"explicit tags such as {_printable(tag, 60)!r} are not allowed; write the plain value",
+                event.start_mark,
+            )
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _Refusal(
-                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+                raise _Refusal(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -100,7 +102,7 @@ def dotted(loc: Loc) -> str:
 def _printable(text: str, limit: int = 80) -> str:
     """Keep a problem on one line whatever a key holds (newlines, quotes, control characters)."""
     shown = text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
-    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 class _Limits:
@@ -135,9 +137,18 @@ def load_yaml(path: Path) -> YamlDocument:
     try:
         loader = _Loader(text)  # the reader refuses control characters here already
     except yaml.reader.ReaderError as error:
-        line = text[:error.position].count("\n") + 1
-        raise InputError([Problem(shown, line, "", f"not valid YAML: character {error.character:#x} is not "
-                                                   "allowed (control characters only as escapes in quotes)")]) from None
+        line = text[: error.position].count("\n") + 1
+        raise InputError(
+            [
+                Problem(
+                    shown,
+                    line,
+                    "",
+                    f"not valid YAML: character {error.character:#x} is not "
+                    "allowed (control characters only as escapes in quotes)",
+                )
+            ]
+        ) from None
     try:
         try:
             node = loader.get_single_node()
@@ -156,8 +167,16 @@ def load_yaml(path: Path) -> YamlDocument:
             raise InputError([Problem(shown, refused.line, "", refused.message)]) from None
         except yaml.YAMLError as error:  # a value no constructor takes: never a traceback
             mark = getattr(error, "problem_mark", None)
-            raise InputError([Problem(shown, mark.line + 1 if mark else None, "",
-                                      f"not valid YAML: {_printable(str(getattr(error, 'problem', error)), 300)}")]) from None
+            raise InputError(
+                [
+                    Problem(
+                        shown,
+                        mark.line + 1 if mark else None,
+                        "",
+                        f"not valid YAML: {_printable(str(getattr(error, 'problem', error)), 300)}",
+                    )
+                ]
+            ) from None
     finally:
         loader.dispose()
     if problems:
@@ -165,13 +184,16 @@ def load_yaml(path: Path) -> YamlDocument:
     return doc
 
 
-def _build(node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem], loader: _Loader,
-           limits: _Limits, path: tuple[int, ...]) -> Any:
+def _build(
+    node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem], loader: _Loader, limits: _Limits, path: tuple[int, ...]
+) -> Any:
     line = node.start_mark.line + 1
     limits.nodes += 1
     if limits.nodes > MAX_NODES:
-        raise _Refused(line, f"more than {MAX_NODES} values after expanding aliases (&anchor/*alias); "
-                             "write the settings out or use fewer aliases")
+        raise _Refused(
+            line,
+            f"more than {MAX_NODES} values after expanding aliases (&anchor/*alias); write the settings out or use fewer aliases",
+        )
     if id(node) in path:
         raise _Refused(line, "an alias refers to the node that contains it (a recursive alias); remove it")
     if len(path) >= MAX_DEPTH:
@@ -183,22 +205,30 @@ def _build(node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem]
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<" and key_node.style is None:
-                problems.append(Problem(str(doc.path), key_line, dotted(loc) or "<<",
-                                        "merge keys (<<) are not supported; write the settings out in full"))
+                problems.append(
+                    Problem(
+                        str(doc.path),
+                        key_line,
+                        dotted(loc) or "<<",
+                        "merge keys (<<) are not supported; write the settings out in full",
+                    )
+                )
                 continue
             key = _key(key_node, loader, doc, problems, (*loc, "?"))
             child = (*loc, key)
             if key in result:
                 first = doc.lines.get(child)
-                problems.append(Problem(str(doc.path), key_line, dotted(child),
-                                        f"key written twice (first on line {first}); write each key once"))
+                problems.append(
+                    Problem(
+                        str(doc.path), key_line, dotted(child), f"key written twice (first on line {first}); write each key once"
+                    )
+                )
                 continue
             doc.lines[child] = key_line
             result[key] = _build(value_node, child, doc, problems, loader, limits, inner)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*loc, index), doc, problems, loader, limits, inner)
-                for index, item in enumerate(node.value)]
+        return [_build(item, (*loc, index), doc, problems, loader, limits, inner) for index, item in enumerate(node.value)]
     return _scalar(node, loader, doc, problems, loc)
 
 
@@ -223,22 +253,38 @@ def _scalar(node: yaml.ScalarNode, loader: _Loader, doc: YamlDocument, problems:
     if node.tag == _INT_TAG:
         digits = text.lstrip("+-")
         if len(digits) > 12:  # bounded before int() parses it: a 10**6-digit number must not cost time
-            problems.append(Problem(str(doc.path), node.start_mark.line + 1, dotted(loc),
-                                    f"number {text[:20]}{'...' if len(text) > 20 else ''} is too large; "
-                                    f"allowed: {INT_MIN} to {INT_MAX}"))
+            problems.append(
+                Problem(
+                    str(doc.path),
+                    node.start_mark.line + 1,
+                    dotted(loc),
+                    f"number {text[:20]}{'...' if len(text) > 20 else ''} is too large; allowed: {INT_MIN} to {INT_MAX}",
+                )
+            )
             return None
         value = loader.construct_object(node, deep=True)
         if not INT_MIN <= value <= INT_MAX:
-            problems.append(Problem(str(doc.path), node.start_mark.line + 1, dotted(loc),
-                                    f"number {value} is too large; allowed: {INT_MIN} to {INT_MAX}"))
+            problems.append(
+                Problem(
+                    str(doc.path),
+                    node.start_mark.line + 1,
+                    dotted(loc),
+                    f"number {value} is too large; allowed: {INT_MIN} to {INT_MAX}",
+                )
+            )
             return None
         return value
     if node.tag == _FLOAT_TAG:
         value = loader.construct_object(node, deep=True) if len(text) <= 64 else math.inf
         if not math.isfinite(value):  # 1e999 is infinity in Python: refuse it, and .inf/.nan, here
-            problems.append(Problem(str(doc.path), node.start_mark.line + 1, dotted(loc),
-                                    f"number {text[:20]}{'...' if len(text) > 20 else ''} is not a finite number; "
-                                    "allowed: a plain number"))
+            problems.append(
+                Problem(
+                    str(doc.path),
+                    node.start_mark.line + 1,
+                    dotted(loc),
+                    f"number {text[:20]}{'...' if len(text) > 20 else ''} is not a finite number; allowed: a plain number",
+                )
+            )
             return None
         return value
     return loader.construct_object(node, deep=True)

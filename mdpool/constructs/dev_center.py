@@ -15,5 +15,6 @@ class DevCenterProjectSite(Construct):
     def __init__(self, scope: Construct, id: str, *, dev_center_name: str, project_name: str, site: Site) -> None:
         super().__init__(scope, id)
         self.dev_center = DevCenter(self, "dev-center", name=dev_center_name, tags=site.tags, **site.placement())
-        self.project = DevCenterProject(self, "project", name=project_name, dev_center_id=self.dev_center.id,
-                                        tags=site.tags, **site.placement())
+        self.project = DevCenterProject(
+            self, "project", name=project_name, dev_center_id=self.dev_center.id, tags=site.tags, **site.placement()
+        )

@@ -23,12 +23,14 @@ class ComputeGallery(Construct):
     def __init__(self, scope: Construct, id: str, *, gallery: Gallery, name: str, site: Site) -> None:
         super().__init__(scope, id)
         protect = {"prevent_destroy": True}
-        self.resource = SharedImageGallery(self, "gallery", name=name, description=gallery.description,
-                                           tags=site.tags, lifecycle=protect, **site.placement())
+        self.resource = SharedImageGallery(
+            self, "gallery", name=name, description=gallery.description, tags=site.tags, lifecycle=protect, **site.placement()
+        )
         self.definitions: dict[str, SharedImage] = {}
         for image in gallery.images:
             self.definitions[image.name] = SharedImage(
-                self, f"image-{image.name}",
+                self,
+                f"image-{image.name}",
                 name=image.name,
                 gallery_name=self.resource.name,
                 os_type=image.os_type,
@@ -36,8 +38,11 @@ class ComputeGallery(Construct):
                 hyper_v_generation=image.hyper_v_generation,
                 specialized=image.specialized,
                 description=image.description,
-                identifier={"publisher": image.identifier.publisher, "offer": image.identifier.offer,
-                            "sku": image.identifier.sku},
+                identifier={
+                    "publisher": image.identifier.publisher,
+                    "offer": image.identifier.offer,
+                    "sku": image.identifier.sku,
+                },
                 min_recommended_vcpu_count=image.min_recommended_vcpu_count,
                 min_recommended_memory_in_gb=image.min_recommended_memory_in_gb,
                 tags=site.tags,
@@ -50,14 +55,20 @@ class ComputeGallery(Construct):
 
     def grant_read(self, principal_id: str, purpose: str) -> RoleAssignment:
         """Reader on the gallery, e.g. for the DevOpsInfrastructure service that pulls images into agents."""
-        return assign_role(self, f"read-{purpose}", scope=self.resource.id, principal_id=principal_id,
-                           role_name="Reader", service_principal=True)
+        return assign_role(
+            self, f"read-{purpose}", scope=self.resource.id, principal_id=principal_id, role_name="Reader", service_principal=True
+        )
 
     def grant_publish(self, builder: ImageBuilder) -> RoleAssignment:
         """Let the image builder write image versions into this gallery, and nowhere else.
 
         The assignment's scope is the gallery itself, the narrowest scope distribution works at.
         """
-        return assign_role(self, "publish-image-builder", scope=self.resource.id,
-                           principal_id=builder.identity.principal_id,
-                           role_definition_id=builder.role.role_definition_resource_id, service_principal=True)
+        return assign_role(
+            self,
+            "publish-image-builder",
+            scope=self.resource.id,
+            principal_id=builder.identity.principal_id,
+            role_definition_id=builder.role.role_definition_resource_id,
+            service_principal=True,
+        )

@@ -30,10 +30,10 @@ class ImageBuilder(Construct):
 
     def __init__(self, scope: Construct, id: str, *, identity_name: str, role_name: str, site: Site) -> None:
         super().__init__(scope, id)
-        self.identity = UserAssignedIdentity(self, "identity", name=identity_name, tags=site.tags,
-                                             **site.placement())
+        self.identity = UserAssignedIdentity(self, "identity", name=identity_name, tags=site.tags, **site.placement())
         self.role = RoleDefinition(
-            self, "role",
+            self,
+            "role",
             name=role_name,
             scope=site.id,
             assignable_scopes=[site.id],

@@ -32,27 +32,38 @@ class ManagedPool(Construct):
     pool uses, a precondition refuses to plan while the image has no usable version.
     """
 
-    def __init__(self, scope: Construct, id: str, *, pool: Pool, name: str, project_id: str, site: Site,
-                 gallery_image_ids: Mapping[str, str], subnet_id: str | None = None,
-                 depends_on: Sequence[ITerraformDependable] = ()) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        pool: Pool,
+        name: str,
+        project_id: str,
+        site: Site,
+        gallery_image_ids: Mapping[str, str],
+        subnet_id: str | None = None,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
         super().__init__(scope, id)
         guards, guarded = [], set()
         for image in pool.images:
             if image.gallery_image is None or (image.gallery_image, image.version) in guarded:
                 continue  # well-known and external images need no guard
             guarded.add((image.gallery_image, image.version))
-            versions = GalleryVersions(self, f"versions-{image.gallery_image}-{image.version}",
-                                       definition_id=gallery_image_ids[image.gallery_image])
+            versions = GalleryVersions(
+                self, f"versions-{image.gallery_image}-{image.version}", definition_id=gallery_image_ids[image.gallery_image]
+            )
             guards.append(image_precondition(image.gallery_image, image.version, versions.succeeded))
         self.resource = Resource(
-            self, "pool",
+            self,
+            "pool",
             type=RESOURCE_TYPE,
             name=name,
             parent_id=site.id,
             location=site.location,
             tags=site.tags,
-            identity=[ResourceIdentity(type="UserAssigned", identity_ids=list(pool.identity_ids))]
-            if pool.identity_ids else None,
+            identity=[ResourceIdentity(type="UserAssigned", identity_ids=list(pool.identity_ids))] if pool.identity_ids else None,
             body=pool_body(pool, project_id=project_id, gallery_image_ids=gallery_image_ids, subnet_id=subnet_id),
             response_export_values=dict(EXPORTED_VALUES),
             lifecycle=TerraformResourceLifecycle(precondition=guards) if guards else None,

@@ -80,8 +80,10 @@ def days_data(pool: Pool) -> list[dict[str, int]]:
         return [{"00:00:00": schedule.all_week}]
     days = schedule.days or {}
     return [
-        {parse_time_of_day(time): count
-         for time, count in sorted((days.get(day) or {}).items(), key=lambda item: parse_time_of_day(item[0]))}
+        {
+            parse_time_of_day(time): count
+            for time, count in sorted((days.get(day) or {}).items(), key=lambda item: parse_time_of_day(item[0]))
+        }
         for day in DAYS  # config.DAYS starts on Sunday, as daysData does
     ]
 
@@ -153,8 +155,9 @@ def fabric_profile(pool: Pool, gallery_image_ids: Mapping[str, str], subnet_id: 
     return fabric
 
 
-def pool_properties(pool: Pool, *, project_id: str, gallery_image_ids: Mapping[str, str],
-                    subnet_id: str | None = None) -> dict[str, Any]:
+def pool_properties(
+    pool: Pool, *, project_id: str, gallery_image_ids: Mapping[str, str], subnet_id: str | None = None
+) -> dict[str, Any]:
     """The `properties` of the pool's request body."""
     properties: dict[str, Any] = {
         "devCenterProjectResourceId": project_id,
@@ -168,8 +171,8 @@ def pool_properties(pool: Pool, *, project_id: str, gallery_image_ids: Mapping[s
     return properties
 
 
-def pool_body(pool: Pool, *, project_id: str, gallery_image_ids: Mapping[str, str],
-              subnet_id: str | None = None) -> dict[str, Any]:
+def pool_body(
+    pool: Pool, *, project_id: str, gallery_image_ids: Mapping[str, str], subnet_id: str | None = None
+) -> dict[str, Any]:
     """The whole request body azapi sends (name, location, tags and identity are the resource's own arguments)."""
-    return {"properties": pool_properties(pool, project_id=project_id, gallery_image_ids=gallery_image_ids,
-                                          subnet_id=subnet_id)}
+    return {"properties": pool_properties(pool, project_id=project_id, gallery_image_ids=gallery_image_ids, subnet_id=subnet_id)}

@@ -15,14 +15,14 @@ class Site(Construct):
     only its name and id are used.
     """
 
-    def __init__(self, scope: Construct, id: str, *, name: str, location: str, tags: Mapping[str, str],
-                 subscription_id: str, create: bool) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, name: str, location: str, tags: Mapping[str, str], subscription_id: str, create: bool
+    ) -> None:
         super().__init__(scope, id)
         self.location = location
         self.tags = dict(tags)
         if create:
-            self.resource: ResourceGroup | None = ResourceGroup(self, "group", name=name, location=location,
-                                                                tags=self.tags)
+            self.resource: ResourceGroup | None = ResourceGroup(self, "group", name=name, location=location, tags=self.tags)
             self.name, self.id = self.resource.name, self.resource.id
         else:
             self.resource = None

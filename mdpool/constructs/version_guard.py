@@ -33,13 +33,14 @@ def guard_condition(succeeded_versions: Any, version: str) -> Any:
 
 def guard_message(image: str, version: str) -> str:
     wanted = "no Succeeded version" if version == "latest" else f"no Succeeded version {version}"
-    return (f"gallery image {image} has {wanted} yet; run `mdpool images build {image}` "
-            "(or the images stage of `mdpool deploy`), then plan the pool stack again")
+    return (
+        f"gallery image {image} has {wanted} yet; run `mdpool images build {image}` "
+        "(or the images stage of `mdpool deploy`), then plan the pool stack again"
+    )
 
 
 def image_precondition(image: str, version: str, succeeded_versions: Any) -> Precondition:
-    return Precondition(condition=guard_condition(succeeded_versions, version),
-                        error_message=guard_message(image, version))
+    return Precondition(condition=guard_condition(succeeded_versions, version), error_message=guard_message(image, version))
 
 
 class GalleryVersions(Construct):
@@ -51,7 +52,10 @@ class GalleryVersions(Construct):
 
         super().__init__(scope, id)
         self.data = DataAzapiResourceList(
-            self, "versions", type=VERSIONS_TYPE, parent_id=definition_id,
+            self,
+            "versions",
+            type=VERSIONS_TYPE,
+            parent_id=definition_id,
             response_export_values={"succeeded": SUCCEEDED_QUERY},
         )
 

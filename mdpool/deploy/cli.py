@@ -16,9 +16,7 @@ import typer
 from mdpool.cli_support import DEFAULT_CONFIG, POLL_INTERVAL_BOUNDS, ConfigOption, emit_json, fail, json_requested
 from mdpool.deploy.stages import Stage
 
-OutOption = Annotated[
-    Path, typer.Option("--out", "-o", help="Synth output folder; state lives beside it (local backend).")
-]
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Synth output folder; state lives beside it (local backend).")]
 TerraformBinOption = Annotated[
     Optional[str],
     typer.Option(
@@ -35,8 +33,10 @@ NoSynthOption = Annotated[
     ),
 ]
 JsonOption = Annotated[
-    bool, typer.Option("--json", callback=json_requested,
-                       help="Print a JSON summary on stdout (progress goes to stderr), for CI; failures too.")
+    bool,
+    typer.Option(
+        "--json", callback=json_requested, help="Print a JSON summary on stdout (progress goes to stderr), for CI; failures too."
+    ),
 ]
 
 
@@ -48,19 +48,32 @@ def plan(
     json_summary: JsonOption = False,
     stage: Annotated[
         Optional[Stage],
-        typer.Option("--stage", metavar="gallery|images|pool", case_sensitive=False, show_default=False,
-                     help="Plan only this stage (images: which images a deploy would build, and why)."),
+        typer.Option(
+            "--stage",
+            metavar="gallery|images|pool",
+            case_sensitive=False,
+            show_default=False,
+            help="Plan only this stage (images: which images a deploy would build, and why).",
+        ),
     ] = None,
     save: Annotated[
         Optional[Path],
-        typer.Option("--save", metavar="DIR", show_default=False,
-                     help="With --stage: save the plan, its summary.md and the synth output in DIR, for "
-                     "`mdpool deploy --plan DIR` to apply exactly it. Plans can hold secrets: keep DIR private."),
+        typer.Option(
+            "--save",
+            metavar="DIR",
+            show_default=False,
+            help="With --stage: save the plan, its summary.md and the synth output in DIR, for "
+            "`mdpool deploy --plan DIR` to apply exactly it. Plans can hold secrets: keep DIR private.",
+        ),
     ] = None,
     allow_replace: Annotated[
         Optional[list[str]],
-        typer.Option("--allow-replace", metavar="ADDRESS_OR_NAME", show_default=False,
-                     help="With --save: accept that the plan replaces or destroys this protected resource."),
+        typer.Option(
+            "--allow-replace",
+            metavar="ADDRESS_OR_NAME",
+            show_default=False,
+            help="With --save: accept that the plan replaces or destroys this protected resource.",
+        ),
     ] = None,
 ) -> None:
     """Synthesize, then plan the gallery stack, and the pool stack once the gallery is deployed. Applies nothing."""
@@ -70,6 +83,7 @@ def plan(
         from mdpool.deploy.saved_plan import say_images_after_plan
 
         session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
+
         def plan_then_images(deployment) -> None:
             deployment.plan()
             say_images_after_plan(deployment)  # which images a deploy would build, and why
@@ -80,17 +94,14 @@ def plan(
 
     command = "mdpool deploy --plan DIR" if save is not None else "mdpool deploy"
     session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
-    session.run(lambda deployment: plan_stage(deployment, stage, save, command=command),
-                allow_replace=allow_replace or [])
+    session.run(lambda deployment: plan_stage(deployment, stage, save, command=command), allow_replace=allow_replace or [])
 
 
 def deploy(
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = Path("cdktf.out"),
     terraform_bin: TerraformBinOption = None,
-    auto_approve: Annotated[
-        bool, typer.Option("--auto-approve", help="Apply each stack's plan without asking (CI).")
-    ] = False,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Apply each stack's plan without asking (CI).")] = False,
     allow_replace: Annotated[
         Optional[list[str]],
         typer.Option(
@@ -107,8 +118,13 @@ def deploy(
     ] = False,
     poll_interval: Annotated[
         # bounds: mdpool.cli_support.POLL_INTERVAL_BOUNDS says why
-        float, typer.Option("--poll-interval", min=POLL_INTERVAL_BOUNDS[0], max=POLL_INTERVAL_BOUNDS[1],
-                            help="Seconds between status checks of a running image build (0.01 to 600).")
+        float,
+        typer.Option(
+            "--poll-interval",
+            min=POLL_INTERVAL_BOUNDS[0],
+            max=POLL_INTERVAL_BOUNDS[1],
+            help="Seconds between status checks of a running image build (0.01 to 600).",
+        ),
     ] = 30.0,
     stage: Annotated[
         Optional[list[Stage]],
@@ -124,17 +140,24 @@ def deploy(
     no_synth: NoSynthOption = False,
     json_summary: JsonOption = False,
     recycle: Annotated[
-        bool, typer.Option("--recycle", help="After the pool stage, delete idle agents on older image versions "
-                                             "(also on with pool.recycle_after_build).")
+        bool,
+        typer.Option(
+            "--recycle",
+            help="After the pool stage, delete idle agents on older image versions (also on with pool.recycle_after_build).",
+        ),
     ] = False,
     skip_checks: Annotated[
         bool, typer.Option("--skip-checks", help="Do not run the cheap `mdpool doctor` checks before deploying.")
     ] = False,
     plan_dir: Annotated[
         Optional[Path],
-        typer.Option("--plan", metavar="DIR", show_default=False,
-                     help="Apply exactly the plan `mdpool plan --stage S --save DIR` saved (no synth, no new plan); "
-                     "a plan the state moved past is refused: plan the stage again."),
+        typer.Option(
+            "--plan",
+            metavar="DIR",
+            show_default=False,
+            help="Apply exactly the plan `mdpool plan --stage S --save DIR` saved (no synth, no new plan); "
+            "a plan the state moved past is refused: plan the stage again.",
+        ),
     ] = None,
 ) -> None:
     """Synthesize, then apply the gallery stack, build the images that need it, and apply the pool stack.
@@ -144,18 +167,19 @@ def deploy(
     from mdpool.deploy.stages import in_order
 
     if plan_dir is not None:
-        _deploy_saved(plan_dir, stage, config, out, terraform_bin, json_summary, allow_replace or [], parallel,
-                      poll_interval, recycle)
+        _deploy_saved(
+            plan_dir, stage, config, out, terraform_bin, json_summary, allow_replace or [], parallel, poll_interval, recycle
+        )
         return
 
     stages = in_order(stage or [])
     applies = Stage.GALLERY in stages or Stage.POOL in stages  # the image builds ask nothing
-    session = _Session(config, out, terraform_bin, json_summary, asks=applies and not auto_approve,
-                       no_synth=no_synth)
+    session = _Session(config, out, terraform_bin, json_summary, asks=applies and not auto_approve, no_synth=no_synth)
     builds = Stage.IMAGES in stages and any(image.build for image in session.cfg.gallery.images)
     # without the images stage, the pool stage asks Azure whether its gallery images have versions
-    reads_versions = (Stage.POOL in stages and Stage.IMAGES not in stages
-                      and any(image.gallery_image for image in session.cfg.pool.images))
+    reads_versions = (
+        Stage.POOL in stages and Stage.IMAGES not in stages and any(image.gallery_image for image in session.cfg.pool.images)
+    )
     session.run(
         lambda deployment: deployment.deploy(stages),
         needs_credential=builds or reads_versions,
@@ -169,8 +193,18 @@ def deploy(
     )
 
 
-def _deploy_saved(plan_dir: Path, stage, config: Path, out: Path, terraform_bin: str | None, json_summary: bool,
-                  allow_replace: list[str], parallel: int, poll_interval: float, recycle: bool) -> None:
+def _deploy_saved(
+    plan_dir: Path,
+    stage,
+    config: Path,
+    out: Path,
+    terraform_bin: str | None,
+    json_summary: bool,
+    allow_replace: list[str],
+    parallel: int,
+    poll_interval: float,
+    recycle: bool,
+) -> None:
     from mdpool.deploy.errors import DeployError
     from mdpool.deploy.saved_plan import SavedPlan, apply_saved, place_synth
 
@@ -181,16 +215,29 @@ def _deploy_saved(plan_dir: Path, stage, config: Path, out: Path, terraform_bin:
     if stage and set(stage) != {saved.stage}:
         fail([f"{plan_dir}: holds the {saved.stage.value} stage's plan; --stage names another stage"], code=2)
     session = _Session(config, out, terraform_bin, json_summary, no_synth=True, prepare=lambda: place_synth(saved, out))
-    session.run(lambda deployment: apply_saved(deployment, saved, allow_replace), allow_replace=allow_replace,
-                parallel=parallel, poll_interval=poll_interval, needs_credential=saved.stage is Stage.IMAGES,
-                recycle=recycle or session.cfg.pool.recycle_after_build)
+    session.run(
+        lambda deployment: apply_saved(deployment, saved, allow_replace),
+        allow_replace=allow_replace,
+        parallel=parallel,
+        poll_interval=poll_interval,
+        needs_credential=saved.stage is Stage.IMAGES,
+        recycle=recycle or session.cfg.pool.recycle_after_build,
+    )
 
 
 class _Session:
     """What both commands share: the checks that fail fast, synth, and the exit codes."""
 
-    def __init__(self, config: Path, out: Path, terraform_bin: str | None, json_summary: bool,
-                 asks: bool = False, no_synth: bool = False, prepare=None) -> None:
+    def __init__(
+        self,
+        config: Path,
+        out: Path,
+        terraform_bin: str | None,
+        json_summary: bool,
+        asks: bool = False,
+        no_synth: bool = False,
+        prepare=None,
+    ) -> None:
         from rich.console import Console
 
         from mdpool.cli_support import load_environment_or_exit
@@ -201,14 +248,16 @@ class _Session:
         # with --json, stdout carries the summary alone; everything for people goes to stderr
         self.console = Console(stderr=json_summary, highlight=False)
         try:
-            self.terraform = Terraform.create(
-                terraform_bin, echo=self._echo, color=self.console.is_terminal and not json_summary
-            )
+            self.terraform = Terraform.create(terraform_bin, echo=self._echo, color=self.console.is_terminal and not json_summary)
         except DeployError as error:
             fail(error.lines)
         if asks and not sys.stdin.isatty():
-            fail(["mdpool deploy asks before applying each stack, but stdin is not a terminal; "
-                  "pass --auto-approve to apply without asking (CI)"])
+            fail(
+                [
+                    "mdpool deploy asks before applying each stack, but stdin is not a terminal; "
+                    "pass --auto-approve to apply without asking (CI)"
+                ]
+            )
         self.config_path = config
         self.cfg = load_environment_or_exit(config)  # an hour-long build must not fail on a typo
         self.out = out
@@ -221,9 +270,19 @@ class _Session:
         # terraform's own colours (on a terminal) are kept; its lines are dimmed next to mdpool's
         self.console.print(Text.from_ansi(line, style="dim"), soft_wrap=True)
 
-    def run(self, action, *, auto_approve: bool = True, allow_replace=(), parallel: int = 4,
-            force_build: bool = False, poll_interval: float = 30.0, recycle: bool = False,
-            needs_credential: bool = False, preflight: Callable[[], None] | None = None) -> None:
+    def run(
+        self,
+        action,
+        *,
+        auto_approve: bool = True,
+        allow_replace=(),
+        parallel: int = 4,
+        force_build: bool = False,
+        poll_interval: float = 30.0,
+        recycle: bool = False,
+        needs_credential: bool = False,
+        preflight: Callable[[], None] | None = None,
+    ) -> None:
         from contextlib import nullcontext
 
         from mdpool.deploy.errors import DeployError
@@ -250,22 +309,31 @@ class _Session:
                     if not self.no_synth:
                         with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
                             synthesize(self.cfg, self.out, locked=True)
-                        self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} "
-                                           f"into {self.out}")
+                        self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} into {self.out}")
                     if self.prepare is not None:
                         self.prepare()
                     synth = SynthOutput.load(self.out)
                     if synth.environment != self.cfg.environment:
-                        raise DeployError(f"{self.out}: holds the stacks of environment {synth.environment!r}, "
-                                          f"but {self.config_path} describes {self.cfg.environment!r}; "
-                                          "synthesize it again")
+                        raise DeployError(
+                            f"{self.out}: holds the stacks of environment {synth.environment!r}, "
+                            f"but {self.config_path} describes {self.cfg.environment!r}; "
+                            "synthesize it again"
+                        )
                     deployment = Deployment(
                         synth,
                         self.terraform,
-                        ImageBuildStage(self.cfg, console=self.console, connection=connection, options=BuildOptions(
-                            force=force_build, parallel=parallel, poll_interval=poll_interval,
-                            # as `mdpool images build`: a fresh role assignment is retried at about the poll pace
-                            auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01))),
+                        ImageBuildStage(
+                            self.cfg,
+                            console=self.console,
+                            connection=connection,
+                            options=BuildOptions(
+                                force=force_build,
+                                parallel=parallel,
+                                poll_interval=poll_interval,
+                                # as `mdpool images build`: a fresh role assignment is retried at about the poll pace
+                                auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01),
+                            ),
+                        ),
                         console=self.console,
                         confirm=None if auto_approve else self._confirm,
                         allow_replace=allow_replace,
@@ -288,8 +356,11 @@ class _Session:
         """The cheap `mdpool doctor` checks (quota, pool name, permissions...): seconds now, not an hour later."""
         from mdpool.doctor.command import preflight
 
-        preflight(self.cfg, echo=lambda line: self.console.print(line, markup=False, highlight=False, soft_wrap=True),
-                  json_summary=self.json_summary)
+        preflight(
+            self.cfg,
+            echo=lambda line: self.console.print(line, markup=False, highlight=False, soft_wrap=True),
+            json_summary=self.json_summary,
+        )
 
     def _recycle(self):
         from mdpool.deploy.recycle import recycle_pool

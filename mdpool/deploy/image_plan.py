@@ -47,13 +47,20 @@ class PlannedImage:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "PlannedImage":
-        return cls(name=str(data["name"]), build=bool(data["build"]), reason=str(data["reason"]),
-                   content_hash=str(data["content_hash"]), source=str(data["source"]),
-                   configured_version=str(data["configured_version"]), version_id=data.get("version_id"))
+        return cls(
+            name=str(data["name"]),
+            build=bool(data["build"]),
+            reason=str(data["reason"]),
+            content_hash=str(data["content_hash"]),
+            source=str(data["source"]),
+            configured_version=str(data["configured_version"]),
+            version_id=data.get("version_id"),
+        )
 
 
-def plan_images(cfg: "EnvironmentConfig", gallery_outputs: Mapping[str, "Output"], connection: "Connection",
-                force: bool = False) -> list[PlannedImage]:
+def plan_images(
+    cfg: "EnvironmentConfig", gallery_outputs: Mapping[str, "Output"], connection: "Connection", force: bool = False
+) -> list[PlannedImage]:
     """Every buildable image of `cfg`, aimed at the deployed gallery, with what a build would do and why."""
     from mdpool.deploy.images import aim_at_outputs
     from mdpool.imagebuild.builder import BuildError, up_to_date_version
@@ -71,12 +78,16 @@ def plan_images(cfg: "EnvironmentConfig", gallery_outputs: Mapping[str, "Output"
             digest = content_hash(load_definition(spec), spec.settings.source, spec.settings.architecture)
             existing = None if force else up_to_date_version(spec, connection)
             if existing:
-                planned.append(PlannedImage(spec.name, False, "up to date", digest, spec.settings.source.urn,
-                                            before.settings.source.version, existing))
+                planned.append(
+                    PlannedImage(
+                        spec.name, False, "up to date", digest, spec.settings.source.urn, before.settings.source.version, existing
+                    )
+                )
                 continue
             reason = FORCED if force else _why(spec, before, connection)
-            planned.append(PlannedImage(spec.name, True, reason, digest, spec.settings.source.urn,
-                                        before.settings.source.version))
+            planned.append(
+                PlannedImage(spec.name, True, reason, digest, spec.settings.source.urn, before.settings.source.version)
+            )
     except (SourceError, BuildError) as error:
         raise DeployError(str(error)) from None
     except InputError as error:
@@ -102,9 +113,11 @@ def _why(spec: "ImageSpec", configured: "ImageSpec", connection: "Connection") -
         source = configured.settings.source
         if source.version.lower() != "latest":
             return DEFINITION_CHANGED
-        older = [source] + [dataclasses.replace(source, version=v) for v in
-                            marketplace_versions(client, spec.subscription_id, spec.settings.location, source)
-                            if v != spec.settings.source.version]
+        older = [source] + [
+            dataclasses.replace(source, version=v)
+            for v in marketplace_versions(client, spec.subscription_id, spec.settings.location, source)
+            if v != spec.settings.source.version
+        ]
     for candidate in reversed(older):  # newest first: the version the last build most likely used
         # rendered with that version: a definition template may use {{ Version }}
         definition = load_definition(with_source(configured, candidate))
@@ -161,15 +174,18 @@ def pinned_specs(specs: Sequence["ImageSpec"], planned: Sequence[PlannedImage]) 
         if not image.build:
             continue
         if image.name not in by_name:
-            problems.append(f"image {image.name}: in the saved plan but no longer buildable in the config; plan the "
-                            f"images stage again")
+            problems.append(
+                f"image {image.name}: in the saved plan but no longer buildable in the config; plan the images stage again"
+            )
             continue
         publisher, offer, sku, version = image.source.split(":", 3)
         spec = with_source(by_name[image.name], PlatformSource(publisher, offer, sku, version))
         digest = content_hash(load_definition(spec), spec.settings.source, spec.settings.architecture)
         if digest != image.content_hash:
-            problems.append(f"image {image.name}: its content hash is {digest[:12]} now, the approved plan built "
-                            f"{image.content_hash[:12]}; the definition changed since: plan the images stage again")
+            problems.append(
+                f"image {image.name}: its content hash is {digest[:12]} now, the approved plan built "
+                f"{image.content_hash[:12]}; the definition changed since: plan the images stage again"
+            )
             continue
         pinned.append(spec)
     if problems:
@@ -179,9 +195,14 @@ def pinned_specs(specs: Sequence["ImageSpec"], planned: Sequence[PlannedImage]) 
 
 def images_markdown(planned: Sequence[PlannedImage], environment: str, command: str) -> str:
     building = [image for image in planned if image.build]
-    lines = [f"## mdpool plan: images stage of {environment}", "",
-             f"**{len(building)} of {len(planned)} image(s) to build**", "",
-             "| image | action | why | source | content hash |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        f"## mdpool plan: images stage of {environment}",
+        "",
+        f"**{len(building)} of {len(planned)} image(s) to build**",
+        "",
+        "| image | action | why | source | content hash |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for image in planned:
         action = "build" if image.build else "skip"
         lines.append(f"| {image.name} | {action} | {image.reason} | `{image.source}` | `{image.content_hash[:12]}` |")

@@ -26,8 +26,7 @@ if TYPE_CHECKING:
     from mdpool.imagebuild.images import ImageSpec
 
 # build flow status -> deploy outcome ("detached": Ctrl-C stopped the watching, the build goes on)
-_OUTCOMES = {"built": "built", "skipped": "skipped", "reattached": "reattached", "failed": "failed",
-             "detached": "interrupted"}
+_OUTCOMES = {"built": "built", "skipped": "skipped", "reattached": "reattached", "failed": "failed", "detached": "interrupted"}
 
 
 class ImageBuildStage:
@@ -67,8 +66,9 @@ class ImageBuildStage:
         connection = self.connection
         if connection is None:
             base = Connection.from_environment()
-            connection = Connection(base.credential, base.endpoint, base.verify,
-                                    {"polling_interval": min(options.poll_interval, 10.0)})
+            connection = Connection(
+                base.credential, base.endpoint, base.verify, {"polling_interval": min(options.poll_interval, 10.0)}
+            )
         specs = self._sources_resolved(specs, connection)
         try:
             with BuildBoard([spec.name for spec in specs], self.console) as board:
@@ -76,7 +76,6 @@ class ImageBuildStage:
         except InputError as error:
             raise DeployError([str(problem) for problem in error.problems]) from None
         return [to_image_result(result) for result in results]
-
 
     def _sources_resolved(self, specs: "list[ImageSpec]", connection: "Connection") -> "list[ImageSpec]":
         """`latest` resolved now, or the sources and images a saved plan fixed (mdpool.deploy.image_plan)."""
@@ -95,8 +94,12 @@ class ImageBuildStage:
         from mdpool.deploy.image_plan import plan_images
         from mdpool.imagebuild.builder import Connection
 
-        return plan_images(self.cfg, gallery_outputs, self.connection or Connection.from_environment(),
-                           force=self.force or bool(self.options and self.options.force))
+        return plan_images(
+            self.cfg,
+            gallery_outputs,
+            self.connection or Connection.from_environment(),
+            force=self.force or bool(self.options and self.options.force),
+        )
 
     def without_version(self, gallery_outputs: Mapping[str, Output]) -> Sequence[str]:
         """The gallery images the pool uses that have no version yet ("name" or "name version X" when pinned).

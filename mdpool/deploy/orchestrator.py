@@ -163,9 +163,7 @@ class Report:
             "result": self.result,
             "stages": {"selected": self.selected, "ran": self.ran},
             "seconds": round(self.seconds, 2),
-            "stacks": [
-                {**asdict(stack), "applied": stack.applied, "seconds": round(stack.seconds, 2)} for stack in self.stacks
-            ],
+            "stacks": [{**asdict(stack), "applied": stack.applied, "seconds": round(stack.seconds, 2)} for stack in self.stacks],
             "images": [{**asdict(image), "seconds": round(image.seconds, 2)} for image in self.images],
             "errors": self.errors,
             "static_ip_addresses": self.static_ip_addresses,
@@ -227,8 +225,9 @@ class Deployment:
 
     def plan(self) -> Report:
         """Plan the gallery stack, and the pool stack once the gallery has been deployed; apply nothing."""
-        report = self.report = Report(command="plan", environment=self.synth.environment,
-                                      selected=[Stage.GALLERY.value, Stage.POOL.value])
+        report = self.report = Report(
+            command="plan", environment=self.synth.environment, selected=[Stage.GALLERY.value, Stage.POOL.value]
+        )
         with self._running(report):
             gallery = self._stack(self.synth.gallery)
             report.ran.append(Stage.GALLERY.value)
@@ -251,8 +250,10 @@ class Deployment:
                 report.ran.append(Stage.POOL.value)
                 self._warn_refusals(self._plan_stack(self._stack(self.synth.pool), report))
             report.result = "planned"
-        self._say(f"nothing was applied; `mdpool deploy` applies the stacks in order, with the image builds between "
-                  f"them ({report.seconds:.1f} s)")
+        self._say(
+            f"nothing was applied; `mdpool deploy` applies the stacks in order, with the image builds between "
+            f"them ({report.seconds:.1f} s)"
+        )
         return report
 
     # -- mdpool deploy -------------------------------------------------------------------------
@@ -264,8 +265,9 @@ class Deployment:
         deploy should have left (gallery state, image versions) checks them and refuses without them.
         """
         chosen = in_order(stages)
-        report = self.report = Report(command="deploy", environment=self.synth.environment,
-                                      selected=[stage.value for stage in chosen])
+        report = self.report = Report(
+            command="deploy", environment=self.synth.environment, selected=[stage.value for stage in chosen]
+        )
         run = _Run(chosen)
         steps = {Stage.GALLERY: self._gallery_stage, Stage.IMAGES: self._images_stage, Stage.POOL: self._pool_stage}
         with self._running(report):
@@ -361,8 +363,11 @@ class Deployment:
         started = self.clock()
         try:
             self._allowed_used.update(
-                token for token in self.allow_replace for change in summary.pending
-                if change.action.loses_resource and change.matches(token))
+                token
+                for token in self.allow_replace
+                for change in summary.pending
+                if change.action.loses_resource and change.matches(token)
+            )
             refused = summary.refused(self.allow_replace)
             if refused:
                 stack.status = "refused"
@@ -395,8 +400,11 @@ class Deployment:
             raise KeyboardInterrupt
         failed = [result for result in results if not result.ok]
         if failed:
-            then = (f"{self.synth.pool}: not applied, because an image build failed; fix it and run `{report.rerun}` again"
-                    if Stage.POOL in run.stages else f"fix it and run `{report.rerun}` again")
+            then = (
+                f"{self.synth.pool}: not applied, because an image build failed; fix it and run `{report.rerun}` again"
+                if Stage.POOL in run.stages
+                else f"fix it and run `{report.rerun}` again"
+            )
             raise DeployError(
                 [f"image {r.name}: build {r.outcome}: {r.message or 'no message from Azure'}" for r in failed] + [then]
             )
@@ -469,7 +477,7 @@ class Deployment:
             parts = ([f"applied {', '.join(applied)}"] if applied else []) + ([f"built {', '.join(built)}"] if built else [])
             self._say(f"deployed {self.synth.environment}{scope}: {'; '.join(parts)} ({took})")
         if report.result in ("nothing to do", "succeeded") and partial:
-            following = ALL_STAGES[ALL_STAGES.index(Stage(report.selected[-1])) + 1:]
+            following = ALL_STAGES[ALL_STAGES.index(Stage(report.selected[-1])) + 1 :]
             if following:
                 self._say(f"next: mdpool deploy --stage {following[0].value}")
 

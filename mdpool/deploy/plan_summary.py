@@ -153,8 +153,9 @@ def summarize(stack: str, plan: Mapping[str, Any], policy: ProtectionPolicy | No
                 action=action_of(change.get("actions") or []),
                 deposed=bool(item.get("deposed")),
                 replace_paths=tuple(_path_text(p) for p in change.get("replace_paths") or []),
-                protected_kind=policy.kind_of(item.get("type", ""), item["address"],
-                                              arm_type_of(change.get("before")) or arm_type_of(change.get("after"))),
+                protected_kind=policy.kind_of(
+                    item.get("type", ""), item["address"], arm_type_of(change.get("before")) or arm_type_of(change.get("after"))
+                ),
             )
         )
     outputs = tuple(
@@ -205,7 +206,6 @@ def render_table(summary: PlanSummary) -> Table:
         # cdktn's own outputs for cross-stack references are counted, not listed: their names are noise
         named = [name for name in summary.outputs_changed if not name.startswith(CROSS_STACK_OUTPUT)]
         internal = len(summary.outputs_changed) - len(named)
-        table.caption = "outputs changing: " + ", ".join(
-            named + ([f"{internal} cross-stack reference(s)"] if internal else []))
+        table.caption = "outputs changing: " + ", ".join(named + ([f"{internal} cross-stack reference(s)"] if internal else []))
         table.caption_justify = "left"
     return table

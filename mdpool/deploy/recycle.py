@@ -68,8 +68,10 @@ class RecycleResult:
     def line(self, pool: str) -> str:
         if not self.recycled and not self.waiting:
             return f"{pool}: recycle: every agent runs the newest image version"
-        return (f"{pool}: recycled {self.recycled} idle agent(s) on older image versions; "
-                f"{self.waiting} wait (busy, or beyond this run's batch)")
+        return (
+            f"{pool}: recycled {self.recycled} idle agent(s) on older image versions; "
+            f"{self.waiting} wait (busy, or beyond this run's batch)"
+        )
 
 
 def version_key(version: str) -> tuple:
@@ -86,8 +88,11 @@ def plan_recycle(machines: Iterable[Machine], newest: Mapping[str, str]) -> Recy
     """Which machines to delete now: idle ones on an older version of an image `newest` knows (key -> version)."""
     machines = list(machines)
     known = {image_key(key): version for key, version in newest.items()}
-    stale = [m for m in machines
-             if image_key(m.image) in known and version_key(m.image_version) < version_key(known[image_key(m.image)])]
+    stale = [
+        m
+        for m in machines
+        if image_key(m.image) in known and version_key(m.image_version) < version_key(known[image_key(m.image)])
+    ]
     idle = [m for m in stale if m.status == IDLE]
     busy = tuple(m for m in stale if m.status != IDLE)
     ready = sum(1 for m in machines if m.status == IDLE)
@@ -123,8 +128,15 @@ class PoolMachines:
             page = self._send("GET", url, params).json()
             for item in page.get("value") or []:
                 properties = item.get("properties") or {}
-                found.append(Machine(str(item.get("id")), str(item.get("name")), str(properties.get("status")),
-                                     str(properties.get("image")), str(properties.get("imageVersion"))))
+                found.append(
+                    Machine(
+                        str(item.get("id")),
+                        str(item.get("name")),
+                        str(properties.get("status")),
+                        str(properties.get("image")),
+                        str(properties.get("imageVersion")),
+                    )
+                )
             url, params = page.get("nextLink"), None
         return found
 
@@ -152,8 +164,9 @@ class PoolMachines:
     def _post_delete(self, ids: list[str]) -> None:
         from azure.core.rest import HttpRequest
 
-        request = HttpRequest("POST", f"{self.pool_id}/resources", params={"api-version": POOLS_API_VERSION},
-                              json={"resourceIds": ids})
+        request = HttpRequest(
+            "POST", f"{self.pool_id}/resources", params={"api-version": POOLS_API_VERSION}, json={"resourceIds": ids}
+        )
         self.client.send_request(request).raise_for_status()
 
     def _error(self, method: str, error: Exception) -> DeployError:
@@ -180,8 +193,11 @@ def newest_versions(client: Any, definition_ids: Mapping[str, str]) -> dict[str,
                 break
             response.raise_for_status()
             page = response.json()
-            versions += [str(v.get("name")) for v in page.get("value") or []
-                         if (v.get("properties") or {}).get("provisioningState") == "Succeeded"]
+            versions += [
+                str(v.get("name"))
+                for v in page.get("value") or []
+                if (v.get("properties") or {}).get("provisioningState") == "Succeeded"
+            ]
             url, params = page.get("nextLink"), None
         if versions:
             top = max(versions, key=version_key)
@@ -208,7 +224,8 @@ def recycle_pool(config: "EnvironmentConfig", connection: "Connection | None" = 
     plan = plan_recycle(machines.machines(), newest)
     machines.delete(plan.delete)
     return RecycleResult(
-        recycled=len(plan.delete), waiting=plan.waiting,
+        recycled=len(plan.delete),
+        waiting=plan.waiting,
         details=[f"deleted {m.name} ({m.image_version})" for m in plan.delete]
         + [f"waits {m.name} ({m.image_version}, {m.status})" for m in plan.busy + plan.later],
     )

@@ -71,19 +71,29 @@ class SavedPlan:
         manifest = directory / MANIFEST
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))
-            saved = cls(directory=directory, stage=Stage(data["stage"]), environment=str(data["environment"]),
-                        stack=data.get("stack"), plan_file=data.get("plan_file"))
+            saved = cls(
+                directory=directory,
+                stage=Stage(data["stage"]),
+                environment=str(data["environment"]),
+                stack=data.get("stack"),
+                plan_file=data.get("plan_file"),
+            )
             if data.get("format") != FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, this mdpool reads format {FORMAT}")
         except FileNotFoundError:
-            raise DeployError(f"{manifest}: missing; DIR must be a folder written by `mdpool plan --stage STAGE "
-                              f"--save DIR`") from None
+            raise DeployError(
+                f"{manifest}: missing; DIR must be a folder written by `mdpool plan --stage STAGE --save DIR`"
+            ) from None
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise DeployError(f"{manifest}: not a saved mdpool plan ({error}); save it again with "
-                              f"`mdpool plan --stage STAGE --save {directory.as_posix()}`") from None
+            raise DeployError(
+                f"{manifest}: not a saved mdpool plan ({error}); save it again with "
+                f"`mdpool plan --stage STAGE --save {directory.as_posix()}`"
+            ) from None
         if saved.stage is not Stage.IMAGES and (saved.plan_path is None or not saved.plan_path.is_file()):
-            raise DeployError(f"{directory}: its plan file {saved.plan_file} is missing (applied already? plans are "
-                              f"removed once applied); plan again: {saved.rerun()}")
+            raise DeployError(
+                f"{directory}: its plan file {saved.plan_file} is missing (applied already? plans are "
+                f"removed once applied); plan again: {saved.rerun()}"
+            )
         if not (saved.synth_dir / "manifest.json").is_file():
             raise DeployError(f"{saved.synth_dir / 'manifest.json'}: missing; plan again: {saved.rerun()}")
         return saved
@@ -99,10 +109,11 @@ class PlanFolder:
     """
 
     def __init__(self, directory: Path) -> None:
-        if directory.exists() and (not directory.is_dir() or
-                                   (any(directory.iterdir()) and not (directory / MANIFEST).is_file())):
-            raise DeployError(f"{directory}: exists and is not a saved mdpool plan; choose an empty or new folder "
-                              f"(mdpool replaces only its own saved plans)")
+        if directory.exists() and (not directory.is_dir() or (any(directory.iterdir()) and not (directory / MANIFEST).is_file())):
+            raise DeployError(
+                f"{directory}: exists and is not a saved mdpool plan; choose an empty or new folder "
+                f"(mdpool replaces only its own saved plans)"
+            )
         self.directory = directory
         directory.parent.mkdir(parents=True, exist_ok=True)
         self.staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
@@ -143,15 +154,25 @@ def save_stack_plan(deployment: "Deployment", stage: Stage, directory: Path, *, 
             (terraform.directory / PLAN_FILE).unlink(missing_ok=True)
         folder.copy_synth(deployment.synth.root)
         folder.write(SUMMARY, stack_summary_markdown(summary, stage, deployment.synth.environment, command))
-        folder.commit({"stage": stage.value, "environment": deployment.synth.environment, "stack": terraform.name,
-                       "plan_file": plan_file, "changes": summary.counts(),
-                       "has_changes": summary.has_changes})
+        folder.commit(
+            {
+                "stage": stage.value,
+                "environment": deployment.synth.environment,
+                "stack": terraform.name,
+                "plan_file": plan_file,
+                "changes": summary.counts(),
+                "has_changes": summary.has_changes,
+            }
+        )
     except BaseException:
         folder.discard()
         raise
-    deployment.console.print(f"saved the {stage.value} plan in {directory}: apply exactly it with "
-                             f"`mdpool deploy --plan {directory.as_posix()}`", markup=False, highlight=False,
-                             soft_wrap=True)
+    deployment.console.print(
+        f"saved the {stage.value} plan in {directory}: apply exactly it with `mdpool deploy --plan {directory.as_posix()}`",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     return SavedPlan(directory, stage, deployment.synth.environment, terraform.name, plan_file)
 
 
@@ -167,8 +188,9 @@ def stack_summary_markdown(summary: "PlanSummary", stage: Stage, environment: st
                 notes.append("protected" if kind == "protected resource" else f"protected {kind}")
             if change.replace_paths:
                 notes.append("forced by " + ", ".join(change.replace_paths))
-            lines.append(f"| {change.action.value} | `{_md(change.address)}` | {_md(change.name_text)} | "
-                         f"{_md('; '.join(notes))} |")
+            lines.append(
+                f"| {change.action.value} | `{_md(change.address)}` | {_md(change.name_text)} | {_md('; '.join(notes))} |"
+            )
         lines.append("")
     if summary.outputs_changed:
         lines += [f"Outputs changing: {len(summary.outputs_changed)}", ""]
@@ -210,8 +232,9 @@ def apply_saved_stack(deployment: "Deployment", saved: SavedPlan, allow_replace:
     from mdpool.deploy.plan_summary import render_table, summarize
 
     assert saved.stack is not None and saved.plan_path is not None
-    report = deployment.report = Report(command="deploy", environment=saved.environment,
-                                        selected=[saved.stage.value], ran=[saved.stage.value])
+    report = deployment.report = Report(
+        command="deploy", environment=saved.environment, selected=[saved.stage.value], ran=[saved.stage.value]
+    )
     stack = StackReport(saved.stack, status="failed")
     report.stacks.append(stack)
     seen: list[str] = []
@@ -226,24 +249,31 @@ def apply_saved_stack(deployment: "Deployment", saved: SavedPlan, allow_replace:
     started = deployment.clock()
     try:
         terraform.init()
-        summary = summarize(saved.stack, terraform.show_plan(plan_path),
-                            deployment.policy.for_stack(terraform.directory / "cdk.tf.json"))
+        summary = summarize(
+            saved.stack, terraform.show_plan(plan_path), deployment.policy.for_stack(terraform.directory / "cdk.tf.json")
+        )
         stack.changes = summary.counts()
         refused = summary.refused(allow_replace)
         if refused:  # checked when it was saved too; a plan edited since is still refused here
             stack.status = "refused"
-            raise DeployError([f"{saved.stack}: refusing to {c.action.value} {c.protected_kind} {c.display_name}; "
-                               f"if you mean it, plan again with --allow-replace {c.address}" for c in refused])
-        deployment.console.print(render_table(summary) if summary.has_changes else summary.headline(),
-                                 highlight=False)
+            raise DeployError(
+                [
+                    f"{saved.stack}: refusing to {c.action.value} {c.protected_kind} {c.display_name}; "
+                    f"if you mean it, plan again with --allow-replace {c.address}"
+                    for c in refused
+                ]
+            )
+        deployment.console.print(render_table(summary) if summary.has_changes else summary.headline(), highlight=False)
         try:
             terraform.apply(plan_path)
         except TerraformError:
             if any(STALE_MARKER in line for line in seen):
                 stack.status = "stale"
-                raise DeployError(f"{saved.stack}: the saved plan in {saved.directory} is stale (the state changed "
-                                  f"since it was planned) and was not applied; run the {saved.stage.value} stage "
-                                  f"again, from its plan: {saved.rerun()}") from None
+                raise DeployError(
+                    f"{saved.stack}: the saved plan in {saved.directory} is stale (the state changed "
+                    f"since it was planned) and was not applied; run the {saved.stage.value} stage "
+                    f"again, from its plan: {saved.rerun()}"
+                ) from None
             raise
         stack.status = "applied" if summary.has_changes else "no changes"
         report.result = "succeeded" if summary.has_changes else "nothing to do"
@@ -257,15 +287,21 @@ def apply_saved_stack(deployment: "Deployment", saved: SavedPlan, allow_replace:
         from mdpool.deploy.orchestrator import Interrupted
 
         report.result = "interrupted"
-        report.errors.append(f"{saved.stack}: interrupted; the saved plan may be partly applied and cannot be "
-                             f"applied again: run the {saved.stage.value} stage again, from its plan: {saved.rerun()}")
+        report.errors.append(
+            f"{saved.stack}: interrupted; the saved plan may be partly applied and cannot be "
+            f"applied again: run the {saved.stage.value} stage again, from its plan: {saved.rerun()}"
+        )
         raise Interrupted(report.errors[-1]) from None
     finally:
         stack.seconds = deployment.clock() - started
         report.seconds = stack.seconds
         saved.plan_path.unlink(missing_ok=True)  # applied, stale or failed: never applied twice; may hold secrets
-    deployment.console.print(f"applied the saved {saved.stage.value} plan of {saved.environment} "
-                             f"({summary.headline()})", markup=False, highlight=False, soft_wrap=True)
+    deployment.console.print(
+        f"applied the saved {saved.stage.value} plan of {saved.environment} ({summary.headline()})",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 # --- the images stage ------------------------------------------------------------------------
@@ -278,29 +314,44 @@ def plan_images_stage(deployment: "Deployment", directory: Path | None, *, comma
     from mdpool.deploy.orchestrator import ImageResult, Report
 
     synth = deployment.synth
-    report = deployment.report = Report(command="plan", environment=synth.environment,
-                                        selected=[Stage.IMAGES.value], ran=[Stage.IMAGES.value])
+    report = deployment.report = Report(
+        command="plan", environment=synth.environment, selected=[Stage.IMAGES.value], ran=[Stage.IMAGES.value]
+    )
     folder = PlanFolder(directory) if directory is not None else None
     try:
         gallery = deployment.terraform.stack(synth.gallery, synth.directory(synth.gallery))
         gallery.init()
         outputs = gallery.outputs()
         if not outputs:
-            raise NotReady(f"images stage: {synth.gallery} has not been deployed yet (its state has no outputs); "
-                           f"deploy the gallery stage first: mdpool deploy --stage gallery")
+            raise NotReady(
+                f"images stage: {synth.gallery} has not been deployed yet (its state has no outputs); "
+                f"deploy the gallery stage first: mdpool deploy --stage gallery"
+            )
         planned = deployment.images.plan(outputs)  # type: ignore[attr-defined]  # ImageBuildStage.plan
         for image in planned:
-            report.images.append(ImageResult(image.name, "to build" if image.build else "up to date",
-                                             version_id=image.version_id, message=image.reason))
+            report.images.append(
+                ImageResult(
+                    image.name, "to build" if image.build else "up to date", version_id=image.version_id, message=image.reason
+                )
+            )
             what = f"build ({image.reason})" if image.build else f"up to date ({image.version_id})"
-            deployment.console.print(f"  {image.name}: {what}; source {image.source}; content {image.content_hash[:12]}",
-                                     markup=False, highlight=False, soft_wrap=True)
+            deployment.console.print(
+                f"  {image.name}: {what}; source {image.source}; content {image.content_hash[:12]}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         if folder is not None:
             folder.copy_synth(synth.root)
             folder.write(IMAGES, images_json(planned))
             folder.write(SUMMARY, images_markdown(planned, synth.environment, command))
-            folder.commit({"stage": Stage.IMAGES.value, "environment": synth.environment,
-                           "build": [image.name for image in planned if image.build]})
+            folder.commit(
+                {
+                    "stage": Stage.IMAGES.value,
+                    "environment": synth.environment,
+                    "build": [image.name for image in planned if image.build],
+                }
+            )
         report.result = "planned"
     except DeployError as error:
         report.result = "refused" if isinstance(error, NotReady) else "failed"
@@ -313,10 +364,17 @@ def plan_images_stage(deployment: "Deployment", directory: Path | None, *, comma
             folder.discard()
         raise
     building = sum(image.build for image in planned)
-    deployment.console.print(f"images: {building} of {len(planned)} to build" +
-                             (f"; saved in {directory}: build exactly these with `mdpool deploy --plan "
-                              f"{directory.as_posix()}`" if directory is not None else ""),
-                             markup=False, highlight=False, soft_wrap=True)
+    deployment.console.print(
+        f"images: {building} of {len(planned)} to build"
+        + (
+            f"; saved in {directory}: build exactly these with `mdpool deploy --plan {directory.as_posix()}`"
+            if directory is not None
+            else ""
+        ),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def build_saved_images(deployment: "Deployment", saved: SavedPlan) -> None:
@@ -326,8 +384,7 @@ def build_saved_images(deployment: "Deployment", saved: SavedPlan) -> None:
     try:
         planned = load_images((saved.directory / IMAGES).read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise DeployError(f"{saved.directory / IMAGES}: not a saved images plan ({error}); plan again: "
-                          f"{saved.rerun()}") from None
+        raise DeployError(f"{saved.directory / IMAGES}: not a saved images plan ({error}); plan again: {saved.rerun()}") from None
     deployment.images.planned = planned  # type: ignore[attr-defined]
     deployment.deploy([Stage.IMAGES])
 
@@ -373,14 +430,23 @@ def say_images_after_plan(deployment: "Deployment") -> None:
         outputs = deployment.terraform.stack(synth.gallery, synth.directory(synth.gallery)).outputs()
         planned = planner(outputs)
     except Exception as error:  # noqa: BLE001 - a hint: the plan itself succeeded
-        lines = getattr(error, "lines", None) or [str(error).strip().splitlines()[0] if str(error).strip() else
-                                                  type(error).__name__]
-        deployment.console.print(f"images: not checked ({lines[0]}); `mdpool plan --stage images` retries",
-                                 markup=False, highlight=False, soft_wrap=True)
+        lines = getattr(error, "lines", None) or [
+            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        ]
+        deployment.console.print(
+            f"images: not checked ({lines[0]}); `mdpool plan --stage images` retries",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         return
     for image in planned:
-        report.images.append(ImageResult(image.name, "to build" if image.build else "up to date",
-                                         version_id=image.version_id, message=image.reason))
+        report.images.append(
+            ImageResult(
+                image.name, "to build" if image.build else "up to date", version_id=image.version_id, message=image.reason
+            )
+        )
         what = f"would be built ({image.reason})" if image.build else "up to date"
-        deployment.console.print(f"images: {image.name} {what}; source {image.source}", markup=False,
-                                 highlight=False, soft_wrap=True)
+        deployment.console.print(
+            f"images: {image.name} {what}; source {image.source}", markup=False, highlight=False, soft_wrap=True
+        )

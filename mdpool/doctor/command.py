@@ -66,5 +66,4 @@ def _run(cfg, *, cheap_only: bool, echo):
         endpoints = Endpoints.from_environment()
     except ValueError as error:
         fail([str(error)])
-    return run_checks(cfg, endpoints, cheap_only=cheap_only,
-                      on_result=(lambda result: echo(row(result))) if echo else None)
+    return run_checks(cfg, endpoints, cheap_only=cheap_only, on_result=(lambda result: echo(row(result))) if echo else None)

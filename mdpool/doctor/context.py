@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 PROVIDERS_API = "2021-04-01"  # Providers - Get (learn.microsoft.com/rest/api/resources/providers/get)
 COMPUTE_SKUS_API = "2021-07-01"  # Resource Skus - List (learn.microsoft.com/rest/api/compute/resource-skus/list)
 AUTHORIZATION_API = "2022-04-01"  # Permissions - List For Resource Group (learn.microsoft.com/rest/api/authorization/permissions)
-STORAGE_API = "2023-05-01"  # Storage Accounts - Get Properties (learn.microsoft.com/rest/api/storagerp/storage-accounts/get-properties)
+STORAGE_API = (
+    "2023-05-01"  # Storage Accounts - Get Properties (learn.microsoft.com/rest/api/storagerp/storage-accounts/get-properties)
+)
 # Microsoft.DevOpsInfrastructure, the spec in Azure/azure-rest-api-specs
 # (specification/devopsinfrastructure/.../stable/2026-06-02/devopsinfrastructure.json)
 DEVOPS_INFRASTRUCTURE_API = "2026-06-02"
@@ -37,23 +39,36 @@ class Context:
     @cached_property
     def compute_skus(self) -> dict[str, dict[str, Any]]:
         """The region's virtual machine sizes by lower-case name (Compute resource SKUs, filtered by location)."""
-        items = self.arm.list(f"{self.subscription}/providers/Microsoft.Compute/skus", COMPUTE_SKUS_API,
-                              "the Compute resource SKUs", **{"$filter": f"location eq '{self.cfg.location}'"})
-        return {str(item.get("name", "")).lower(): item for item in items
-                if str(item.get("resourceType", "")).lower() == "virtualmachines"}
+        items = self.arm.list(
+            f"{self.subscription}/providers/Microsoft.Compute/skus",
+            COMPUTE_SKUS_API,
+            "the Compute resource SKUs",
+            **{"$filter": f"location eq '{self.cfg.location}'"},
+        )
+        return {
+            str(item.get("name", "")).lower(): item
+            for item in items
+            if str(item.get("resourceType", "")).lower() == "virtualmachines"
+        }
 
     @cached_property
     def our_pool(self) -> dict[str, Any] | None:
         """The pool as Azure has it, if it already exists in our resource group (Pools_Get), else None."""
-        reply = self.arm.get(f"{self.subscription}/resourceGroups/{self.names.pool_resource_group}/providers/"
-                             f"Microsoft.DevOpsInfrastructure/pools/{self.names.pool}", DEVOPS_INFRASTRUCTURE_API)
+        reply = self.arm.get(
+            f"{self.subscription}/resourceGroups/{self.names.pool_resource_group}/providers/"
+            f"Microsoft.DevOpsInfrastructure/pools/{self.names.pool}",
+            DEVOPS_INFRASTRUCTURE_API,
+        )
         return reply.body if reply.ok and isinstance(reply.body, dict) else None
 
     @cached_property
     def subscription_permissions(self) -> list[dict[str, Any]]:
         """The deploying identity's effective permissions at the subscription (Permissions - List)."""
-        return self.arm.list(f"{self.subscription}/providers/Microsoft.Authorization/permissions", AUTHORIZATION_API,
-                             "the deploying identity's permissions on the subscription")
+        return self.arm.list(
+            f"{self.subscription}/providers/Microsoft.Authorization/permissions",
+            AUTHORIZATION_API,
+            "the deploying identity's permissions on the subscription",
+        )
 
     @cached_property
     def graph(self) -> TokenClient:
@@ -62,8 +77,14 @@ class Context:
     @cached_property
     def devops(self) -> TokenClient:
         # X-TFS-FedAuthRedirect: Suppress makes Azure DevOps answer 401 instead of redirecting to a sign-in page
-        return self._keep(TokenClient(self.endpoints, DEVOPS_SCOPE, self.endpoints.devops_verify,
-                                      {"X-TFS-FedAuthRedirect": "Suppress", "Accept": "application/json"}))
+        return self._keep(
+            TokenClient(
+                self.endpoints,
+                DEVOPS_SCOPE,
+                self.endpoints.devops_verify,
+                {"X-TFS-FedAuthRedirect": "Suppress", "Accept": "application/json"},
+            )
+        )
 
     def _keep(self, client: TokenClient) -> TokenClient:
         self._token_clients.append(client)

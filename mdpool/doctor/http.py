@@ -114,15 +114,17 @@ class Arm:
             self._clients[subscription] = self.endpoints.arm.client(subscription or "-")
         return self._clients[subscription]
 
-    def request(self, method: str, path: str, api_version: str | None, *, params: dict[str, str] | None = None,
-                body: Any = None) -> Reply:
+    def request(
+        self, method: str, path: str, api_version: str | None, *, params: dict[str, str] | None = None, body: Any = None
+    ) -> Reply:
         from azure.core.rest import HttpRequest
 
         query = dict(params or {})
         if api_version:
             query["api-version"] = api_version
-        request = HttpRequest(method, path, params=query, json=body) if body is not None else \
-            HttpRequest(method, path, params=query)
+        request = (
+            HttpRequest(method, path, params=query, json=body) if body is not None else HttpRequest(method, path, params=query)
+        )
         response = self.client_for(path).send_request(request)
         return Reply(response.status_code, _json(response))
 
@@ -162,8 +164,9 @@ def _read_fix(reply: Reply, what: str) -> str:
 class TokenClient:
     """An azure-core pipeline for one non-ARM service: its own token audience, production retries, no redirects."""
 
-    def __init__(self, endpoints: Endpoints, scope: str, verify: str | bool | None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, endpoints: Endpoints, scope: str, verify: str | bool | None, headers: dict[str, str] | None = None
+    ) -> None:
         from azure.core import PipelineClient
         from azure.core.pipeline.policies import (
             BearerTokenCredentialPolicy,

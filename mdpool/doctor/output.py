@@ -23,5 +23,4 @@ def summary(results: Iterable[CheckResult]) -> str:
 
 def to_json(results: Iterable[CheckResult]) -> dict[str, Any]:
     results = list(results)
-    return {"result": "failed" if any(r.failed for r in results) else "ok",
-            "checks": [r.to_json() for r in results]}
+    return {"result": "failed" if any(r.failed for r in results) else "ok", "checks": [r.to_json() for r in results]}

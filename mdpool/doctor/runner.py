@@ -24,12 +24,16 @@ if TYPE_CHECKING:
     from mdpool.doctor.http import Endpoints
 
 # In the order a first deploy meets them
-CHECKS = (providers, permissions, state_backend, pool_name, skus, build_vm_size, quota, service_principal,
-          devops, gallery_images)
+CHECKS = (providers, permissions, state_backend, pool_name, skus, build_vm_size, quota, service_principal, devops, gallery_images)
 
 
-def run_checks(cfg: EnvironmentConfig, endpoints: Endpoints | None = None, *, cheap_only: bool = False,
-               on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
+def run_checks(
+    cfg: EnvironmentConfig,
+    endpoints: Endpoints | None = None,
+    *,
+    cheap_only: bool = False,
+    on_result: Callable[[CheckResult], None] | None = None,
+) -> list[CheckResult]:
     """Every applicable check's rows, in order. `cheap_only`: the ones `mdpool deploy` runs first."""
     from azure.core.exceptions import ClientAuthenticationError
 
@@ -50,8 +54,11 @@ def run_checks(cfg: EnvironmentConfig, endpoints: Endpoints | None = None, *, ch
             except ClientAuthenticationError as error:  # no credential: every deploy step would fail the same way
                 reason = f"see {no_token}" if no_token else one_line(error)
                 no_token = no_token or check.NAME
-                rows = [failed(check.NAME, f"no Azure token ({reason})",
-                               "sign in (az login, or a pipeline's Azure service connection)")]
+                rows = [
+                    failed(
+                        check.NAME, f"no Azure token ({reason})", "sign in (az login, or a pipeline's Azure service connection)"
+                    )
+                ]
             except Exception as error:  # noqa: BLE001 - an answer we did not expect: say so, go on with the other checks
                 rows = [warning(check.NAME, f"not checked: {one_line(error)}")]
             for row in rows:

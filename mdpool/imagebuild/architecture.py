@@ -42,10 +42,14 @@ def build_size_problem(architecture: str, vm_size: str) -> str | None:
     if size_arch is None or size_arch == architecture:
         return None
     if architecture == ARM64:
-        return (f"{vm_size!r} is an x64 size and this image is Arm64; build it on an Arm64 size (a 'p' among "
-                f"the size's feature letters), e.g. {DEFAULT_BUILD_VM_SIZES[ARM64]}, or leave vm_size out")
-    return (f"{vm_size!r} is an Arm64 size (the 'p' feature letter) and this image is x64; build it on an x64 "
-            f"size, e.g. {DEFAULT_BUILD_VM_SIZES[X64]}, or leave vm_size out")
+        return (
+            f"{vm_size!r} is an x64 size and this image is Arm64; build it on an Arm64 size (a 'p' among "
+            f"the size's feature letters), e.g. {DEFAULT_BUILD_VM_SIZES[ARM64]}, or leave vm_size out"
+        )
+    return (
+        f"{vm_size!r} is an Arm64 size (the 'p' feature letter) and this image is x64; build it on an x64 "
+        f"size, e.g. {DEFAULT_BUILD_VM_SIZES[X64]}, or leave vm_size out"
+    )
 
 
 def boot_optimization_supported(architecture: str) -> bool:

@@ -40,7 +40,11 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from mdpool.imagebuild.images import ImageSpec, image_specs, load_definition
 from mdpool.imagebuild.template import (
-    content_hash, image_template, run_output_name, template_content_hash, CONTENT_HASH_TAG,
+    content_hash,
+    image_template,
+    run_output_name,
+    template_content_hash,
+    CONTENT_HASH_TAG,
 )
 from mdpool.problems import InputError
 
@@ -133,8 +137,7 @@ class Connection:
     @classmethod
     def from_environment(cls) -> "Connection":
         """MDPOOL_ARM_ENDPOINT and MDPOOL_ARM_CA_BUNDLE override the endpoint and CA (proxies, stand-ins)."""
-        return cls(endpoint=os.environ.get("MDPOOL_ARM_ENDPOINT") or None,
-                   verify=os.environ.get("MDPOOL_ARM_CA_BUNDLE") or None)
+        return cls(endpoint=os.environ.get("MDPOOL_ARM_ENDPOINT") or None, verify=os.environ.get("MDPOOL_ARM_CA_BUNDLE") or None)
 
     def with_credential(self) -> "Connection":
         if self.credential is not None:
@@ -165,8 +168,9 @@ class GalleryImageNotFound(LookupError):
     """The gallery image definition does not exist (yet): the gallery stack was not deployed."""
 
 
-def list_gallery_image_versions(client: Any, gallery_image_id: str, *,
-                                call: Callable[[Callable[[], Any]], Any] = lambda fetch: fetch()) -> list[dict[str, Any]]:
+def list_gallery_image_versions(
+    client: Any, gallery_image_id: str, *, call: Callable[[Callable[[], Any]], Any] = lambda fetch: fetch()
+) -> list[dict[str, Any]]:
     """Every version of a gallery image definition, as ARM JSON (GET .../images/{i}/versions, paged).
 
     One ARM call per page through `client`'s own pipeline (an ARM client of azure-mgmt-*: its
@@ -254,8 +258,7 @@ def build_images(
     return [results[i] for i in range(len(builds))]
 
 
-def up_to_date_version(spec: ImageSpec, connection: Connection | None = None,
-                       options: BuildOptions | None = None) -> str | None:
+def up_to_date_version(spec: ImageSpec, connection: Connection | None = None, options: BuildOptions | None = None) -> str | None:
     """A dry run of the build's first step: the id of a version already built from `spec`'s content, or None.
 
     The same check `build_images` makes before it builds (content hash in the version's artifact tags,
@@ -263,8 +266,9 @@ def up_to_date_version(spec: ImageSpec, connection: Connection | None = None,
     to say which images a deploy would build.
     """
     connection = (connection or Connection.from_environment()).with_credential()
-    build = _ImageBuild(spec, load_definition(spec), connection, options or BuildOptions(), _SafeReporter(None),
-                        threading.Event())
+    build = _ImageBuild(
+        spec, load_definition(spec), connection, options or BuildOptions(), _SafeReporter(None), threading.Event()
+    )
     with connection.client(spec.subscription_id) as client:
         return build.up_to_date_version(client)
 
@@ -291,8 +295,15 @@ class _Stopped(Exception):
 
 
 class _ImageBuild:
-    def __init__(self, spec: ImageSpec, definition, connection: Connection, options: BuildOptions,
-                 report: _SafeReporter, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        spec: ImageSpec,
+        definition,
+        connection: Connection,
+        options: BuildOptions,
+        report: _SafeReporter,
+        stop: threading.Event,
+    ) -> None:
         self.spec = spec
         self.definition = definition
         self.connection = connection
@@ -317,18 +328,27 @@ class _ImageBuild:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def progress(self, phase: str, run_state: str | None = None, sub_state: str | None = None,
-                 message: str = "") -> None:
+    def progress(self, phase: str, run_state: str | None = None, sub_state: str | None = None, message: str = "") -> None:
         self.phase = phase
         self.report(Progress(self.spec.name, phase, _plain(run_state), _plain(sub_state), self.elapsed(), message))
 
     def result(self, status: str, **kwargs: Any) -> BuildResult:
         if "run_state" in kwargs:
             kwargs["run_state"] = _plain(kwargs["run_state"])
-        result = BuildResult(image=self.spec.name, status=status, template_name=self.name,
-                             duration=self.elapsed(), previous_log=self.previous_log, **kwargs)
-        self.progress(status if status != REATTACHED else BUILT, kwargs.get("run_state"), None,
-                      kwargs.get("message", "") or (kwargs.get("version_id") or ""))
+        result = BuildResult(
+            image=self.spec.name,
+            status=status,
+            template_name=self.name,
+            duration=self.elapsed(),
+            previous_log=self.previous_log,
+            **kwargs,
+        )
+        self.progress(
+            status if status != REATTACHED else BUILT,
+            kwargs.get("run_state"),
+            None,
+            kwargs.get("message", "") or (kwargs.get("version_id") or ""),
+        )
         return result
 
     def sleep(self, seconds: float) -> None:
@@ -348,11 +368,11 @@ class _ImageBuild:
                 return self.flow(client)
         except _Stopped:
             if self.phase in ("running", "reattaching"):
-                message = (f"stopped watching; the build goes on in Azure. Reattach with: "
-                           f"mdpool images build {self.spec.name}")
+                message = f"stopped watching; the build goes on in Azure. Reattach with: mdpool images build {self.spec.name}"
             else:
-                message = (f"stopped before the build started (while {self.phase}); "
-                           f"run `mdpool images build {self.spec.name}` again")
+                message = (
+                    f"stopped before the build started (while {self.phase}); run `mdpool images build {self.spec.name}` again"
+                )
             return self.result(DETACHED, message=message)
         except BuildError as error:
             return self.result(FAILED, message=str(error))
@@ -367,16 +387,20 @@ class _ImageBuild:
         if not self.options.force:
             existing = self.up_to_date_version(client)
             if existing:
-                return self.result(SKIPPED, version_id=existing,
-                                   message=f"version {existing.rsplit('/', 1)[-1]} already has this content")
+                return self.result(
+                    SKIPPED, version_id=existing, message=f"version {existing.rsplit('/', 1)[-1]} already has this content"
+                )
         template = self.get_template(ops)
         if template is not None:
             status = template.properties.last_run_status if template.properties else None
             state = status.run_state if status else None
-            if state == "Running" and not self.options.force and \
-                    template_content_hash(template.as_dict()) == self.digest:
-                self.progress("reattaching", state, status.run_sub_state if status else None,
-                              "a build of the same content is already running")
+            if state == "Running" and not self.options.force and template_content_hash(template.as_dict()) == self.digest:
+                self.progress(
+                    "reattaching",
+                    state,
+                    status.run_sub_state if status else None,
+                    "a build of the same content is already running",
+                )
                 return self.watch(ops, self.template_run_output(template), reattached=True)
             self.check_stop()
             if state in RUNNING_STATES:
@@ -397,18 +421,21 @@ class _ImageBuild:
     def up_to_date_version(self, client: "ImageBuilderClient") -> str | None:
         """The id of a gallery image version built from this content, if one exists."""
         try:
-            versions = list_gallery_image_versions(client, self.spec.settings.gallery_image_id,
-                                                   call=self.with_auth_retry)
+            versions = list_gallery_image_versions(client, self.spec.settings.gallery_image_id, call=self.with_auth_retry)
         except GalleryImageNotFound:
-            raise BuildError(f"gallery image definition {self.spec.settings.gallery_image_id} not found; "
-                             "deploy the gallery stack first (mdpool deploy)") from None
-        found = [version for version in versions
-                 if (version.get("tags") or {}).get(CONTENT_HASH_TAG) == self.digest
-                 and (version.get("properties") or {}).get("provisioningState") == "Succeeded"]
+            raise BuildError(
+                f"gallery image definition {self.spec.settings.gallery_image_id} not found; "
+                "deploy the gallery stack first (mdpool deploy)"
+            ) from None
+        found = [
+            version
+            for version in versions
+            if (version.get("tags") or {}).get(CONTENT_HASH_TAG) == self.digest
+            and (version.get("properties") or {}).get("provisioningState") == "Succeeded"
+        ]
         if not found:
             return None
-        newest = max(found, key=lambda v: ((v.get("properties") or {}).get("publishingProfile") or {}).get(
-            "publishedDate") or "")
+        newest = max(found, key=lambda v: ((v.get("properties") or {}).get("publishingProfile") or {}).get("publishedDate") or "")
         return newest.get("id")
 
     def get_template(self, ops: Any) -> Any:
@@ -427,8 +454,7 @@ class _ImageBuild:
 
     def cancel(self, ops: Any, template: Any) -> None:
         """Cancel the running old build and wait until it has stopped (a running template cannot be deleted)."""
-        self.progress("canceling", template.properties.last_run_status.run_state, None,
-                      "an older definition is still building")
+        self.progress("canceling", template.properties.last_run_status.run_state, None, "an older definition is still building")
         if template.properties.last_run_status.run_state == "Running":
             self.request_cancel(ops)
         deadline = time.monotonic() + max(self.options.watch_margin, 60)
@@ -440,8 +466,9 @@ class _ImageBuild:
                     self.previous_log = _log_location(current)
                 return
             self.sleep(self.options.poll_interval)
-        raise BuildError(f"the old build of template {self.name} did not stop after cancel; "
-                         "cancel it in the portal and try again")
+        raise BuildError(
+            f"the old build of template {self.name} did not stop after cancel; cancel it in the portal and try again"
+        )
 
     def request_cancel(self, ops: Any) -> None:
         """POST cancel; after a 5xx or a lost response, cancel again only if the build still runs uncanceled."""
@@ -518,8 +545,10 @@ class _ImageBuild:
             if template is None:
                 return False
             if template_content_hash(template.as_dict()) != self.digest:
-                raise BuildError(f"template {self.name} exists with other content (created by someone else "
-                                 "meanwhile?); mdpool runs only templates it wrote. Run `mdpool images build` again to replace it")
+                raise BuildError(
+                    f"template {self.name} exists with other content (created by someone else "
+                    "meanwhile?); mdpool runs only templates it wrote. Run `mdpool images build` again to replace it"
+                )
             state = _plain(template.properties.provisioning_state) if template.properties else None
             if state == "Succeeded":
                 return True
@@ -577,13 +606,19 @@ class _ImageBuild:
                 template = self.with_auth_retry(lambda: ops.get(self.rg, self.name))
                 failures = 0
             except (HttpResponseError, AzureError) as error:
-                if isinstance(error, HttpResponseError) and error.status_code and error.status_code < 500 \
-                        and error.status_code not in (408, 429):
+                if (
+                    isinstance(error, HttpResponseError)
+                    and error.status_code
+                    and error.status_code < 500
+                    and error.status_code not in (408, 429)
+                ):
                     raise
                 failures += 1
                 if failures > self.options.transient_retries:
-                    raise BuildError(f"lost track of the build after {failures} failed status checks: "
-                                     f"{_describe(error)}; reattach with mdpool images build {self.spec.name}") from error
+                    raise BuildError(
+                        f"lost track of the build after {failures} failed status checks: "
+                        f"{_describe(error)}; reattach with mdpool images build {self.spec.name}"
+                    ) from error
                 self.sleep(self.options.poll_interval)
                 continue
             status = template.properties.last_run_status if template.properties else None
@@ -593,8 +628,9 @@ class _ImageBuild:
             if state is not None and state not in RUNNING_STATES:
                 return self.finish(ops, template, run_output, reattached)
             if time.monotonic() > deadline:
-                raise BuildError(f"the build is still {state} after its timeout of "
-                                 f"{self.spec.settings.timeout_minutes} minutes plus margin")
+                raise BuildError(
+                    f"the build is still {state} after its timeout of {self.spec.settings.timeout_minutes} minutes plus margin"
+                )
             self.sleep(self.options.poll_interval)
 
     def finish(self, ops: Any, template: Any, run_output: str | None, reattached: bool) -> BuildResult:
@@ -605,8 +641,7 @@ class _ImageBuild:
             if run_output:
                 output = self.with_auth_retry(lambda: ops.get_run_output(self.rg, self.name, run_output))
                 version_id = output.properties.artifact_id if output.properties else None
-            return self.result(REATTACHED if reattached else BUILT, version_id=version_id, run_state=state,
-                               message=message)
+            return self.result(REATTACHED if reattached else BUILT, version_id=version_id, run_state=state, message=message)
         log_url = _log_url(message)
         if state == "PartiallySucceeded":
             summary = f"the build partially succeeded (some distribution failed): {message}"
@@ -625,8 +660,11 @@ class _ImageBuild:
             except Exception as error:
                 if not _is_authorization_failure(error) or time.monotonic() >= deadline:
                     raise
-                self.progress("waiting", message=f"authorization not yet effective (role assignments can take "
-                                                 f"minutes to propagate); retrying: {_describe(error)}")
+                self.progress(
+                    "waiting",
+                    message=f"authorization not yet effective (role assignments can take "
+                    f"minutes to propagate); retrying: {_describe(error)}",
+                )
                 self.sleep(self.options.auth_retry_interval)
 
 

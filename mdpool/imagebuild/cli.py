@@ -27,8 +27,10 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-Names = Annotated[Optional[list[str]], typer.Argument(help="Gallery image names (default: every image with a build section).",
-                                                      show_default=False)]
+Names = Annotated[
+    Optional[list[str]],
+    typer.Argument(help="Gallery image names (default: every image with a build section).", show_default=False),
+]
 
 
 @app.command()
@@ -80,12 +82,19 @@ def lint(names: Names = None, config: ConfigOption = DEFAULT_CONFIG, json_output
 
     annotate(findings)  # in Azure Pipelines / GitHub Actions: on the PR's diff too (stderr)
     if OUTPUT.json:
-        emit_json({"ok": not errors, "images": len(specs), "errors": errors, "warnings": len(findings) - errors,
-                   "findings": [as_json(finding) for finding in findings]})
+        emit_json(
+            {
+                "ok": not errors,
+                "images": len(specs),
+                "errors": errors,
+                "warnings": len(findings) - errors,
+                "findings": [as_json(finding) for finding in findings],
+            }
+        )
         raise typer.Exit(1 if errors else 0)
     for finding in findings:
         typer.echo(str(finding), err=True)
-    summary = (f"lint: {len(specs)} image(s), {errors} error(s), {len(findings) - errors} warning(s)")
+    summary = f"lint: {len(specs)} image(s), {errors} error(s), {len(findings) - errors} warning(s)"
     if errors:
         fail([summary])
     typer.echo(summary)
@@ -96,12 +105,21 @@ def build(
     names: Names = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if an up-to-date version exists.")] = False,
     parallel: Annotated[int, typer.Option("--parallel", min=1, max=32, help="Builds at once.")] = 4,
-    poll_interval: Annotated[float, typer.Option(  # bounds: mdpool.cli_support.POLL_INTERVAL_BOUNDS says why
-        "--poll-interval", min=POLL_INTERVAL_BOUNDS[0], max=POLL_INTERVAL_BOUNDS[1],
-        help="Seconds between status checks (0.01 to 600).")] = 30.0,
-    auth_retry_minutes: Annotated[float, typer.Option(
-        "--auth-retry-minutes", min=0.0,
-        help="How long to retry authorization failures after a fresh role assignment.")] = 30.0,
+    poll_interval: Annotated[
+        float,
+        typer.Option(  # bounds: mdpool.cli_support.POLL_INTERVAL_BOUNDS says why
+            "--poll-interval",
+            min=POLL_INTERVAL_BOUNDS[0],
+            max=POLL_INTERVAL_BOUNDS[1],
+            help="Seconds between status checks (0.01 to 600).",
+        ),
+    ] = 30.0,
+    auth_retry_minutes: Annotated[
+        float,
+        typer.Option(
+            "--auth-retry-minutes", min=0.0, help="How long to retry authorization failures after a fresh role assignment."
+        ),
+    ] = 30.0,
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Build gallery image versions with Azure Image Builder and watch them to the end.
@@ -125,9 +143,13 @@ def build(
     if not specs:
         typer.echo("no image has a build section; nothing to build")
         return
-    options = BuildOptions(force=force, parallel=parallel, poll_interval=poll_interval,
-                           auth_retry_window=auth_retry_minutes * 60,
-                           auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01))
+    options = BuildOptions(
+        force=force,
+        parallel=parallel,
+        poll_interval=poll_interval,
+        auth_retry_window=auth_retry_minutes * 60,
+        auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01),
+    )
     from mdpool.azure_credential import CredentialProblem, checked_credential
 
     base = Connection.from_environment()
@@ -135,8 +157,7 @@ def build(
         credential = checked_credential(base.credential)
     except CredentialProblem as error:
         fail([str(error)])
-    connection = Connection(credential, base.endpoint, base.verify,
-                            {"polling_interval": min(poll_interval, 10.0)})
+    connection = Connection(credential, base.endpoint, base.verify, {"polling_interval": min(poll_interval, 10.0)})
     from mdpool.imagebuild.source_version import SourceError, resolve_specs
 
     try:  # `latest` -> the marketplace's newest version, so a moved source is a new build (source_version.py)

@@ -183,7 +183,11 @@ class FileValidator(FileCustomizer):
 
 
 CUSTOMIZER_KINDS: tuple[type[Step], ...] = (
-    ShellCustomizer, PowerShellCustomizer, FileCustomizer, RestartCustomizer, WindowsUpdateCustomizer,
+    ShellCustomizer,
+    PowerShellCustomizer,
+    FileCustomizer,
+    RestartCustomizer,
+    WindowsUpdateCustomizer,
 )
 VALIDATOR_KINDS: tuple[type[Step], ...] = (ShellValidator, PowerShellValidator, FileValidator)
 
@@ -232,8 +236,14 @@ class ImageDefinition:
 # --- parsing -----------------------------------------------------------------------------------------
 
 _TOP_KEYS = (
-    "DiskSizeGiB", "TargetRegion", "Customizers", "Validators", "ValidateContinueDistributeOnFailure",
-    "ValidateSourceValidationOnly", "ErrorHandlingOnCustomizerError", "ErrorHandlingOnValidationError",
+    "DiskSizeGiB",
+    "TargetRegion",
+    "Customizers",
+    "Validators",
+    "ValidateContinueDistributeOnFailure",
+    "ValidateSourceValidationOnly",
+    "ErrorHandlingOnCustomizerError",
+    "ErrorHandlingOnValidationError",
 )
 _IGNORED_KEYS = ("$schema",)  # lets editors offer completion; not part of the image
 _REGION_KEYS = ("Name", "ReplicaCount", "StorageAccountType")
@@ -242,8 +252,9 @@ _REGION_KEYS = ("Name", "ReplicaCount", "StorageAccountType")
 _MAY_BE_EMPTY = frozenset({"SearchCriterion", "RestartCheckCommand"})
 
 
-def parse_definition(text: str, *, label: str, os_type: str | None = None, timeout_minutes: int | None = None,
-                     line_label: str | None = None) -> ImageDefinition:
+def parse_definition(
+    text: str, *, label: str, os_type: str | None = None, timeout_minutes: int | None = None, line_label: str | None = None
+) -> ImageDefinition:
     """Parse and validate a definition; raise InputError with every problem found.
 
     `label` names the file in problems; `os_type` (Linux/Windows) enables the per-OS checks;
@@ -287,18 +298,23 @@ class _Parser:
             self.problem((), "the file must be a JSON object with DiskSizeGiB, TargetRegion and Customizers")
             return None
         values = self.keys(data, (), _TOP_KEYS, "an image definition", ignored=_IGNORED_KEYS)
-        disk = self.count(values, "DiskSizeGiB", (), low=0, high=MAX_OS_DISK_GIB,
-                          what="OS disk size in GiB (0 = the source image's size)")
+        disk = self.count(
+            values, "DiskSizeGiB", (), low=0, high=MAX_OS_DISK_GIB, what="OS disk size in GiB (0 = the source image's size)"
+        )
         regions = self.regions(values)
         customizers = self.steps(values, "Customizers", CUSTOMIZER_KINDS)
         validators = self.steps(values, "Validators", VALIDATOR_KINDS)
         flags = {key: self.flag(values, key) for key in ("ValidateContinueDistributeOnFailure", "ValidateSourceValidationOnly")}
-        handling = {key: self.choice(values, key, ERROR_HANDLING)
-                    for key in ("ErrorHandlingOnCustomizerError", "ErrorHandlingOnValidationError")}
+        handling = {
+            key: self.choice(values, key, ERROR_HANDLING)
+            for key in ("ErrorHandlingOnCustomizerError", "ErrorHandlingOnValidationError")
+        }
         if self.problems:
             return None
         return ImageDefinition(
-            customizers=tuple(customizers), target_regions=tuple(regions), disk_size_gib=disk,
+            customizers=tuple(customizers),
+            target_regions=tuple(regions),
+            disk_size_gib=disk,
             validators=tuple(validators),
             continue_distribute_on_failure=flags["ValidateContinueDistributeOnFailure"],
             source_validation_only=flags["ValidateSourceValidationOnly"],
@@ -307,8 +323,15 @@ class _Parser:
             source=self.source,
         )
 
-    def keys(self, data: dict[str, Any], loc: Loc, allowed: Iterable[str], what: str,
-             ignored: Iterable[str] = (), foreign: Mapping[str, list[str]] | None = None) -> dict[str, tuple[Loc, Any]]:
+    def keys(
+        self,
+        data: dict[str, Any],
+        loc: Loc,
+        allowed: Iterable[str],
+        what: str,
+        ignored: Iterable[str] = (),
+        foreign: Mapping[str, list[str]] | None = None,
+    ) -> dict[str, tuple[Loc, Any]]:
         """Match keys case-insensitively (as PowerShell binds parameters); report unknown ones."""
         allowed = tuple(allowed)
         canonical = {key.lower(): key for key in allowed}
@@ -323,8 +346,9 @@ class _Parser:
                     continue
                 owners = (foreign or {}).get(key.lower())
                 if owners:
-                    self.problem(key_loc, f"{key!r} is a parameter of {' and '.join(owners)}, not of {what}; "
-                                          f"{what} takes {listed}")
+                    self.problem(
+                        key_loc, f"{key!r} is a parameter of {' and '.join(owners)}, not of {what}; {what} takes {listed}"
+                    )
                     continue
                 self.problem(key_loc, f"unknown key {key!r}{_did_you_mean(key, allowed)}; {what} takes {listed}")
                 continue
@@ -336,8 +360,11 @@ class _Parser:
 
     def regions(self, values: dict[str, tuple[Loc, Any]]) -> list[TargetRegion]:
         if "TargetRegion" not in values:
-            self.problem((), "TargetRegion is missing; list the regions to replicate the image version to, "
-                             'e.g. [{"Name": "westeurope", "ReplicaCount": 1, "StorageAccountType": "Standard_LRS"}]')
+            self.problem(
+                (),
+                "TargetRegion is missing; list the regions to replicate the image version to, "
+                'e.g. [{"Name": "westeurope", "ReplicaCount": 1, "StorageAccountType": "Standard_LRS"}]',
+            )
             return []
         loc, raw = values["TargetRegion"]
         items = [raw] if isinstance(raw, dict) else raw
@@ -354,8 +381,10 @@ class _Parser:
             fields_ = self.keys(item, item_loc, _REGION_KEYS, "a TargetRegion")
             name = self.text(fields_, "Name", item_loc, required=True)
             if name is not None and not re.fullmatch(r"[a-z][a-z0-9]+", name):
-                self.problem(fields_["Name"][0], f"{name!r} is not an Azure region name; write it in lowercase "
-                                                 "without spaces, e.g. westeurope")
+                self.problem(
+                    fields_["Name"][0],
+                    f"{name!r} is not an Azure region name; write it in lowercase without spaces, e.g. westeurope",
+                )
             if name is not None:
                 if name in seen:
                     self.problem(fields_["Name"][0], f"region {name!r} is listed twice")
@@ -415,8 +444,9 @@ class _Parser:
         step = kind(**kwargs)
         # A misspelt key already has its problem ("did you mean 'Inline'?"): count it as present so
         # the same mistake is not reported a second time as a missing parameter.
-        present = set(values) | {_closest(key, allowed) for key in item if key.lower() not in
-                                 {a.lower() for a in allowed}} - {None}
+        present = set(values) | {_closest(key, allowed) for key in item if key.lower() not in {a.lower() for a in allowed}} - {
+            None
+        }
         self.step_rules(step, values, loc, present)  # type: ignore[arg-type]
         return step
 
@@ -425,15 +455,20 @@ class _Parser:
         kind = type(step)
         at = lambda key: values[key][0] if key in values else loc  # noqa: E731
         if self.os_type and self.os_type not in kind.OS_TYPES:
-            self.problem(at(kind.SWITCH),
-                         f"{kind.SWITCH} runs on {' and '.join(kind.OS_TYPES)} only and this image is {self.os_type}; "
-                         f"use {_os_alternative(kind, self.os_type)}")
+            self.problem(
+                at(kind.SWITCH),
+                f"{kind.SWITCH} runs on {' and '.join(kind.OS_TYPES)} only and this image is {self.os_type}; "
+                f"use {_os_alternative(kind, self.os_type)}",
+            )
         # Presence, not validity, decides these: a bad value is already reported at its own key.
         if "inline" in {f.name for f in fields(step)}:
             inline, script = "Inline" in present, "ScriptUri" in present
             if inline == script:
-                self.problem(loc, f"{kind.SWITCH} needs exactly one of Inline (commands) or ScriptUri (a script to download)"
-                             + ("; it has both" if inline else ""))
+                self.problem(
+                    loc,
+                    f"{kind.SWITCH} needs exactly one of Inline (commands) or ScriptUri (a script to download)"
+                    + ("; it has both" if inline else ""),
+                )
             if "Sha256Checksum" in present and not script:
                 self.problem(at("Sha256Checksum"), "Sha256Checksum checks the file at ScriptUri; it needs ScriptUri")
         if isinstance(step, (FileCustomizer, FileValidator)):
@@ -445,15 +480,19 @@ class _Parser:
                 if self.os_type == "Linux" and not step.destination.startswith("/"):
                     self.problem(at("Destination"), f"{step.destination!r} is not an absolute Linux path; write e.g. /tmp/file")
                 if self.os_type == "Windows" and not windows:
-                    self.problem(at("Destination"), f"{step.destination!r} is not an absolute Windows path; write e.g. C:\\temp\\file")
+                    self.problem(
+                        at("Destination"), f"{step.destination!r} is not an absolute Windows path; write e.g. C:\\temp\\file"
+                    )
         if isinstance(step, (PowerShellCustomizer, PowerShellValidator)):
             if step.run_as_system and not step.run_elevated:
                 self.problem(at("RunAsSystem"), "RunAsSystem needs RunElevated set to true")
         if isinstance(step, RestartCustomizer) and step.restart_timeout is not None and self.timeout_minutes:
             seconds = duration_seconds(step.restart_timeout)
             if seconds > self.timeout_minutes * 60:
-                self.problem(at("RestartTimeout"), f"{step.restart_timeout!r} is longer than the build's timeout "
-                                                   f"({self.timeout_minutes} minutes); shorten it")
+                self.problem(
+                    at("RestartTimeout"),
+                    f"{step.restart_timeout!r} is longer than the build's timeout ({self.timeout_minutes} minutes); shorten it",
+                )
 
     # -- values
 
@@ -524,13 +563,14 @@ class _Parser:
             return None
         out_of_range = [i for i in items if not INT32_MIN <= i <= INT32_MAX]
         if out_of_range:
-            self.problem(loc, f"{out_of_range[0]} is out of range; allowed: whole numbers from {INT32_MIN} to "
-                              f"{INT32_MAX} (the spec's int32)")
+            self.problem(
+                loc,
+                f"{out_of_range[0]} is out of range; allowed: whole numbers from {INT32_MIN} to {INT32_MAX} (the spec's int32)",
+            )
             return None
         return tuple(items)
 
-    def count(self, values: dict[str, tuple[Loc, Any]], key: str, parent: Loc, *, low: int, high: int,
-              what: str) -> int | None:
+    def count(self, values: dict[str, tuple[Loc, Any]], key: str, parent: Loc, *, low: int, high: int, what: str) -> int | None:
         if key not in values:
             return None
         loc, value = values[key]
@@ -544,8 +584,7 @@ class _Parser:
             return None
         return number
 
-    def choice(self, values: dict[str, tuple[Loc, Any]], key: str, allowed: tuple[str, ...],
-               loc: Loc = ()) -> str | None:
+    def choice(self, values: dict[str, tuple[Loc, Any]], key: str, allowed: tuple[str, ...], loc: Loc = ()) -> str | None:
         if key not in values:
             return None
         key_loc, value = values[key]
@@ -562,8 +601,10 @@ class _Parser:
         loc, value = values[key]
         if not isinstance(value, str) or not re.match(r"^https://[^\s/?#]+(?:[/?#]\S*)?$", value):
             shown = redact_uri(value) if isinstance(value, str) else repr(value)
-            self.problem(loc, f"{shown!r} is not an https:// URL; Azure Image Builder downloads it during the build, "
-                              "so only https is allowed")
+            self.problem(
+                loc,
+                f"{shown!r} is not an https:// URL; Azure Image Builder downloads it during the build, so only https is allowed",
+            )
             return None
         return value
 
@@ -585,8 +626,11 @@ class _Parser:
             return None
         seconds = duration_seconds(value)
         if seconds <= 0 or seconds > MAX_BUILD_MINUTES * 60:
-            self.problem(loc, f"{value!r} is outside Azure's limits; allowed: more than 0 and at most "
-                              f"{MAX_BUILD_MINUTES // 60}h (the longest build)")
+            self.problem(
+                loc,
+                f"{value!r} is outside Azure's limits; allowed: more than 0 and at most "
+                f"{MAX_BUILD_MINUTES // 60}h (the longest build)",
+            )
             return None
         return value
 
@@ -636,4 +680,5 @@ def _os_alternative(kind: type[Step], os_type: str) -> str:
             "PowerShellValidator": "a ShellValidator",
         }.get(kind.SWITCH, "a Linux step")
     return {"ShellCustomizer": "a PowerShellCustomizer", "ShellValidator": "a PowerShellValidator"}.get(
-        kind.SWITCH, "a Windows step")
+        kind.SWITCH, "a Windows step"
+    )

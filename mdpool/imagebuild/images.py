@@ -40,15 +40,22 @@ class ImageSpec:
         """The config's variables on top of the blog's matrix columns, which every template may use."""
         source = self.settings.source
         automatic = {
-            "ImageName": self.name, "OsType": self.os_type, "Location": self.settings.location,
-            "Publisher": source.publisher, "Offer": source.offer, "Sku": source.sku, "Version": source.version,
+            "ImageName": self.name,
+            "OsType": self.os_type,
+            "Location": self.settings.location,
+            "Publisher": source.publisher,
+            "Offer": source.offer,
+            "Sku": source.sku,
+            "Version": source.version,
         }
         return {**automatic, **dict(self.variables)}
 
     @property
     def template_id(self) -> str:
-        return (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
-                f"/providers/Microsoft.VirtualMachineImages/imageTemplates/{self.template_name}")
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.VirtualMachineImages/imageTemplates/{self.template_name}"
+        )
 
 
 def image_specs(cfg: EnvironmentConfig, names: Sequence[str] | None = None) -> list[ImageSpec]:
@@ -61,13 +68,25 @@ def image_specs(cfg: EnvironmentConfig, names: Sequence[str] | None = None) -> l
             continue
         configured = [image.name for image in cfg.gallery.images]
         if name in configured:
-            problems.append(Problem(display_path(cfg.config_path), None, "gallery.images",
-                                    f"image {name!r} has no build section, so mdpool does not build it"))
+            problems.append(
+                Problem(
+                    display_path(cfg.config_path),
+                    None,
+                    "gallery.images",
+                    f"image {name!r} has no build section, so mdpool does not build it",
+                )
+            )
             continue
         close = difflib.get_close_matches(name, configured, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        problems.append(Problem(display_path(cfg.config_path), None, "gallery.images",
-                                f"no image named {name!r}{hint}; configured: {', '.join(configured) or 'none'}"))
+        problems.append(
+            Problem(
+                display_path(cfg.config_path),
+                None,
+                "gallery.images",
+                f"no image named {name!r}{hint}; configured: {', '.join(configured) or 'none'}",
+            )
+        )
     if problems:
         raise InputError(problems)
     selected = [buildable[name] for name in dict.fromkeys(names)] if names else list(buildable.values())
@@ -75,27 +94,28 @@ def image_specs(cfg: EnvironmentConfig, names: Sequence[str] | None = None) -> l
     for image in selected:
         build = image.build
         assert build is not None
-        specs.append(ImageSpec(
-            name=image.name,
-            os_type=image.os_type,
-            definition_path=build.definition_path,
-            variables=dict(build.variables),
-            settings=TemplateSettings(
-                image_name=image.name,
-                location=cfg.location,
-                identity_id=names_.builder_identity_id,
-                gallery_image_id=names_.gallery_image_id(image.name),
-                source=PlatformSource(build.source.publisher, build.source.offer, build.source.sku,
-                                      build.source.version),
-                vm_size=image.build_vm_size,
-                timeout_minutes=build.timeout_minutes,
-                tags=dict(cfg.tags),
-                architecture=image.architecture,
-            ),
-            subscription_id=cfg.subscription_id,
-            resource_group=names_.gallery_resource_group,
-            template_name=names_.image_template(image.name),
-        ))
+        specs.append(
+            ImageSpec(
+                name=image.name,
+                os_type=image.os_type,
+                definition_path=build.definition_path,
+                variables=dict(build.variables),
+                settings=TemplateSettings(
+                    image_name=image.name,
+                    location=cfg.location,
+                    identity_id=names_.builder_identity_id,
+                    gallery_image_id=names_.gallery_image_id(image.name),
+                    source=PlatformSource(build.source.publisher, build.source.offer, build.source.sku, build.source.version),
+                    vm_size=image.build_vm_size,
+                    timeout_minutes=build.timeout_minutes,
+                    tags=dict(cfg.tags),
+                    architecture=image.architecture,
+                ),
+                subscription_id=cfg.subscription_id,
+                resource_group=names_.gallery_resource_group,
+                template_name=names_.image_template(image.name),
+            )
+        )
     return specs
 
 
@@ -106,8 +126,9 @@ def render_spec(spec: ImageSpec) -> RenderedDefinition:
 def load_definition(spec: ImageSpec) -> ImageDefinition:
     """Render and validate the spec's definition file; InputError with every problem found."""
     rendered = render_spec(spec)
-    return parse_definition(rendered.text, label=rendered.line_label, os_type=spec.os_type,
-                            timeout_minutes=spec.settings.timeout_minutes)
+    return parse_definition(
+        rendered.text, label=rendered.line_label, os_type=spec.os_type, timeout_minutes=spec.settings.timeout_minutes
+    )
 
 
 def check_image_definitions(cfg: EnvironmentConfig) -> list[Problem]:

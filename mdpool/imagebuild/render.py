@@ -47,8 +47,9 @@ def render_definition(path: Path, variables: Mapping[str, str]) -> RenderedDefin
     try:
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError([Problem(label, None, "", "image definition file not found; check build.definition "
-                                                   "(relative to the config file)")]) from None
+        raise InputError(
+            [Problem(label, None, "", "image definition file not found; check build.definition (relative to the config file)")]
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError([Problem(label, None, "", f"cannot read the image definition: {error}")]) from None
     if not path.name.endswith(".j2"):
@@ -78,9 +79,17 @@ def _render(path: Path, source: str, variables: Mapping[str, str], label: str) -
         where = label if error.name in (None, path.name) else f"{label} (included {error.name})"
         raise InputError([Problem(where, error.lineno, "", f"template syntax error: {error.message}")]) from None
     except jinja2.TemplateNotFound as error:
-        raise InputError([Problem(label, _template_line(error, path), "",
-                                  f"included template {error.name!r} not found beside {path.name} (templates may "
-                                  "include only files in their own folder or below it)")]) from None
+        raise InputError(
+            [
+                Problem(
+                    label,
+                    _template_line(error, path),
+                    "",
+                    f"included template {error.name!r} not found beside {path.name} (templates may "
+                    "include only files in their own folder or below it)",
+                )
+            ]
+        ) from None
     except SecurityError as error:
         reason = str(error).rstrip(".")
         if "unsafe" in reason:  # jinja2's own refusals name the attribute or call, not what is allowed
@@ -88,16 +97,32 @@ def _render(path: Path, source: str, variables: Mapping[str, str], label: str) -
         raise InputError([Problem(label, _template_line(error, path), "", f"refused: {reason}")]) from None
     except jinja2.UndefinedError as error:
         if "attribute '_" in (error.message or ""):  # a private or dunder name: the sandbox hides those
-            raise InputError([Problem(label, _template_line(error, path), "",
-                                      f"refused: {error.message}; a definition template may use variables, filters "
-                                      "and tests, never Python internals")]) from None
+            raise InputError(
+                [
+                    Problem(
+                        label,
+                        _template_line(error, path),
+                        "",
+                        f"refused: {error.message}; a definition template may use variables, filters "
+                        "and tests, never Python internals",
+                    )
+                ]
+            ) from None
         known = ", ".join(sorted(variables)) or "none"
-        raise InputError([Problem(label, _template_line(error, path), "",
-                                  f"{error.message}; define it under build.variables in the config "
-                                  f"(variables available: {known})")]) from None
+        raise InputError(
+            [
+                Problem(
+                    label,
+                    _template_line(error, path),
+                    "",
+                    f"{error.message}; define it under build.variables in the config (variables available: {known})",
+                )
+            ]
+        ) from None
     except Exception as error:  # a filter or expression failing inside the template
-        raise InputError([Problem(label, _template_line(error, path), "",
-                                  f"template failed to render: {type(error).__name__}: {error}")]) from None
+        raise InputError(
+            [Problem(label, _template_line(error, path), "", f"template failed to render: {type(error).__name__}: {error}")]
+        ) from None
 
 
 def _sandbox(path: Path, source: str):
@@ -119,13 +144,17 @@ def _sandbox(path: Path, source: str):
         def call_binop(self, context, operator_name, left, right):  # noqa: ANN001 - jinja2's signature
             if operator_name == "*":
                 for seq, times in ((left, right), (right, left)):
-                    if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and \
-                            len(seq) * times > MAX_SEQUENCE:
-                        raise SecurityError(f"'*' would build a sequence of {len(seq) * times} items "
-                                            f"(allowed: at most {MAX_SEQUENCE})")
+                    if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_SEQUENCE:
+                        raise SecurityError(
+                            f"'*' would build a sequence of {len(seq) * times} items (allowed: at most {MAX_SEQUENCE})"
+                        )
                 return operator.mul(left, right)
-            if isinstance(left, int) and isinstance(right, int) and right > 0 and \
-                    right * max(abs(left), 2).bit_length() > MAX_SEQUENCE * 3:
+            if (
+                isinstance(left, int)
+                and isinstance(right, int)
+                and right > 0
+                and right * max(abs(left), 2).bit_length() > MAX_SEQUENCE * 3
+            ):
                 raise SecurityError(f"'**' would compute a number of more than {MAX_SEQUENCE} digits (allowed: fewer)")
             return operator.pow(left, right)
 
@@ -162,8 +191,7 @@ def _bounded_output(chunks) -> str:  # noqa: ANN001 - jinja2's generator
         for chunk in chunks:
             size += len(chunk)
             if size > MAX_RENDERED_CHARS:
-                raise SecurityError(f"the rendered definition exceeds {MAX_RENDERED_CHARS} characters "
-                                    "(allowed: at most that)")
+                raise SecurityError(f"the rendered definition exceeds {MAX_RENDERED_CHARS} characters (allowed: at most that)")
             parts.append(chunk)
     finally:
         sys.settrace(previous)

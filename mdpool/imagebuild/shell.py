@@ -100,12 +100,35 @@ class _Scope:
 # in _pipeline: bash and dash both run each member of a pipeline in a subshell.
 _SUBSHELLS = {"subshell", "command_substitution", "process_substitution", "function_definition"}
 # Nodes that hold a sequence of statements: each direct child is one statement.
-_BLOCKS = {"program", "compound_statement", "subshell", "do_group", "if_statement", "elif_clause",
-           "else_clause", "case_item", "command_substitution", "process_substitution", "while_statement",
-           "ERROR"}
-_WORD_NODES = {"word", "string", "raw_string", "concatenation", "simple_expansion", "expansion", "number",
-               "ansi_c_string", "translated_string", "command_substitution", "process_substitution",
-               "arithmetic_expansion", "brace_expression"}
+_BLOCKS = {
+    "program",
+    "compound_statement",
+    "subshell",
+    "do_group",
+    "if_statement",
+    "elif_clause",
+    "else_clause",
+    "case_item",
+    "command_substitution",
+    "process_substitution",
+    "while_statement",
+    "ERROR",
+}
+_WORD_NODES = {
+    "word",
+    "string",
+    "raw_string",
+    "concatenation",
+    "simple_expansion",
+    "expansion",
+    "number",
+    "ansi_c_string",
+    "translated_string",
+    "command_substitution",
+    "process_substitution",
+    "arithmetic_expansion",
+    "brace_expression",
+}
 
 
 class _Walker:
@@ -141,8 +164,7 @@ class _Walker:
         for child in node.named_children:
             self.walk(child, scope, stdin=stdin, statement=_text(child) if block else statement)
 
-    def command(self, node: "Node", scope: _Scope, stdin: bool, statement: str,
-                heredoc: tuple[str, int] | None = None) -> None:
+    def command(self, node: "Node", scope: _Scope, stdin: bool, statement: str, heredoc: tuple[str, int] | None = None) -> None:
         assignments: list[tuple[str, str]] = []
         words: list[str] = []
         rows: list[int] = []
@@ -157,7 +179,8 @@ class _Walker:
                 words.append(_literal(child))
                 rows.append(child.start_point.row)
             elif child.type in ("herestring_redirect", "heredoc_redirect") or (
-                    child.type == "file_redirect" and _is_input(child)):
+                child.type == "file_redirect" and _is_input(child)
+            ):
                 stdin = True
             # Substitutions in words, values and redirections run before the command itself.
             self.substitutions(child, scope, statement)
@@ -165,8 +188,18 @@ class _Walker:
             for name, value in assignments:
                 self.set_variable(scope, name, value)
             return
-        self.commands.append(Command(tuple(words), tuple(rows), tuple(assignments), node.start_point.row, stdin,
-                                     dict(scope.exported), statement, heredoc))
+        self.commands.append(
+            Command(
+                tuple(words),
+                tuple(rows),
+                tuple(assignments),
+                node.start_point.row,
+                stdin,
+                dict(scope.exported),
+                statement,
+                heredoc,
+            )
+        )
 
     def substitutions(self, node: "Node", scope: _Scope, statement: str) -> None:
         """Walk the command substitutions inside a word, a string or a redirection."""
@@ -210,8 +243,10 @@ class _Walker:
     def redirected(self, node: "Node", scope: _Scope, stdin: bool, statement: str) -> None:
         body = node.child_by_field_name("body")
         redirects = [c for c in node.named_children if c is not body]
-        reads_input = any(r.type in ("heredoc_redirect", "herestring_redirect") or
-                          (r.type == "file_redirect" and _is_input(r)) for r in redirects)
+        reads_input = any(
+            r.type in ("heredoc_redirect", "herestring_redirect") or (r.type == "file_redirect" and _is_input(r))
+            for r in redirects
+        )
         for redirect in redirects:
             self.substitutions(redirect, scope, statement)  # `cat <<EOF` with `$(cmd)` in its body runs cmd
         heredoc = None
@@ -253,7 +288,7 @@ def _literal(node: Any) -> str:
     if kind == "raw_string":
         return text[1:-1]
     if kind in ("string", "translated_string"):
-        inner = text[text.index('"') + 1:-1] if '"' in text else text
+        inner = text[text.index('"') + 1 : -1] if '"' in text else text
         return re.sub(r'\\([$`"\\])', r"\1", inner.replace("\\\n", ""))
     if kind == "ansi_c_string":
         return re.sub(r"\\(.)", lambda m: _ANSI_C.get(m.group(1), m.group(1)), text[2:-1], flags=re.S)

@@ -48,8 +48,10 @@ def version_key(version: str) -> tuple:
 
 def versions_path(subscription_id: str, location: str, source: PlatformSource) -> str:
     parts = [quote(value, safe="") for value in (location, source.publisher, source.offer, source.sku)]
-    return (f"/subscriptions/{subscription_id}/providers/Microsoft.Compute/locations/{parts[0]}/publishers/"
-            f"{parts[1]}/artifacttypes/vmimage/offers/{parts[2]}/skus/{parts[3]}/versions")
+    return (
+        f"/subscriptions/{subscription_id}/providers/Microsoft.Compute/locations/{parts[0]}/publishers/"
+        f"{parts[1]}/artifacttypes/vmimage/offers/{parts[2]}/skus/{parts[3]}/versions"
+    )
 
 
 def marketplace_versions(client: Any, subscription_id: str, location: str, source: PlatformSource) -> list[str]:
@@ -59,11 +61,14 @@ def marketplace_versions(client: Any, subscription_id: str, location: str, sourc
 
     where = f"{source.publisher}:{source.offer}:{source.sku} in {location}"
     try:
-        response = client.send_request(HttpRequest(
-            "GET", versions_path(subscription_id, location, source), params={"api-version": COMPUTE_API_VERSION}))
+        response = client.send_request(
+            HttpRequest("GET", versions_path(subscription_id, location, source), params={"api-version": COMPUTE_API_VERSION})
+        )
         if response.status_code == 404:
-            raise SourceError(f"marketplace image {where}: not found; check build.source (publisher, offer, sku) "
-                              f"with `az vm image list --all --publisher {source.publisher} --location {location}`")
+            raise SourceError(
+                f"marketplace image {where}: not found; check build.source (publisher, offer, sku) "
+                f"with `az vm image list --all --publisher {source.publisher} --location {location}`"
+            )
         response.raise_for_status()
         items = response.json()
     except AzureError as error:
@@ -79,8 +84,10 @@ def resolve_source(client: Any, subscription_id: str, location: str, source: Pla
         return source
     versions = marketplace_versions(client, subscription_id, location, source)
     if not versions:
-        raise SourceError(f"marketplace image {source.publisher}:{source.offer}:{source.sku} in {location}: "
-                          f"no version published; check build.source")
+        raise SourceError(
+            f"marketplace image {source.publisher}:{source.offer}:{source.sku} in {location}: "
+            f"no version published; check build.source"
+        )
     return dataclasses.replace(source, version=versions[-1])
 
 
@@ -96,8 +103,12 @@ def resolve_specs(specs: Sequence["ImageSpec"], connection: "Connection") -> lis
             key = (spec.subscription_id, spec.settings.location, spec.settings.source)
             if key not in resolved:
                 resolved[key] = resolve_source(client, *key)
-    return [with_source(spec, resolved[(spec.subscription_id, spec.settings.location, spec.settings.source)])
-            if spec in pending else spec for spec in specs]
+    return [
+        with_source(spec, resolved[(spec.subscription_id, spec.settings.location, spec.settings.source)])
+        if spec in pending
+        else spec
+        for spec in specs
+    ]
 
 
 def with_source(spec: "ImageSpec", source: PlatformSource) -> "ImageSpec":

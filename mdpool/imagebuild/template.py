@@ -56,8 +56,13 @@ class PlatformSource:
         return f"{self.publisher}:{self.offer}:{self.sku}:{self.version}"
 
     def arm(self) -> dict[str, Any]:
-        return {"type": "PlatformImage", "publisher": self.publisher, "offer": self.offer, "sku": self.sku,
-                "version": self.version}
+        return {
+            "type": "PlatformImage",
+            "publisher": self.publisher,
+            "offer": self.offer,
+            "sku": self.sku,
+            "version": self.version,
+        }
 
 
 @dataclass(frozen=True)
@@ -149,8 +154,9 @@ def _error_handling(definition: ImageDefinition) -> dict[str, Any] | None:
     return handling or None
 
 
-def image_template(definition: ImageDefinition, settings: TemplateSettings, *, run_output: str,
-                   digest: str | None = None) -> dict[str, Any]:
+def image_template(
+    definition: ImageDefinition, settings: TemplateSettings, *, run_output: str, digest: str | None = None
+) -> dict[str, Any]:
     """The ARM body of the image template (PUT .../imageTemplates/{name}?api-version=2025-10-01)."""
     digest = digest or content_hash(definition, settings.source, settings.architecture)
     vm_profile: dict[str, Any] = {"vmSize": settings.vm_size}
@@ -166,14 +172,16 @@ def image_template(definition: ImageDefinition, settings: TemplateSettings, *, r
     optimize = _optimize(settings.architecture)
     if optimize is not None:
         properties["optimize"] = optimize
-    properties["distribute"] = [{
-        "type": "SharedImage",
-        "galleryImageId": settings.gallery_image_id,
-        "runOutputName": run_output,
-        "excludeFromLatest": False,
-        "targetRegions": [region.arm() for region in definition.target_regions],
-        "artifactTags": artifact_tags,
-    }]
+    properties["distribute"] = [
+        {
+            "type": "SharedImage",
+            "galleryImageId": settings.gallery_image_id,
+            "runOutputName": run_output,
+            "excludeFromLatest": False,
+            "targetRegions": [region.arm() for region in definition.target_regions],
+            "artifactTags": artifact_tags,
+        }
+    ]
     body: dict[str, Any] = {"location": settings.location}
     if settings.tags:
         body["tags"] = dict(settings.tags)

@@ -32,8 +32,7 @@ def config_reference(config: Path) -> str:
 
 
 @app.command()
-def render(config: ConfigOption = DEFAULT_CONFIG, out: OutDirOption = Path("pipelines"),
-           check: CheckOption = False) -> None:
+def render(config: ConfigOption = DEFAULT_CONFIG, out: OutDirOption = Path("pipelines"), check: CheckOption = False) -> None:
     """Render pull-request.yml and deploy.yml for the environment in --config."""
     from mdpool.cli_support import load_config_or_exit
     from mdpool.pipelines.render import render_pipelines
@@ -60,8 +59,11 @@ def render(config: ConfigOption = DEFAULT_CONFIG, out: OutDirOption = Path("pipe
         write_atomically(out / name, text)
         say(f"wrote {out / name}")
     if not settings.shared_state:
-        print(f"note: {reference} keeps Terraform state in local files (state.backend: local); "
-              f"{out / 'deploy.yml'} refuses to run until it uses the azurerm backend", file=sys.stderr)
+        print(
+            f"note: {reference} keeps Terraform state in local files (state.backend: local); "
+            f"{out / 'deploy.yml'} refuses to run until it uses the azurerm backend",
+            file=sys.stderr,
+        )
 
 
 @app.command()
@@ -87,8 +89,10 @@ def comment(
         return
     token = os.environ.get("SYSTEM_ACCESSTOKEN", "")
     if not token:
-        print("not posting the review: SYSTEM_ACCESSTOKEN is not set "
-              "(map it in the step: env: SYSTEM_ACCESSTOKEN: $(System.AccessToken))")
+        print(
+            "not posting the review: SYSTEM_ACCESSTOKEN is not set "
+            "(map it in the step: env: SYSTEM_ACCESSTOKEN: $(System.AccessToken))"
+        )
         return
     try:
         print(post_review(pull_request, token, markdown, config_reference(config)))

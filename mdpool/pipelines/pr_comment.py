@@ -49,19 +49,19 @@ class PullRequest:
         provider = env.get("BUILD_REPOSITORY_PROVIDER", "TfsGit")
         if provider != "TfsGit":
             return f"the repository is on {provider}: comments are posted to Azure Repos pull requests only"
-        missing = [name for name in ("SYSTEM_COLLECTIONURI", "SYSTEM_TEAMPROJECTID", "BUILD_REPOSITORY_ID")
-                   if not env.get(name)]
+        missing = [name for name in ("SYSTEM_COLLECTIONURI", "SYSTEM_TEAMPROJECTID", "BUILD_REPOSITORY_ID") if not env.get(name)]
         if missing:
             return f"{', '.join(missing)} not set: run this inside an Azure Pipelines job"
         if not pull_request.isdigit():
             return f"SYSTEM_PULLREQUEST_PULLREQUESTID is {pull_request!r}, not a number"
-        return cls(env["SYSTEM_COLLECTIONURI"], env["SYSTEM_TEAMPROJECTID"], env["BUILD_REPOSITORY_ID"],
-                   int(pull_request))
+        return cls(env["SYSTEM_COLLECTIONURI"], env["SYSTEM_TEAMPROJECTID"], env["BUILD_REPOSITORY_ID"], int(pull_request))
 
     @property
     def threads_url(self) -> str:
-        return (f"{self.collection_uri.rstrip('/')}/{quote(self.project, safe='')}/_apis/git/repositories/"
-                f"{quote(self.repository_id, safe='')}/pullRequests/{self.pull_request_id}/threads")
+        return (
+            f"{self.collection_uri.rstrip('/')}/{quote(self.project, safe='')}/_apis/git/repositories/"
+            f"{quote(self.repository_id, safe='')}/pullRequests/{self.pull_request_id}/threads"
+        )
 
 
 def marker(key: str) -> str:
@@ -80,7 +80,7 @@ def comment_text(markdown: str, key: str) -> str:
 RETRIES = 3  # throttled attempts after the first; each waits Retry-After, capped below
 MAX_RETRY_AFTER_SECONDS = 60.0  # a Retry-After beyond this is waited only this long (then the bound ends it)
 THROTTLED = (429, 503)  # Azure DevOps' rate limits answer 429 with Retry-After (learn.microsoft.com:
-                        # azure/devops/integrate/concepts/rate-limits); 503 is a service busy
+# azure/devops/integrate/concepts/rate-limits); 503 is a service busy
 
 
 def _origin(url: str) -> tuple[str, str]:
@@ -105,14 +105,18 @@ class _Client:
         class TokenToCollectionOnly(SansIOHTTPPolicy):
             def on_request(self, request) -> None:
                 if _origin(request.http_request.url) != origin or origin[0] != "https":
-                    raise CommentError(f"{request.http_request.method} {request.http_request.url.split('?')[0]}: "
-                                       "not the pull request's collection; the token is not sent there")
+                    raise CommentError(
+                        f"{request.http_request.method} {request.http_request.url.split('?')[0]}: "
+                        "not the pull request's collection; the token is not sent there"
+                    )
                 request.http_request.headers["Authorization"] = f"Bearer {token}"
 
         class ThrottlingRetry(RetryPolicy):
             def is_retry(self, settings, response) -> bool:  # only throttling: a POST that failed otherwise
-                return (response.http_response.status_code in THROTTLED  # may have made a thread already
-                        and super().is_retry(settings, response))
+                return (
+                    response.http_response.status_code in THROTTLED  # may have made a thread already
+                    and super().is_retry(settings, response)
+                )
 
             def get_retry_after(self, response):
                 wait = super().get_retry_after(response)
@@ -120,17 +124,23 @@ class _Client:
 
         self._pipeline = Pipeline(
             transport=RequestsTransport(connection_verify=verify, connection_timeout=timeout, read_timeout=timeout),
-            policies=[ThrottlingRetry(retry_total=RETRIES, retry_backoff_factor=1.0, timeout=10 * timeout),
-                      RedirectPolicy(permit_redirects=False), TokenToCollectionOnly()],
+            policies=[
+                ThrottlingRetry(retry_total=RETRIES, retry_backoff_factor=1.0, timeout=10 * timeout),
+                RedirectPolicy(permit_redirects=False),
+                TokenToCollectionOnly(),
+            ],
         )
 
     def call(self, method: str, url: str, body: Any = None) -> Any:
         from azure.core.exceptions import AzureError
         from azure.core.rest import HttpRequest
 
-        request = HttpRequest(method, f"{url}{'&' if '?' in url else '?'}api-version={API_VERSION}",
-                              headers={"Accept": "application/json"},
-                              **({} if body is None else {"json": body}))
+        request = HttpRequest(
+            method,
+            f"{url}{'&' if '?' in url else '?'}api-version={API_VERSION}",
+            headers={"Accept": "application/json"},
+            **({} if body is None else {"json": body}),
+        )
         try:
             response = self._pipeline.run(request).http_response
             response.read()
@@ -139,17 +149,20 @@ class _Client:
         status = response.status_code
         if 300 <= status < 400:
             where = response.headers.get("Location", "nowhere")
-            raise CommentError(f"{method} {url}: Azure DevOps answered {status} (a redirect to {where}); "
-                               "not followed: the token goes only to the collection the pipeline names")
+            raise CommentError(
+                f"{method} {url}: Azure DevOps answered {status} (a redirect to {where}); "
+                "not followed: the token goes only to the collection the pipeline names"
+            )
         if status >= 400 or status == 203:  # 203: the sign-in page Azure DevOps gives a token it does not take
-            raise CommentError(f"{method} {url}: Azure DevOps answered {status} {response.reason or ''}".rstrip()
-                               + f"{_service_message(response.text())}{_hint(status)}")
+            raise CommentError(
+                f"{method} {url}: Azure DevOps answered {status} {response.reason or ''}".rstrip()
+                + f"{_service_message(response.text())}{_hint(status)}"
+            )
         try:
             return json.loads(response.text() or "null")
         except ValueError:
             kind = response.headers.get("Content-Type", "no content type")
-            raise CommentError(f"{method} {url}: the answer ({status}, {kind}) is not JSON; "
-                               "nothing was posted") from None
+            raise CommentError(f"{method} {url}: the answer ({status}, {kind}) is not JSON; nothing was posted") from None
 
 
 def _first_line(text: str) -> str:
@@ -166,8 +179,10 @@ def _service_message(text: str) -> str:
 
 def _hint(code: int) -> str:
     if code in (401, 403, 203):
-        return ("; the job's System.AccessToken must be mapped (env SYSTEM_ACCESSTOKEN) and the project's "
-                "build service needs 'Contribute to pull requests' on the repository")
+        return (
+            "; the job's System.AccessToken must be mapped (env SYSTEM_ACCESSTOKEN) and the project's "
+            "build service needs 'Contribute to pull requests' on the repository"
+        )
     return ""
 
 
@@ -182,12 +197,20 @@ def default_verify() -> str | bool:
     return os.environ.get("SSL_CERT_FILE") or True
 
 
-def post_review(pull_request: PullRequest, token: str, markdown: str, key: str, *,
-                verify: str | bool | None = None, timeout: float = TIMEOUT_SECONDS) -> str:
+def post_review(
+    pull_request: PullRequest,
+    token: str,
+    markdown: str,
+    key: str,
+    *,
+    verify: str | bool | None = None,
+    timeout: float = TIMEOUT_SECONDS,
+) -> str:
     """Create or update mdpool's comment on the pull request; say which it did."""
     if urlsplit(pull_request.collection_uri).scheme != "https":
-        raise CommentError(f"SYSTEM_COLLECTIONURI {pull_request.collection_uri!r} is not https: "
-                           "the token is only ever sent over https")
+        raise CommentError(
+            f"SYSTEM_COLLECTIONURI {pull_request.collection_uri!r} is not https: the token is only ever sent over https"
+        )
     client = _Client(token, pull_request.collection_uri, default_verify() if verify is None else verify, timeout)
     text = comment_text(markdown, key)
     url = pull_request.threads_url
@@ -205,9 +228,11 @@ def post_review(pull_request: PullRequest, token: str, markdown: str, key: str, 
                 raise CommentError(f"GET {url}: thread {thread_id}'s comment has no id; nothing was posted")
             updated = client.call("PATCH", f"{url}/{thread_id}/comments/{first['id']}", {"content": text})
             if not isinstance(updated, dict) or updated.get("id") != first["id"]:
-                raise CommentError(f"PATCH {url}/{thread_id}: the answer is not the updated comment; "
-                                   "the comment may not have been updated")
+                raise CommentError(
+                    f"PATCH {url}/{thread_id}: the answer is not the updated comment; the comment may not have been updated"
+                )
             return f"updated the review comment on pull request {pull_request.pull_request_id} (thread {thread_id})"
-    created = client.call("POST", url, {"comments": [{"parentCommentId": 0, "content": text, "commentType": TEXT}],
-                                        "status": ACTIVE})
+    created = client.call(
+        "POST", url, {"comments": [{"parentCommentId": 0, "content": text, "commentType": TEXT}], "status": ACTIVE}
+    )
     return f"posted the review on pull request {pull_request.pull_request_id} (thread {_thread_id(created, 'POST', url)})"

@@ -43,8 +43,9 @@ def _problem(message: str) -> BaseUnavailable:
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                          timeout=GIT_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=GIT_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL
+    )
 
 
 def repository_root(start: Path) -> Path:
@@ -59,14 +60,17 @@ def resolve_commit(repo: Path, ref: str) -> str:
     if found.returncode != 0 and Path(ref).is_file():
         raise _problem(f"{ref!r} is a file; give a folder of synthesized output (mdpool synth --out DIR) or a git ref")
     if found.returncode != 0:
-        raise _problem(f"{ref!r} is neither a folder of synthesized output nor a git ref known here "
-                       f"(a remote branch must be fetched first, e.g. git fetch origin)")
+        raise _problem(
+            f"{ref!r} is neither a folder of synthesized output nor a git ref known here "
+            f"(a remote branch must be fetched first, e.g. git fetch origin)"
+        )
     return found.stdout.strip()
 
 
 @contextmanager
-def ref_synthesis(ref: str, config: Path, *, cwd: Path | None = None,
-                  timeout: float = SYNTH_TIMEOUT_SECONDS) -> Iterator[Callable[[], Synthesized]]:
+def ref_synthesis(
+    ref: str, config: Path, *, cwd: Path | None = None, timeout: float = SYNTH_TIMEOUT_SECONDS
+) -> Iterator[Callable[[], Synthesized]]:
     """Start synthesizing `config` (a path in this repository) as it is at git `ref`, with that ref's
     code, in the background; the yielded function waits for it. The head can synthesize meanwhile."""
     repo = repository_root(cwd or Path.cwd())
@@ -93,7 +97,12 @@ def ref_synthesis(ref: str, config: Path, *, cwd: Path | None = None,
         with log.open("w", encoding="utf-8") as errors:  # a file, not a pipe: nothing can block the child
             process = subprocess.Popen(
                 [sys.executable, "-c", _RUN_CLI, "synth", "--config", relative.as_posix(), "--out", str(out)],
-                cwd=worktree, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors, text=True,
+                cwd=worktree,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                text=True,
             )
 
         def result() -> Synthesized:
@@ -104,8 +113,10 @@ def ref_synthesis(ref: str, config: Path, *, cwd: Path | None = None,
                 raise _problem(f"synthesizing {relative.as_posix()} at {ref} took longer than {timeout:.0f} s") from None
             if code != 0:
                 details = [line for line in log.read_text(encoding="utf-8").splitlines() if line.strip()][-20:]
-                raise BaseUnavailable([f"--base: synthesizing {relative.as_posix()} at {ref} failed "
-                                       f"(exit {code}); its errors follow"] + [f"{ref}: {line}" for line in details])
+                raise BaseUnavailable(
+                    [f"--base: synthesizing {relative.as_posix()} at {ref} failed (exit {code}); its errors follow"]
+                    + [f"{ref}: {line}" for line in details]
+                )
             return load_synthesized(out, label)
 
         yield result

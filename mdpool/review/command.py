@@ -60,8 +60,7 @@ def _write_review(out: Path, text: str) -> None:
     try:
         write_atomically(out, text)
     except OSError as error:
-        fail([f"{out}: cannot write the review ({error.strerror or error}); --out needs a file path in a "
-              "folder you can write"])
+        fail([f"{out}: cannot write the review ({error.strerror or error}); --out needs a file path in a folder you can write"])
 
 
 def _head(config: Path, head: Path | None, scratch: Path):
@@ -76,8 +75,13 @@ def _head(config: Path, head: Path | None, scratch: Path):
     return load_synthesized(scratch / "head", f"working tree ({config.as_posix()})")
 
 
-def review(base: BaseOption, config: ConfigOption = DEFAULT_CONFIG, out: OutOption = None,
-           head: HeadOption = None, json_output: JsonOption = False) -> None:
+def review(
+    base: BaseOption,
+    config: ConfigOption = DEFAULT_CONFIG,
+    out: OutOption = None,
+    head: HeadOption = None,
+    json_output: JsonOption = False,
+) -> None:
     """Summarize in Markdown what the working tree changes against --base: per stack, resources
     added/removed/changed, attribute changes, replacements, and the pool in plain words."""
     from mdpool.problems import InputError
@@ -90,8 +94,7 @@ def review(base: BaseOption, config: ConfigOption = DEFAULT_CONFIG, out: OutOpti
         fail([problem])
     try:
         # a git ref synthesizes in a child process while the head synthesizes here
-        with open_base(base, config) as base_result, \
-                tempfile.TemporaryDirectory(prefix="mdpool-review-head-") as scratch:
+        with open_base(base, config) as base_result, tempfile.TemporaryDirectory(prefix="mdpool-review-head-") as scratch:
             head_side = _head(config, head, Path(scratch))
             base_side = base_result()
     except BaseUnavailable as error:

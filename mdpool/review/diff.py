@@ -134,7 +134,9 @@ def diff_stacks(base: Stack | None, head: Stack | None) -> StackDiff:
             if attributes:
                 changes.append(BlockChange("changed", old, new, attributes))
     name = (head or base).name  # type: ignore[union-attr]
-    status: Status | Literal["unchanged"] = "added" if base is None else "removed" if head is None else "changed" if changes else "unchanged"
+    status: Status | Literal["unchanged"] = (
+        "added" if base is None else "removed" if head is None else "changed" if changes else "unchanged"
+    )
     return StackDiff(name, status, base, head, tuple(changes))
 
 

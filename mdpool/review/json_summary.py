@@ -18,17 +18,38 @@ def review_document(review: Review, markdown: str, out: str | None) -> dict[str,
         "base": review.base.label,
         "head": review.head.label,
         "has_changes": review.has_changes,
-        "replaced": [f"{stack.name}: {change.address}" for stack in review.stacks for change in stack.changes
-                     if change.replaced or (change.status == "removed" and change.kind == "resource")],
+        "replaced": [
+            f"{stack.name}: {change.address}"
+            for stack in review.stacks
+            for change in stack.changes
+            if change.replaced or (change.status == "removed" and change.kind == "resource")
+        ],
         "stacks": [
-            {"name": stack.name, "status": stack.status, "changes": [
-                {"address": change.address, "kind": change.kind, "status": change.status,
-                 "azure_name": change.block.azure_name, "replaced": change.replaced,
-                 "attributes": [{"path": attribute.path, "old": _value(attribute.old), "new": _value(attribute.new),
-                                 "old_set": attribute.old is not MISSING, "new_set": attribute.new is not MISSING,
-                                 "forces_replacement": attribute.forces_replacement}
-                                for attribute in change.attributes]}
-                for change in stack.changes]}
+            {
+                "name": stack.name,
+                "status": stack.status,
+                "changes": [
+                    {
+                        "address": change.address,
+                        "kind": change.kind,
+                        "status": change.status,
+                        "azure_name": change.block.azure_name,
+                        "replaced": change.replaced,
+                        "attributes": [
+                            {
+                                "path": attribute.path,
+                                "old": _value(attribute.old),
+                                "new": _value(attribute.new),
+                                "old_set": attribute.old is not MISSING,
+                                "new_set": attribute.new is not MISSING,
+                                "forces_replacement": attribute.forces_replacement,
+                            }
+                            for attribute in change.attributes
+                        ],
+                    }
+                    for change in stack.changes
+                ],
+            }
             for stack in review.stacks
         ],
         "out": out,

@@ -46,8 +46,11 @@ def moved_blocks(stack: StackDiff) -> dict[str, str]:
     """from -> to of the head's `moved` blocks: Terraform moves that state, nothing is destroyed."""
     block = stack.head.blocks.get("moved") if stack.head else None
     entries = block.values if block and isinstance(block.values, list) else []
-    return {entry["from"]: entry["to"] for entry in entries
-            if isinstance(entry, dict) and isinstance(entry.get("from"), str) and isinstance(entry.get("to"), str)}
+    return {
+        entry["from"]: entry["to"]
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("from"), str) and isinstance(entry.get("to"), str)
+    }
 
 
 def _moved_from_base(stack: StackDiff, address: str) -> bool:
@@ -58,9 +61,12 @@ def _moved_from_base(stack: StackDiff, address: str) -> bool:
 
 def _moved_names(stack: StackDiff) -> set[tuple[str, str]]:
     """(type, Azure name) pairs that one address drops and another adds: the construct id changed."""
+
     def named(status: str) -> set[tuple[str, str]]:
-        return {(c.block.type, c.block.azure_name) for c in stack.of_kind("resource")
-                if c.status == status and c.block.azure_name}
+        return {
+            (c.block.type, c.block.azure_name) for c in stack.of_kind("resource") if c.status == status and c.block.azure_name
+        }
+
     return named("added") & named("removed")
 
 
@@ -87,17 +93,24 @@ def _warnings(review: Review) -> list[str]:
         for change in stack.of_kind("resource"):
             block = change.block
             if change.status == "removed" and change.address in moves:
-                lines.append(f"> {_code(block.address)} in stack {_code(stack.name)} moves to "
-                             f"{_code(moves[change.address])} (a `moved` block): Terraform keeps the resource, "
-                             "nothing is destroyed or created.")
+                lines.append(
+                    f"> {_code(block.address)} in stack {_code(stack.name)} moves to "
+                    f"{_code(moves[change.address])} (a `moved` block): Terraform keeps the resource, "
+                    "nothing is destroyed or created."
+                )
             elif change.replaced:
                 causes = ", ".join(_code(a.path) for a in change.attributes if a.forces_replacement)
-                lines.append(f"> **Terraform will replace** {_code(block.address)} in stack {_code(stack.name)} "
-                             f"({causes} changed): it is destroyed and created again."
-                             + (" A replaced pool drops its agents." if is_pool(block.type, block.values) else ""))
+                lines.append(
+                    f"> **Terraform will replace** {_code(block.address)} in stack {_code(stack.name)} "
+                    f"({causes} changed): it is destroyed and created again."
+                    + (" A replaced pool drops its agents." if is_pool(block.type, block.values) else "")
+                )
             elif change.status == "removed":
-                why = (" (its construct id changed; the same Azure name is created again under a new address)"
-                       if (block.type, block.azure_name) in moved else "")
+                why = (
+                    " (its construct id changed; the same Azure name is created again under a new address)"
+                    if (block.type, block.azure_name) in moved
+                    else ""
+                )
                 lines.append(f"> **Terraform will destroy** {_code(block.address)} in stack {_code(stack.name)}{why}.")
     return lines
 
@@ -120,12 +133,19 @@ def _schedule_table(before: PoolFacts | None, after: PoolFacts | None) -> list[s
     if not old and not new:
         return []
     if before and after and old != new:
-        rows = [f"| {day.capitalize()} | {_cell(_text(old.get(day, '-')))} | {_cell(_text(new.get(day, '-')))} |"
-                for day in DAYS if old.get(day) != new.get(day)]
+        rows = [
+            f"| {day.capitalize()} | {_cell(_text(old.get(day, '-')))} | {_cell(_text(new.get(day, '-')))} |"
+            for day in DAYS
+            if old.get(day) != new.get(day)
+        ]
         return ["", "| Day | Standby agents before | Standby agents after |", "|---|---|---|", *rows]
     days = new or old
-    return ["", "| Day | Standby agents (time -> count) |", "|---|---|",
-            *(f"| {day.capitalize()} | {_cell(_text(days[day]))} |" for day in DAYS)]
+    return [
+        "",
+        "| Day | Standby agents (time -> count) |",
+        "|---|---|",
+        *(f"| {day.capitalize()} | {_cell(_text(days[day]))} |" for day in DAYS),
+    ]
 
 
 def _image_change(was: PoolImage | None, now: PoolImage | None) -> str:
@@ -155,8 +175,11 @@ def _images_table(before: PoolFacts | None, after: PoolFacts | None) -> list[str
         shown = now or was
         assert shown is not None
         # image and options are Markdown already (pool_words escapes the values it quotes)
-        cells = [shown.image + "".join(f"; {option}" for option in shown.options),
-                 ", ".join(_code(alias) for alias in shown.aliases) or "(none)", _text(shown.buffer)]
+        cells = [
+            shown.image + "".join(f"; {option}" for option in shown.options),
+            ", ".join(_code(alias) for alias in shown.aliases) or "(none)",
+            _text(shown.buffer),
+        ]
         rows.append(cells + ([_image_change(was, now)] if compare else []))
     return [""] + ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows]
 
@@ -201,8 +224,9 @@ def _resources_table(stack: StackDiff) -> list[str]:
             note = "construct id changed: destroyed and created again"
         elif change.replaced:
             note = "forces replacement: " + ", ".join(_code(a.path) for a in change.attributes if a.forces_replacement)
-        rows.append(f"| {_MARK[verb]} {verb} | {_cell(_code(change.address))} | "
-                    f"{_cell(_code(name)) if name else ''} | {_cell(note)} |")
+        rows.append(
+            f"| {_MARK[verb]} {verb} | {_cell(_code(change.address))} | {_cell(_code(name)) if name else ''} | {_cell(note)} |"
+        )
     if not rows:
         return []
     return ["", "### Resources", "", "| Change | Resource | Azure name | Note |", "|---|---|---|---|", *rows]
@@ -213,12 +237,13 @@ def _attribute_tables(changes: Iterable[BlockChange], stack: str, base: Resolver
     for change in changes:
         if change.status != "changed":
             continue
-        lines += ["", f"#### {_code(change.address)} ({_verb(change)})", "",
-                  "| Attribute | Before | After |", "|---|---|---|"]
+        lines += ["", f"#### {_code(change.address)} ({_verb(change)})", "", "| Attribute | Before | After |", "|---|---|---|"]
         for attribute in change.attributes:
             flag = " (forces replacement)" if attribute.forces_replacement else ""
-            lines.append(f"| {_cell(_code(attribute.path))}{flag} | {_value(attribute.old, stack, base)} "
-                         f"| {_value(attribute.new, stack, head)} |")
+            lines.append(
+                f"| {_cell(_code(attribute.path))}{flag} | {_value(attribute.old, stack, base)} "
+                f"| {_value(attribute.new, stack, head)} |"
+            )
     return lines
 
 

@@ -82,8 +82,7 @@ def _agents(values: dict) -> tuple[str, dict | None]:
     if isinstance(stateful, dict):
         grace = stateful.get("grace_period_time_span") or "00:00:00 (Azure's default)"
         lifetime = stateful.get("maximum_agent_lifetime") or "7.00:00:00 (Azure's default)"
-        return (f"stateful: an idle agent waits {grace} for the next job; agents are recycled after {lifetime}",
-                stateful)
+        return (f"stateful: an idle agent waits {grace} for the next job; agents are recycled after {lifetime}", stateful)
     if isinstance(stateless, dict):
         return "stateless: a fresh agent for every job", stateless
     return "not set", None
@@ -155,8 +154,11 @@ def is_pool(resource_type: str, values: Any) -> bool:
     if resource_type == POOL_TYPE:
         return True
     arm_type = values.get("type") if isinstance(values, dict) else None
-    return (resource_type == "azapi_resource" and isinstance(arm_type, str)
-            and arm_type.split("@", 1)[0].lower() == POOL_ARM_TYPE.lower())
+    return (
+        resource_type == "azapi_resource"
+        and isinstance(arm_type, str)
+        and arm_type.split("@", 1)[0].lower() == POOL_ARM_TYPE.lower()
+    )
 
 
 def _agents_in_body(agent: dict) -> str:
@@ -183,14 +185,17 @@ def _standby_in_body(agent: dict) -> Standby:
         count = next(iter(days_data[0].values()), 0)
         return Standby("all week", zone, {}, f"{count} standby agent(s) around the clock, all week ({zone})")
     by_day = dict(zip(SUNDAY_FIRST, days_data))
-    days = {day: ", ".join(f"{time} -> {count}" for time, count in sorted((by_day.get(day) or {}).items())) or NO_CHANGE
-            for day in DAYS}
+    days = {
+        day: ", ".join(f"{time} -> {count}" for time, count in sorted((by_day.get(day) or {}).items())) or NO_CHANGE
+        for day in DAYS
+    }
     return Standby("manual schedule", zone, days, f"manual schedule, time zone {zone}")
 
 
 def _image_in_body(image: dict, stack: str, resolver: Resolver) -> PoolImage:
-    source = _image_source({"well_known_image_name": image.get("wellKnownImageName"), "id": image.get("resourceId")},
-                           stack, resolver)
+    source = _image_source(
+        {"well_known_image_name": image.get("wellKnownImageName"), "id": image.get("resourceId")}, stack, resolver
+    )
     options = []
     if image.get("ephemeralType"):
         options.append(f"ephemeral OS disk {text(str(image['ephemeralType']))}")
@@ -202,8 +207,7 @@ def _image_in_body(image: dict, stack: str, resolver: Resolver) -> PoolImage:
 
 def _organization_in_body(org: dict) -> str:
     projects = f"projects {', '.join(org['projects'])}" if org.get("projects") else "all projects"
-    extras = "".join([", open access" if org.get("openAccess") else "",
-                      f", alias {org['alias']}" if org.get("alias") else ""])
+    extras = "".join([", open access" if org.get("openAccess") else "", f", alias {org['alias']}" if org.get("alias") else ""])
     return f"{org.get('url')} (parallelism {org.get('parallelism')}, {projects}{extras})"
 
 
@@ -215,8 +219,10 @@ def _sizing_in_body(properties: dict) -> dict[str, str]:
     disks = storage.get("dataDisks") or []
     if disks and isinstance(disks[0], dict):
         disk = disks[0]
-        data_disk = (f"{disk.get('diskSizeGiB')} GiB {disk.get('storageAccountType') or 'Standard_LRS'}, "
-                     f"caching {disk.get('caching') or 'ReadWrite'}")
+        data_disk = (
+            f"{disk.get('diskSizeGiB')} GiB {disk.get('storageAccountType') or 'Standard_LRS'}, "
+            f"caching {disk.get('caching') or 'ReadWrite'}"
+        )
         if disk.get("driveLetter"):
             data_disk += f", drive {disk['driveLetter']}"
     else:
@@ -243,8 +249,14 @@ def _describe_body(values: dict, stack: str, resolver: Resolver) -> PoolFacts:
     organizations = tuple(_organization_in_body(org) for org in profile.get("organizations") or () if isinstance(org, dict))
     if profile.get("kind") == "GitHub":
         organizations = tuple(f"GitHub {org.get('url')}" for org in profile.get("organizations") or () if isinstance(org, dict))
-    return PoolFacts(str(values.get("name")), _agents_in_body(agent), _standby_in_body(agent), images,
-                     _sizing_in_body(properties), organizations)
+    return PoolFacts(
+        str(values.get("name")),
+        _agents_in_body(agent),
+        _standby_in_body(agent),
+        images,
+        _sizing_in_body(properties),
+        organizations,
+    )
 
 
 def describe_pool(values: dict, stack: str, resolver: Resolver) -> PoolFacts:

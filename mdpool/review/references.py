@@ -46,7 +46,7 @@ class Resolver:
         remote = _REMOTE_OUTPUT.fullmatch(expression)
         is_remote = bool(remote and remote.group(1).startswith(_INPUT_PREFIX))
         if remote and is_remote:
-            stack = remote.group(1)[len(_INPUT_PREFIX):]
+            stack = remote.group(1)[len(_INPUT_PREFIX) :]
             expression = self.synthesized.output_value(stack, remote.group(2)) or ""
         local = _RESOURCE_ATTRIBUTE.fullmatch(expression) if isinstance(expression, str) else None
         if not local:

@@ -95,7 +95,9 @@ def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError([Problem(str(path), None, "", f"no {what} here; expected the output of `mdpool synth --out DIR`")]) from None
+        raise InputError(
+            [Problem(str(path), None, "", f"no {what} here; expected the output of `mdpool synth --out DIR`")]
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError([Problem(str(path), None, "", f"cannot read {what}: {error}")]) from None
 

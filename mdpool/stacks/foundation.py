@@ -28,7 +28,8 @@ def local_state_path(config: EnvironmentConfig, stack: str) -> str:
 def configure(stack: TerraformStack, config: EnvironmentConfig) -> None:
     """Add the provider and the backend the configuration asks for."""
     AzurermProvider(
-        stack, "azurerm",
+        stack,
+        "azurerm",
         features=[{}],
         subscription_id=config.subscription_id,
         tenant_id=config.tenant_id,

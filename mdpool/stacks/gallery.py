@@ -19,11 +19,19 @@ class GalleryStack(TerraformStack):
         super().__init__(scope, config.gallery_stack)
         configure(self, config)
         names = config.names
-        site = Site(self, "site", name=names.gallery_resource_group, location=config.location, tags=config.tags,
-                    subscription_id=config.subscription_id, create=config.resource_groups.create)
+        site = Site(
+            self,
+            "site",
+            name=names.gallery_resource_group,
+            location=config.location,
+            tags=config.tags,
+            subscription_id=config.subscription_id,
+            create=config.resource_groups.create,
+        )
         self.gallery = ComputeGallery(self, "gallery", gallery=config.gallery, name=names.gallery, site=site)
-        self.builder = ImageBuilder(self, "image-builder", identity_name=names.builder_identity,
-                                    role_name=names.builder_role, site=site)
+        self.builder = ImageBuilder(
+            self, "image-builder", identity_name=names.builder_identity, role_name=names.builder_role, site=site
+        )
         self.gallery.grant_publish(self.builder)
         self.gallery.grant_read(config.devops_infrastructure_principal_id, "devops-infrastructure")
         self.site = site

@@ -29,21 +29,37 @@ class PoolStack(TerraformStack):
         names = config.names
         # One resource group for both stacks is allowed; then the gallery stack owns it.
         shared_group = names.pool_resource_group == names.gallery_resource_group
-        site = Site(self, "site", name=names.pool_resource_group, location=config.location, tags=config.tags,
-                    subscription_id=config.subscription_id,
-                    create=config.resource_groups.create and not shared_group)
-        project = DevCenterProjectSite(self, "dev-center", dev_center_name=names.dev_center,
-                                       project_name=names.project, site=site)
+        site = Site(
+            self,
+            "site",
+            name=names.pool_resource_group,
+            location=config.location,
+            tags=config.tags,
+            subscription_id=config.subscription_id,
+            create=config.resource_groups.create and not shared_group,
+        )
+        project = DevCenterProjectSite(
+            self, "dev-center", dev_center_name=names.dev_center, project_name=names.project, site=site
+        )
         subnet_id, network_grants = None, []
         if config.pool.network is not None:
-            network = PoolNetwork(self, "network", network=config.pool.network, vnet_name=names.vnet,
-                                  subnet_name=names.subnet, site=site)
+            network = PoolNetwork(
+                self, "network", network=config.pool.network, vnet_name=names.vnet, subnet_name=names.subnet, site=site
+            )
             # The service must be able to join the subnet before the pool is created.
             network_grants = network.grant_join(config.devops_infrastructure_principal_id, "devops-infrastructure")
             subnet_id = network.subnet_id
-        self.pool = ManagedPool(self, "pool", pool=config.pool, name=names.pool, project_id=project.project.id,
-                                site=site, gallery_image_ids=gallery.definition_ids(), subnet_id=subnet_id,
-                                depends_on=network_grants)
+        self.pool = ManagedPool(
+            self,
+            "pool",
+            pool=config.pool,
+            name=names.pool,
+            project_id=project.project.id,
+            site=site,
+            gallery_image_ids=gallery.definition_ids(),
+            subnet_id=subnet_id,
+            depends_on=network_grants,
+        )
 
         TerraformOutput(self, "pool_id", value=self.pool.resource.id)
         TerraformOutput(self, "pool_name", value=self.pool.resource.name)

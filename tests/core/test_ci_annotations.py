@@ -33,14 +33,16 @@ def test_ci_detection_follows_the_predefined_variables():
 def test_azure_escaping():
     # azure-pipelines-task-lib taskcommand.ts: properties escape % ; ] CR LF, the message % CR LF
     assert annotation(AZURE, "a;b]c%d\r\ne", file="x;y]z%.yaml", line=7) == (
-        "##vso[task.logissue type=error;sourcepath=x%3By%5Dz%AZP25.yaml;linenumber=7]a;b]c%AZP25d%0D%0Ae")
+        "##vso[task.logissue type=error;sourcepath=x%3By%5Dz%AZP25.yaml;linenumber=7]a;b]c%AZP25d%0D%0Ae"
+    )
     assert annotation(AZURE, "careful", severity="warning") == "##vso[task.logissue type=warning]careful"
 
 
 def test_github_escaping():
     # actions/toolkit core command.ts: properties escape % CR LF : , the message % CR LF
     assert annotation(GITHUB, "a:b,c%d\r\ne", file="dir/a:b,c%.yaml", line=3) == (
-        "::error file=dir/a%3Ab%2Cc%25.yaml,line=3::a:b,c%25d%0D%0Ae")
+        "::error file=dir/a%3Ab%2Cc%25.yaml,line=3::a:b,c%25d%0D%0Ae"
+    )
     assert annotation(GITHUB, "plain", severity="warning") == "::warning::plain"
 
 
@@ -55,7 +57,9 @@ def test_validate_annotates_only_in_ci(broken_config):
     azure = run_mdpool("validate", "--config", str(broken_config), env={"TF_BUILD": "True"})
     assert azure.returncode == 1
     assert azure.stderr.strip().splitlines() == [
-        problem, f"##vso[task.logissue type=error;sourcepath={file};linenumber={line}]{message}"]
+        problem,
+        f"##vso[task.logissue type=error;sourcepath={file};linenumber={line}]{message}",
+    ]
 
     github = run_mdpool("validate", "--config", str(broken_config), env={"GITHUB_ACTIONS": "true"})
     assert github.stderr.strip().splitlines()[-1] == f"::error file={file},line={line}::{message}"
@@ -69,8 +73,15 @@ def test_a_valid_config_annotates_nothing():
 def test_lint_findings_are_annotated_with_their_severity(tmp_path):
     data = yaml.safe_load(EXAMPLE_CONFIG.read_text())
     (tmp_path / "images").mkdir()
-    (tmp_path / "images" / "one.json").write_text(json.dumps({"TargetRegion": [{"Name": "westeurope"}], "Customizers": [
-        {"ShellCustomizer": True, "Name": "Install", "Inline": ["sudo apt-get install git"]}]}, indent=2))
+    (tmp_path / "images" / "one.json").write_text(
+        json.dumps(
+            {
+                "TargetRegion": [{"Name": "westeurope"}],
+                "Customizers": [{"ShellCustomizer": True, "Name": "Install", "Inline": ["sudo apt-get install git"]}],
+            },
+            indent=2,
+        )
+    )
     for image in data["gallery"]["images"]:
         image["build"]["definition"] = "images/one.json"
     config = tmp_path / "env.yaml"
@@ -78,5 +89,7 @@ def test_lint_findings_are_annotated_with_their_severity(tmp_path):
     done = run_mdpool("images", "lint", "--config", str(config), env={"TF_BUILD": "True"})
     assert done.returncode == 1
     issues = [line for line in done.stderr.splitlines() if line.startswith("##vso[task.logissue")]
-    assert any(line.startswith("##vso[task.logissue type=error;sourcepath=") and ";linenumber=" in line
-               and "MDP101" in line for line in issues), issues
+    assert any(
+        line.startswith("##vso[task.logissue type=error;sourcepath=") and ";linenumber=" in line and "MDP101" in line
+        for line in issues
+    ), issues

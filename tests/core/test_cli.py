@@ -32,8 +32,7 @@ def test_validate_reports_each_problem_on_one_line(tmp_path):
     assert len(lines) >= 2
     for line in lines:
         assert re.match(rf"^{re.escape(str(path))}:\d+: [\w.\[\]\"-]+: .+", line), line
-    assert any("pool.maximum_concurency: unknown key" in line and "did you mean 'maximum_concurrency'" in line
-               for line in lines)
+    assert any("pool.maximum_concurency: unknown key" in line and "did you mean 'maximum_concurrency'" in line for line in lines)
     assert any(": pool.maximum_concurrency: required setting is missing" in line for line in lines)
 
 
@@ -68,7 +67,8 @@ def test_validate_does_not_load_provider_bindings():
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('cdktn', 'cdktn_provider_azurerm', 'cdktn_provider_azapi', 'jsii', 'constructs', 'azure'))\n"
         "print('HEAVY', heavy)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code, str(EXAMPLE_CONFIG)], cwd=REPO, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(EXAMPLE_CONFIG)], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout, result.stdout

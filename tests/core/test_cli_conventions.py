@@ -51,10 +51,12 @@ def test_version_says_when_terraform_is_missing(tmp_path):
 
 
 def test_version_loads_no_provider_bindings():
-    code = ("import sys\nfrom mdpool.cli import app\n"
-            "try:\n    app(['--version'])\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
-            "print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('cdktn', 'cdktn_provider_azurerm', 'cdktn_provider_azapi', 'jsii', 'constructs', 'azure')))\n")
+    code = (
+        "import sys\nfrom mdpool.cli import app\n"
+        "try:\n    app(['--version'])\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('cdktn', 'cdktn_provider_azurerm', 'cdktn_provider_azapi', 'jsii', 'constructs', 'azure')))\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout
@@ -86,18 +88,22 @@ def test_every_config_option_reads_mdpool_config():
         if not getattr(group, "commands", None):
             yield prefix, group
 
-    with_config = {" ".join(path): [p for p in command.params if p.name == "config"]
-                   for path, command in commands(typer.main.get_command(app))}
+    with_config = {
+        " ".join(path): [p for p in command.params if p.name == "config"]
+        for path, command in commands(typer.main.get_command(app))
+    }
     assert {"validate", "synth", "images lint", "plan", "deploy", "review", "pipeline render"} <= {
-        path for path, params in with_config.items() if params}
+        path for path, params in with_config.items() if params
+    }
     for path, params in with_config.items():
         for param in params:
             assert param.envvar == "MDPOOL_CONFIG", path
             assert str(param.default) == "config/example.yaml", path
 
 
-@pytest.mark.parametrize("command", [["validate"], ["synth", "--out", "OUT"], ["images", "lint"],
-                                     ["pipeline", "render", "--check"]])
+@pytest.mark.parametrize(
+    "command", [["validate"], ["synth", "--out", "OUT"], ["images", "lint"], ["pipeline", "render", "--check"]]
+)
 def test_mdpool_config_is_the_default_config(command, tmp_path):
     missing = tmp_path / "from-env.yaml"
     args = [str(tmp_path / "out") if part == "OUT" else part for part in command]
@@ -117,25 +123,39 @@ def test_an_explicit_config_wins_over_mdpool_config(tmp_path):
 def test_validate_json_on_success():
     result = run_mdpool("validate", "--json")
     assert result.returncode == 0, result.stderr
-    assert one_json_document(result) == {"ok": True, "config": "config/example.yaml", "environment": "dev",
-                                         "gallery_images": 2, "pool": "mdp-jhp-dev-weu", "problems": []}
+    assert one_json_document(result) == {
+        "ok": True,
+        "config": "config/example.yaml",
+        "environment": "dev",
+        "gallery_images": 2,
+        "pool": "mdp-jhp-dev-weu",
+        "problems": [],
+    }
 
 
 def _assert_failure_document(result, code):
     assert result.returncode == code
     document = one_json_document(result)
     assert document["ok"] is False and document["exit_code"] == code
-    assert [p["text"] for p in document["problems"]] == [line for line in result.stderr.splitlines()
-                                                         if not line.startswith(("Usage:", "Try "))][:len(document["problems"])]
+    assert [p["text"] for p in document["problems"]] == [
+        line for line in result.stderr.splitlines() if not line.startswith(("Usage:", "Try "))
+    ][: len(document["problems"])]
     return document
 
 
 def test_json_failure_for_a_missing_config(tmp_path):
     result = run_mdpool("validate", "--json", "--config", str(tmp_path / "nope.yaml"))
     document = _assert_failure_document(result, 1)
-    assert document["problems"] == [{"file": str(tmp_path / "nope.yaml"), "line": None, "path": "",
-                                     "message": "file not found", "severity": "error",
-                                     "text": f"{tmp_path / 'nope.yaml'}: file not found"}]
+    assert document["problems"] == [
+        {
+            "file": str(tmp_path / "nope.yaml"),
+            "line": None,
+            "path": "",
+            "message": "file not found",
+            "severity": "error",
+            "text": f"{tmp_path / 'nope.yaml'}: file not found",
+        }
+    ]
 
 
 def test_json_failure_for_yaml_that_does_not_parse(tmp_path):
@@ -170,8 +190,11 @@ def test_images_lint_json(tmp_path):
     assert one_json_document(ok) == {"ok": True, "images": 2, "errors": 0, "warnings": 0, "findings": []}
     # a script whose `if` is never closed: bash -n refuses it
     definition = tmp_path / "agent.json.j2"
-    definition.write_text((REPO / "images" / "ubuntu-buildagent.json.j2").read_text().replace(
-        '"sudo systemctl disable --now apt-daily.timer apt-daily-upgrade.timer",', '"if true; then echo unclosed",', 1))
+    definition.write_text(
+        (REPO / "images" / "ubuntu-buildagent.json.j2")
+        .read_text()
+        .replace('"sudo systemctl disable --now apt-daily.timer apt-daily-upgrade.timer",', '"if true; then echo unclosed",', 1)
+    )
     config = tmp_path / "config.yaml"
     config.write_text(EXAMPLE_CONFIG.read_text().replace("../images/ubuntu-buildagent.json.j2", str(definition)))
     bad = run_mdpool("images", "lint", "--json", "--config", str(config))

@@ -32,8 +32,7 @@ def test_cli_synth_from_another_directory_and_copy_of_repo(example_synth, tmp_pa
     shutil.copytree(REPO / "images", copy / "images")
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
-    result = run_mdpool("synth", "--config", str(copy / "config" / "example.yaml"), "--out", "../out",
-                        cwd=elsewhere)
+    result = run_mdpool("synth", "--config", str(copy / "config" / "example.yaml"), "--out", "../out", cwd=elsewhere)
     assert result.returncode == 0, result.stderr
     assert "gallery-dev" in result.stdout and "pool-dev" in result.stdout
     assert same_tree(example_synth, tmp_path / "out")

@@ -27,9 +27,15 @@ def test_shared_resource_group_is_created_once(full):
 
 def test_azurerm_backend_with_oidc_and_remote_state(full):
     backend = full["pool-prod"]["terraform"]["backend"]["azurerm"]
-    assert backend == {"container_name": "tfstate", "key": "mdpool/pool-prod.tfstate", "resource_group_name": "rg-tfstate",
-                       "storage_account_name": "acmetfstate", "subscription_id": "00000000-0000-0000-0000-000000000000",
-                       "use_azuread_auth": True, "use_oidc": True}
+    assert backend == {
+        "container_name": "tfstate",
+        "key": "mdpool/pool-prod.tfstate",
+        "resource_group_name": "rg-tfstate",
+        "storage_account_name": "acmetfstate",
+        "subscription_id": "00000000-0000-0000-0000-000000000000",
+        "use_azuread_auth": True,
+        "use_oidc": True,
+    }
     remote = full["pool-prod"]["data"]["terraform_remote_state"]["cross-stack-reference-input-gallery-prod"]
     assert remote["backend"] == "azurerm" and remote["config"]["key"] == "mdpool/gallery-prod.tfstate"
 
@@ -39,53 +45,78 @@ def test_pool_capabilities(full):
     assert pool["type"] == "Microsoft.DevOpsInfrastructure/pools@2026-06-02"
     properties = pool["body"]["properties"]
     assert properties["agentProfile"] == {
-        "kind": "Stateless", "resourcePredictionsProfile": {"kind": "Manual"},
-        "resourcePredictions": {"timeZone": "W. Europe Standard Time", "daysData": [{"00:00:00": 2}]}}
+        "kind": "Stateless",
+        "resourcePredictionsProfile": {"kind": "Manual"},
+        "resourcePredictions": {"timeZone": "W. Europe Standard Time", "daysData": [{"00:00:00": 2}]},
+    }
     organizations = properties["organizationProfile"]
     assert organizations["organizations"] == [
-        {"parallelism": 15, "projects": ["a", "b"], "url": "https://dev.azure.com/acme", "openAccess": True,
-         "alias": "acme-main"},
-        {"parallelism": 5, "url": "https://dev.azure.com/acme-two"}]
+        {
+            "parallelism": 15,
+            "projects": ["a", "b"],
+            "url": "https://dev.azure.com/acme",
+            "openAccess": True,
+            "alias": "acme-main",
+        },
+        {"parallelism": 5, "url": "https://dev.azure.com/acme-two"},
+    ]
     assert organizations["permissionProfile"] == {
-        "kind": "SpecificAccounts", "groups": ["build-admins@acme.example"], "users": ["ops@acme.example"]}
+        "kind": "SpecificAccounts",
+        "groups": ["build-admins@acme.example"],
+        "users": ["ops@acme.example"],
+    }
     assert organizations["description"] == "Build agents of the acme teams"
     fabric = properties["fabricProfile"]
     assert fabric["sku"] == {"name": "Standard_D4ads_v5"}
-    assert fabric["storageProfile"] == {"osDiskStorageAccountType": "Premium", "dataDisks": [
-        {"caching": "ReadOnly", "diskSizeGiB": 128, "driveLetter": "F", "storageAccountType": "Premium_LRS"}]}
-    assert fabric["osProfile"] == {"logonType": "Interactive", "secretsManagementSettings": {
-        "certificateStoreLocation": "LocalMachine", "certificateStoreName": "My", "keyExportable": False,
-        "observedCertificates": ["https://kv-acme.vault.azure.net/secrets/agent-cert"]}}
+    assert fabric["storageProfile"] == {
+        "osDiskStorageAccountType": "Premium",
+        "dataDisks": [{"caching": "ReadOnly", "diskSizeGiB": 128, "driveLetter": "F", "storageAccountType": "Premium_LRS"}],
+    }
+    assert fabric["osProfile"] == {
+        "logonType": "Interactive",
+        "secretsManagementSettings": {
+            "certificateStoreLocation": "LocalMachine",
+            "certificateStoreName": "My",
+            "keyExportable": False,
+            "observedCertificates": ["https://kv-acme.vault.azure.net/secrets/agent-cert"],
+        },
+    }
     gallery, well_known = fabric["images"]
     assert gallery["resourceId"].endswith("}/versions/1.2.3") and gallery["buffer"] == "*"
     assert gallery["ephemeralType"] == "ResourceDisk"
     assert well_known == {
-        "buffer": "*", "wellKnownImageName": "windows-2025/latest",
+        "buffer": "*",
+        "wellKnownImageName": "windows-2025/latest",
         "provisioningScriptStorageAccountResourceId": "/subscriptions/00000000-0000-0000-0000-000000000000/"
         "resourceGroups/rg-scripts/providers/Microsoft.Storage/storageAccounts/acmescripts",
         "provisioningScriptEntryPoint": "scripts/setup-agent.ps1",
         "provisioningScriptManagedIdentityClientId": "0f8fad5b-d9cb-469f-a165-70867728950e",
-        "provisioningScriptShouldRestart": True}
+        "provisioningScriptShouldRestart": True,
+    }
     assert fabric["networkProfile"]["subnetId"].startswith("${azurerm_subnet.")
     assert fabric["networkProfile"]["staticIpAddressCount"] == 2
-    assert pool["identity"] == [{"type": "UserAssigned", "identity_ids": [
-        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-id/providers/"
-        "Microsoft.ManagedIdentity/userAssignedIdentities/id-agents"]}]
+    assert pool["identity"] == [
+        {
+            "type": "UserAssigned",
+            "identity_ids": [
+                "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-id/providers/"
+                "Microsoft.ManagedIdentity/userAssignedIdentities/id-agents"
+            ],
+        }
+    ]
     assert properties["runtimeConfiguration"] == {"workFolder": "D:\\work"}
     # The pool waits for the service's rights on the VNet.
     assert len(pool["depends_on"]) == 2 and all("azurerm_role_assignment." in d for d in pool["depends_on"])
     # The service fills in the static addresses: read back, never written, and a stack output.
     assert "ipAddresses" not in fabric["networkProfile"]
-    assert full["pool-prod"]["output"]["static_ip_addresses"]["value"] == (
-        "${azapi_resource.pool_8FF6099E.output.ip_addresses}")
+    assert full["pool-prod"]["output"]["static_ip_addresses"]["value"] == ("${azapi_resource.pool_8FF6099E.output.ip_addresses}")
 
 
 def test_pinned_gallery_version_is_guarded(full):
     (pool,) = full["pool-prod"]["resource"]["azapi_resource"].values()
     (guard,) = pool["lifecycle"]["precondition"]
     (versions_address,) = full["pool-prod"]["data"]["azapi_resource_list"]
-    assert guard["condition"] == (
-        f'${{contains(data.azapi_resource_list.{versions_address}.output.succeeded, "1.2.3")}}')
+    assert guard["condition"] == (f'${{contains(data.azapi_resource_list.{versions_address}.output.succeeded, "1.2.3")}}')
     assert guard["error_message"].startswith("gallery image win-2022 has no Succeeded version 1.2.3 yet; run ")
 
 

@@ -25,11 +25,46 @@ from tests.conftest import EXAMPLE_CONFIG, REPO
 SEEDS = [EXAMPLE_CONFIG, *sorted((REPO / "tests" / "core" / "configs").rglob("*.yaml"))]
 SEED_TEXTS = [path.read_text() for path in SEEDS]
 HOSTILE_VALUES = [
-    "010", "08", "-0", "0x1F", "0o777", "1e999", ".nan", "-.inf", "9" * 400, "2147483648", "-2147483649",
-    "!!python/object/apply:os.system [id]", "!!str 5", "!custom x", "&a [*a]", "*missing", "<<: {}",
-    "'\\n'", '"a\\u0000b"', '"x\\n"', "~", "null", "true", "no", "''", "[]", "{}", "[[[[[[[[[[]]]]]]]]]]",
-    "\"00000000-0000-0000-0000-000000000000\\n\"", "\"00:30:00\\n\"", "Europe/Berlin", "UTC-11", "/", "//",
-    "/subscriptions/x/resourceGroups", "https://dev.azure.com/x/", "ops@contoso.com", "é" * 300, "\t", "|\n  a",
+    "010",
+    "08",
+    "-0",
+    "0x1F",
+    "0o777",
+    "1e999",
+    ".nan",
+    "-.inf",
+    "9" * 400,
+    "2147483648",
+    "-2147483649",
+    "!!python/object/apply:os.system [id]",
+    "!!str 5",
+    "!custom x",
+    "&a [*a]",
+    "*missing",
+    "<<: {}",
+    "'\\n'",
+    '"a\\u0000b"',
+    '"x\\n"',
+    "~",
+    "null",
+    "true",
+    "no",
+    "''",
+    "[]",
+    "{}",
+    "[[[[[[[[[[]]]]]]]]]]",
+    '"00000000-0000-0000-0000-000000000000\\n"',
+    '"00:30:00\\n"',
+    "Europe/Berlin",
+    "UTC-11",
+    "/",
+    "//",
+    "/subscriptions/x/resourceGroups",
+    "https://dev.azure.com/x/",
+    "ops@contoso.com",
+    "é" * 300,
+    "\t",
+    "|\n  a",
 ]
 EXAMPLES = int(os.environ.get("MDPOOL_FUZZ_EXAMPLES", "40"))
 TIME_BOUND = 2.0  # seconds per load, far above the ~10 ms a real config takes
@@ -62,8 +97,13 @@ def mutated_configs(draw) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get("MDPOOL_FUZZ_RANDOM"), database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not os.environ.get("MDPOOL_FUZZ_RANDOM"),
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(mutated_configs())
 def test_loader_never_crashes(text):
     with tempfile.TemporaryDirectory() as folder:
@@ -88,8 +128,13 @@ def test_loader_never_crashes(text):
 YAML_ALPHABET = st.sampled_from(list("abc019:-[]{},&*!|>'\"#?<% \t\n.") + ["\\n", "<<", "!!", "\x00", "é"])
 
 
-@settings(max_examples=EXAMPLES * 2, deadline=None, derandomize=not os.environ.get("MDPOOL_FUZZ_RANDOM"),
-          database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES * 2,
+    deadline=None,
+    derandomize=not os.environ.get("MDPOOL_FUZZ_RANDOM"),
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(st.lists(YAML_ALPHABET, max_size=60).map("".join))
 def test_reader_never_crashes_on_any_text(text):
     from mdpool.yamlsource import load_yaml

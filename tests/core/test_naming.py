@@ -26,9 +26,11 @@ def test_example_ids(example_config):
     names = example_config.names
     group = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-jhp-images-dev-weu"
     assert names.gallery_image_id("ubuntu-22.04") == (
-        f"{group}/providers/Microsoft.Compute/galleries/gal_jhp_dev_weu/images/ubuntu-22.04")
+        f"{group}/providers/Microsoft.Compute/galleries/gal_jhp_dev_weu/images/ubuntu-22.04"
+    )
     assert names.builder_identity_id == (
-        f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-jhp-imagebuilder-dev-weu")
+        f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-jhp-imagebuilder-dev-weu"
+    )
 
 
 def test_derived_names_are_unique_per_type(example_config):
@@ -37,18 +39,21 @@ def test_derived_names_are_unique_per_type(example_config):
     assert len(set(names.image_templates.values())) == len(names.image_templates)
 
 
-@pytest.mark.parametrize("kind, good, bad", [
-    ("gallery", ["gal_jhp_dev", "a", "g.1"], ["gal-jhp", "_gal", "gal.", "x" * 81]),
-    ("gallery image", ["ubuntu-22.04", "w"], ["-ubuntu", "ubuntu-", "a b"]),
-    ("resource group", ["rg-a_b.(c)"], ["rg.", "", "r" * 91, "rg/x"]),
-    ("user-assigned identity", ["id-a_b"], ["id", "-id", "id.x"]),
-    ("dev center", ["dc-jhp-dev-weu", "d" * 26, "dc-"], ["dc", "dc_x", "d" * 27, "-dc", "dc\n"]),
-    ("dev center project", ["dcp.a_b-c"], ["p", "-p12"]),
-    ("managed devops pool", ["mdp-jhp.dev"], ["mdp_x", "-mdp", "m" * 45, "ab"]),
-    ("virtual network", ["vnet_a-b_"], ["v", "vnet-"]),
-    ("image template", ["it-ubuntu-22.04", "it-", "i" * 64], ["it/x", "", "i" * 65, "it\n"]),
-    ("role definition", ["[JHP] Azure Image Builder Service", "r" * 512], ["", "r" * 513]),
-])
+@pytest.mark.parametrize(
+    "kind, good, bad",
+    [
+        ("gallery", ["gal_jhp_dev", "a", "g.1"], ["gal-jhp", "_gal", "gal.", "x" * 81]),
+        ("gallery image", ["ubuntu-22.04", "w"], ["-ubuntu", "ubuntu-", "a b"]),
+        ("resource group", ["rg-a_b.(c)"], ["rg.", "", "r" * 91, "rg/x"]),
+        ("user-assigned identity", ["id-a_b"], ["id", "-id", "id.x"]),
+        ("dev center", ["dc-jhp-dev-weu", "d" * 26, "dc-"], ["dc", "dc_x", "d" * 27, "-dc", "dc\n"]),
+        ("dev center project", ["dcp.a_b-c"], ["p", "-p12"]),
+        ("managed devops pool", ["mdp-jhp.dev"], ["mdp_x", "-mdp", "m" * 45, "ab"]),
+        ("virtual network", ["vnet_a-b_"], ["v", "vnet-"]),
+        ("image template", ["it-ubuntu-22.04", "it-", "i" * 64], ["it/x", "", "i" * 65, "it\n"]),
+        ("role definition", ["[JHP] Azure Image Builder Service", "r" * 512], ["", "r" * 513]),
+    ],
+)
 def test_name_rules(kind, good, bad):
     rule = RULES[kind]
     for name in good:

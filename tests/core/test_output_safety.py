@@ -130,8 +130,12 @@ def test_an_mdpool_output_with_a_users_file_in_it_is_refused(tmp_path, example_s
     (out / "stacks" / "pool-dev" / "override.tf").write_text("# mine")
     before = snapshot(out)
     done = synth_cli(out)
-    assert_refused(done, out, "is an mdpool output that also holds files mdpool did not write "
-                              "(stacks/pool-dev/override.tf); move them out, or choose another --out")
+    assert_refused(
+        done,
+        out,
+        "is an mdpool output that also holds files mdpool did not write "
+        "(stacks/pool-dev/override.tf); move them out, or choose another --out",
+    )
     assert snapshot(out) == before
 
 
@@ -147,8 +151,7 @@ def test_a_parent_that_is_a_file_or_cannot_be_written_is_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     done = synth_cli(blocker / "out")
-    assert_refused(done, blocker / "out", f"{blocker} is a file, not a folder; --out needs a folder mdpool may "
-                                          "create and write")
+    assert_refused(done, blocker / "out", f"{blocker} is a file, not a folder; --out needs a folder mdpool may create and write")
     done = synth_cli("/proc/mdpool-out")  # not writable, even for root
     assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
     assert done.stderr.startswith("/proc/mdpool-out: cannot ") and "Traceback" not in done.stderr
@@ -162,8 +165,11 @@ def test_local_state_inside_the_given_out_is_refused_at_synth(tmp_path):
     config = config_copy(tmp_path, local={"directory": "out/state"})
     out = config.parents[1] / "build" / "out"
     done = synth_cli(out, config=config, cwd=config.parents[1])
-    assert_refused(done, out, "would hold the Terraform state (state.local.directory 'out/state', "
-                              "beside the output), which every synth replaces")
+    assert_refused(
+        done,
+        out,
+        "would hold the Terraform state (state.local.directory 'out/state', beside the output), which every synth replaces",
+    )
     assert not out.exists()
 
 
@@ -180,21 +186,26 @@ def test_local_state_beside_the_out_is_accepted_at_synth_time_checks(tmp_path):
             check_output_folder(out, config_path=config, state_directory=inside)
 
 
-@pytest.mark.parametrize("directory, refused", [
-    ("cdktf.out", True),
-    ("cdktf.out/state", True),
-    ("./cdktf.out/state", True),
-    ("cdktf.out/", True),
-    ("state", False),
-    ("cdktf.outside", False),  # only the folder itself and what is inside it
-    ("other/cdktf.out", False),
-    (".", False),
-])
+@pytest.mark.parametrize(
+    "directory, refused",
+    [
+        ("cdktf.out", True),
+        ("cdktf.out/state", True),
+        ("./cdktf.out/state", True),
+        ("cdktf.out/", True),
+        ("state", False),
+        ("cdktf.outside", False),  # only the folder itself and what is inside it
+        ("other/cdktf.out", False),
+        (".", False),
+    ],
+)
 def test_validate_refuses_state_inside_the_default_output(tmp_path, directory, refused):
     config = config_copy(tmp_path, local={"directory": directory})
     done = run_mdpool("validate", "--config", str(config))
-    problem = ("state.local.directory: lies inside the synth output folder cdktf.out, which every synth replaces; "
-               "allowed: a folder beside it, e.g. state")
+    problem = (
+        "state.local.directory: lies inside the synth output folder cdktf.out, which every synth replaces; "
+        "allowed: a folder beside it, e.g. state"
+    )
     if refused:
         assert done.returncode == 1
         assert [line.split(": ", 1)[1] for line in done.stderr.splitlines()] == [problem]
@@ -226,9 +237,15 @@ def test_an_empty_folder_and_an_earlier_output_are_replaced(tmp_path, example_sy
 
 def test_output_files_get_the_users_umask(tmp_path):
     out = tmp_path / "out"
-    done = subprocess.run([str(MDPOOL), "synth", "--config", str(EXAMPLE_CONFIG), "--out", str(out)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-                          preexec_fn=lambda: os.umask(0o027))  # the user's umask, as a shell would set it
+    done = subprocess.run(
+        [str(MDPOOL), "synth", "--config", str(EXAMPLE_CONFIG), "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: os.umask(0o027),
+    )  # the user's umask, as a shell would set it
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o750  # not mkdtemp's 0700
     assert stat.S_IMODE((out / "manifest.json").stat().st_mode) == 0o640
@@ -245,17 +262,28 @@ def test_a_synth_into_a_folder_in_use_is_refused(tmp_path, example_synth):
     before = snapshot(out)
     with output_lock(out):  # as a running deploy or synth holds it
         done = synth_cli(out)
-    assert_refused(done, out, f"another mdpool command is using this output folder (lock {out}.lock); "
-                              "wait for it to finish, or choose another --out")
+    assert_refused(
+        done,
+        out,
+        f"another mdpool command is using this output folder (lock {out}.lock); wait for it to finish, or choose another --out",
+    )
     assert snapshot(out) == before
     assert not Path(f"{out}.lock").exists()  # released and removed
 
 
 def test_two_synths_at_once_never_leave_a_half_swapped_folder(tmp_path):
     out = tmp_path / "cdktf.out"
-    runs = [subprocess.Popen([str(MDPOOL), "synth", "--config", str(EXAMPLE_CONFIG), "--out", str(out)], cwd=REPO,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
-            for _ in range(2)]
+    runs = [
+        subprocess.Popen(
+            [str(MDPOOL), "synth", "--config", str(EXAMPLE_CONFIG), "--out", str(out)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
     results = [(run.returncode, run.communicate(timeout=300)[1]) for run in runs]
     results = [(run.returncode, stderr) for run, (_, stderr) in zip(runs, results)]
     assert any(code == 0 for code, _ in results), results
@@ -271,8 +299,11 @@ def test_plan_and_deploy_refuse_before_creating_anything(tmp_path, command):
     config = config_copy(tmp_path)
     project = config.parents[1]
     before = snapshot(project)
-    for out, why in [("/", "is the root folder"), (".", "is the current folder or holds it"),
-                     ("config", f"holds the config file {config}")]:
+    for out, why in [
+        ("/", "is the root folder"),
+        (".", "is the current folder or holds it"),
+        ("config", f"holds the config file {config}"),
+    ]:
         done = run_mdpool(*command, "--config", str(config), "--out", out, cwd=project)
         assert_refused(done, out, why)
     assert snapshot(project) == before and sorted(os.listdir(project)) == ["config", "images"]
@@ -285,8 +316,14 @@ def test_sigterm_during_synth_leaves_the_previous_output_and_no_staging(tmp_path
     out = tmp_path / "cdktf.out"
     shutil.copytree(example_synth, out)
     before = snapshot(out)
-    run = subprocess.Popen([str(MDPOOL), "synth", "--config", str(EXAMPLE_CONFIG), "--out", str(out)], cwd=REPO,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    run = subprocess.Popen(
+        [str(MDPOOL), "synth", "--config", str(EXAMPLE_CONFIG), "--out", str(out)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while not any(p.name.startswith(".cdktf.out.") for p in tmp_path.iterdir()):  # the staging folder exists
         assert time.monotonic() < deadline and run.poll() is None, run.communicate()

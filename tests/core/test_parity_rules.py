@@ -16,8 +16,10 @@ from tests.core.test_config_rules import DELETE, write
 
 OK, ERROR, WARNING = "ok", "error", "warning"
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000"
-PLATFORM_ID = (f"{SUB}/providers/Microsoft.Compute/locations/westeurope/publishers/Canonical/artifactTypes/vmImage"
-               "/offers/0001-com-ubuntu-server-jammy/skus/22_04-lts/versions/22.04.202501010")
+PLATFORM_ID = (
+    f"{SUB}/providers/Microsoft.Compute/locations/westeurope/publishers/Canonical/artifactTypes/vmImage"
+    "/offers/0001-com-ubuntu-server-jammy/skus/22_04-lts/versions/22.04.202501010"
+)
 GALLERY_IMAGE_ID = f"{SUB}/resourceGroups/rg-other/providers/Microsoft.Compute/galleries/gal_other/images/img/versions/1.0.0"
 SUBNET = f"{SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet"
 IDENTITY = f"{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"
@@ -41,109 +43,298 @@ CASES = [
     # standby schedule: time zones (ResourcePredictionsProfileTimeZone, case-sensitive)
     ("tz UTC-11", {"pool.standby.manual.time_zone": "UTC-11"}, OK),
     ("tz windows id", {"pool.standby.manual.time_zone": "W. Europe Standard Time"}, OK),
-    ("tz iana", {"pool.standby.manual.time_zone": "Europe/Berlin"}, ERROR, "pool.standby.manual.time_zone",
-     "'Europe/Berlin' is not a time zone Azure knows"),
+    (
+        "tz iana",
+        {"pool.standby.manual.time_zone": "Europe/Berlin"},
+        ERROR,
+        "pool.standby.manual.time_zone",
+        "'Europe/Berlin' is not a time zone Azure knows",
+    ),
     ("tz case", {"pool.standby.manual.time_zone": "utc"}, ERROR, "pool.standby.manual.time_zone", "did you mean 'UTC'?"),
     # all_week_schedule: IntAtLeast(1), at most maximum_concurrency (10)
     ("all_week 1", {**ALL_WEEK, "pool.standby.manual.all_week": 1}, OK),
     ("all_week 10", {**ALL_WEEK, "pool.standby.manual.all_week": 10}, OK),
-    ("all_week 0", {**ALL_WEEK, "pool.standby.manual.all_week": 0}, ERROR, "pool.standby.manual.all_week",
-     "0 standby agents is not allowed; allowed: 1 to maximum_concurrency (10)"),
-    ("all_week 11", {**ALL_WEEK, "pool.standby.manual.all_week": 11}, ERROR, "pool.standby.manual.all_week",
-     "allowed: 1 to maximum_concurrency (10)"),
+    (
+        "all_week 0",
+        {**ALL_WEEK, "pool.standby.manual.all_week": 0},
+        ERROR,
+        "pool.standby.manual.all_week",
+        "0 standby agents is not allowed; allowed: 1 to maximum_concurrency (10)",
+    ),
+    (
+        "all_week 11",
+        {**ALL_WEEK, "pool.standby.manual.all_week": 11},
+        ERROR,
+        "pool.standby.manual.all_week",
+        "allowed: 1 to maximum_concurrency (10)",
+    ),
     # day schedules: at least one day; Sunday counts like any other day
     ("no day", {"pool.standby.manual.days": {}}, ERROR, "pool.standby.manual.days", "no day has a time"),
     ("sunday only", {"pool.standby.manual.days": {"sunday": {"00:00:00": 10, "23:59:59": 0}}}, OK),
-    ("sunday over", {"pool.standby.manual.days": {"sunday": {"00:00:00": 11}}}, ERROR,
-     'pool.standby.manual.days.sunday["00:00:00"]', "11 standby agents is not allowed"),
-    ("sunday negative", {"pool.standby.manual.days": {"sunday": {"12:00": -1}}}, ERROR,
-     'pool.standby.manual.days.sunday["12:00"]', "-1 standby agents is not allowed; allowed: 0 to"),
-    ("sunday 24h", {"pool.standby.manual.days": {"sunday": {"24:00:00": 1}}}, ERROR,
-     'pool.standby.manual.days.sunday["24:00:00"]', "is not a time of day"),
+    (
+        "sunday over",
+        {"pool.standby.manual.days": {"sunday": {"00:00:00": 11}}},
+        ERROR,
+        'pool.standby.manual.days.sunday["00:00:00"]',
+        "11 standby agents is not allowed",
+    ),
+    (
+        "sunday negative",
+        {"pool.standby.manual.days": {"sunday": {"12:00": -1}}},
+        ERROR,
+        'pool.standby.manual.days.sunday["12:00"]',
+        "-1 standby agents is not allowed; allowed: 0 to",
+    ),
+    (
+        "sunday 24h",
+        {"pool.standby.manual.days": {"sunday": {"24:00:00": 1}}},
+        ERROR,
+        'pool.standby.manual.days.sunday["24:00:00"]',
+        "is not a time of day",
+    ),
     # subnet size: maximum_concurrency + 5 addresses; a /28 has 16
     ("subnet at limit", {**_concurrency(11), **_network("10.0.0.0/28")}, OK),
-    ("subnet one short", {**_concurrency(12), **_network("10.0.0.0/28")}, ERROR, "pool.network.new.subnet_prefix",
-     "10.0.0.0/28 has 16 addresses; the pool needs maximum_concurrency + 5 = 17"),
+    (
+        "subnet one short",
+        {**_concurrency(12), **_network("10.0.0.0/28")},
+        ERROR,
+        "pool.network.new.subnet_prefix",
+        "10.0.0.0/28 has 16 addresses; the pool needs maximum_concurrency + 5 = 17",
+    ),
     ("subnet host bits", _network("10.0.0.1/28"), ERROR, "pool.network.new.subnet_prefix", "is not a network"),
     # permission accounts: IsEmailAddress for users and groups
     ("email user", {"pool.permission": {"kind": "SpecificAccounts", "users": ["ops@contoso.com"]}}, OK),
     ("email named", {"pool.permission": {"kind": "SpecificAccounts", "groups": ["Build Admins <admins@contoso.com>"]}}, OK),
-    ("group not email", {"pool.permission": {"kind": "SpecificAccounts", "groups": ["[acme]\\Admins"]}}, ERROR,
-     "pool.permission.groups[0]", "is not an e-mail address"),
-    ("user newline", {"pool.permission": {"kind": "SpecificAccounts", "users": ["ops@contoso.com\n"]}}, ERROR,
-     "pool.permission.users[0]", "is not an e-mail address"),
+    (
+        "group not email",
+        {"pool.permission": {"kind": "SpecificAccounts", "groups": ["[acme]\\Admins"]}},
+        ERROR,
+        "pool.permission.groups[0]",
+        "is not an e-mail address",
+    ),
+    (
+        "user newline",
+        {"pool.permission": {"kind": "SpecificAccounts", "users": ["ops@contoso.com\n"]}},
+        ERROR,
+        "pool.permission.users[0]",
+        "is not an e-mail address",
+    ),
     # Azure DevOps project names (validate.ProjectName)
     ("project 64", {"pool.organizations[0].projects": ["p" * 64]}, OK),
-    ("project 65", {"pool.organizations[0].projects": ["p" * 65]}, ERROR, "pool.organizations[0].projects[0]",
-     "has 65 characters; allowed: 1 to 64"),
-    ("project underscore", {"pool.organizations[0].projects": ["_p"]}, ERROR, "pool.organizations[0].projects[0]", "starts with _ or ."),
-    ("project period", {"pool.organizations[0].projects": ["p."]}, ERROR, "pool.organizations[0].projects[0]", "ends with a period"),
-    ("project colon", {"pool.organizations[0].projects": ["a:b"]}, ERROR, "pool.organizations[0].projects[0]", "a character Azure DevOps refuses"),
+    (
+        "project 65",
+        {"pool.organizations[0].projects": ["p" * 65]},
+        ERROR,
+        "pool.organizations[0].projects[0]",
+        "has 65 characters; allowed: 1 to 64",
+    ),
+    (
+        "project underscore",
+        {"pool.organizations[0].projects": ["_p"]},
+        ERROR,
+        "pool.organizations[0].projects[0]",
+        "starts with _ or .",
+    ),
+    (
+        "project period",
+        {"pool.organizations[0].projects": ["p."]},
+        ERROR,
+        "pool.organizations[0].projects[0]",
+        "ends with a period",
+    ),
+    (
+        "project colon",
+        {"pool.organizations[0].projects": ["a:b"]},
+        ERROR,
+        "pool.organizations[0].projects[0]",
+        "a character Azure DevOps refuses",
+    ),
     ("project reserved", {"pool.organizations[0].projects": ["Bin"]}, ERROR, "pool.organizations[0].projects[0]", "is reserved"),
     ("project spaces", {"pool.organizations[0].projects": ["My Project"]}, OK),
     # buffers: ^(?:\*|[0-9][0-9]?|100)$
     ("buffer 100", {}, OK),
-    ("buffer 007", {"pool.images[1].buffer": "007"}, ERROR, "pool.images[1].buffer", "allowed: * (even share) or a number from 0 to 100"),
+    (
+        "buffer 007",
+        {"pool.images[1].buffer": "007"},
+        ERROR,
+        "pool.images[1].buffer",
+        "allowed: * (even share) or a number from 0 to 100",
+    ),
     ("buffer 00", {"pool.images[1].buffer": "00"}, OK),
     ("buffer newline", {"pool.images[1].buffer": "0\n"}, ERROR, "pool.images[1].buffer", "allowed: * (even share)"),
     # data disk: drive letter F-Z, caching None/ReadOnly/ReadWrite
     ("drive F", {"pool.data_disk": {"size_gb": 1, "drive_letter": "F"}}, OK),
     ("drive z", {"pool.data_disk": {"size_gb": 32767, "drive_letter": "z"}}, OK),
-    ("drive B", {"pool.data_disk": {"size_gb": 64, "drive_letter": "B"}}, ERROR, "pool.data_disk.drive_letter", "allowed: one letter from F to Z"),
-    ("drive E", {"pool.data_disk": {"size_gb": 64, "drive_letter": "e"}}, ERROR, "pool.data_disk.drive_letter", "allowed: one letter from F to Z"),
-    ("drive on linux", {"pool.data_disk": {"size_gb": 64, "drive_letter": "F"}, "pool.images[1]": DELETE,
-                        "pool.images[0].buffer": "*", "pool.images[1].buffer": "*"},
-     WARNING, "pool.data_disk.drive_letter", "no Windows image"),
+    (
+        "drive B",
+        {"pool.data_disk": {"size_gb": 64, "drive_letter": "B"}},
+        ERROR,
+        "pool.data_disk.drive_letter",
+        "allowed: one letter from F to Z",
+    ),
+    (
+        "drive E",
+        {"pool.data_disk": {"size_gb": 64, "drive_letter": "e"}},
+        ERROR,
+        "pool.data_disk.drive_letter",
+        "allowed: one letter from F to Z",
+    ),
+    (
+        "drive on linux",
+        {
+            "pool.data_disk": {"size_gb": 64, "drive_letter": "F"},
+            "pool.images[1]": DELETE,
+            "pool.images[0].buffer": "*",
+            "pool.images[1].buffer": "*",
+        },
+        WARNING,
+        "pool.data_disk.drive_letter",
+        "no Windows image",
+    ),
     ("caching None", {"pool.data_disk": {"size_gb": 64, "caching": "None"}}, OK),  # the 2026-06-02 spec's CachingType
-    ("caching none", {"pool.data_disk": {"size_gb": 64, "caching": "none"}}, ERROR, "pool.data_disk.caching",
-     "allowed: 'None', 'ReadOnly' or 'ReadWrite'"),
+    (
+        "caching none",
+        {"pool.data_disk": {"size_gb": 64, "caching": "none"}},
+        ERROR,
+        "pool.data_disk.caching",
+        "allowed: 'None', 'ReadOnly' or 'ReadWrite'",
+    ),
     # image by any resource id (azure.ValidateResourceID)
     ("id platform", {"pool.images[1]": {"resource_id": PLATFORM_ID, "buffer": "0"}}, OK),
     ("id other gallery", {"pool.images[1]": {"resource_id": GALLERY_IMAGE_ID, "buffer": "0"}}, OK),
     ("id other definition", {"pool.images[1]": {"resource_id": GALLERY_IMAGE_ID.split("/versions/")[0], "buffer": "0"}}, OK),
-    ("id managed image", {"pool.images[1]": {
-        "resource_id": f"{SUB}/resourceGroups/rg/providers/Microsoft.Compute/images/agent-image", "buffer": "0"}}, OK),
+    (
+        "id managed image",
+        {
+            "pool.images[1]": {
+                "resource_id": f"{SUB}/resourceGroups/rg/providers/Microsoft.Compute/images/agent-image",
+                "buffer": "0",
+            }
+        },
+        OK,
+    ),
     # the form Microsoft's docs show (MicrosoftDocs/azure-devops-docs managed-devops-pools/configure-images.md)
-    ("id docs form", {"pool.images[1]": {"resource_id": f"{SUB}/Providers/Microsoft.Compute/Locations/eastus/publishers/canonical"
-                                                        "/artifacttypes/vmimage/offers/0001-com-ubuntu-server-focal/skus"
-                                                        "/20_04-lts-gen2/versions/latest", "buffer": "0"}}, OK),
-    ("id odd", {"pool.images[1]": {"resource_id": f"{SUB}/resourceGroups", "buffer": "0"}}, ERROR,
-     "pool.images[1].resource_id", "odd number of path segments"),
-    ("id relative", {"pool.images[1]": {"resource_id": "subscriptions/x/resourceGroups/y", "buffer": "0"}}, ERROR,
-     "pool.images[1].resource_id", "must start with /subscriptions/"),
-    ("id capital", {"pool.images[1]": {"resource_id": "/Subscriptions/x/resourceGroups/y", "buffer": "0"}}, ERROR,
-     "pool.images[1].resource_id", "names no subscription"),
-    ("id empty segment", {"pool.images[1]": {"resource_id": "/subscriptions//resourceGroups/y", "buffer": "0"}}, ERROR,
-     "pool.images[1].resource_id", "empty path segment"),
-    ("id unknown form", {"pool.images[1]": {"resource_id": f"{SUB}/resourceGroups/rg", "buffer": "0"}}, WARNING,
-     "pool.images[1].resource_id", "is not a form of image id mdpool knows"),
+    (
+        "id docs form",
+        {
+            "pool.images[1]": {
+                "resource_id": f"{SUB}/Providers/Microsoft.Compute/Locations/eastus/publishers/canonical"
+                "/artifacttypes/vmimage/offers/0001-com-ubuntu-server-focal/skus"
+                "/20_04-lts-gen2/versions/latest",
+                "buffer": "0",
+            }
+        },
+        OK,
+    ),
+    (
+        "id odd",
+        {"pool.images[1]": {"resource_id": f"{SUB}/resourceGroups", "buffer": "0"}},
+        ERROR,
+        "pool.images[1].resource_id",
+        "odd number of path segments",
+    ),
+    (
+        "id relative",
+        {"pool.images[1]": {"resource_id": "subscriptions/x/resourceGroups/y", "buffer": "0"}},
+        ERROR,
+        "pool.images[1].resource_id",
+        "must start with /subscriptions/",
+    ),
+    (
+        "id capital",
+        {"pool.images[1]": {"resource_id": "/Subscriptions/x/resourceGroups/y", "buffer": "0"}},
+        ERROR,
+        "pool.images[1].resource_id",
+        "names no subscription",
+    ),
+    (
+        "id empty segment",
+        {"pool.images[1]": {"resource_id": "/subscriptions//resourceGroups/y", "buffer": "0"}},
+        ERROR,
+        "pool.images[1].resource_id",
+        "empty path segment",
+    ),
+    (
+        "id unknown form",
+        {"pool.images[1]": {"resource_id": f"{SUB}/resourceGroups/rg", "buffer": "0"}},
+        WARNING,
+        "pool.images[1].resource_id",
+        "is not a form of image id mdpool knows",
+    ),
     ("id and well_known", {"pool.images[1].resource_id": PLATFORM_ID}, ERROR, "pool.images[1]", "give exactly one of"),
-    ("id with version", {"pool.images[1]": {"resource_id": PLATFORM_ID, "version": "1.0.0", "buffer": "0"}}, ERROR,
-     "pool.images[1].version", "version applies to gallery images"),
+    (
+        "id with version",
+        {"pool.images[1]": {"resource_id": PLATFORM_ID, "version": "1.0.0", "buffer": "0"}},
+        ERROR,
+        "pool.images[1].version",
+        "version applies to gallery images",
+    ),
     ("well_known empty", {"pool.images[1].well_known": ""}, ERROR, "pool.images[1].well_known", "must not be empty"),
-    ("well_known unknown", {"pool.images[1].well_known": "ubuntu-26.04/latest"}, WARNING, "pool.images[1].well_known",
-     "not a well-known image mdpool knows"),
+    (
+        "well_known unknown",
+        {"pool.images[1].well_known": "ubuntu-26.04/latest"},
+        WARNING,
+        "pool.images[1].well_known",
+        "not a well-known image mdpool knows",
+    ),
     # subnet and identity ids: case-sensitive segments (resourceids parser)
     ("subnet id", {"pool.network": {"subnet_id": SUBNET}}, OK),
-    ("subnet id case", {"pool.network": {"subnet_id": SUBNET.replace("resourceGroups", "resourcegroups")}}, ERROR,
-     "pool.network.subnet_id", "segment 'resourcegroups' must be spelt 'resourceGroups'"),
+    (
+        "subnet id case",
+        {"pool.network": {"subnet_id": SUBNET.replace("resourceGroups", "resourcegroups")}},
+        ERROR,
+        "pool.network.subnet_id",
+        "segment 'resourcegroups' must be spelt 'resourceGroups'",
+    ),
     ("subnet id slash", {"pool.network": {"subnet_id": SUBNET + "/"}}, ERROR, "pool.network.subnet_id", "not a subnet id"),
     ("identity id", {"pool.identity_ids": [IDENTITY]}, OK),
-    ("identity twice", {"pool.identity_ids": [IDENTITY, IDENTITY.upper().replace("SUBSCRIPTIONS", "subscriptions")
-                                              .replace("RESOURCEGROUPS", "resourceGroups").replace("PROVIDERS", "providers")
-                                              .replace("MICROSOFT.MANAGEDIDENTITY", "Microsoft.ManagedIdentity")
-                                              .replace("USERASSIGNEDIDENTITIES", "userAssignedIdentities")]},
-     WARNING, "pool.identity_ids[1]", "the same identity as identity_ids[0]"),
-    ("identity id case", {"pool.identity_ids": [IDENTITY.replace("Microsoft.ManagedIdentity", "microsoft.managedidentity")]},
-     ERROR, "pool.identity_ids[0]", "must be spelt 'Microsoft.ManagedIdentity'"),
+    (
+        "identity twice",
+        {
+            "pool.identity_ids": [
+                IDENTITY,
+                IDENTITY.upper()
+                .replace("SUBSCRIPTIONS", "subscriptions")
+                .replace("RESOURCEGROUPS", "resourceGroups")
+                .replace("PROVIDERS", "providers")
+                .replace("MICROSOFT.MANAGEDIDENTITY", "Microsoft.ManagedIdentity")
+                .replace("USERASSIGNEDIDENTITIES", "userAssignedIdentities"),
+            ]
+        },
+        WARNING,
+        "pool.identity_ids[1]",
+        "the same identity as identity_ids[0]",
+    ),
+    (
+        "identity id case",
+        {"pool.identity_ids": [IDENTITY.replace("Microsoft.ManagedIdentity", "microsoft.managedidentity")]},
+        ERROR,
+        "pool.identity_ids[0]",
+        "must be spelt 'Microsoft.ManagedIdentity'",
+    ),
     # Key Vault certificates: versionless secret ids
     ("kv secret", {"pool.key_vault": {"certificate_ids": ["https://kv.vault.azure.net/secrets/c"]}}, OK),
-    ("kv versioned", {"pool.key_vault": {"certificate_ids": ["https://kv.vault.azure.net/secrets/c/0123"]}}, ERROR,
-     "pool.key_vault.certificate_ids[0]", "names a version"),
-    ("kv certificate", {"pool.key_vault": {"certificate_ids": ["https://kv.vault.azure.net/certificates/c"]}}, ERROR,
-     "pool.key_vault.certificate_ids[0]", "not a secret id"),
-    ("kv store empty", {"pool.key_vault": {"certificate_ids": ["https://kv.vault.azure.net/secrets/c"], "store_location": ""}},
-     ERROR, "pool.key_vault.store_location", "must not be empty"),
+    (
+        "kv versioned",
+        {"pool.key_vault": {"certificate_ids": ["https://kv.vault.azure.net/secrets/c/0123"]}},
+        ERROR,
+        "pool.key_vault.certificate_ids[0]",
+        "names a version",
+    ),
+    (
+        "kv certificate",
+        {"pool.key_vault": {"certificate_ids": ["https://kv.vault.azure.net/certificates/c"]}},
+        ERROR,
+        "pool.key_vault.certificate_ids[0]",
+        "not a secret id",
+    ),
+    (
+        "kv store empty",
+        {"pool.key_vault": {"certificate_ids": ["https://kv.vault.azure.net/secrets/c"], "store_location": ""}},
+        ERROR,
+        "pool.key_vault.store_location",
+        "must not be empty",
+    ),
     # tags: 50 per resource, key 512 and value 256 bytes of UTF-8
     ("tags 50", _tags(50), OK),
     ("tags 51", _tags(51), ERROR, "tags", "51 tags; allowed: at most 50"),
@@ -155,20 +346,65 @@ CASES = [
     ("tag value utf8", {"tags": {"k": "é" * 129}}, ERROR, "tags.k", "tag value has 258 bytes"),
     # gallery image identifiers: SharedImageIdentifierAttribute(128/64/64)
     ("publisher 128", {"gallery.images[0].identifier.publisher": "P" * 128}, OK),
-    ("publisher 129", {"gallery.images[0].identifier.publisher": "P" * 129}, ERROR,
-     "gallery.images[0].identifier.publisher", "has 129 characters; allowed: 1 to 128"),
+    (
+        "publisher 129",
+        {"gallery.images[0].identifier.publisher": "P" * 129},
+        ERROR,
+        "gallery.images[0].identifier.publisher",
+        "has 129 characters; allowed: 1 to 128",
+    ),
     ("offer 64", {"gallery.images[0].identifier.offer": "O" * 64}, OK),
-    ("offer 65", {"gallery.images[0].identifier.offer": "O" * 65}, ERROR, "gallery.images[0].identifier.offer", "allowed: 1 to 64"),
-    ("sku period", {"gallery.images[0].identifier.sku": "22.04."}, ERROR, "gallery.images[0].identifier.sku", "ends with a period"),
-    ("sku space", {"gallery.images[0].identifier.sku": "22 04"}, ERROR, "gallery.images[0].identifier.sku", "allowed: letters, digits, - _ ."),
-    ("identifier case", {"gallery.images[1].identifier.sku": "22.04-lts"}, WARNING, "gallery.images[1].identifier", "only in case"),
+    (
+        "offer 65",
+        {"gallery.images[0].identifier.offer": "O" * 65},
+        ERROR,
+        "gallery.images[0].identifier.offer",
+        "allowed: 1 to 64",
+    ),
+    (
+        "sku period",
+        {"gallery.images[0].identifier.sku": "22.04."},
+        ERROR,
+        "gallery.images[0].identifier.sku",
+        "ends with a period",
+    ),
+    (
+        "sku space",
+        {"gallery.images[0].identifier.sku": "22 04"},
+        ERROR,
+        "gallery.images[0].identifier.sku",
+        "allowed: letters, digits, - _ .",
+    ),
+    (
+        "identifier case",
+        {"gallery.images[1].identifier.sku": "22.04-lts"},
+        WARNING,
+        "gallery.images[1].identifier",
+        "only in case",
+    ),
     # uniqueness as Azure compares names: ignoring case
     ("image names case", {"gallery.images[1].name": "Ubuntu-22.04"}, ERROR, "gallery.images[1].name", "is defined twice"),
-    ("template twice", {"gallery.images[1].build.template_name": "jhp-ubuntu-2204-buildagent"}, ERROR,
-     "gallery.images[1].build.template_name", "is also used by images[0]"),
-    ("template case", {"gallery.images[1].build.template_name": "JHP-ubuntu-2204-buildagent"}, ERROR,
-     "gallery.images[1].build.template_name", "is also used by images[0]"),
-    ("alias case", {"pool.images[1].aliases": ["Ubuntu-Latest"]}, WARNING, "pool.images[1].aliases[0]", "already used by pool.images[0]"),
+    (
+        "template twice",
+        {"gallery.images[1].build.template_name": "jhp-ubuntu-2204-buildagent"},
+        ERROR,
+        "gallery.images[1].build.template_name",
+        "is also used by images[0]",
+    ),
+    (
+        "template case",
+        {"gallery.images[1].build.template_name": "JHP-ubuntu-2204-buildagent"},
+        ERROR,
+        "gallery.images[1].build.template_name",
+        "is also used by images[0]",
+    ),
+    (
+        "alias case",
+        {"pool.images[1].aliases": ["Ubuntu-Latest"]},
+        WARNING,
+        "pool.images[1].aliases[0]",
+        "already used by pool.images[0]",
+    ),
     # no empty names anywhere
     ("role empty", {"builder.role_name": ""}, ERROR, "builder.role_name", "role definition name '' has 0 characters"),
     ("gallery empty", {"gallery.name": ""}, ERROR, "gallery.name", "gallery name '' has 0 characters"),
@@ -177,11 +413,27 @@ CASES = [
     ("identity empty", {"builder.identity_name": ""}, ERROR, "builder.identity_name", "user-assigned identity name '' has 0"),
     ("dev center empty", {"pool.dev_center_name": ""}, ERROR, "pool.dev_center_name", "dev center name '' has 0"),
     ("project empty", {"pool.project_name": ""}, ERROR, "pool.project_name", "dev center project name '' has 0"),
-    ("template empty", {"gallery.images[0].build.template_name": ""}, ERROR, "gallery.images[0].build.template_name",
-     "image template name '' has 0"),
-    ("vnet empty", {"pool.network": {"new": {"name": "", "subnet_name": ""}}}, ERROR, "pool.network.new.name",
-     "virtual network name '' has 0"),
-    ("subnet empty", {"pool.network": {"new": {"subnet_name": ""}}}, ERROR, "pool.network.new.subnet_name", "subnet name '' has 0"),
+    (
+        "template empty",
+        {"gallery.images[0].build.template_name": ""},
+        ERROR,
+        "gallery.images[0].build.template_name",
+        "image template name '' has 0",
+    ),
+    (
+        "vnet empty",
+        {"pool.network": {"new": {"name": "", "subnet_name": ""}}},
+        ERROR,
+        "pool.network.new.name",
+        "virtual network name '' has 0",
+    ),
+    (
+        "subnet empty",
+        {"pool.network": {"new": {"subnet_name": ""}}},
+        ERROR,
+        "pool.network.new.subnet_name",
+        "subnet name '' has 0",
+    ),
     ("tag key empty", {"tags": {"": "v"}}, ERROR, "tags", "a tag name must not be empty"),
     ("rg case", {"resource_groups": {"gallery": "rg-A", "pool": "RG-a"}}, ERROR, "resource_groups.pool", "differ only in case"),
     ("rg unicode", {"resource_groups": {"pool": "rg-ü"}}, ERROR, "resource_groups.pool", "is not valid"),
@@ -193,12 +445,24 @@ CASES = [
     ("pool hyphen end", {"pool.name": "pool-"}, OK),
     # timespans (validate.AgentLifetime) and GUIDs: the whole value
     ("lifetime 7d", {"pool.agents.maximum_lifetime": "7.00:00:00"}, OK),
-    ("lifetime 7d+1s", {"pool.agents.maximum_lifetime": "7.00:00:01"}, ERROR, "pool.agents.maximum_lifetime", "longer than 7 days"),
+    (
+        "lifetime 7d+1s",
+        {"pool.agents.maximum_lifetime": "7.00:00:01"},
+        ERROR,
+        "pool.agents.maximum_lifetime",
+        "longer than 7 days",
+    ),
     ("lifetime short", {"pool.agents.grace_period": "2:0:0"}, OK),
     ("lifetime newline", {"pool.agents.grace_period": "00:30:00\n"}, ERROR, "pool.agents.grace_period", "is not a timespan"),
     ("guid newline", {"subscription_id": "00000000-0000-0000-0000-000000000000\n"}, ERROR, "subscription_id", "must be a GUID"),
     ("environment newline", {"environment": "dev\n"}, ERROR, "environment", "is not allowed"),
-    ("url newline", {"pool.organizations[0].url": "https://dev.azure.com/x\n"}, ERROR, "pool.organizations[0].url", "control characters"),
+    (
+        "url newline",
+        {"pool.organizations[0].url": "https://dev.azure.com/x\n"},
+        ERROR,
+        "pool.organizations[0].url",
+        "control characters",
+    ),
     # sizes and folders
     ("sku empty", {"pool.sku": ""}, ERROR, "pool.sku", "at least 1 character"),
     ("sku odd", {"pool.sku": "D2"}, WARNING, "pool.sku", "does not look like a VM size"),

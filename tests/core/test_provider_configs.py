@@ -17,9 +17,11 @@ from tests.conftest import run_mdpool
 
 PROVIDER_CONFIGS = Path(__file__).parent / "configs" / "provider"
 NAMES = ("basic", "complete", "complete_without_network", "complete_with_permission")
-PLATFORM_IMAGE = ("/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Compute/locations/westeurope"
-                  "/publishers/Canonical/artifactTypes/vmImage/offers/0001-com-ubuntu-server-jammy/skus/22_04-lts"
-                  "/versions/22.04.202501010")
+PLATFORM_IMAGE = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Compute/locations/westeurope"
+    "/publishers/Canonical/artifactTypes/vmImage/offers/0001-com-ubuntu-server-jammy/skus/22_04-lts"
+    "/versions/22.04.202501010"
+)
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +53,7 @@ def test_basic(provider_pools):
     pool = provider_pools["basic"]["pool"]
     properties = pool["body"]["properties"]
     assert properties["maximumConcurrency"] == 1
-    assert properties["organizationProfile"]["organizations"] == [
-        {"parallelism": 1, "url": "https://dev.azure.com/acctest-org"}]
+    assert properties["organizationProfile"]["organizations"] == [{"parallelism": 1, "url": "https://dev.azure.com/acctest-org"}]
     assert properties["agentProfile"]["kind"] == "Stateless"
     fabric = properties["fabricProfile"]
     assert fabric["sku"] == {"name": "Standard_B1s"}
@@ -69,7 +70,8 @@ def test_complete(provider_pools, name):
     assert properties["runtimeConfiguration"] == {"workFolder": "D:\\a\\_work"}
     organizations = properties["organizationProfile"]
     assert organizations["organizations"] == [
-        {"parallelism": 2, "url": "https://dev.azure.com/acctest-org-updated", "projects": ["acctest-project"]}]
+        {"parallelism": 2, "url": "https://dev.azure.com/acctest-org-updated", "projects": ["acctest-project"]}
+    ]
     agent = properties["agentProfile"]
     assert agent["kind"] == "Stateful"
     assert agent["gracePeriodTimeSpan"] == "00:10:00"
@@ -86,14 +88,24 @@ def test_complete(provider_pools, name):
         {"aliases": ["well known image", "22.04 version"], "wellKnownImageName": "ubuntu-24.04/latest", "buffer": "100"},
     ]
     assert fabric["sku"] == {"name": "Standard_B1ms"}
-    assert fabric["storageProfile"] == {"osDiskStorageAccountType": "Standard", "dataDisks": [
-        {"caching": "ReadOnly", "diskSizeGiB": 10, "driveLetter": "F", "storageAccountType": "Standard_LRS"}]}
-    assert fabric["osProfile"] == {"logonType": "Interactive", "secretsManagementSettings": {
-        "certificateStoreLocation": "/", "certificateStoreName": "My", "keyExportable": False,
-        "observedCertificates": ["https://acctestkeyvault.vault.azure.net/secrets/acctestcert"]}}
+    assert fabric["storageProfile"] == {
+        "osDiskStorageAccountType": "Standard",
+        "dataDisks": [{"caching": "ReadOnly", "diskSizeGiB": 10, "driveLetter": "F", "storageAccountType": "Standard_LRS"}],
+    }
+    assert fabric["osProfile"] == {
+        "logonType": "Interactive",
+        "secretsManagementSettings": {
+            "certificateStoreLocation": "/",
+            "certificateStoreName": "My",
+            "keyExportable": False,
+            "observedCertificates": ["https://acctestkeyvault.vault.azure.net/secrets/acctestcert"],
+        },
+    }
     assert pool["tags"] == {"Environment": "ppe", "Project": "Terraform"}
-    identity = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/acctestrg/providers"
-                "/Microsoft.ManagedIdentity/userAssignedIdentities/acctestuami")
+    identity = (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/acctestrg/providers"
+        "/Microsoft.ManagedIdentity/userAssignedIdentities/acctestuami"
+    )
     assert pool["identity"] == [{"type": "UserAssigned", "identity_ids": [identity]}]
     permission = organizations["permissionProfile"]
     if name == "complete_with_permission":

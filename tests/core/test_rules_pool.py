@@ -11,29 +11,47 @@ STORAGE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg
 SCRIPT = {"storage_account_id": STORAGE + "abc", "entry_point": "setup.sh"}
 
 
-@pytest.mark.parametrize("changes, expected", [
-    ({"pool.instance_mix": ["Standard_D2ads_v5", "Standard_D4ads_v5"]},
-     "pool.sku: give either `sku` (one VM size) or `instance_mix` (several), not both"),
-    ({"pool.sku": None, "pool.instance_mix": ["Standard_D2ads_v5", "standard_d2ads_v5"]},
-     "pool.instance_mix[1]: VM size 'standard_d2ads_v5' is already listed at instance_mix[0]; each size once"),
-    ({"pool.images[0].provisioning_script": {**SCRIPT, "storage_account_id": STORAGE + "ab"}},
-     "pool.images[0].provisioning_script.storage_account_id: '" + STORAGE + "ab' is not a storage account id"),
-    ({"pool.images[0].provisioning_script": {**SCRIPT, "storage_account_id": STORAGE + "a" * 25}},
-     "is not a storage account id"),
-    ({"pool.images[0].provisioning_script": {**SCRIPT, "storage_account_id": "/subscriptions/x/storageAccounts/abc"}},
-     "is not a storage account id"),
-    ({"pool.images[0].ephemeral": "OsDisk"},
-     "pool.images[0].ephemeral: 'OsDisk' is not allowed; allowed: 'Automatic', 'CacheDisk' or 'ResourceDisk'"),
-    ({"pool.images[0].provisioning_script": {**SCRIPT, "identity_client_id": "not-a-guid"}},
-     "pool.images[0].provisioning_script.identity_client_id: must be a GUID"),
-    ({"pool.network": {"new": {}, "static_ip_count": -1}}, "pool.network.static_ip_count: "),
-    ({"pool.network": {"new": {}, "static_ip_count": 2**31}}, "pool.network.static_ip_count: "),
-    ({"pool.organizations[0].open_access": "yes"}, "pool.organizations[0].open_access: "),
-])
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        (
+            {"pool.instance_mix": ["Standard_D2ads_v5", "Standard_D4ads_v5"]},
+            "pool.sku: give either `sku` (one VM size) or `instance_mix` (several), not both",
+        ),
+        (
+            {"pool.sku": None, "pool.instance_mix": ["Standard_D2ads_v5", "standard_d2ads_v5"]},
+            "pool.instance_mix[1]: VM size 'standard_d2ads_v5' is already listed at instance_mix[0]; each size once",
+        ),
+        (
+            {"pool.images[0].provisioning_script": {**SCRIPT, "storage_account_id": STORAGE + "ab"}},
+            "pool.images[0].provisioning_script.storage_account_id: '" + STORAGE + "ab' is not a storage account id",
+        ),
+        (
+            {"pool.images[0].provisioning_script": {**SCRIPT, "storage_account_id": STORAGE + "a" * 25}},
+            "is not a storage account id",
+        ),
+        (
+            {"pool.images[0].provisioning_script": {**SCRIPT, "storage_account_id": "/subscriptions/x/storageAccounts/abc"}},
+            "is not a storage account id",
+        ),
+        (
+            {"pool.images[0].ephemeral": "OsDisk"},
+            "pool.images[0].ephemeral: 'OsDisk' is not allowed; allowed: 'Automatic', 'CacheDisk' or 'ResourceDisk'",
+        ),
+        (
+            {"pool.images[0].provisioning_script": {**SCRIPT, "identity_client_id": "not-a-guid"}},
+            "pool.images[0].provisioning_script.identity_client_id: must be a GUID",
+        ),
+        ({"pool.network": {"new": {}, "static_ip_count": -1}}, "pool.network.static_ip_count: "),
+        ({"pool.network": {"new": {}, "static_ip_count": 2**31}}, "pool.network.static_ip_count: "),
+        ({"pool.organizations[0].open_access": "yes"}, "pool.organizations[0].open_access: "),
+    ],
+)
 def test_refused(tmp_path, changes, expected):
     if changes.get("pool.sku", "") is None:
         changes = {k: v for k, v in changes.items() if k != "pool.sku"}
         from tests.core.test_config_rules import DELETE
+
         changes["pool.sku"] = DELETE
     found = problems_of(write(tmp_path, changes))
     assert any(expected in line for line in found), found
@@ -43,19 +61,27 @@ def test_refused(tmp_path, changes, expected):
 def test_accepted_at_the_limits(tmp_path):
     from tests.core.test_config_rules import DELETE
 
-    config = load_config(write(tmp_path, {
-        "pool.sku": DELETE,
-        "pool.instance_mix": ["Standard_D2ads_v5", "Standard_E2ads_v5"],
-        "pool.images[0].provisioning_script": {**SCRIPT, "storage_account_id": STORAGE + "a" * 24,
-                                               "identity_client_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-                                               "restart": False},
-        "pool.images[1].provisioning_script": {**SCRIPT, "storage_account_id": STORAGE + "abc"},
-        "pool.images[0].ephemeral": "CacheDisk",
-        "pool.network": {"new": {}, "static_ip_count": 2**31 - 1},
-        "pool.organizations[0].open_access": False,
-        "pool.organizations[0].alias": "main",
-        "pool.description": "Build agents",
-    }))
+    config = load_config(
+        write(
+            tmp_path,
+            {
+                "pool.sku": DELETE,
+                "pool.instance_mix": ["Standard_D2ads_v5", "Standard_E2ads_v5"],
+                "pool.images[0].provisioning_script": {
+                    **SCRIPT,
+                    "storage_account_id": STORAGE + "a" * 24,
+                    "identity_client_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                    "restart": False,
+                },
+                "pool.images[1].provisioning_script": {**SCRIPT, "storage_account_id": STORAGE + "abc"},
+                "pool.images[0].ephemeral": "CacheDisk",
+                "pool.network": {"new": {}, "static_ip_count": 2**31 - 1},
+                "pool.organizations[0].open_access": False,
+                "pool.organizations[0].alias": "main",
+                "pool.description": "Build agents",
+            },
+        )
+    )
     assert config.pool.instance_mix == ["Standard_D2ads_v5", "Standard_E2ads_v5"]
     assert config.pool.network.static_ip_count == 2**31 - 1
     config = load_config(write(tmp_path, {"pool.network": {"new": {}, "static_ip_count": 0}}))
@@ -65,18 +91,29 @@ def test_accepted_at_the_limits(tmp_path):
 GITHUB = {"organizations": [{"url": "https://github.com/acme", "repositories": ["app"]}]}
 
 
-@pytest.mark.parametrize("changes, expected", [
-    ({"pool.github": GITHUB},
-     "pool.organizations: give `organizations` (Azure DevOps) or `github` (GitHub organizations); a pool serves one"),
-    ({"pool.organizations": []}, "pool.organizations: give `organizations` (Azure DevOps) or `github`"),
-    ({"pool.organizations": [], "pool.github": GITHUB, "pool.permission": {"kind": "Inherit"}},
-     "pool.permission: applies to Azure DevOps organizations only; a GitHub pool has none"),
-    ({"pool.organizations": [], "pool.github": GITHUB, "pool.description": "x"},
-     "pool.description: applies to Azure DevOps organizations only"),
-    ({"pool.organizations": [], "pool.github": {"organizations": []}}, "pool.github.organizations: "),
-    ({"pool.organizations": [], "pool.github": {"organizations": [{"url": "http://github.com/acme"}]}},
-     "pool.github.organizations[0].url: "),
-])
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        (
+            {"pool.github": GITHUB},
+            "pool.organizations: give `organizations` (Azure DevOps) or `github` (GitHub organizations); a pool serves one",
+        ),
+        ({"pool.organizations": []}, "pool.organizations: give `organizations` (Azure DevOps) or `github`"),
+        (
+            {"pool.organizations": [], "pool.github": GITHUB, "pool.permission": {"kind": "Inherit"}},
+            "pool.permission: applies to Azure DevOps organizations only; a GitHub pool has none",
+        ),
+        (
+            {"pool.organizations": [], "pool.github": GITHUB, "pool.description": "x"},
+            "pool.description: applies to Azure DevOps organizations only",
+        ),
+        ({"pool.organizations": [], "pool.github": {"organizations": []}}, "pool.github.organizations: "),
+        (
+            {"pool.organizations": [], "pool.github": {"organizations": [{"url": "http://github.com/acme"}]}},
+            "pool.github.organizations[0].url: ",
+        ),
+    ],
+)
 def test_github_refused(tmp_path, changes, expected):
     found = problems_of(write(tmp_path, changes))
     assert any(expected in line for line in found), found

@@ -52,14 +52,17 @@ def test_example_config_is_valid_under_the_schema(config_validator):
     assert [e.message for e in config_validator.iter_errors(example_data())] == []
 
 
-@pytest.mark.parametrize("edit, where", [
-    (lambda d: d["pool"].update(maximum_concurency=10), "pool"),                  # misspelt key
-    (lambda d: d["pool"].update(maximum_concurrency="ten"), "pool.maximum_concurrency"),
-    (lambda d: d["pool"].update(maximum_concurrency=0), "pool.maximum_concurrency"),  # below ge=1
-    (lambda d: d["pool"]["agents"].update(grace_period="1 hour"), "pool.agents.grace_period"),
-    (lambda d: d.update(subscription_id="not-a-guid"), "subscription_id"),
-    (lambda d: d.pop("pool"), ""),
-])
+@pytest.mark.parametrize(
+    "edit, where",
+    [
+        (lambda d: d["pool"].update(maximum_concurency=10), "pool"),  # misspelt key
+        (lambda d: d["pool"].update(maximum_concurrency="ten"), "pool.maximum_concurrency"),
+        (lambda d: d["pool"].update(maximum_concurrency=0), "pool.maximum_concurrency"),  # below ge=1
+        (lambda d: d["pool"]["agents"].update(grace_period="1 hour"), "pool.agents.grace_period"),
+        (lambda d: d.update(subscription_id="not-a-guid"), "subscription_id"),
+        (lambda d: d.pop("pool"), ""),
+    ],
+)
 def test_config_schema_refuses_what_validate_refuses(edit, where, config_validator, tmp_path):
     data = copy.deepcopy(example_data())
     edit(data)
@@ -101,15 +104,18 @@ def test_example_definition_points_at_its_schema_and_is_valid(definition_validat
     assert parse_definition(rendered, label="a") == parse_definition(json.dumps(without), label="a")
 
 
-@pytest.mark.parametrize("edit", [
-    lambda d: d.update(DiskSizeGib=256),                                    # misspelt top key
-    lambda d: d["Customizers"][0].update(Inline=42),                        # not a list of strings
-    lambda d: d["Customizers"][0].update(ScriptUri="http://example.com/x"), # plain http
-    lambda d: d["Customizers"][0].pop("ShellCustomizer"),                    # no parameter set
-    lambda d: d["Customizers"][0].update(RunElevated=True),                  # a PowerShell parameter
-    lambda d: d.update(DiskSizeGiB=4096),                                    # beyond 4095
-    lambda d: d.update(TargetRegion=[]),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d.update(DiskSizeGib=256),  # misspelt top key
+        lambda d: d["Customizers"][0].update(Inline=42),  # not a list of strings
+        lambda d: d["Customizers"][0].update(ScriptUri="http://example.com/x"),  # plain http
+        lambda d: d["Customizers"][0].pop("ShellCustomizer"),  # no parameter set
+        lambda d: d["Customizers"][0].update(RunElevated=True),  # a PowerShell parameter
+        lambda d: d.update(DiskSizeGiB=4096),  # beyond 4095
+        lambda d: d.update(TargetRegion=[]),
+    ],
+)
 def test_definition_schema_refuses_what_the_reader_refuses(edit, definition_validator):
     document = json.loads(DEFINITION.read_text().replace("{{ Location }}", "westeurope"))
     edit(document)
@@ -132,9 +138,12 @@ def test_reference_lists_every_field_of_every_model():
     import mdpool.config as config
 
     text = (REPO / schemas.CONFIG_REFERENCE).read_text()
-    models = [m for m in vars(config).values()
-              if isinstance(m, type) and issubclass(m, BaseModel) and m not in (BaseModel, config.Model)]
+    models = [
+        m
+        for m in vars(config).values()
+        if isinstance(m, type) and issubclass(m, BaseModel) and m not in (BaseModel, config.Model)
+    ]
     for model in models:
         for name in model.model_fields:
             assert f"| `{name}` |" in text, f"{model.__name__}.{name}"
-    assert "| `prefix` | string (pattern `^[a-z][a-z0-9]{1,9}$`) | `\"mdpool\"` | Short lowercase" in text
+    assert '| `prefix` | string (pattern `^[a-z][a-z0-9]{1,9}$`) | `"mdpool"` | Short lowercase' in text

@@ -27,6 +27,9 @@ def test_example_matches_snapshot(example_synth):
     expected, actual = files(SNAPSHOT), files(example_synth)
     assert sorted(actual) == sorted(expected)
     for name in expected:
-        diff = "".join(difflib.unified_diff(expected[name].splitlines(True), actual[name].splitlines(True),
-                                            f"snapshot/{name}", f"synth/{name}"))
+        diff = "".join(
+            difflib.unified_diff(
+                expected[name].splitlines(True), actual[name].splitlines(True), f"snapshot/{name}", f"synth/{name}"
+            )
+        )
         assert not diff, f"synthesized {name} differs from the snapshot:\n{diff[:4000]}"

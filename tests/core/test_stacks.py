@@ -43,8 +43,13 @@ def test_manifest_orders_gallery_before_pool(example_synth):
 def test_gallery_and_definitions(gallery):
     resources = gallery["resource"]
     assert set(resources) == {
-        "azurerm_resource_group", "azurerm_shared_image_gallery", "azurerm_shared_image",
-        "azurerm_user_assigned_identity", "azurerm_role_definition", "azurerm_role_assignment"}
+        "azurerm_resource_group",
+        "azurerm_shared_image_gallery",
+        "azurerm_shared_image",
+        "azurerm_user_assigned_identity",
+        "azurerm_role_definition",
+        "azurerm_role_assignment",
+    }
     group = only(resources, "azurerm_resource_group")
     assert group["name"] == "rg-jhp-images-dev-weu" and group["location"] == "westeurope"
     compute_gallery = only(resources, "azurerm_shared_image_gallery")
@@ -62,8 +67,7 @@ def test_gallery_and_definitions(gallery):
         assert definition["specialized"] is False
         assert definition["min_recommended_vcpu_count"] == 2
         assert definition["min_recommended_memory_in_gb"] == 4
-        assert definition["description"] == ("Baseline image including build tools to be used for pipeline "
-                                             "build agents")
+        assert definition["description"] == ("Baseline image including build tools to be used for pipeline build agents")
         assert definition["lifecycle"] == {"prevent_destroy": True}
         assert definition["gallery_name"].startswith("${azurerm_shared_image_gallery.")
 
@@ -74,15 +78,19 @@ def test_builder_identity_and_least_privilege_role(gallery):
     assert identity["name"] == "id-jhp-imagebuilder-dev-weu"
     role = only(resources, "azurerm_role_definition")
     assert role["name"] == "[JHP] Azure Image Builder Service (dev)"
-    assert role["permissions"] == [{"actions": [
-        "Microsoft.Compute/galleries/read",
-        "Microsoft.Compute/galleries/images/read",
-        "Microsoft.Compute/galleries/images/versions/read",
-        "Microsoft.Compute/galleries/images/versions/write",
-        "Microsoft.Compute/images/write",
-        "Microsoft.Compute/images/read",
-        "Microsoft.Compute/images/delete",
-    ]}]
+    assert role["permissions"] == [
+        {
+            "actions": [
+                "Microsoft.Compute/galleries/read",
+                "Microsoft.Compute/galleries/images/read",
+                "Microsoft.Compute/galleries/images/versions/read",
+                "Microsoft.Compute/galleries/images/versions/write",
+                "Microsoft.Compute/images/write",
+                "Microsoft.Compute/images/read",
+                "Microsoft.Compute/images/delete",
+            ]
+        }
+    ]
     # Defined and assignable at the gallery's resource group, not the subscription.
     assert role["scope"] == "${azurerm_resource_group.site_group_D7F35317.id}"
     assert role["assignable_scopes"] == [role["scope"]]
@@ -107,7 +115,8 @@ def test_provider_registers_what_pools_and_builds_need(gallery, pool_stack):
         (provider,) = document["provider"]["azurerm"]
         assert provider["subscription_id"] == "00000000-0000-0000-0000-000000000000"
         assert {"Microsoft.DevOpsInfrastructure", "Microsoft.DevCenter", "Microsoft.VirtualMachineImages"} <= set(
-            provider["resource_providers_to_register"])
+            provider["resource_providers_to_register"]
+        )
         assert not {"client_secret", "client_certificate", "client_certificate_password"} & set(provider)
 
 
@@ -164,8 +173,11 @@ def test_pool_is_the_blogs_pool(pool_stack):
     assert fabric["storageProfile"] == {"osDiskStorageAccountType": "Standard"}
     assert "networkProfile" not in fabric
     images = fabric["images"]
-    assert images[0] == {"aliases": ["ubuntu-22.04/latest", "ubuntu-latest"], "buffer": "100",
-                         "wellKnownImageName": "ubuntu-22.04/latest"}
+    assert images[0] == {
+        "aliases": ["ubuntu-22.04/latest", "ubuntu-latest"],
+        "buffer": "100",
+        "wellKnownImageName": "ubuntu-22.04/latest",
+    }
     assert images[1] == {"aliases": ["windows-latest"], "buffer": "0", "wellKnownImageName": "windows-2022/latest"}
     assert images[2]["aliases"] == ["jhp-ubuntu-22.04/latest", "jhp-ubuntu/latest"]
     assert images[2]["buffer"] == "0"
@@ -176,7 +188,8 @@ def test_pool_is_the_blogs_pool(pool_stack):
     # What the service fills in is read back, not written.
     assert pool["response_export_values"] == {
         "ip_addresses": "properties.fabricProfile.networkProfile.ipAddresses",
-        "provisioning_state": "properties.provisioningState"}
+        "provisioning_state": "properties.provisioningState",
+    }
 
 
 def test_pool_runs_on_the_azapi_provider(pool_stack):
@@ -189,8 +202,7 @@ def test_pool_runs_on_the_azapi_provider(pool_stack):
 
 def test_a_state_from_the_azurerm_pool_moves_without_replacement(pool_stack):
     # Same construct path, same logical id: the former azurerm pool's state moves to the azapi pool.
-    assert pool_stack["moved"] == [
-        {"from": "azurerm_managed_devops_pool.pool_8FF6099E", "to": "azapi_resource.pool_8FF6099E"}]
+    assert pool_stack["moved"] == [{"from": "azurerm_managed_devops_pool.pool_8FF6099E", "to": "azapi_resource.pool_8FF6099E"}]
 
 
 def test_the_pool_waits_for_a_succeeded_version_of_its_gallery_image(pool_stack):
@@ -204,7 +216,8 @@ def test_the_pool_waits_for_a_succeeded_version_of_its_gallery_image(pool_stack)
     assert guard["condition"] == f"${{(length(data.azapi_resource_list.{address}.output.succeeded) > 0)}}"
     assert guard["error_message"] == (
         "gallery image ubuntu-22.04 has no Succeeded version yet; run `mdpool images build ubuntu-22.04` "
-        "(or the images stage of `mdpool deploy`), then plan the pool stack again")
+        "(or the images stage of `mdpool deploy`), then plan the pool stack again"
+    )
 
 
 def test_no_absolute_paths_or_secrets(example_synth):

@@ -56,5 +56,8 @@ def test_hostile_yaml_is_one_line_not_a_traceback(tmp_path):
     config.write_text("environment: !!python/object/apply:os.system [touch pwned]\n")
     result = run_mdpool("validate", "--config", str(config))
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.strip() == f"{config}:1: explicit tags such as 'tag:yaml.org,2002:python/object/apply:os.system' are not allowed; write the plain value"
+    assert (
+        result.stderr.strip()
+        == f"{config}:1: explicit tags such as 'tag:yaml.org,2002:python/object/apply:os.system' are not allowed; write the plain value"
+    )
     assert not (tmp_path / "pwned").exists()

@@ -14,8 +14,7 @@ from mdpool.yamlsource import INT_MAX, INT_MIN, MAX_DEPTH, MAX_FILE_BYTES, dotte
 def test_times_and_norway_stay_strings(tmp_path):
     path = tmp_path / "a.yaml"
     path.write_text("time: 04:00:00\ncountry: no\nflag: true\ncount: 10\nratio: 0.5\nnothing: null\n")
-    assert load_yaml(path).data == {"time": "04:00:00", "country": "no", "flag": True, "count": 10,
-                                    "ratio": 0.5, "nothing": None}
+    assert load_yaml(path).data == {"time": "04:00:00", "country": "no", "flag": True, "count": 10, "ratio": 0.5, "nothing": None}
 
 
 def test_duplicate_key_is_an_error_with_both_lines(tmp_path):
@@ -24,7 +23,8 @@ def test_duplicate_key_is_an_error_with_both_lines(tmp_path):
     with pytest.raises(InputError) as caught:
         load_yaml(path)
     assert [str(p) for p in caught.value.problems] == [
-        f"{path}:3: pool.sku: key written twice (first on line 2); write each key once"]
+        f"{path}:3: pool.sku: key written twice (first on line 2); write each key once"
+    ]
 
 
 def test_syntax_error_names_the_line(tmp_path):
@@ -55,7 +55,6 @@ def test_lines_and_nearest_ancestor(tmp_path):
 # --- YAML 1.2 core schema and hostile input (issue 9 item 4) ---------------------------------------
 
 
-
 def _load(tmp_path, text: str):
     path = tmp_path / "a.yaml"
     path.write_text(text)
@@ -74,16 +73,36 @@ def _refused(tmp_path, text: str) -> list[str]:
 
 def test_core_schema_integers(tmp_path):
     assert _load(tmp_path, "a: 010\nb: 08\nc: 0o17\nd: 0x1f\ne: -09\nf: '08'\n") == {
-        "a": 10, "b": 8, "c": 15, "d": 31, "e": -9, "f": "08"}
+        "a": 10,
+        "b": 8,
+        "c": 15,
+        "d": 31,
+        "e": -9,
+        "f": "08",
+    }
 
 
 def test_core_schema_leaves_yaml11_forms_as_strings(tmp_path):
     assert _load(tmp_path, "a: yes\nb: off\nc: 1:30\nd: 2001-12-14\ne: 0b101\nf: 1_000\n") == {
-        "a": "yes", "b": "off", "c": "1:30", "d": "2001-12-14", "e": "0b101", "f": "1_000"}
+        "a": "yes",
+        "b": "off",
+        "c": "1:30",
+        "d": "2001-12-14",
+        "e": "0b101",
+        "f": "1_000",
+    }
 
 
-@pytest.mark.parametrize("text", ["a: !!str 010\n", "a: !!python/object/apply:os.system [echo]\n", "a: !custom x\n",
-                                  "a: !!binary aGVsbG8=\n", "--- !!map\na: 1\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!str 010\n",
+        "a: !!python/object/apply:os.system [echo]\n",
+        "a: !custom x\n",
+        "a: !!binary aGVsbG8=\n",
+        "--- !!map\na: 1\n",
+    ],
+)
 def test_explicit_tags_are_refused(tmp_path, text):
     (line,) = _refused(tmp_path, text)
     assert "explicit tags" in line and "are not allowed" in line

@@ -40,9 +40,7 @@ def standin_variants(deploy_config, tmp_path_factory) -> dict[str, Path]:
         # renaming the gallery replaces it (and with it every image definition in it)
         "gallery-renamed": dataclasses.replace(base, gallery="gal_jhp_dev_weu_2"),
         # an image dropped from the config destroys its definition
-        "image-removed": dataclasses.replace(
-            base, image_ids={k: v for k, v in base.image_ids.items() if k != "ubuntu-24.04"}
-        ),
+        "image-removed": dataclasses.replace(base, image_ids={k: v for k, v in base.image_ids.items() if k != "ubuntu-24.04"}),
         # an in-place update of an unprotected resource: applies without any question of loss
         "identity-updated": dataclasses.replace(base, extra_gallery_inputs={"note": "updated"}),
         # the pool asks for static outbound addresses; its stack outputs the ones the service assigned

@@ -38,8 +38,8 @@ def main() -> None:
         variants = {
             "base": synthesize_standins(env, root / "variants/base/cdktf.out"),
             "gallery-renamed": synthesize_standins(
-                StandInEnvironment(**{**env.__dict__, "gallery": "gal_jhp_dev_weu_2"}),
-                root / "variants/renamed/cdktf.out"),
+                StandInEnvironment(**{**env.__dict__, "gallery": "gal_jhp_dev_weu_2"}), root / "variants/renamed/cdktf.out"
+            ),
         }
         workspace = Workspace(root / "work", variants)
         rc = root / "terraformrc"
@@ -51,11 +51,13 @@ def main() -> None:
 
         def deploy() -> None:
             builds = ImageBuildStage(
-                config, connection=Connection(arm.credential, arm.base_url, arm.ca_file, arm.client_kwargs()),
-                options=BuildOptions(poll_interval=0.25), console=console)
+                config,
+                connection=Connection(arm.credential, arm.base_url, arm.ca_file, arm.client_kwargs()),
+                options=BuildOptions(poll_interval=0.25),
+                console=console,
+            )
             try:
-                Deployment(SynthOutput.load(workspace.out), terraform, builds, console=console,
-                           policy=STANDIN_POLICY).deploy()
+                Deployment(SynthOutput.load(workspace.out), terraform, builds, console=console, policy=STANDIN_POLICY).deploy()
             except DeployError as error:
                 for line in error.lines:
                     console.print(line, markup=False, soft_wrap=True)

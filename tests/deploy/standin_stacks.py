@@ -78,14 +78,15 @@ def synthesize_standins(env: StandInEnvironment, out_dir: Path) -> Path:
     )
     definitions = {
         name: DataResource(
-            gallery, f"image-{name}", triggers_replace={"name": name, "gallery": env.gallery}, input={"id": image_id},
+            gallery,
+            f"image-{name}",
+            triggers_replace={"name": name, "gallery": env.gallery},
+            input={"id": image_id},
             lifecycle=protect,
         )
         for name, image_id in env.image_ids.items()
     }
-    identity = DataResource(
-        gallery, "builder-identity", input={"id": env.identity_id, **env.extra_gallery_inputs}
-    )
+    identity = DataResource(gallery, "builder-identity", input={"id": env.identity_id, **env.extra_gallery_inputs})
     TerraformOutput(gallery, "resource_group", value=env.resource_group)
     TerraformOutput(gallery, "location", value=env.location)
     TerraformOutput(gallery, "gallery_id", value=_id_of(gallery_resource))
@@ -96,7 +97,9 @@ def synthesize_standins(env: StandInEnvironment, out_dir: Path) -> Path:
     pool = TerraformStack(app, pool_name)
     LocalBackend(pool, path=_state_path(pool_name))
     DataResource(
-        pool, "pool", triggers_replace={"name": env.pool},
+        pool,
+        "pool",
+        triggers_replace={"name": env.pool},
         # the cross-stack reference: cdktn adds gallery outputs and a terraform_remote_state here
         input={"id": env.pool_id, "images": {n: _id_of(d) for n, d in definitions.items()}},
     )

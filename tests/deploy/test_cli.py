@@ -12,24 +12,32 @@ from tests.deploy.conftest import CONFIG
 
 @pytest.mark.parametrize("command", ["plan", "deploy"])
 def test_missing_terraform_is_one_line(command, tmp_path):
-    done = run_mdpool(command, "--config", str(CONFIG), "--out", str(tmp_path / "out"),
-                      "--terraform-bin", "no-such-terraform", "--auto-approve" if command == "deploy" else "--json")
+    done = run_mdpool(
+        command,
+        "--config",
+        str(CONFIG),
+        "--out",
+        str(tmp_path / "out"),
+        "--terraform-bin",
+        "no-such-terraform",
+        "--auto-approve" if command == "deploy" else "--json",
+    )
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "no-such-terraform: terraform executable not found; choose one with --terraform-bin or $MDPOOL_TERRAFORM; "
         "mdpool needs Terraform >= 1.5.0 or OpenTofu >= 1.6.0"
     ]
     if command == "plan":  # with --json, stdout carries the failure as a document (and nothing else)
-        assert json.loads(done.stdout) == {"ok": False, "exit_code": 1,
-                                           "problems": [{"text": done.stderr.strip()}]}
+        assert json.loads(done.stdout) == {"ok": False, "exit_code": 1, "problems": [{"text": done.stderr.strip()}]}
     else:
         assert done.stdout == ""
     assert not (tmp_path / "out").exists()  # failed before synth: nothing written
 
 
 def test_missing_terraform_from_the_environment(tmp_path):
-    done = run_mdpool("plan", "--config", str(CONFIG), "--out", str(tmp_path / "out"),
-                      env={"MDPOOL_TERRAFORM": str(tmp_path / "tofu")})
+    done = run_mdpool(
+        "plan", "--config", str(CONFIG), "--out", str(tmp_path / "out"), env={"MDPOOL_TERRAFORM": str(tmp_path / "tofu")}
+    )
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"{tmp_path / 'tofu'}: terraform executable not found; choose one with --terraform-bin or "
@@ -98,8 +106,15 @@ def test_deploy_and_plan_a_synth_output(workspace, terraform_env, config_without
 
 
 def test_refused_plan_exits_1_with_one_line_per_resource(workspace, terraform_env, config_without_builds):
-    common = ("--config", str(config_without_builds), "--out", str(workspace.out), "--no-synth", "--auto-approve",
-              "--skip-checks")
+    common = (
+        "--config",
+        str(config_without_builds),
+        "--out",
+        str(workspace.out),
+        "--no-synth",
+        "--auto-approve",
+        "--skip-checks",
+    )
     assert mdpool_json("deploy", *common, env=terraform_env)[0] == 0
     workspace.use("gallery-renamed")
     code, summary, stderr = mdpool_json("deploy", *common, env=terraform_env)
@@ -108,9 +123,17 @@ def test_refused_plan_exits_1_with_one_line_per_resource(workspace, terraform_en
     refusals = [line for line in stderr.splitlines() if line.startswith("gallery-dev: refusing to replace")]
     assert refusals == summary["errors"]
     assert stderr.rstrip().endswith(refusals[-1])  # the last word is the reason, not a traceback
-    code, summary, _ = mdpool_json("deploy", *common, "--allow-replace", "terraform_data.gallery",
-                                   "--allow-replace", "image-ubuntu-2204", "--allow-replace", "image-ubuntu-2404",
-                                   env=terraform_env)
+    code, summary, _ = mdpool_json(
+        "deploy",
+        *common,
+        "--allow-replace",
+        "terraform_data.gallery",
+        "--allow-replace",
+        "image-ubuntu-2204",
+        "--allow-replace",
+        "image-ubuntu-2404",
+        env=terraform_env,
+    )
     assert code == 0 and summary["stacks"][0]["changes"]["replace"] == 3
 
 
@@ -120,7 +143,8 @@ def test_synth_output_of_another_environment(workspace, terraform_env, config_wi
     done = run_mdpool("plan", "--config", str(other), "--out", str(workspace.out), "--no-synth", env=terraform_env)
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == (
-        f"{workspace.out}: holds the stacks of environment 'dev', but {other} describes 'prod'; synthesize it again")
+        f"{workspace.out}: holds the stacks of environment 'dev', but {other} describes 'prod'; synthesize it again"
+    )
 
 
 def test_deploy_asks_before_each_apply_on_a_terminal(workspace, terraform_env, config_without_builds):
@@ -135,9 +159,21 @@ def test_deploy_asks_before_each_apply_on_a_terminal(workspace, terraform_env, c
     os.write(master, b"y\nn\n")  # typed ahead: the terminal holds it until the prompts read it
     try:
         done = subprocess.run(
-            [str(MDPOOL), "deploy", "--config", str(config_without_builds), "--out", str(workspace.out),
-             "--no-synth", "--skip-checks"],
-            stdin=slave, capture_output=True, text=True, env=terraform_env, timeout=120,
+            [
+                str(MDPOOL),
+                "deploy",
+                "--config",
+                str(config_without_builds),
+                "--out",
+                str(workspace.out),
+                "--no-synth",
+                "--skip-checks",
+            ],
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            env=terraform_env,
+            timeout=120,
         )
     finally:
         os.close(slave)
@@ -150,10 +186,20 @@ def test_deploy_asks_before_each_apply_on_a_terminal(workspace, terraform_env, c
 
 
 @pytest.mark.parametrize("command", [("deploy", "--auto-approve"), ("images", "build")])
-@pytest.mark.parametrize("value, accepted", [
-    ("0.01", True), ("600", True),  # the bounds themselves
-    ("0.009", False), ("0", False), ("-1", False), ("600.5", False), ("inf", False), ("nan", False), ("1e400", False),
-])
+@pytest.mark.parametrize(
+    "value, accepted",
+    [
+        ("0.01", True),
+        ("600", True),  # the bounds themselves
+        ("0.009", False),
+        ("0", False),
+        ("-1", False),
+        ("600.5", False),
+        ("inf", False),
+        ("nan", False),
+        ("1e400", False),
+    ],
+)
 def test_poll_interval_is_bounded(tmp_path, command, value, accepted):
     missing = tmp_path / "missing.yaml"  # an accepted value gets as far as reading the config
     out = ("--out", str(tmp_path / "out")) if command[0] == "deploy" else ()
@@ -168,16 +214,24 @@ def test_poll_interval_is_bounded(tmp_path, command, value, accepted):
 # --- paths a user types --------------------------------------------------------------------------------
 
 
-def test_a_relative_terraform_bin_is_found_from_where_the_user_typed_it(workspace, terraform_env,
-                                                                        config_without_builds):
+def test_a_relative_terraform_bin_is_found_from_where_the_user_typed_it(workspace, terraform_env, config_without_builds):
     import shutil
 
     tools = workspace.root / "tools"
     tools.mkdir()
     shutil.copy2(shutil.which("terraform", path=terraform_env["PATH"]), tools / "terraform")
-    code, summary, stderr = mdpool_json("plan", "--config", str(config_without_builds), "--out", "cdktf.out",
-                                        "--no-synth", "--terraform-bin", "./tools/terraform", env=terraform_env,
-                                        cwd=workspace.root)  # terraform itself runs in each stack's folder
+    code, summary, stderr = mdpool_json(
+        "plan",
+        "--config",
+        str(config_without_builds),
+        "--out",
+        "cdktf.out",
+        "--no-synth",
+        "--terraform-bin",
+        "./tools/terraform",
+        env=terraform_env,
+        cwd=workspace.root,
+    )  # terraform itself runs in each stack's folder
     assert code == 0, stderr
     assert summary["result"] == "planned"
 
@@ -196,11 +250,13 @@ def test_deploy_refuses_an_out_that_is_not_its_own(tmp_path, terraform_env, conf
     out = tmp_path / "mine"
     out.mkdir()
     (out / "thesis.tex").write_text("years of work")
-    done = run_mdpool("deploy", "--config", str(config_without_builds), "--out", str(out), "--auto-approve",
-                      env=terraform_env)
+    done = run_mdpool("deploy", "--config", str(config_without_builds), "--out", str(out), "--auto-approve", env=terraform_env)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"{out}: is a folder of other files (thesis.tex), not an mdpool output; --out needs a new or empty folder, "
-        "or the output of an earlier mdpool synth"]
+        "or the output of an earlier mdpool synth"
+    ]
     assert (out / "thesis.tex").read_text() == "years of work" and sorted(p.name for p in tmp_path.iterdir()) == [
-        "mine", "no-builds.yaml"]
+        "mine",
+        "no-builds.yaml",
+    ]

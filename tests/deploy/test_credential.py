@@ -16,8 +16,10 @@ from tests.conftest import EXAMPLE_CONFIG, run_mdpool
 from tests.deploy.conftest import CONFIG
 
 NOT_SIGNED_IN = "#!/bin/sh\necho \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n"
-WHAT_TO_DO = ("sign in with `az login` (in an Azure Pipeline: an AzureCLI@2 task with the service connection), "
-              "or set AZURE_TOKEN_CREDENTIALS to the credential to use")
+WHAT_TO_DO = (
+    "sign in with `az login` (in an Azure Pipeline: an AzureCLI@2 task with the service connection), "
+    "or set AZURE_TOKEN_CREDENTIALS to the credential to use"
+)
 
 
 def environment(tmp_path: Path, az: str | None) -> dict[str, str]:
@@ -27,15 +29,23 @@ def environment(tmp_path: Path, az: str | None) -> dict[str, str]:
         (bin_dir / "az").write_text(az)
         (bin_dir / "az").chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "MDPOOL_"))}
-    env.update({"PATH": os.pathsep.join([str(bin_dir), "/usr/local/bin", "/usr/bin", "/bin"]), "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential",
-                "MDPOOL_ARM_ENDPOINT": "https://127.0.0.1:9"})  # never reached: the credential fails first
+    env.update(
+        {
+            "PATH": os.pathsep.join([str(bin_dir), "/usr/local/bin", "/usr/bin", "/bin"]),
+            "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential",
+            "MDPOOL_ARM_ENDPOINT": "https://127.0.0.1:9",
+        }
+    )  # never reached: the credential fails first
     return env
 
 
-@pytest.mark.parametrize("az, found", [
-    (None, "AzureCliCredential: Azure CLI not found on path"),
-    (NOT_SIGNED_IN, "az login"),
-])
+@pytest.mark.parametrize(
+    "az, found",
+    [
+        (None, "AzureCliCredential: Azure CLI not found on path"),
+        (NOT_SIGNED_IN, "az login"),
+    ],
+)
 def test_images_build_without_a_credential_is_one_line(tmp_path, az, found):
     done = run_mdpool("images", "build", "--config", str(EXAMPLE_CONFIG), env=environment(tmp_path, az))
     assert done.returncode == 1
@@ -47,10 +57,19 @@ def test_images_build_without_a_credential_is_one_line(tmp_path, az, found):
 
 def test_deploy_checks_the_credential_before_synthesizing(tmp_path):
     out = tmp_path / "out"
-    done = run_mdpool("deploy", "--config", str(CONFIG), "--out", str(out), "--auto-approve", "--stage", "images",
-                      env=environment(tmp_path, None))
+    done = run_mdpool(
+        "deploy",
+        "--config",
+        str(CONFIG),
+        "--out",
+        str(out),
+        "--auto-approve",
+        "--stage",
+        "images",
+        env=environment(tmp_path, None),
+    )
     assert done.returncode == 1, done.stderr
     assert done.stderr.splitlines() == [
-        "Azure credential DefaultAzureCredential gave no token (AzureCliCredential: Azure CLI not found on path); "
-        + WHAT_TO_DO]
+        "Azure credential DefaultAzureCredential gave no token (AzureCliCredential: Azure CLI not found on path); " + WHAT_TO_DO
+    ]
     assert not out.exists()

@@ -68,8 +68,10 @@ def test_full_deploy_from_nothing_in_order(workspace, terraform, captured, arm, 
     assert len(arm.requests_matching("POST", r"/run$")) == 2
     # each build produced a version in its image definition (the id the gallery stack reported)
     for image in report.images:
-        image_id = f"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/{RG}/providers/" \
-                   f"Microsoft.Compute/galleries/gal_jhp_dev_weu/images/{image.name}"
+        image_id = (
+            f"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/{RG}/providers/"
+            f"Microsoft.Compute/galleries/gal_jhp_dev_weu/images/{image.name}"
+        )
         assert image.version_id and image.version_id.startswith(image_id + "/versions/")
         assert [v["id"] for v in arm.image_versions(image_id)] == [image.version_id]
     assert workspace.state_resources("pool-dev") == ["terraform_data.pool"]
@@ -78,7 +80,8 @@ def test_full_deploy_from_nothing_in_order(workspace, terraform, captured, arm, 
     summary = report.to_json()
     assert [(s["name"], s["applied"]) for s in summary["stacks"]] == [("gallery-dev", True), ("pool-dev", True)]
     assert [(i["name"], i["outcome"], i["version_id"]) for i in summary["images"]] == [
-        (i.name, "built", i.version_id) for i in report.images]
+        (i.name, "built", i.version_id) for i in report.images
+    ]
     assert all(i["seconds"] > 0 for i in summary["images"]) and summary["seconds"] > 0
 
 
@@ -125,14 +128,14 @@ def test_failed_build_stops_before_the_pool_and_a_rerun_completes(workspace, ter
     assert workspace.state_resources("pool-dev") == ["terraform_data.pool"]
 
 
-def test_interrupted_deploy_resumes_and_reattaches_to_the_running_build(
-    workspace, terraform, captured, arm, deploy_config
-):
+def test_interrupted_deploy_resumes_and_reattaches_to_the_running_build(workspace, terraform, captured, arm, deploy_config):
     slow = TEMPLATES["ubuntu-24.04"]
     arm.script_build(slow, duration=2.0, times=1)
 
-    fast_image = f"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/{RG}/providers/" \
-                 "Microsoft.Compute/galleries/gal_jhp_dev_weu/images/ubuntu-22.04"
+    fast_image = (
+        f"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/{RG}/providers/"
+        "Microsoft.Compute/galleries/gal_jhp_dev_weu/images/ubuntu-22.04"
+    )
 
     def ctrl_c_once_the_slow_build_runs() -> None:
         deadline = time.monotonic() + 30  # bounded: a broken deploy must not hang the suite
@@ -151,8 +154,7 @@ def test_interrupted_deploy_resumes_and_reattaches_to_the_running_build(
             dep.deploy()
     finally:
         interrupter.join()
-    assert str(caught.value) == ("interrupted; nothing was cancelled: run `mdpool deploy` again to continue where "
-                                 "it stopped")
+    assert str(caught.value) == ("interrupted; nothing was cancelled: run `mdpool deploy` again to continue where it stopped")
     assert dep.report.result == "interrupted"
     assert workspace.state_resources("pool-dev") == []
     # the build was not cancelled: it still runs in Azure

@@ -63,7 +63,8 @@ def test_an_unknown_offer_is_one_line(arm):
         resolve(arm, PlatformSource(*NOBLE))
     assert str(error.value) == (
         "marketplace image Canonical:ubuntu-24_04-lts:server in westeurope: not found; check build.source "
-        "(publisher, offer, sku) with `az vm image list --all --publisher Canonical --location westeurope`")
+        "(publisher, offer, sku) with `az vm image list --all --publisher Canonical --location westeurope`"
+    )
 
 
 def test_a_new_marketplace_version_builds_and_none_skips(workspace, terraform, captured, arm, deploy_config):
@@ -82,13 +83,14 @@ def test_a_new_marketplace_version_builds_and_none_skips(workspace, terraform, c
     assert template_source(arm, "ubuntu-22.04")["version"] == "1.0.20240301"
 
 
-def test_the_images_plan_says_what_a_deploy_would_build_and_why(workspace, terraform, captured, arm, deploy_config,
-                                                                  tmp_path):
+def test_the_images_plan_says_what_a_deploy_would_build_and_why(workspace, terraform, captured, arm, deploy_config, tmp_path):
     dep = make_deployment(workspace, terraform, captured, arm, deploy_config)
     dep.deploy(["gallery"])
     plan_images_stage(dep, None, command="mdpool deploy")
     assert [(i.name, i.outcome, i.message) for i in dep.report.images] == [
-        ("ubuntu-22.04", "to build", "no version yet"), ("ubuntu-24.04", "to build", "no version yet")]
+        ("ubuntu-22.04", "to build", "no version yet"),
+        ("ubuntu-24.04", "to build", "no version yet"),
+    ]
 
     make_deployment(workspace, terraform, captured, arm, deploy_config).deploy(["images"])
     arm.marketplace.publish(LOCATION, *JAMMY, "1.0.20240301")
@@ -99,10 +101,13 @@ def test_the_images_plan_says_what_a_deploy_would_build_and_why(workspace, terra
     assert all(r.method == "GET" for r in arm.requests[seen:])  # a plan changes nothing in Azure
     assert [(i.name, i.outcome, i.message) for i in dep.report.images] == [
         ("ubuntu-22.04", "to build", f"source moved: {DEFAULT_VERSION} -> 1.0.20240301"),
-        ("ubuntu-24.04", "up to date", "up to date")]
+        ("ubuntu-24.04", "up to date", "up to date"),
+    ]
     saved = json.loads((plan_dir / "images.json").read_text())["images"]
     assert [(i["name"], i["build"], i["source"].rsplit(":", 1)[1]) for i in saved] == [
-        ("ubuntu-22.04", True, "1.0.20240301"), ("ubuntu-24.04", False, DEFAULT_VERSION)]
+        ("ubuntu-22.04", True, "1.0.20240301"),
+        ("ubuntu-24.04", False, DEFAULT_VERSION),
+    ]
     summary = (plan_dir / "summary.md").read_text()
     assert f"| ubuntu-22.04 | build | source moved: {DEFAULT_VERSION} -> 1.0.20240301 |" in summary
 
@@ -114,8 +119,7 @@ def test_the_images_plan_says_what_a_deploy_would_build_and_why(workspace, terra
     assert template_source(arm, "ubuntu-22.04")["version"] == "1.0.20240301"
 
 
-def test_a_definition_changed_since_the_plan_is_refused(workspace, terraform, captured, arm, deploy_config,
-                                                        tmp_path):
+def test_a_definition_changed_since_the_plan_is_refused(workspace, terraform, captured, arm, deploy_config, tmp_path):
     dep = make_deployment(workspace, terraform, captured, arm, deploy_config)
     dep.deploy(["gallery"])
     plan_dir = tmp_path / "plan-images"
@@ -142,9 +146,12 @@ def test_a_full_plan_also_says_which_images_a_deploy_would_build(workspace, terr
     say_images_after_plan(dep)
     assert [(i.name, i.outcome, i.message) for i in dep.report.images] == [
         ("ubuntu-22.04", "up to date", "up to date"),
-        ("ubuntu-24.04", "to build", f"source moved: {DEFAULT_VERSION} -> 1.0.20240501")]
-    assert (f"images: ubuntu-24.04 would be built (source moved: {DEFAULT_VERSION} -> 1.0.20240501); source "
-            f"Canonical:ubuntu-24_04-lts:server:1.0.20240501") in captured.text
+        ("ubuntu-24.04", "to build", f"source moved: {DEFAULT_VERSION} -> 1.0.20240501"),
+    ]
+    assert (
+        f"images: ubuntu-24.04 would be built (source moved: {DEFAULT_VERSION} -> 1.0.20240501); source "
+        f"Canonical:ubuntu-24_04-lts:server:1.0.20240501"
+    ) in captured.text
     assert all(r.method == "GET" for r in arm.requests[seen:])
 
 
@@ -157,12 +164,12 @@ def test_a_full_plan_that_cannot_reach_azure_notes_it_and_succeeds(workspace, te
     dep.plan()
     say_images_after_plan(dep)
     assert dep.report.result == "planned" and dep.report.images == []
-    assert ("images: not checked (marketplace image Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2 in "
-            "westeurope: not found;") in captured.text
+    assert (
+        "images: not checked (marketplace image Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2 in westeurope: not found;"
+    ) in captured.text
 
 
-def test_a_saved_plan_with_nothing_to_build_builds_nothing(workspace, terraform, captured, arm, deploy_config,
-                                                           tmp_path):
+def test_a_saved_plan_with_nothing_to_build_builds_nothing(workspace, terraform, captured, arm, deploy_config, tmp_path):
     make_deployment(workspace, terraform, captured, arm, deploy_config).deploy(["gallery", "images"])
     plan_dir = tmp_path / "plan-images"
     dep = make_deployment(workspace, terraform, captured, arm, deploy_config)

@@ -18,7 +18,10 @@ from mdpool.deploy.protection import ProtectionPolicy, prevent_destroy_addresses
 def change(address: str, actions: list[str], before: dict | None, after: dict | None, **extra) -> dict:
     resource_type, name = address.split(".", 1)
     return {
-        "address": address, "mode": "managed", "type": resource_type, "name": name,
+        "address": address,
+        "mode": "managed",
+        "type": resource_type,
+        "name": name,
         "provider_name": "registry.terraform.io/hashicorp/azurerm",
         "change": {"actions": actions, "before": before, "after": after, **extra},
     }
@@ -27,19 +30,40 @@ def change(address: str, actions: list[str], before: dict | None, after: dict | 
 PLAN = {
     "format_version": "1.2",
     "resource_changes": [
-        change("azurerm_shared_image_gallery.gallery_gallery_1A2B", ["delete", "create"],
-               {"name": "gal_jhp_dev_weu"}, {"name": "gal_jhp_dev"}, replace_paths=[["name"]]),
-        change("azurerm_shared_image.gallery_image-ubuntu-2204_3C4D", ["update"],
-               {"name": "ubuntu-22.04", "description": "a"}, {"name": "ubuntu-22.04", "description": "b"}),
+        change(
+            "azurerm_shared_image_gallery.gallery_gallery_1A2B",
+            ["delete", "create"],
+            {"name": "gal_jhp_dev_weu"},
+            {"name": "gal_jhp_dev"},
+            replace_paths=[["name"]],
+        ),
+        change(
+            "azurerm_shared_image.gallery_image-ubuntu-2204_3C4D",
+            ["update"],
+            {"name": "ubuntu-22.04", "description": "a"},
+            {"name": "ubuntu-22.04", "description": "b"},
+        ),
         change("azurerm_shared_image.gallery_image-ubuntu-2404_5E6F", ["delete"], {"name": "ubuntu-24.04"}, None),
-        change("azurerm_managed_devops_pool.pool_pool_7A8B", ["create", "delete"],
-               {"name": "mdp-old"}, {"name": "mdp-jhp-dev-weu"}),
+        change(
+            "azurerm_managed_devops_pool.pool_pool_7A8B", ["create", "delete"], {"name": "mdp-old"}, {"name": "mdp-jhp-dev-weu"}
+        ),
         change("azurerm_user_assigned_identity.builder", ["create"], None, {"name": "id-x"}),
         change("azurerm_role_assignment.read", ["no-op"], {"name": "r"}, {"name": "r"}),
-        change("azurerm_key_vault_secret.s", ["update"], {"name": "hidden"}, {"name": "hidden"},
-               after_sensitive={"name": True}, before_sensitive={"name": True}),
-        {"address": "data.azurerm_client_config.current", "mode": "data", "type": "azurerm_client_config",
-         "name": "current", "change": {"actions": ["read"]}},
+        change(
+            "azurerm_key_vault_secret.s",
+            ["update"],
+            {"name": "hidden"},
+            {"name": "hidden"},
+            after_sensitive={"name": True},
+            before_sensitive={"name": True},
+        ),
+        {
+            "address": "data.azurerm_client_config.current",
+            "mode": "data",
+            "type": "azurerm_client_config",
+            "name": "current",
+            "change": {"actions": ["read"]},
+        },
     ],
     "output_changes": {
         "gallery_id": {"actions": ["update"]},
@@ -90,8 +114,10 @@ def test_protected_losses_are_refused_unless_named():
 
 
 def test_no_changes():
-    plan = {"resource_changes": [change("azurerm_shared_image.x", ["no-op"], {"name": "a"}, {"name": "a"})],
-            "output_changes": {"a": {"actions": ["no-op"]}}}
+    plan = {
+        "resource_changes": [change("azurerm_shared_image.x", ["no-op"], {"name": "a"}, {"name": "a"})],
+        "output_changes": {"a": {"actions": ["no-op"]}},
+    }
     summary = summarize("pool-dev", plan)
     assert not summary.has_changes
     assert summary.headline() == "pool-dev: no changes"
@@ -115,12 +141,20 @@ def test_table_marks_losses_and_protection():
 
 def test_policy_by_address_and_prevent_destroy(tmp_path):
     stack = tmp_path / "cdk.tf.json"
-    stack.write_text(json.dumps({"resource": {
-        "terraform_data": {"gallery": {"lifecycle": {"prevent_destroy": True}}, "other": {}},
-        "azurerm_shared_image": {"img": {"lifecycle": {"prevent_destroy": True}}},
-    }}))
+    stack.write_text(
+        json.dumps(
+            {
+                "resource": {
+                    "terraform_data": {"gallery": {"lifecycle": {"prevent_destroy": True}}, "other": {}},
+                    "azurerm_shared_image": {"img": {"lifecycle": {"prevent_destroy": True}}},
+                }
+            }
+        )
+    )
     assert prevent_destroy_addresses(stack) == {
-        "terraform_data.gallery": "terraform_data", "azurerm_shared_image.img": "azurerm_shared_image"}
+        "terraform_data.gallery": "terraform_data",
+        "azurerm_shared_image.img": "azurerm_shared_image",
+    }
     policy = ProtectionPolicy().for_stack(stack)
     assert policy.kind_of("terraform_data", "terraform_data.gallery") == "protected resource"
     assert policy.kind_of("azurerm_shared_image", "azurerm_shared_image.img") == "image definition"
@@ -135,7 +169,8 @@ def test_override_file_lives_only_while_planning(tmp_path):
     leftover.write_text("{}")  # from an interrupted run: must not survive
     with prevent_destroy_lifted(tmp_path, {"terraform_data.gallery": "terraform_data"}):
         assert json.loads(leftover.read_text()) == {
-            "resource": {"terraform_data": {"gallery": {"lifecycle": {"prevent_destroy": False}}}}}
+            "resource": {"terraform_data": {"gallery": {"lifecycle": {"prevent_destroy": False}}}}
+        }
     assert not leftover.exists()
     with prevent_destroy_lifted(tmp_path, {}):
         assert not leftover.exists()
@@ -143,16 +178,23 @@ def test_override_file_lives_only_while_planning(tmp_path):
 
 def test_the_azapi_pool_is_protected_by_its_arm_type():
     pool_type = "Microsoft.DevOpsInfrastructure/pools@2026-06-02"
-    plan = {"resource_changes": [
-        change("azapi_resource.pool_8FF6099E", ["delete", "create"],
-               {"name": "mdp-jhp-dev-weu", "type": pool_type}, {"name": "mdp-jhp-dev-weu-2", "type": pool_type},
-               replace_paths=[["name"]]),
-        # another azapi resource is not protected: the kind comes from the ARM type, not from "azapi"
-        change("azapi_resource.other", ["delete"], {"name": "x", "type": "Microsoft.Network/publicIPAddresses@2024-05-01"},
-               None),
-        # a destroyed pool has only its `before` side
-        change("azapi_resource.gone", ["delete"], {"name": "mdp-old", "type": pool_type.lower()}, None),
-    ]}
+    plan = {
+        "resource_changes": [
+            change(
+                "azapi_resource.pool_8FF6099E",
+                ["delete", "create"],
+                {"name": "mdp-jhp-dev-weu", "type": pool_type},
+                {"name": "mdp-jhp-dev-weu-2", "type": pool_type},
+                replace_paths=[["name"]],
+            ),
+            # another azapi resource is not protected: the kind comes from the ARM type, not from "azapi"
+            change(
+                "azapi_resource.other", ["delete"], {"name": "x", "type": "Microsoft.Network/publicIPAddresses@2024-05-01"}, None
+            ),
+            # a destroyed pool has only its `before` side
+            change("azapi_resource.gone", ["delete"], {"name": "mdp-old", "type": pool_type.lower()}, None),
+        ]
+    }
     summary = summarize("pool-dev", plan)
     by_address = {c.address: c for c in summary.changes}
     assert by_address["azapi_resource.pool_8FF6099E"].protected_kind == "pool"
@@ -165,8 +207,12 @@ def test_the_azapi_pool_is_protected_by_its_arm_type():
 def test_a_moved_pool_is_not_a_loss():
     # Terraform plans a `moved` pool as a no-op (or an update) at its new address, with its former one.
     pool_type = "Microsoft.DevOpsInfrastructure/pools@2026-06-02"
-    item = change("azapi_resource.pool_8FF6099E", ["no-op"], {"name": "mdp-jhp-dev-weu", "type": pool_type},
-                  {"name": "mdp-jhp-dev-weu", "type": pool_type})
+    item = change(
+        "azapi_resource.pool_8FF6099E",
+        ["no-op"],
+        {"name": "mdp-jhp-dev-weu", "type": pool_type},
+        {"name": "mdp-jhp-dev-weu", "type": pool_type},
+    )
     item["previous_address"] = "azurerm_managed_devops_pool.pool_8FF6099E"
     summary = summarize("pool-dev", {"resource_changes": [item]})
     assert summary.refused([]) == [] and not summary.has_changes

@@ -14,7 +14,7 @@ from mdpool.provider_lock import LOCK_FILE, place_lock_files
 
 # A lock file naming a provider the stand-in stacks do not use: a plain `terraform init` prunes the
 # entry (it rewrites the lock to match the configuration), a read-only one must leave it as it is.
-FOREIGN_LOCK = '''# This file is maintained automatically by "terraform init".
+FOREIGN_LOCK = """# This file is maintained automatically by "terraform init".
 # Manual edits may be lost in future updates.
 
 provider "registry.terraform.io/hashicorp/null" {
@@ -23,7 +23,7 @@ provider "registry.terraform.io/hashicorp/null" {
     "h1:not-a-real-hash-only-a-marker-for-this-test=",
   ]
 }
-'''
+"""
 
 
 def test_synth_carries_the_committed_lock_into_each_stack_of_its_kind(example_config, tmp_path, monkeypatch):
@@ -62,7 +62,7 @@ def test_ci_init_leaves_the_lock_file_as_committed(workspace, terraform, capture
     assert (stack_dir / LOCK_FILE).read_text() == FOREIGN_LOCK
     assert "the lock file is read-only" in re.sub(r"\s+", " ", captured.text.replace("[gallery-dev] ", ""))
 
-    matching = "# This file is maintained automatically by \"terraform init\".\n"  # no provider: matches
+    matching = '# This file is maintained automatically by "terraform init".\n'  # no provider: matches
     (stack_dir / LOCK_FILE).write_text(matching)
     readonly.init()
     assert (stack_dir / LOCK_FILE).read_text() == matching

@@ -52,8 +52,9 @@ def test_idle_old_agents_are_recycled_in_one_batch_busy_ones_never(arm, deploy_c
     assert (result.recycled, result.waiting) == (2, 3)
     assert "m4-ready-new" in pool.machines and "m6-ready-wellknown" in pool.machines
     assert pool.delete_bodies == [{"resourceIds": [pool.machine_id("m1-ready-old"), pool.machine_id("m5-ready-old")]}]
-    assert result.line("pool-dev") == ("pool-dev: recycled 2 idle agent(s) on older image versions; "
-                                       "3 wait (busy, or beyond this run's batch)")
+    assert result.line("pool-dev") == (
+        "pool-dev: recycled 2 idle agent(s) on older image versions; 3 wait (busy, or beyond this run's batch)"
+    )
     # all pages were read (page size 2, seven machines)
     assert len(arm.requests_matching("GET", r"/pools/[^/]+/resources$")) == 4
 
@@ -101,8 +102,21 @@ def test_the_batch_keeps_half_of_the_ready_machines(ready, stale_idle, batch):
     assert len(plan.delete) == batch and len(plan.later) == stale_idle - batch
 
 
-@pytest.mark.parametrize("status", ["Leased", "Allocated", "Provisioning", "Starting", "Updating", "PendingReimage",
-                                    "Reimaging", "PendingReturn", "Returned", "NotReady"])
+@pytest.mark.parametrize(
+    "status",
+    [
+        "Leased",
+        "Allocated",
+        "Provisioning",
+        "Starting",
+        "Updating",
+        "PendingReimage",
+        "Reimaging",
+        "PendingReturn",
+        "Returned",
+        "NotReady",
+    ],
+)
 def test_only_ready_machines_are_ever_deleted(status):
     plan = plan_recycle([Machine("id", "m", status, "img", "1.0.0")], {"img": "2.0.0"})
     assert plan.delete == () and len(plan.busy) == 1
@@ -110,8 +124,9 @@ def test_only_ready_machines_are_ever_deleted(status):
 
 def test_the_deploy_summary_says_what_was_recycled(workspace, terraform, captured, arm, deploy_config):
     pool = seed(arm, deploy_config)
-    deployment = make_deployment(workspace, terraform, captured, arm, deploy_config,
-                                 recycle=lambda: recycle_pool(deploy_config, connection(arm)))
+    deployment = make_deployment(
+        workspace, terraform, captured, arm, deploy_config, recycle=lambda: recycle_pool(deploy_config, connection(arm))
+    )
     report = deployment.deploy()
     assert report.result == "succeeded"
     # the deploy built a new version (0.<yyddd>.<n>, newer than 0.25001.10): every machine of the

@@ -16,8 +16,10 @@ from tests.conftest import run_mdpool
 from tests.deploy.test_cli import config_without_builds, mdpool_json  # noqa: F401 - fixture
 from tests.deploy.test_deploy_scenarios import arm  # noqa: F401 - fixture
 
-STALE = ("gallery-dev: the saved plan in {plan} is stale (the state changed since it was planned) and was not "
-         "applied; run the gallery stage again, from its plan: mdpool plan --stage gallery --save {plan}")
+STALE = (
+    "gallery-dev: the saved plan in {plan} is stale (the state changed since it was planned) and was not "
+    "applied; run the gallery stage again, from its plan: mdpool plan --stage gallery --save {plan}"
+)
 
 
 def _common(workspace, config):
@@ -26,8 +28,16 @@ def _common(workspace, config):
 
 def test_the_saved_plan_is_applied_without_planning_again(workspace, terraform_env, config_without_builds, tmp_path):
     plan_dir = tmp_path / "plan-gallery"
-    code, summary, stderr = mdpool_json("plan", *_common(workspace, config_without_builds), "--no-synth",
-                                        "--stage", "gallery", "--save", str(plan_dir), env=terraform_env)
+    code, summary, stderr = mdpool_json(
+        "plan",
+        *_common(workspace, config_without_builds),
+        "--no-synth",
+        "--stage",
+        "gallery",
+        "--save",
+        str(plan_dir),
+        env=terraform_env,
+    )
     assert code == 0, stderr
     assert summary["result"] == "planned" and summary["stacks"][0]["changes"]["create"] == 5
     manifest = json.loads((plan_dir / "mdpool-plan.json").read_text())
@@ -41,8 +51,9 @@ def test_the_saved_plan_is_applied_without_planning_again(workspace, terraform_e
 
     # the apply job: a fresh folder (as a fresh checkout), the saved plan only
     fresh = tmp_path / "apply" / "cdktf.out"
-    code, summary, stderr = mdpool_json("deploy", "--config", str(config_without_builds), "--out", str(fresh),
-                                        "--plan", str(plan_dir), env=terraform_env)
+    code, summary, stderr = mdpool_json(
+        "deploy", "--config", str(config_without_builds), "--out", str(fresh), "--plan", str(plan_dir), env=terraform_env
+    )
     assert code == 0, stderr
     assert summary["result"] == "succeeded"
     assert [(s["name"], s["status"]) for s in summary["stacks"]] == [("gallery-dev", "applied")]
@@ -53,15 +64,17 @@ def test_the_saved_plan_is_applied_without_planning_again(workspace, terraform_e
     assert (tmp_path / "apply" / "state" / "gallery-dev.tfstate").is_file()
 
 
-def test_a_plan_the_state_moved_past_is_refused_in_one_line(workspace, terraform_env, config_without_builds,
-                                                            tmp_path):
+def test_a_plan_the_state_moved_past_is_refused_in_one_line(workspace, terraform_env, config_without_builds, tmp_path):
     common = _common(workspace, config_without_builds)
     plan_dir = tmp_path / "plan-gallery"
-    assert mdpool_json("plan", *common, "--no-synth", "--stage", "gallery", "--save", str(plan_dir),
-                       env=terraform_env)[0] == 0
+    assert mdpool_json("plan", *common, "--no-synth", "--stage", "gallery", "--save", str(plan_dir), env=terraform_env)[0] == 0
     # meanwhile someone else deploys the gallery: the state changes
-    assert mdpool_json("deploy", *common, "--no-synth", "--auto-approve", "--skip-checks", "--stage", "gallery",
-                       env=terraform_env)[0] == 0
+    assert (
+        mdpool_json("deploy", *common, "--no-synth", "--auto-approve", "--skip-checks", "--stage", "gallery", env=terraform_env)[
+            0
+        ]
+        == 0
+    )
     serial = workspace.serial("gallery-dev")
     code, summary, stderr = mdpool_json("deploy", *common, "--plan", str(plan_dir), env=terraform_env)
     assert code == 1 and "Traceback" not in stderr
@@ -72,13 +85,15 @@ def test_a_plan_the_state_moved_past_is_refused_in_one_line(workspace, terraform
 
 
 def test_a_saved_plan_that_would_replace_a_protected_resource_is_refused_before_the_approval(
-        workspace, terraform_env, config_without_builds, tmp_path):
+    workspace, terraform_env, config_without_builds, tmp_path
+):
     common = _common(workspace, config_without_builds)
     assert mdpool_json("deploy", *common, "--no-synth", "--auto-approve", "--skip-checks", env=terraform_env)[0] == 0
     workspace.use("gallery-renamed")
     plan_dir = tmp_path / "plan"
-    code, summary, stderr = mdpool_json("plan", *common, "--no-synth", "--stage", "gallery", "--save", str(plan_dir),
-                                        env={**terraform_env, "TF_BUILD": "True"})
+    code, summary, stderr = mdpool_json(
+        "plan", *common, "--no-synth", "--stage", "gallery", "--save", str(plan_dir), env={**terraform_env, "TF_BUILD": "True"}
+    )
     assert code == 1 and summary["result"] == "refused"
     assert all(line.startswith("gallery-dev: refusing to replace") for line in summary["errors"])
     # in Azure Pipelines each refusal is an error on the run too (stdout stays the JSON alone)
@@ -91,8 +106,16 @@ def test_save_refuses_a_folder_that_is_not_a_saved_plan(workspace, terraform_env
     precious = tmp_path / "mine"
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
-    done = run_mdpool("plan", *_common(workspace, config_without_builds), "--no-synth", "--stage", "gallery",
-                      "--save", str(precious), env=terraform_env)
+    done = run_mdpool(
+        "plan",
+        *_common(workspace, config_without_builds),
+        "--no-synth",
+        "--stage",
+        "gallery",
+        "--save",
+        str(precious),
+        env=terraform_env,
+    )
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].startswith(f"{precious}: exists and is not a saved mdpool plan")
     assert (precious / "notes.txt").read_text() == "keep me"
@@ -107,12 +130,12 @@ def test_save_without_a_stage_is_a_usage_error(tmp_path):
 def test_deploy_plan_refuses_a_folder_without_a_saved_plan(tmp_path):
     done = run_mdpool("deploy", "--plan", str(tmp_path))
     assert done.returncode == 1
-    assert done.stderr.strip() == (f"{tmp_path / 'mdpool-plan.json'}: missing; DIR must be a folder written by "
-                                   f"`mdpool plan --stage STAGE --save DIR`")
+    assert done.stderr.strip() == (
+        f"{tmp_path / 'mdpool-plan.json'}: missing; DIR must be a folder written by `mdpool plan --stage STAGE --save DIR`"
+    )
 
 
-def test_the_pool_stage_is_saved_and_applied_the_same_way(workspace, terraform, captured, arm, deploy_config,
-                                                          tmp_path):
+def test_the_pool_stage_is_saved_and_applied_the_same_way(workspace, terraform, captured, arm, deploy_config, tmp_path):
     """In process, with the image builds on the ARM stand-in: the pool's plan checks its images first."""
     from mdpool.deploy.errors import NotReady
     from mdpool.deploy.saved_plan import SavedPlan, apply_saved, plan_stage
@@ -122,16 +145,26 @@ def test_the_pool_stage_is_saved_and_applied_the_same_way(workspace, terraform, 
     plan_dir = tmp_path / "plan-pool"
     make_deployment(workspace, terraform, captured, arm, deploy_config).deploy(["gallery"])
     with pytest.raises(NotReady) as refused:  # no image version yet: refused before anything is saved
-        plan_stage(make_deployment(workspace, terraform, captured, arm, deploy_config), Stage.POOL, plan_dir,
-                   command="mdpool deploy --plan DIR")
-    assert refused.value.lines == ["pool-dev: not planned: gallery image ubuntu-22.04 has no version yet, and a pool "
-                                   "that references an image without a version stays failed; build it first: mdpool "
-                                   "deploy --stage images"]
+        plan_stage(
+            make_deployment(workspace, terraform, captured, arm, deploy_config),
+            Stage.POOL,
+            plan_dir,
+            command="mdpool deploy --plan DIR",
+        )
+    assert refused.value.lines == [
+        "pool-dev: not planned: gallery image ubuntu-22.04 has no version yet, and a pool "
+        "that references an image without a version stays failed; build it first: mdpool "
+        "deploy --stage images"
+    ]
     assert not plan_dir.exists()
 
     make_deployment(workspace, terraform, captured, arm, deploy_config).deploy(["images"])
-    plan_stage(make_deployment(workspace, terraform, captured, arm, deploy_config), Stage.POOL, plan_dir,
-               command="mdpool deploy --plan DIR")
+    plan_stage(
+        make_deployment(workspace, terraform, captured, arm, deploy_config),
+        Stage.POOL,
+        plan_dir,
+        command="mdpool deploy --plan DIR",
+    )
     assert json.loads((plan_dir / "mdpool-plan.json").read_text())["stack"] == "pool-dev"
     assert workspace.state_resources("pool-dev") == []
     dep = make_deployment(workspace, terraform, captured, arm, deploy_config)
@@ -141,16 +174,30 @@ def test_the_pool_stage_is_saved_and_applied_the_same_way(workspace, terraform, 
     # a saved plan is applied once: the folder no longer holds a plan to apply
     with pytest.raises(DeployError) as again:
         SavedPlan.load(plan_dir)
-    assert again.value.lines == [f"{plan_dir}: its plan file pool-dev.tfplan is missing (applied already? plans are "
-                                 f"removed once applied); plan again: mdpool plan --stage pool --save "
-                                 f"{plan_dir.as_posix()}"]
+    assert again.value.lines == [
+        f"{plan_dir}: its plan file pool-dev.tfplan is missing (applied already? plans are "
+        f"removed once applied); plan again: mdpool plan --stage pool --save "
+        f"{plan_dir.as_posix()}"
+    ]
 
 
 def test_deploy_plan_with_another_stage_is_a_usage_error(workspace, terraform_env, config_without_builds, tmp_path):
     plan_dir = tmp_path / "plan-gallery"
-    assert mdpool_json("plan", *_common(workspace, config_without_builds), "--no-synth", "--stage", "gallery",
-                       "--save", str(plan_dir), env=terraform_env)[0] == 0
-    done = run_mdpool("deploy", *_common(workspace, config_without_builds), "--plan", str(plan_dir), "--stage", "pool",
-                      env=terraform_env)
+    assert (
+        mdpool_json(
+            "plan",
+            *_common(workspace, config_without_builds),
+            "--no-synth",
+            "--stage",
+            "gallery",
+            "--save",
+            str(plan_dir),
+            env=terraform_env,
+        )[0]
+        == 0
+    )
+    done = run_mdpool(
+        "deploy", *_common(workspace, config_without_builds), "--plan", str(plan_dir), "--stage", "pool", env=terraform_env
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == f"{plan_dir}: holds the gallery stage's plan; --stage names another stage"

@@ -25,8 +25,9 @@ def slow_gallery(workspace, once_marker) -> None:
     """Add a resource whose creation takes 30 s the first time: the apply is still running when the signal comes."""
     stack = workspace.out / "stacks" / "gallery-dev" / "cdk.tf.json"
     data = json.loads(stack.read_text())
-    data["resource"]["terraform_data"]["slow"] = {"provisioner": [{"local-exec": {
-        "command": f"[ -e {once_marker} ] || {{ touch {once_marker}; sleep 30; }}"}}]}
+    data["resource"]["terraform_data"]["slow"] = {
+        "provisioner": [{"local-exec": {"command": f"[ -e {once_marker} ] || {{ touch {once_marker}; sleep 30; }}"}}]
+    }
     stack.write_text(json.dumps(data))
 
 
@@ -35,8 +36,15 @@ class Run:
 
     def __init__(self, args, env) -> None:
         self.lines: list[str] = []
-        self.process = subprocess.Popen([str(MDPOOL), *args], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [str(MDPOOL), *args],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -61,10 +69,22 @@ class Run:
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_signal_during_apply_stops_terraform_cleanly_and_a_rerun_converges(
-        signum, code, workspace, terraform_env, config_without_builds, tmp_path):  # noqa: F811
+    signum, code, workspace, terraform_env, config_without_builds, tmp_path
+):  # noqa: F811
     slow_gallery(workspace, tmp_path / "slow-once")
-    args = ("deploy", "--config", str(config_without_builds), "--out", str(workspace.out), "--no-synth", "--skip-checks",
-            "--auto-approve", "--stage", "gallery", "--json")
+    args = (
+        "deploy",
+        "--config",
+        str(config_without_builds),
+        "--out",
+        str(workspace.out),
+        "--no-synth",
+        "--skip-checks",
+        "--auto-approve",
+        "--stage",
+        "gallery",
+        "--json",
+    )
     run = Run(args, terraform_env)
     run.wait_for("local-exec")  # terraform is inside the apply, running the slow provisioner
     started = time.monotonic()
@@ -86,13 +106,14 @@ def test_a_signal_during_apply_stops_terraform_cleanly_and_a_rerun_converges(
     assert not list(workspace.state.glob("*.lock.info"))
     assert not list(workspace.out.rglob(".terraform.tfstate.lock.info"))
     # the rerun continues where the first stopped, and a third finds nothing to do
-    rerun = subprocess.run([str(MDPOOL), *args], cwd=REPO, env=terraform_env, capture_output=True, text=True,
-                           timeout=120, stdin=subprocess.DEVNULL)
+    rerun = subprocess.run(
+        [str(MDPOOL), *args], cwd=REPO, env=terraform_env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert json.loads(rerun.stdout)["result"] == "succeeded"
     assert "terraform_data.slow" in workspace.state_resources("gallery-dev")
-    again = subprocess.run([str(MDPOOL), *args], cwd=REPO, env=terraform_env, capture_output=True, text=True,
-                           timeout=120, stdin=subprocess.DEVNULL)
+    again = subprocess.run(
+        [str(MDPOOL), *args], cwd=REPO, env=terraform_env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["result"] == "nothing to do"
-

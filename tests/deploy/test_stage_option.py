@@ -23,16 +23,21 @@ from tests.deploy.test_deploy_scenarios import writes
 from tests.deploy.test_stages import STANDIN_POLICY
 from tests.support.arm_standin import ArmStandIn
 
-GALLERY = ("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-jhp-images-dev-weu/providers/"
-           "Microsoft.Compute/galleries/gal_jhp_dev_weu")
+GALLERY = (
+    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-jhp-images-dev-weu/providers/"
+    "Microsoft.Compute/galleries/gal_jhp_dev_weu"
+)
 POOL_BEFORE_IMAGES = (
     "pool-dev: not planned: gallery image ubuntu-22.04 has no version yet, and a pool that references an image "
-    "without a version stays failed; build it first: mdpool deploy --stage images")
+    "without a version stays failed; build it first: mdpool deploy --stage images"
+)
 
 
 def images_before_gallery(stage: str) -> str:
-    return (f"{stage} stage: gallery-dev has not been deployed yet (its state has no outputs); deploy the gallery "
-            "stage first: mdpool deploy --stage gallery")
+    return (
+        f"{stage} stage: gallery-dev has not been deployed yet (its state has no outputs); deploy the gallery "
+        "stage first: mdpool deploy --stage gallery"
+    )
 
 
 @pytest.fixture
@@ -49,8 +54,7 @@ def staged(workspace, terraform, captured, arm, cfg, *stages: Stage) -> Deployme
         options=BuildOptions(poll_interval=0.05, auth_retry_window=2, auth_retry_interval=0.05),
         console=captured.console,
     )
-    return Deployment(SynthOutput.load(workspace.out), terraform, builds, console=captured.console,
-                      policy=STANDIN_POLICY)
+    return Deployment(SynthOutput.load(workspace.out), terraform, builds, console=captured.console, policy=STANDIN_POLICY)
 
 
 def pool_lines(captured) -> list[str]:
@@ -94,8 +98,11 @@ def test_the_stages_one_by_one(workspace, terraform, captured, arm, deploy_confi
     assert "deployed dev (pool stage): applied pool-dev" in captured.text
 
     # each stage again: nothing to do, said per stage
-    for stage, says in [(Stage.GALLERY, "gallery-dev has no changes"), (Stage.IMAGES, "2 image(s) up to date"),
-                        (Stage.POOL, "pool-dev has no changes")]:
+    for stage, says in [
+        (Stage.GALLERY, "gallery-dev has no changes"),
+        (Stage.IMAGES, "2 image(s) up to date"),
+        (Stage.POOL, "pool-dev has no changes"),
+    ]:
         report = staged(workspace, terraform, captured, arm, deploy_config).deploy([stage])
         assert report.result == "nothing to do"
         assert f"nothing to do ({stage.value} stage): {says}" in captured.text
@@ -113,8 +120,7 @@ def test_pool_before_images_is_refused(workspace, terraform, captured, arm, depl
     assert writes(arm) == []
 
 
-def test_pool_with_a_pinned_version_that_does_not_exist_is_refused(workspace, terraform, captured, arm,
-                                                                    deploy_config):
+def test_pool_with_a_pinned_version_that_does_not_exist_is_refused(workspace, terraform, captured, arm, deploy_config):
     pool = deploy_config.pool
     pinned_images = [pool.images[0].model_copy(update={"version": "1.0.0"})]
     pinned = deploy_config.model_copy(update={"pool": pool.model_copy(update={"images": pinned_images})})
@@ -124,7 +130,8 @@ def test_pool_with_a_pinned_version_that_does_not_exist_is_refused(workspace, te
         staged(workspace, terraform, captured, arm, pinned).deploy([Stage.POOL])
     assert caught.value.lines == [
         "pool-dev: not planned: gallery image ubuntu-22.04 version 1.0.0 has no version yet, and a pool that "
-        "references an image without a version stays failed; build it first: mdpool deploy --stage images"]
+        "references an image without a version stays failed; build it first: mdpool deploy --stage images"
+    ]
     # a version that is still being created does not count either
     arm.add_image_version(f"{GALLERY}/images/ubuntu-22.04", "1.0.0", provisioning_state="Creating")
     with pytest.raises(DeployError):
@@ -145,8 +152,7 @@ def test_images_or_pool_before_the_gallery_is_refused(stage, workspace, terrafor
     assert workspace.serial("gallery-dev") is None and workspace.serial("pool-dev") is None
 
 
-def test_a_failed_build_in_the_images_stage_names_the_stage_to_rerun(workspace, terraform, captured, arm,
-                                                                     deploy_config):
+def test_a_failed_build_in_the_images_stage_names_the_stage_to_rerun(workspace, terraform, captured, arm, deploy_config):
     staged(workspace, terraform, captured, arm, deploy_config).deploy([Stage.GALLERY])
     arm.script_build("it-jhp-ubuntu-24.04-dev", outcome="Failed", times=1)
     dep = staged(workspace, terraform, captured, arm, deploy_config)
@@ -170,19 +176,39 @@ def cli_env(arm, tmp_path, terraform_env):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     az = bin_dir / "az"  # AzureCliCredential runs `az account get-access-token`: this one prints the stand-in's
-    az.write_text("#!/bin/sh\n"
-                  f"echo '{{\"accessToken\": \"{arm.credential.token}\", \"expires_on\": 4102444800, "
-                  "\"tokenType\": \"Bearer\"}'\n")
+    az.write_text(
+        f'#!/bin/sh\necho \'{{"accessToken": "{arm.credential.token}", "expires_on": 4102444800, "tokenType": "Bearer"}}\'\n'
+    )
     az.chmod(0o755)
     env = {k: v for k, v in terraform_env.items() if not k.startswith(("AZURE_", "MDPOOL_"))}
-    env.update({"PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential",
-                "MDPOOL_ARM_ENDPOINT": arm.base_url, "MDPOOL_ARM_CA_BUNDLE": arm.ca_file})
+    env.update(
+        {
+            "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+            "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential",
+            "MDPOOL_ARM_ENDPOINT": arm.base_url,
+            "MDPOOL_ARM_CA_BUNDLE": arm.ca_file,
+        }
+    )
     return env
 
 
 def deploy_stage(workspace, env, stage: str, *more: str):
-    done = run_mdpool("deploy", "--stage", stage, "--config", str(CONFIG), "--out", str(workspace.out),
-                      "--no-synth", "--json", "--poll-interval", "0.05", "--skip-checks", *more, env=env)
+    done = run_mdpool(
+        "deploy",
+        "--stage",
+        stage,
+        "--config",
+        str(CONFIG),
+        "--out",
+        str(workspace.out),
+        "--no-synth",
+        "--json",
+        "--poll-interval",
+        "0.05",
+        "--skip-checks",
+        *more,
+        env=env,
+    )
     assert "Traceback" not in done.stderr
     return done.returncode, json.loads(done.stdout), done.stderr
 
@@ -193,7 +219,10 @@ def test_the_pipeline_stages_as_processes(workspace, cli_env, arm):
     assert code == 1
     assert stderr.splitlines()[-1] == images_before_gallery("images")
     assert (summary["result"], summary["stages"], summary["errors"]) == (
-        "refused", {"selected": ["images"], "ran": ["images"]}, [images_before_gallery("images")])
+        "refused",
+        {"selected": ["images"], "ran": ["images"]},
+        [images_before_gallery("images")],
+    )
 
     code, summary, stderr = deploy_stage(workspace, cli_env, "gallery", "--auto-approve")
     assert code == 0, stderr
@@ -208,8 +237,7 @@ def test_the_pipeline_stages_as_processes(workspace, cli_env, arm):
     code, summary, stderr = deploy_stage(workspace, cli_env, "images")
     assert code == 0, stderr
     assert summary["stages"]["ran"] == ["images"] and summary["stacks"] == []
-    assert [(i["name"], i["outcome"]) for i in summary["images"]] == [("ubuntu-22.04", "built"),
-                                                                      ("ubuntu-24.04", "built")]
+    assert [(i["name"], i["outcome"]) for i in summary["images"]] == [("ubuntu-22.04", "built"), ("ubuntu-24.04", "built")]
 
     code, summary, stderr = deploy_stage(workspace, cli_env, "pool", "--auto-approve")
     assert code == 0, stderr
@@ -218,17 +246,31 @@ def test_the_pipeline_stages_as_processes(workspace, cli_env, arm):
     assert workspace.state_resources("pool-dev") == ["terraform_data.pool"]
 
     # the whole flow afterwards: all three stages, nothing to do
-    done = run_mdpool("deploy", "--config", str(CONFIG), "--out", str(workspace.out), "--no-synth", "--json",
-                      "--auto-approve", "--poll-interval", "0.05", "--skip-checks", env=cli_env)
+    done = run_mdpool(
+        "deploy",
+        "--config",
+        str(CONFIG),
+        "--out",
+        str(workspace.out),
+        "--no-synth",
+        "--json",
+        "--auto-approve",
+        "--poll-interval",
+        "0.05",
+        "--skip-checks",
+        env=cli_env,
+    )
     summary = json.loads(done.stdout)
     assert (done.returncode, summary["result"]) == (0, "nothing to do")
     assert summary["stages"] == {"selected": ["gallery", "images", "pool"], "ran": ["gallery", "images", "pool"]}
 
 
 def test_a_stage_that_applies_still_asks_without_a_terminal(workspace, cli_env):
-    done = run_mdpool("deploy", "--stage", "pool", "--config", str(CONFIG), "--out", str(workspace.out),
-                      "--no-synth", env=cli_env)
+    done = run_mdpool(
+        "deploy", "--stage", "pool", "--config", str(CONFIG), "--out", str(workspace.out), "--no-synth", env=cli_env
+    )
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "mdpool deploy asks before applying each stack, but stdin is not a terminal; pass --auto-approve to apply "
-        "without asking (CI)"]
+        "without asking (CI)"
+    ]

@@ -54,8 +54,9 @@ def test_plan_before_the_gallery_is_deployed(workspace, terraform, captured):
     report = deployment(workspace, terraform, captured).plan()
     assert [(s.name, s.status) for s in report.stacks] == [("gallery-dev", "planned"), ("pool-dev", "not planned")]
     assert report.stacks[0].changes == {"create": 5, "update": 0, "replace": 0, "destroy": 0}
-    assert ("pool-dev: not planned yet; it reads gallery-dev's outputs, so it is planned after the gallery is "
-            "deployed") in captured.text
+    assert (
+        "pool-dev: not planned yet; it reads gallery-dev's outputs, so it is planned after the gallery is deployed"
+    ) in captured.text
     assert workspace.state_resources("gallery-dev") == []  # plan applies nothing
     assert not list(workspace.out.rglob("mdpool.tfplan"))  # and leaves no plan file (they can hold secrets)
     assert not list(workspace.out.rglob("mdpool_override.tf.json"))
@@ -68,7 +69,9 @@ def test_deploy_then_plan_shows_no_changes(workspace, terraform, captured):
     assert workspace.state_resources("pool-dev") == ["terraform_data.pool"]
     report = deployment(workspace, terraform, captured).plan()
     assert [(s.name, s.status, s.changes["create"]) for s in report.stacks] == [
-        ("gallery-dev", "planned", 0), ("pool-dev", "planned", 0)]
+        ("gallery-dev", "planned", 0),
+        ("pool-dev", "planned", 0),
+    ]
     assert "pool-dev: no changes" in captured.text
 
 
@@ -116,7 +119,8 @@ def test_prevent_destroy_alone_protects(workspace, terraform, captured):
         deployment(workspace, terraform, captured, policy=ProtectionPolicy()).deploy()
     assert caught.value.lines[0].startswith(
         "gallery-dev: refusing to replace protected resource terraform_data.gallery: the synthesized stack marks "
-        "it prevent_destroy;")
+        "it prevent_destroy;"
+    )
 
 
 def test_destroying_an_image_definition_is_refused_then_allowed(workspace, terraform, captured):
@@ -135,8 +139,7 @@ def test_destroying_an_image_definition_is_refused_then_allowed(workspace, terra
     assert "terraform_data.image-ubuntu-2404" not in workspace.state_resources("gallery-dev")
     # an allowance that names nothing is pointed out (a typo must not pass unnoticed)
     deployment(workspace, terraform, captured, allow_replace=["terraform_data.galery"]).deploy()
-    assert "note: --allow-replace terraform_data.galery named nothing that this deploy replaced or destroyed" \
-        in captured.text
+    assert "note: --allow-replace terraform_data.galery named nothing that this deploy replaced or destroyed" in captured.text
 
 
 def test_an_update_needs_no_allowance(workspace, terraform, captured):
@@ -175,6 +178,8 @@ def test_json_report(workspace, terraform, captured):
     assert summary["command"] == "deploy" and summary["environment"] == "dev"
     assert summary["result"] == "succeeded" and summary["errors"] == []
     assert [(s["name"], s["applied"], s["changes"]["create"]) for s in summary["stacks"]] == [
-        ("gallery-dev", True, 5), ("pool-dev", True, 1)]
+        ("gallery-dev", True, 5),
+        ("pool-dev", True, 1),
+    ]
     assert all(s["seconds"] > 0 for s in summary["stacks"])
     assert summary["images"] == []

@@ -110,11 +110,14 @@ def test_ctrl_c_during_apply_stops_terraform_cleanly(tmp_path, terraform: Terraf
 
     stack = tmp_path / "stacks" / "slow"
     stack.mkdir(parents=True)
-    (stack / "cdk.tf.json").write_text(json.dumps({
-        "terraform": {"backend": {"local": {"path": "../../state/slow.tfstate"}}},
-        "resource": {"terraform_data": {"slow": {
-            "provisioner": [{"local-exec": {"command": "sleep 20"}}]}}},
-    }))
+    (stack / "cdk.tf.json").write_text(
+        json.dumps(
+            {
+                "terraform": {"backend": {"local": {"path": "../../state/slow.tfstate"}}},
+                "resource": {"terraform_data": {"slow": {"provisioner": [{"local-exec": {"command": "sleep 20"}}]}}},
+            }
+        )
+    )
     slow = terraform.stack("slow", stack)
     slow.init()
     slow.plan("slow.tfplan")
@@ -138,4 +141,6 @@ def test_ctrl_c_during_apply_stops_terraform_cleanly(tmp_path, terraform: Terraf
     # the state is usable at once: no stale lock, and the half-made resource is planned again
     slow.plan("slow.tfplan")
     assert [c["change"]["actions"] for c in slow.show_plan("slow.tfplan")["resource_changes"]] in (
-        [["create"]], [["delete", "create"]])
+        [["create"]],
+        [["delete", "create"]],
+    )

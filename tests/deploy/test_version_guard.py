@@ -35,48 +35,68 @@ def synthesize_guarded_pool(out: Path, versions: list[dict], pinned: str) -> Pat
     LocalBackend(stack, path="state.tfstate")
     listed = TerraformLocal(stack, "versions_response", {"value": versions})
     succeeded = TerraformLocal(
-        stack, "succeeded_versions",
+        stack,
+        "succeeded_versions",
         # the stand-in for azapi's `value[?properties.provisioningState=='Succeeded'].name`
         f'${{[for v in local.{listed.friendly_unique_id}.value : v.name if v.properties.provisioningState == "Succeeded"]}}',
     )
-    DataResource(stack, "pool", input={"name": "mdp-jhp-dev-weu"},
-                 lifecycle={"precondition": [image_precondition("ubuntu-22.04", pinned, succeeded.as_list)]})
+    DataResource(
+        stack,
+        "pool",
+        input={"name": "mdp-jhp-dev-weu"},
+        lifecycle={"precondition": [image_precondition("ubuntu-22.04", pinned, succeeded.as_list)]},
+    )
     app.synth()
     return out / "stacks" / "pool-guard"
 
 
 def plan(stack_dir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     Path(env["TF_PLUGIN_CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
-    init = subprocess.run(["terraform", "init", "-input=false", "-no-color"], cwd=stack_dir, env=env,
-                          capture_output=True, text=True, timeout=120)
+    init = subprocess.run(
+        ["terraform", "init", "-input=false", "-no-color"], cwd=stack_dir, env=env, capture_output=True, text=True, timeout=120
+    )
     assert init.returncode == 0, init.stderr
-    return subprocess.run(["terraform", "plan", "-input=false", "-no-color", "-lock=false"], cwd=stack_dir, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["terraform", "plan", "-input=false", "-no-color", "-lock=false"],
+        cwd=stack_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-@pytest.mark.parametrize("versions, pinned", [
-    ([], "latest"),                                                   # the image was never built
-    ([version("1.0.0", "Failed")], "latest"),                         # a version exists but did not succeed
-    ([version("1.0.0", "Creating")], "latest"),                       # still replicating
-    ([version("1.0.0", "Succeeded")], "1.0.1"),                       # the pinned version is not there
-])
+@pytest.mark.parametrize(
+    "versions, pinned",
+    [
+        ([], "latest"),  # the image was never built
+        ([version("1.0.0", "Failed")], "latest"),  # a version exists but did not succeed
+        ([version("1.0.0", "Creating")], "latest"),  # still replicating
+        ([version("1.0.0", "Succeeded")], "1.0.1"),  # the pinned version is not there
+    ],
+)
 def test_the_pool_refuses_to_plan_without_a_usable_version(tmp_path, terraform_env, versions, pinned):
     result = plan(synthesize_guarded_pool(tmp_path / "out", versions, pinned), terraform_env)
     assert result.returncode != 0
     wanted = "no Succeeded version" + ("" if pinned == "latest" else f" {pinned}")
-    assert (f"gallery image ubuntu-22.04 has {wanted} yet; run `mdpool images build ubuntu-22.04` "
-            "(or the images stage of `mdpool deploy`), then plan the pool stack again") in one_line(result.stderr)
+    assert (
+        f"gallery image ubuntu-22.04 has {wanted} yet; run `mdpool images build ubuntu-22.04` "
+        "(or the images stage of `mdpool deploy`), then plan the pool stack again"
+    ) in one_line(result.stderr)
 
 
-@pytest.mark.parametrize("versions, pinned", [
-    ([version("1.0.0", "Succeeded")], "latest"),
-    ([version("1.0.0", "Failed"), version("1.0.1", "Succeeded")], "latest"),
-    ([version("1.0.0", "Succeeded"), version("1.0.1", "Failed")], "1.0.0"),
-])
+@pytest.mark.parametrize(
+    "versions, pinned",
+    [
+        ([version("1.0.0", "Succeeded")], "latest"),
+        ([version("1.0.0", "Failed"), version("1.0.1", "Succeeded")], "latest"),
+        ([version("1.0.0", "Succeeded"), version("1.0.1", "Failed")], "1.0.0"),
+    ],
+)
 def test_the_pool_plans_once_a_version_succeeded(tmp_path, terraform_env, versions, pinned):
     result = plan(synthesize_guarded_pool(tmp_path / "out", versions, pinned), terraform_env)
     assert result.returncode == 0, result.stderr

@@ -64,8 +64,13 @@ def endpoints(arm, azure, devops, graph, credential):
     from mdpool.doctor.http import Endpoints
     from mdpool.imagebuild.builder import Connection
 
-    return Endpoints(arm=Connection(credential, arm.base_url, arm.ca_file), graph=graph.base_url,
-                     graph_verify=graph.ca_file, devops=devops.base_url, devops_verify=devops.ca_file)
+    return Endpoints(
+        arm=Connection(credential, arm.base_url, arm.ca_file),
+        graph=graph.base_url,
+        graph_verify=graph.ca_file,
+        devops=devops.base_url,
+        devops_verify=devops.ca_file,
+    )
 
 
 @pytest.fixture

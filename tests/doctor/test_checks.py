@@ -13,8 +13,14 @@ SUB = f"/subscriptions/{SUBSCRIPTION}"
 POOL = "mdp-jhp-dev-weu"
 GALLERY_RG, POOL_RG = "rg-jhp-images-dev-weu", "rg-jhp-pool-dev-weu"
 # Contributor's permissions (built-in role definition b24988ac-...: actions *, notActions on authorization writes)
-CONTRIBUTOR = {"actions": ["*"], "notActions": ["Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write",
-                                                "Microsoft.Authorization/elevateAccess/Action"]}
+CONTRIBUTOR = {
+    "actions": ["*"],
+    "notActions": [
+        "Microsoft.Authorization/*/Delete",
+        "Microsoft.Authorization/*/Write",
+        "Microsoft.Authorization/elevateAccess/Action",
+    ],
+}
 
 
 def rows(cfg, endpoints, **kwargs):
@@ -24,24 +30,43 @@ def rows(cfg, endpoints, **kwargs):
 def test_the_example_on_a_healthy_subscription_is_all_ok(example, endpoints, devops, graph, credential, arm):
     results = run_checks(example, endpoints)
     assert [(r.check, r.status) for r in results] == [
-        ("providers", "ok"), ("permissions", "ok"), ("pool-name", "ok"), ("pool-sku", "ok"),
-        ("build-vm-size", "ok"), ("quota", "ok"), ("service-principal", "ok"), (f"devops:{ORGANIZATION}", "ok"),
-        ("gallery-images", "ok")]
+        ("providers", "ok"),
+        ("permissions", "ok"),
+        ("pool-name", "ok"),
+        ("pool-sku", "ok"),
+        ("build-vm-size", "ok"),
+        ("quota", "ok"),
+        ("service-principal", "ok"),
+        (f"devops:{ORGANIZATION}", "ok"),
+        ("gallery-images", "ok"),
+    ]
     by = {r.check: r for r in results}
-    assert by["quota"].message == ("needs 40 vCPUs of standardDSv2Family (10 x Standard_DS3_v2 at 4 vCPUs); "
-                                   "100 free in westeurope (limit 100, 0 in use)")
+    assert by["quota"].message == (
+        "needs 40 vCPUs of standardDSv2Family (10 x Standard_DS3_v2 at 4 vCPUs); 100 free in westeurope (limit 100, 0 in use)"
+    )
     assert by[f"devops:{ORGANIZATION}"].message == (
-        "deployer@example.com is a member of https://dev.azure.com/your-organization and may administer its agent pools")
+        "deployer@example.com is a member of https://dev.azure.com/your-organization and may administer its agent pools"
+    )
     # each token went only to its own service: no stand-in saw a token for another audience
     assert devops.rejected_tokens == 0 and graph.rejected_tokens == 0
     assert not [r for r in arm.requests if r.status == 401]
-    assert set(credential.scopes) == {"https://management.azure.com/.default", "https://graph.microsoft.com/.default",
-                                      "499b84ac-1321-427f-aa17-267ca6975798/.default"}
+    assert set(credential.scopes) == {
+        "https://management.azure.com/.default",
+        "https://graph.microsoft.com/.default",
+        "499b84ac-1321-427f-aa17-267ca6975798/.default",
+    }
 
 
 def test_cheap_only_leaves_out_the_directory_and_the_gallery(example, endpoints):
     assert list(rows(example, endpoints, cheap_only=True)) == [
-        "providers", "permissions", "pool-name", "pool-sku", "build-vm-size", "quota", f"devops:{ORGANIZATION}"]
+        "providers",
+        "permissions",
+        "pool-name",
+        "pool-sku",
+        "build-vm-size",
+        "quota",
+        f"devops:{ORGANIZATION}",
+    ]
 
 
 # --- providers ------------------------------------------------------------------------------------
@@ -49,14 +74,16 @@ def test_cheap_only_leaves_out_the_directory_and_the_gallery(example, endpoints)
 
 def test_an_unregistered_provider_fails_when_the_identity_may_not_register_it(example, endpoints, azure):
     azure.providers["Microsoft.DevOpsInfrastructure"] = "NotRegistered"
-    azure.permissions[SUB.lower()] = [{"actions": ["*/read", "Microsoft.DevOpsInfrastructure/pools/*"],
-                                       "notActions": []}]
+    azure.permissions[SUB.lower()] = [{"actions": ["*/read", "Microsoft.DevOpsInfrastructure/pools/*"], "notActions": []}]
     result = rows(example, endpoints)["providers"]
     assert result.status == "failed"
-    assert result.message == ("not registered: Microsoft.DevOpsInfrastructure (NotRegistered); the deploying identity "
-                              "may not register them (*/register/action)")
-    assert result.fix == ("az provider register --namespace Microsoft.DevOpsInfrastructure "
-                          "(as Contributor or Owner of the subscription)")
+    assert result.message == (
+        "not registered: Microsoft.DevOpsInfrastructure (NotRegistered); the deploying identity "
+        "may not register them (*/register/action)"
+    )
+    assert result.fix == (
+        "az provider register --namespace Microsoft.DevOpsInfrastructure (as Contributor or Owner of the subscription)"
+    )
 
 
 def test_an_unregistered_provider_only_warns_when_the_deploy_may_register_it(example, endpoints, azure):
@@ -74,6 +101,7 @@ def test_build_providers_are_only_needed_with_builds(tmp_path, endpoints, azure)
     def no_builds(data):
         for image in data["gallery"]["images"]:
             image.pop("build")
+
     assert rows(load_config(write_config(tmp_path, no_builds)), endpoints)["providers"].status == "ok"
     assert rows(load_config(write_config(tmp_path, lambda d: None)), endpoints)["providers"].status == "failed"
 
@@ -85,8 +113,10 @@ def test_a_pool_name_taken_elsewhere_fails(example, endpoints, azure, arm):
     azure.taken_pool_names.add(POOL)
     result = rows(example, endpoints)["pool-name"]
     assert result.status == "failed"
-    assert result.message == (f"pool name {POOL} is already taken in Azure (AlreadyExists: The pool name '{POOL}' is "
-                              "already in use.); pool names are global")
+    assert result.message == (
+        f"pool name {POOL} is already taken in Azure (AlreadyExists: The pool name '{POOL}' is "
+        "already in use.); pool names are global"
+    )
     assert result.fix == "set pool.name in the config to another name (e.g. with your organization's prefix)"
     body = arm.requests_matching("POST", "checkNameAvailability")[0].body
     assert body == {"name": POOL, "type": "Microsoft.DevOpsInfrastructure/pools"}
@@ -107,33 +137,45 @@ def test_a_pool_sku_the_service_does_not_offer_fails(example, endpoints, azure):
     azure.mdp_skus = [mdp_sku("Standard_DS2_v2", "standardDSv2Family"), mdp_sku("Standard_D2ads_v5", "x")]
     result = rows(example, endpoints)["pool-sku"]
     assert result.status == "failed"
-    assert result.message == ("pool.sku Standard_DS3_v2 is not offered by Managed DevOps Pools in westeurope "
-                              "(close: Standard_DS2_v2, Standard_D2ads_v5)")
+    assert result.message == (
+        "pool.sku Standard_DS3_v2 is not offered by Managed DevOps Pools in westeurope "
+        "(close: Standard_DS2_v2, Standard_D2ads_v5)"
+    )
 
 
 def test_a_restricted_pool_sku_fails_with_the_reason(example, endpoints, azure):
     azure.mdp_skus = [mdp_sku("Standard_DS3_v2", "standardDSv2Family", restricted="NotAvailableForSubscription")]
     result = rows(example, endpoints)["pool-sku"]
     assert result.status == "failed"
-    assert result.message == ("pool.sku Standard_DS3_v2 is restricted for this subscription in westeurope "
-                              "(NotAvailableForSubscription)")
+    assert result.message == (
+        "pool.sku Standard_DS3_v2 is restricted for this subscription in westeurope (NotAvailableForSubscription)"
+    )
 
 
 def test_a_zone_restriction_does_not_fail_the_sku(example, endpoints, azure):
     sku = mdp_sku("Standard_DS3_v2", "standardDSv2Family")
-    sku["properties"]["restrictions"] = [{"type": "Zone", "values": ["westeurope"], "reasonCode": "NotAvailableForSubscription",
-                                          "restrictionInfo": {"locations": ["westeurope"], "zones": ["1"]}}]
+    sku["properties"]["restrictions"] = [
+        {
+            "type": "Zone",
+            "values": ["westeurope"],
+            "reasonCode": "NotAvailableForSubscription",
+            "restrictionInfo": {"locations": ["westeurope"], "zones": ["1"]},
+        }
+    ]
     azure.mdp_skus = [sku]
     assert rows(example, endpoints)["pool-sku"].status == "ok"
 
 
 def test_a_restricted_build_vm_size_fails(example, endpoints, azure):
     azure.compute_skus = [s for s in azure.compute_skus if s["name"] != "Standard_D4s_v3"] + [
-        compute_sku("Standard_D4s_v3", "standardDSv3Family", 4, restricted="NotAvailableForSubscription")]
+        compute_sku("Standard_D4s_v3", "standardDSv3Family", 4, restricted="NotAvailableForSubscription")
+    ]
     result = rows(example, endpoints)["build-vm-size"]
     assert result.status == "failed"
-    assert result.message == ("Standard_D4s_v3 (gallery.images[ubuntu-22.04, ubuntu-24.04].build.vm_size) is "
-                              "restricted for this subscription in westeurope (NotAvailableForSubscription)")
+    assert result.message == (
+        "Standard_D4s_v3 (gallery.images[ubuntu-22.04, ubuntu-24.04].build.vm_size) is "
+        "restricted for this subscription in westeurope (NotAvailableForSubscription)"
+    )
 
 
 def test_an_unknown_build_vm_size_fails(example, endpoints, azure):
@@ -150,11 +192,14 @@ def test_the_blogs_pool_on_the_default_quota_fails_with_the_numbers(example, end
     azure.usages["standardDSv2Family"] = (0, 5)  # the default quota per family (prerequisites.md)
     result = rows(example, endpoints)["quota"]
     assert result.status == "failed"
-    assert result.message == ("needs 40 vCPUs of standardDSv2Family (10 x Standard_DS3_v2 at 4 vCPUs); "
-                              "5 free in westeurope (limit 5, 0 in use)")
-    assert result.fix == ("raise the Managed DevOps Pools quota for standardDSv2Family in westeurope by 35 to at least "
-                          "40 (portal: Quotas > Managed DevOps Pools > Request adjustment), or lower "
-                          "pool.maximum_concurrency to 1")
+    assert result.message == (
+        "needs 40 vCPUs of standardDSv2Family (10 x Standard_DS3_v2 at 4 vCPUs); 5 free in westeurope (limit 5, 0 in use)"
+    )
+    assert result.fix == (
+        "raise the Managed DevOps Pools quota for standardDSv2Family in westeurope by 35 to at least "
+        "40 (portal: Quotas > Managed DevOps Pools > Request adjustment), or lower "
+        "pool.maximum_concurrency to 1"
+    )
 
 
 @pytest.mark.parametrize("usage, status", [((0, 40), "ok"), ((1, 41), "ok"), ((1, 40), "failed"), ((0, 39), "failed")])
@@ -182,29 +227,43 @@ def test_a_contributor_may_not_create_the_role_assignments(example, endpoints, a
     assert result.status == "failed"
     assert result.message == (
         "the deploying identity may not: Microsoft.Authorization/roleDefinitions/write on resource group "
-        f"{GALLERY_RG}, Microsoft.Authorization/roleAssignments/write on resource group {GALLERY_RG}")
-    assert result.fix.startswith(f"grant it Owner, or Contributor plus Role Based Access Control Administrator on "
-                                 f"resource group {GALLERY_RG}")
+        f"{GALLERY_RG}, Microsoft.Authorization/roleAssignments/write on resource group {GALLERY_RG}"
+    )
+    assert result.fix.startswith(
+        f"grant it Owner, or Contributor plus Role Based Access Control Administrator on resource group {GALLERY_RG}"
+    )
 
 
 def test_permissions_on_existing_groups_are_read_there(example, endpoints, azure):
     azure.permissions[SUB.lower()] = [{"actions": ["*/read"], "notActions": []}]
     azure.resource_groups |= {GALLERY_RG, POOL_RG}
     azure.permissions[f"{SUB}/resourceGroups/{GALLERY_RG}".lower()] = [
-        {"actions": ["Microsoft.Compute/galleries/*", "Microsoft.ManagedIdentity/*", "Microsoft.Authorization/*",
-                     "Microsoft.VirtualMachineImages/imageTemplates/*"], "notActions": []}]
+        {
+            "actions": [
+                "Microsoft.Compute/galleries/*",
+                "Microsoft.ManagedIdentity/*",
+                "Microsoft.Authorization/*",
+                "Microsoft.VirtualMachineImages/imageTemplates/*",
+            ],
+            "notActions": [],
+        }
+    ]
     azure.permissions[f"{SUB}/resourceGroups/{POOL_RG}".lower()] = [
         {"actions": ["microsoft.devcenter/*", "Microsoft.DevOpsInfrastructure/pools/write"], "notActions": []},
-        {"actions": ["*"], "notActions": ["Microsoft.DevCenter/projects/*"]}]
+        {"actions": ["*"], "notActions": ["Microsoft.DevCenter/projects/*"]},
+    ]
     result = rows(example, endpoints)["permissions"]
     assert result.status == "failed"
-    assert result.message == ("the deploying identity may not: Microsoft.Resources/subscriptions/resourceGroups/write "
-                              f"on subscription {SUBSCRIPTION}")
+    assert result.message == (
+        f"the deploying identity may not: Microsoft.Resources/subscriptions/resourceGroups/write on subscription {SUBSCRIPTION}"
+    )
     assert result.fix.startswith(f"grant it Contributor on subscription {SUBSCRIPTION}")
 
 
 def test_existing_groups_need_no_create_right(tmp_path, endpoints, azure):
-    azure.permissions[SUB.lower()] = [{"actions": ["*"], "notActions": ["Microsoft.Resources/subscriptions/resourceGroups/write"]}]
+    azure.permissions[SUB.lower()] = [
+        {"actions": ["*"], "notActions": ["Microsoft.Resources/subscriptions/resourceGroups/write"]}
+    ]
     cfg = load_config(write_config(tmp_path, lambda d: d.update(resource_groups={"create": False})))
     assert rows(cfg, endpoints)["permissions"].status == "ok"
 
@@ -213,8 +272,10 @@ def test_existing_groups_need_no_create_right(tmp_path, endpoints, azure):
 
 
 def _azurerm(data):
-    data["state"] = {"backend": "azurerm", "azurerm": {"resource_group_name": "rg-tfstate",
-                                                       "storage_account_name": "sttfstatejhp"}}
+    data["state"] = {
+        "backend": "azurerm",
+        "azurerm": {"resource_group_name": "rg-tfstate", "storage_account_name": "sttfstatejhp"},
+    }
 
 
 def test_the_state_backend_needs_its_storage_account_and_container(tmp_path, endpoints, azure, example):
@@ -227,7 +288,9 @@ def test_the_state_backend_needs_its_storage_account_and_container(tmp_path, end
     azure.storage_accounts[("rg-tfstate", "sttfstatejhp")] = set()
     result = rows(cfg, endpoints)["state-backend"]
     assert (result.status, result.message) == (
-        "failed", "state.azurerm: container tfstate not found in storage account sttfstatejhp")
+        "failed",
+        "state.azurerm: container tfstate not found in storage account sttfstatejhp",
+    )
     azure.storage_accounts[("rg-tfstate", "sttfstatejhp")] = {"tfstate"}
     assert rows(cfg, endpoints)["state-backend"].status == "ok"
 
@@ -239,8 +302,10 @@ def test_a_service_principal_id_that_is_not_the_tenants_fails(example, endpoints
     graph.service_principals["DevOpsInfrastructure"] = ["22222222-2222-2222-2222-222222222222"]
     result = rows(example, endpoints)["service-principal"]
     assert result.status == "failed"
-    assert result.message == (f"devops_infrastructure_principal_id {PRINCIPAL} is not the tenant's DevOpsInfrastructure "
-                              "service principal (22222222-2222-2222-2222-222222222222)")
+    assert result.message == (
+        f"devops_infrastructure_principal_id {PRINCIPAL} is not the tenant's DevOpsInfrastructure "
+        "service principal (22222222-2222-2222-2222-222222222222)"
+    )
     assert result.fix == "set devops_infrastructure_principal_id: 22222222-2222-2222-2222-222222222222 in the config"
 
 
@@ -248,8 +313,10 @@ def test_an_unreadable_directory_warns_that_it_was_not_checked(example, endpoint
     graph.readable = False
     result = rows(example, endpoints)["service-principal"]
     assert result.status == "warning"
-    assert result.message == ("not checked: the directory could not be read (HTTP 403 (Authorization_RequestDenied): "
-                              "Insufficient privileges to complete the operation.)")
+    assert result.message == (
+        "not checked: the directory could not be read (HTTP 403 (Authorization_RequestDenied): "
+        "Insufficient privileges to complete the operation.)"
+    )
 
 
 # --- Azure DevOps ---------------------------------------------------------------------------------
@@ -259,11 +326,15 @@ def test_a_member_without_agent_pool_administration_fails(example, endpoints, de
     devops.add_organization(ORGANIZATION, may_administer=False)  # Reader + User: View, Use
     result = rows(example, endpoints)[f"devops:{ORGANIZATION}"]
     assert result.status == "failed"
-    assert result.message == ("deployer@example.com is a member of https://dev.azure.com/your-organization but may not "
-                              "administer agent pools (Manage, Administer Permissions and Create on all agent pools); "
-                              "pool creation would fail with PoolProvisioningFailed")
-    assert result.fix == ("in https://dev.azure.com/your-organization/_settings/agentpools choose Security and give "
-                          "deployer@example.com the Administrator role, or add it to Project Collection Administrators")
+    assert result.message == (
+        "deployer@example.com is a member of https://dev.azure.com/your-organization but may not "
+        "administer agent pools (Manage, Administer Permissions and Create on all agent pools); "
+        "pool creation would fail with PoolProvisioningFailed"
+    )
+    assert result.fix == (
+        "in https://dev.azure.com/your-organization/_settings/agentpools choose Security and give "
+        "deployer@example.com the Administrator role, or add it to Project Collection Administrators"
+    )
     assert devops.organizations[ORGANIZATION].evaluations == [(42, "AgentPools")]
 
 
@@ -278,17 +349,21 @@ def test_a_non_member_fails_with_where_to_add_it(example, endpoints, devops):
     devops.add_organization(ORGANIZATION, member=False)
     result = rows(example, endpoints)[f"devops:{ORGANIZATION}"]
     assert result.status == "failed"
-    assert result.message == ("the deploying identity is not a member of https://dev.azure.com/your-organization "
-                              "(HTTP 401 (UnauthorizedRequestException): TF400813: The user 'deployer@example.com' is "
-                              "not authorized to access this resource.)")
+    assert result.message == (
+        "the deploying identity is not a member of https://dev.azure.com/your-organization "
+        "(HTTP 401 (UnauthorizedRequestException): TF400813: The user 'deployer@example.com' is "
+        "not authorized to access this resource.)"
+    )
     assert result.fix.startswith("add it to the organization: https://dev.azure.com/your-organization/_settings/users")
 
 
 def test_every_organization_gets_its_row(tmp_path, endpoints, devops):
     devops.add_organization("other-org", member=False)
+
     def two_orgs(data):
         data["pool"]["organizations"][0]["parallelism"] = 9
         data["pool"]["organizations"].append({"name": "other-org", "parallelism": 1})
+
     cfg = load_config(write_config(tmp_path, two_orgs))
     result = rows(cfg, endpoints)
     assert result[f"devops:{ORGANIZATION}"].status == "ok" and result["devops:other-org"].status == "failed"
@@ -315,6 +390,7 @@ def test_a_pinned_version_must_exist(tmp_path, endpoints, arm):
     def pinned(data):
         _no_build(data)
         data["pool"]["images"][2]["version"] = "1.0.1"
+
     cfg = load_config(write_config(tmp_path, pinned))
     arm.add_image_version(cfg.names.gallery_image_id("ubuntu-22.04"), name="1.0.0")
     result = rows(cfg, endpoints)["gallery-images"]
@@ -338,7 +414,9 @@ def test_a_redirect_is_not_followed_so_the_token_stays_with_azure_devops(example
     devops.fail(r"/_apis/connectionData$", 302, headers={"Location": f"{graph.base_url}/v1.0/elsewhere"})
     result = rows(example, endpoints)[f"devops:{ORGANIZATION}"]
     assert (result.status, result.message) == (
-        "warning", "could not ask https://dev.azure.com/your-organization who the deploying identity is: HTTP 302")
+        "warning",
+        "could not ask https://dev.azure.com/your-organization who the deploying identity is: HTTP 302",
+    )
     assert not graph.requests_matching("GET", "elsewhere")
 
 
@@ -347,5 +425,7 @@ def test_a_shortfall_only_warns_when_the_pool_exists_and_uses_the_quota_itself(e
     azure.our_pools.add((POOL_RG, POOL))
     result = rows(example, endpoints)["quota"]
     assert result.status == "warning"
-    assert result.message == ("needs 40 vCPUs of standardDSv2Family (10 x Standard_DS3_v2 at 4 vCPUs); 20 free in "
-                              "westeurope (limit 60, 40 in use); the pool already exists and its own agents count in use")
+    assert result.message == (
+        "needs 40 vCPUs of standardDSv2Family (10 x Standard_DS3_v2 at 4 vCPUs); 20 free in "
+        "westeurope (limit 60, 40 in use); the pool already exists and its own agents count in use"
+    )

@@ -31,19 +31,36 @@ def cli_env(arm, azure, devops, graph, tmp_path):
         f'  *"--resource 499b84ac-1321-427f-aa17-267ca6975798"*) token={DEVOPS_TOKEN} ;;\n'
         '  *) echo "az stand-in: unexpected arguments: $*" >&2; exit 1 ;;\n'
         "esac\n"
-        'echo "{\\"accessToken\\": \\"$token\\", \\"expires_on\\": 4102444800, \\"tokenType\\": \\"Bearer\\"}"\n')
+        'echo "{\\"accessToken\\": \\"$token\\", \\"expires_on\\": 4102444800, \\"tokenType\\": \\"Bearer\\"}"\n'
+    )
     az.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "MDPOOL_"))}
-    env.update({"PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential",
-                "MDPOOL_ARM_ENDPOINT": arm.base_url, "MDPOOL_ARM_CA_BUNDLE": arm.ca_file,
-                "MDPOOL_GRAPH_ENDPOINT": graph.base_url, "MDPOOL_GRAPH_CA_BUNDLE": graph.ca_file,
-                "MDPOOL_DEVOPS_ENDPOINT": devops.base_url, "MDPOOL_DEVOPS_CA_BUNDLE": devops.ca_file})
+    env.update(
+        {
+            "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+            "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential",
+            "MDPOOL_ARM_ENDPOINT": arm.base_url,
+            "MDPOOL_ARM_CA_BUNDLE": arm.ca_file,
+            "MDPOOL_GRAPH_ENDPOINT": graph.base_url,
+            "MDPOOL_GRAPH_CA_BUNDLE": graph.ca_file,
+            "MDPOOL_DEVOPS_ENDPOINT": devops.base_url,
+            "MDPOOL_DEVOPS_CA_BUNDLE": devops.ca_file,
+        }
+    )
     return env
 
 
 def mdpool(env, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(Path(sys.executable).parent / "mdpool"), *args], cwd=REPO, env=env, text=True, check=False,
-                          capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "mdpool"), *args],
+        cwd=REPO,
+        env=env,
+        text=True,
+        check=False,
+        capture_output=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def break_the_blogs_first_deploy(azure, devops) -> None:
@@ -66,13 +83,16 @@ def test_doctor_on_the_example_reports_each_problem_with_its_fix(cli_env, azure,
     assert failed["quota"] == (
         "failed   quota: needs 40 vCPUs of standardDSv2Family (10 x Standard_DS3_v2 at 4 vCPUs); 5 free in westeurope "
         "(limit 5, 0 in use); fix: raise the Managed DevOps Pools quota for standardDSv2Family in westeurope by 35 to "
-        "at least 40 (portal: Quotas > Managed DevOps Pools > Request adjustment), or lower pool.maximum_concurrency to 1")
-    assert failed["pool-name"].endswith("pool names are global; fix: set pool.name in the config to another name "
-                                        "(e.g. with your organization's prefix)")
+        "at least 40 (portal: Quotas > Managed DevOps Pools > Request adjustment), or lower pool.maximum_concurrency to 1"
+    )
+    assert failed["pool-name"].endswith(
+        "pool names are global; fix: set pool.name in the config to another name (e.g. with your organization's prefix)"
+    )
     assert "fix: az provider register --namespace Microsoft.DevOpsInfrastructure" in failed["providers"]
     assert "may not administer agent pools" in failed[f"devops:{ORGANIZATION}"]
-    assert "fix: in https://dev.azure.com/your-organization/_settings/agentpools choose Security" in \
-        failed[f"devops:{ORGANIZATION}"]
+    assert (
+        "fix: in https://dev.azure.com/your-organization/_settings/agentpools choose Security" in failed[f"devops:{ORGANIZATION}"]
+    )
     assert "Traceback" not in done.stderr and "token" not in done.stdout + done.stderr
     assert devops.rejected_tokens == 0 and graph.rejected_tokens == 0  # each token to its own service
     assert not [r for r in arm.requests if r.status == 401]
@@ -97,8 +117,9 @@ def test_an_http_endpoint_is_refused_before_any_token_is_asked(cli_env):
     env = dict(cli_env, MDPOOL_DEVOPS_ENDPOINT="http://127.0.0.1:9")
     done = mdpool(env, "doctor", "--config", "config/example.yaml")
     assert done.returncode == 1
-    assert done.stderr.strip() == ("MDPOOL_DEVOPS_ENDPOINT=http://127.0.0.1:9: must be an https:// URL "
-                                   "(a token is never sent over plain http)")
+    assert done.stderr.strip() == (
+        "MDPOOL_DEVOPS_ENDPOINT=http://127.0.0.1:9: must be an https:// URL (a token is never sent over plain http)"
+    )
 
 
 def test_deploy_stops_on_a_failed_check_before_anything_is_created(cli_env, azure, devops, tmp_path):
@@ -115,8 +136,9 @@ def test_deploy_stops_on_a_failed_check_before_anything_is_created(cli_env, azur
 
 def test_deploy_json_reports_the_failed_checks_on_stdout(cli_env, azure, devops, tmp_path):
     devops.add_organization(ORGANIZATION, member=False)
-    done = mdpool(cli_env, "deploy", "--auto-approve", "--json", "--config", "config/example.yaml",
-                  "--out", str(tmp_path / "out"))
+    done = mdpool(
+        cli_env, "deploy", "--auto-approve", "--json", "--config", "config/example.yaml", "--out", str(tmp_path / "out")
+    )
     assert done.returncode == 1
     report = json.loads(done.stdout)
     assert report["result"] == "checks failed"

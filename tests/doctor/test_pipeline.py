@@ -13,8 +13,9 @@ def _plan_steps(example_config, shared_state: bool) -> list[dict]:
     settings = pipeline_settings(example_config, "config/example.yaml")
     settings = dataclasses.replace(settings, shared_state=shared_state)
     stages = load_pipeline(render_pipelines(settings)["deploy.yml"])["stages"]
-    first_azure = next(stage for stage in stages if any(
-        step.get("task") == "AzureCLI@2" for job in stage["jobs"] for step in job["steps"]))
+    first_azure = next(
+        stage for stage in stages if any(step.get("task") == "AzureCLI@2" for job in stage["jobs"] for step in job["steps"])
+    )
     assert first_azure["stage"] == "gallery_plan"
     return [step for job in first_azure["jobs"] for step in job["steps"]]
 

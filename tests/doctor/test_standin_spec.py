@@ -44,12 +44,19 @@ def schema_of(definition: str) -> dict[str, Any]:
     return {"$ref": f"#/definitions/{definition}", "definitions": _loosen(copy.deepcopy(spec["definitions"]))}
 
 
-@pytest.mark.parametrize("method, path, body, definition", [
-    ("POST", f"{SUB}/checkNameAvailability", {"name": "mdp-jhp-dev-weu", "type": "Microsoft.DevOpsInfrastructure/pools"},
-     "CheckNameAvailabilityResult"),
-    ("GET", f"{SUB}/locations/westeurope/skus", None, "ResourceSkuListResult"),
-    ("GET", f"{SUB}/locations/westeurope/usages", None, "PagedQuota"),
-])
+@pytest.mark.parametrize(
+    "method, path, body, definition",
+    [
+        (
+            "POST",
+            f"{SUB}/checkNameAvailability",
+            {"name": "mdp-jhp-dev-weu", "type": "Microsoft.DevOpsInfrastructure/pools"},
+            "CheckNameAvailabilityResult",
+        ),
+        ("GET", f"{SUB}/locations/westeurope/skus", None, "ResourceSkuListResult"),
+        ("GET", f"{SUB}/locations/westeurope/usages", None, "PagedQuota"),
+    ],
+)
 def test_the_standin_answers_as_the_spec_says(endpoints, azure, method, path, body, definition):
     azure.taken_pool_names.add("mdp-jhp-dev-weu")
     arm = Arm(endpoints)
@@ -63,5 +70,4 @@ def test_the_standin_answers_as_the_spec_says(endpoints, azure, method, path, bo
 
 def test_the_validator_refuses_a_missing_required_property():
     with pytest.raises(jsonschema.ValidationError, match="'limit' is a required property"):
-        jsonschema.Draft4Validator(schema_of("PagedQuota")).validate(
-            {"value": [{"id": "x", "unit": "Count", "currentValue": 0}]})
+        jsonschema.Draft4Validator(schema_of("PagedQuota")).validate({"value": [{"id": "x", "unit": "Count", "currentValue": 0}]})

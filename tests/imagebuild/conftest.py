@@ -13,8 +13,10 @@ from tests.support.arm_standin import ArmStandIn
 
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
 RG = "rg-images"
-IDENTITY = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity"
-            "/userAssignedIdentities/id-imagebuilder")
+IDENTITY = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity"
+    "/userAssignedIdentities/id-imagebuilder"
+)
 
 # The image JSON from the blog post, with its `{"...": "..."}` elision left out.
 BLOG_IMAGE = """{
@@ -64,20 +66,30 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def gallery_image_id(name: str) -> str:
-    return (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/galleries/gal"
-            f"/images/{name}")
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/galleries/gal/images/{name}"
 
 
-def make_spec(definition: Path, name: str = "ubuntu-22.04", *, os_type: str = "Linux",
-              variables: dict[str, str] | None = None, timeout_minutes: int = 60) -> ImageSpec:
+def make_spec(
+    definition: Path,
+    name: str = "ubuntu-22.04",
+    *,
+    os_type: str = "Linux",
+    variables: dict[str, str] | None = None,
+    timeout_minutes: int = 60,
+) -> ImageSpec:
     return ImageSpec(
         name=name,
         os_type=os_type,
         definition_path=definition,
         settings=TemplateSettings(
-            image_name=name, location="westeurope", identity_id=IDENTITY, gallery_image_id=gallery_image_id(name),
+            image_name=name,
+            location="westeurope",
+            identity_id=IDENTITY,
+            gallery_image_id=gallery_image_id(name),
             source=PlatformSource("Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts-gen2", "latest"),
-            vm_size="Standard_D4s_v3", timeout_minutes=timeout_minutes, tags={"env": "test"},
+            vm_size="Standard_D4s_v3",
+            timeout_minutes=timeout_minutes,
+            tags={"env": "test"},
         ),
         subscription_id=SUBSCRIPTION,
         resource_group=RG,

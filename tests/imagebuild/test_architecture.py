@@ -25,16 +25,40 @@ from tests.imagebuild.conftest import REPO
 EXAMPLE = REPO / "config" / "example.yaml"
 
 
-@pytest.mark.parametrize("size", ["Standard_D4ps_v5", "Standard_D2pds_v5", "Standard_D2plds_v5", "Standard_D8pls_v5",
-                                  "Standard_E4ps_v5", "Standard_E4pds_v5", "Standard_B2pls_v2", "Standard_B2pts_v2",
-                                  "Standard_D4ps_v6", "Standard_E96-48ps_v5"])
+@pytest.mark.parametrize(
+    "size",
+    [
+        "Standard_D4ps_v5",
+        "Standard_D2pds_v5",
+        "Standard_D2plds_v5",
+        "Standard_D8pls_v5",
+        "Standard_E4ps_v5",
+        "Standard_E4pds_v5",
+        "Standard_B2pls_v2",
+        "Standard_B2pts_v2",
+        "Standard_D4ps_v6",
+        "Standard_E96-48ps_v5",
+    ],
+)
 def test_arm64_sizes_are_recognised_by_their_p_feature_letter(size):
     assert size_architecture(size) == "Arm64"
 
 
-@pytest.mark.parametrize("size", ["Standard_D4s_v3", "Standard_DS3_v2", "Standard_D2ads_v5", "Standard_D4as_v5",
-                                  "Standard_F8s_v2", "Standard_NC24ads_A100_v4", "Standard_M416-208s_v2",
-                                  "Standard_D2_v2", "Standard_HB120rs_v3", "Standard_NP10s"])
+@pytest.mark.parametrize(
+    "size",
+    [
+        "Standard_D4s_v3",
+        "Standard_DS3_v2",
+        "Standard_D2ads_v5",
+        "Standard_D4as_v5",
+        "Standard_F8s_v2",
+        "Standard_NC24ads_A100_v4",
+        "Standard_M416-208s_v2",
+        "Standard_D2_v2",
+        "Standard_HB120rs_v3",
+        "Standard_NP10s",
+    ],
+)
 def test_x64_sizes_have_no_p_feature_letter(size):
     assert size_architecture(size) == "x64"
 
@@ -98,10 +122,21 @@ def test_validate_refuses_it_with_one_line_and_exit_1(tmp_path):
     assert len(problems) == 1 and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("version, ok", [
-    ("latest", True), ("22.04.202411190", True), ("0.0.0", True), ("Latest", True),
-    ("22.04", False), ("22.04.1.2", False), ("latest\n", False), ("1.0.0\n", False), ("", False), ("v1.0.0", False),
-])
+@pytest.mark.parametrize(
+    "version, ok",
+    [
+        ("latest", True),
+        ("22.04.202411190", True),
+        ("0.0.0", True),
+        ("Latest", True),
+        ("22.04", False),
+        ("22.04.1.2", False),
+        ("latest\n", False),
+        ("1.0.0\n", False),
+        ("", False),
+        ("v1.0.0", False),
+    ],
+)
 def test_the_source_version_is_latest_or_major_minor_build(tmp_path, version, ok):
     data = yaml.safe_load(EXAMPLE.read_text())
     data["gallery"]["images"][0]["build"]["source"]["version"] = version

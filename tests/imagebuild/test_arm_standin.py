@@ -25,8 +25,9 @@ def _body(run_output: str = "aib-20250304000000") -> dict:
         "properties": {
             "source": {"type": "PlatformImage", "publisher": "Canonical", "offer": "o", "sku": "s", "version": "latest"},
             "customize": [{"type": "Shell", "name": "hello", "inline": ["echo hi"]}],
-            "distribute": [{"type": "SharedImage", "galleryImageId": GALLERY_IMAGE, "runOutputName": run_output,
-                            "artifactTags": {"k": "v"}}],
+            "distribute": [
+                {"type": "SharedImage", "galleryImageId": GALLERY_IMAGE, "runOutputName": run_output, "artifactTags": {"k": "v"}}
+            ],
         },
     }
 
@@ -120,8 +121,9 @@ def test_provisioning_ends_without_polling_after_a_gateway_timeout(arm):
     from mdpool.imagebuild.arm_retry import NoResendRetryPolicy
 
     kwargs = arm.client_kwargs()
-    with ImageBuilderClient(arm.credential, arm.subscription_id, retry_policy=NoResendRetryPolicy(**kwargs),
-                            **kwargs) as client:  # mdpool's client: the PUT is not re-sent
+    with ImageBuilderClient(
+        arm.credential, arm.subscription_id, retry_policy=NoResendRetryPolicy(**kwargs), **kwargs
+    ) as client:  # mdpool's client: the PUT is not re-sent
         ops = client.virtual_machine_image_templates
         arm.fail("PUT", r"/imageTemplates/tpl$", 504, process=True)
         with pytest.raises(HttpResponseError) as error:

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from mdpool.imagebuild.builder import (
-    BUILT, DETACHED, FAILED, REATTACHED, SKIPPED, BuildOptions, Connection, Progress, build_images,
+    BUILT,
+    DETACHED,
+    FAILED,
+    REATTACHED,
+    SKIPPED,
+    BuildOptions,
+    Connection,
+    Progress,
+    build_images,
 )
 from mdpool.imagebuild.images import ImageSpec, load_definition
 from mdpool.imagebuild.template import CONTENT_HASH_TAG, content_hash, image_template
@@ -57,8 +65,9 @@ def test_success_creates_runs_watches_and_reports_the_version(arm, spec):
     assert result.duration >= 0.3 and result.run_state == "Succeeded" and result.log_url is None
     phases = [p.phase for p in seen]
     assert phases[0] == "checking" and "creating" in phases and "starting" in phases and phases[-1] == "built"
-    assert {p.sub_state for p in seen if p.phase == "running"} >= {"Queued", "Distributing"} - {None} or \
-        any(p.run_state == "Running" for p in seen)
+    assert {p.sub_state for p in seen if p.phase == "running"} >= {"Queued", "Distributing"} - {None} or any(
+        p.run_state == "Running" for p in seen
+    )
     template_calls = arm.requests_matching("*", "imageTemplates")
     assert {r.query["api-version"] for r in template_calls} == {"2025-10-01"}
     assert {r.query.get("api-version") for r in arm.requests_matching("GET", r"/versions$")} == {"2024-03-03"}
@@ -88,8 +97,11 @@ def test_throttling_is_retried_after_the_servers_retry_after(arm, spec):
 
 
 def methods_after_the_create(arm) -> list[tuple[str, str, int]]:
-    return [(r.method, r.path.rsplit("/", 1)[-1], r.status) for r in arm.requests
-            if "imageTemplates" in r.path and r.method in ("PUT", "POST", "GET")]
+    return [
+        (r.method, r.path.rsplit("/", 1)[-1], r.status)
+        for r in arm.requests
+        if "imageTemplates" in r.path and r.method in ("PUT", "POST", "GET")
+    ]
 
 
 def test_the_production_client_never_re_sends_a_put_or_post_by_itself(arm):
@@ -196,9 +208,12 @@ def test_authorization_failures_right_after_the_role_assignment_are_retried(arm,
 
 
 def test_an_authorization_failure_inside_the_create_operation_is_retried_after_removing_the_failed_template(arm, spec):
-    arm.fail_provisioning(TEMPLATE, times=1, code="AuthorizationFailed",
-                          message="The client does not have authorization to perform action "
-                                  "'Microsoft.Compute/galleries/images/versions/read'")
+    arm.fail_provisioning(
+        TEMPLATE,
+        times=1,
+        code="AuthorizationFailed",
+        message="The client does not have authorization to perform action 'Microsoft.Compute/galleries/images/versions/read'",
+    )
     (result,) = build(arm, [spec])
     assert result.status == BUILT
     methods = [r.method for r in arm.requests_matching("*", TEMPLATE_PATH) if r.method in ("PUT", "DELETE")]
@@ -250,8 +265,14 @@ def test_a_running_old_build_is_canceled_its_log_recorded_then_replaced(arm, spe
 
 def test_a_failed_old_template_keeps_its_log_url(arm, spec):
     old = image_template(load_definition(spec), spec.settings, run_output="aib-1", digest="1" * 64)
-    arm.add_template(RG, TEMPLATE, old, run_state="Failed", message="... Image Build log location: "
-                     "https://stx.blob.core.windows.net/packerlogs/abc/customization.log. OperationId: x")
+    arm.add_template(
+        RG,
+        TEMPLATE,
+        old,
+        run_state="Failed",
+        message="... Image Build log location: "
+        "https://stx.blob.core.windows.net/packerlogs/abc/customization.log. OperationId: x",
+    )
     (result,) = build(arm, [spec])
     assert result.status == BUILT
     assert result.previous_log == "https://stx.blob.core.windows.net/packerlogs/abc/customization.log"
@@ -337,8 +358,7 @@ def test_after_stop_a_queued_image_is_not_started(arm, quick_definition):
             stop.set()
 
     specs = [make_spec(quick_definition, "first"), make_spec(quick_definition, "second")]
-    first, second = build(arm, specs, options=BuildOptions(poll_interval=0.02, parallel=1), on_progress=on_progress,
-                          stop=stop)
+    first, second = build(arm, specs, options=BuildOptions(poll_interval=0.02, parallel=1), on_progress=on_progress, stop=stop)
     assert first.status == DETACHED and second.status == DETACHED
     assert "stopped before the build started (while queued)" in second.message
     assert len(arm.requests_matching("PUT", "")) == 1 and not arm.requests_matching("*", "it-second")

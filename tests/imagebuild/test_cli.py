@@ -74,20 +74,35 @@ def write_config(tmp_path: Path, definitions: dict[int, str]) -> Path:
 
 
 def test_lint_reports_each_finding_on_one_line_and_exits_1(tmp_path):
-    footgun = json.dumps({"TargetRegion": [{"Name": "westeurope"}], "Customizers": [
-        {"ShellCustomizer": True, "Name": "Install", "Inline": ["sudo cloud-init status --wait",
-                                                               "sudo DEBIAN_FRONTEND=noninteractive apt-get install git"]}]},
-                         indent=2)
+    footgun = json.dumps(
+        {
+            "TargetRegion": [{"Name": "westeurope"}],
+            "Customizers": [
+                {
+                    "ShellCustomizer": True,
+                    "Name": "Install",
+                    "Inline": ["sudo cloud-init status --wait", "sudo DEBIAN_FRONTEND=noninteractive apt-get install git"],
+                }
+            ],
+        },
+        indent=2,
+    )
     broken = '{"TargetRegion": [{"Name": "westeurope"}],\n "Customizers": [{"ShellCustomizer": true, "Inlne": ["x"]}]}\n'
     config = write_config(tmp_path, {0: footgun, 1: broken})
     result = run("images", "lint", "--config", str(config))
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
-    assert any(line.endswith("image0.json:13: Customizers[0] (Install): MDP101 error: apt-get install without -y waits for "
-                             "a 'Do you want to continue? [Y/n]' answer that never comes; fix: add -y (apt-get install -y PKG)")
-               for line in lines), lines
-    assert any("image1.json:2: Customizers[0].Inlne: definition error: unknown key 'Inlne' (did you mean 'Inline'?)" in line
-               for line in lines), lines
+    assert any(
+        line.endswith(
+            "image0.json:13: Customizers[0] (Install): MDP101 error: apt-get install without -y waits for "
+            "a 'Do you want to continue? [Y/n]' answer that never comes; fix: add -y (apt-get install -y PKG)"
+        )
+        for line in lines
+    ), lines
+    assert any(
+        "image1.json:2: Customizers[0].Inlne: definition error: unknown key 'Inlne' (did you mean 'Inline'?)" in line
+        for line in lines
+    ), lines
     assert lines[-1] == "lint: 2 image(s), 2 error(s), 0 warning(s)"
 
 
@@ -112,20 +127,35 @@ def cli_env(example_arm, tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     az = bin_dir / "az"
-    az.write_text("#!/bin/sh\n"
-                  f"echo '{{\"accessToken\": \"{example_arm.credential.token}\", \"expires_on\": 4102444800, "
-                  "\"tokenType\": \"Bearer\"}'\n")
+    az.write_text(
+        "#!/bin/sh\n"
+        f'echo \'{{"accessToken": "{example_arm.credential.token}", "expires_on": 4102444800, '
+        '"tokenType": "Bearer"}\'\n'
+    )
     az.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "MDPOOL_"))}
-    env.update({"PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential",
-                "MDPOOL_ARM_ENDPOINT": example_arm.base_url, "MDPOOL_ARM_CA_BUNDLE": example_arm.ca_file,
-                "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+            "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential",
+            "MDPOOL_ARM_ENDPOINT": example_arm.base_url,
+            "MDPOOL_ARM_CA_BUNDLE": example_arm.ca_file,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
 def mdpool(env, *args: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([str(Path(sys.executable).parent / "mdpool"), *args], cwd=REPO, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "mdpool"), *args],
+        cwd=REPO,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
 
 
 BUILD = ("images", "build", "--poll-interval", "0.05", "--config", "config/example.yaml")
@@ -137,8 +167,10 @@ def test_build_prints_the_new_version_ids_then_skips_unchanged_images(example_ar
     assert proc.returncode == 0, err
     versions = {line.split(":")[0]: line.split()[2] for line in out.splitlines() if ": built " in line}
     assert set(versions) == {"ubuntu-22.04", "ubuntu-24.04"}
-    assert versions["ubuntu-24.04"].startswith(f"/subscriptions/{EXAMPLE_SUBSCRIPTION}/resourceGroups/{RG}/providers/"
-                                               "Microsoft.Compute/galleries/gal_jhp_dev_weu/images/ubuntu-24.04/versions/")
+    assert versions["ubuntu-24.04"].startswith(
+        f"/subscriptions/{EXAMPLE_SUBSCRIPTION}/resourceGroups/{RG}/providers/"
+        "Microsoft.Compute/galleries/gal_jhp_dev_weu/images/ubuntu-24.04/versions/"
+    )
     assert "ubuntu-22.04: running Running/" in err  # progress lines in a log (no terminal)
     assert "standin-token" not in out + err
     proc = mdpool(cli_env, *BUILD)
@@ -153,8 +185,7 @@ def test_build_failure_exits_1_with_state_message_and_log_url(example_arm, cli_e
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     failed = [line for line in err.splitlines() if line.startswith("ubuntu-22.04: failed (Failed)")]
-    assert len(failed) == 1 and failed[0].endswith(
-        f"customization log: {example_arm.log_url(RG, 'jhp-ubuntu-2204-buildagent')}")
+    assert len(failed) == 1 and failed[0].endswith(f"customization log: {example_arm.log_url(RG, 'jhp-ubuntu-2204-buildagent')}")
     assert "ubuntu-24.04: built " in out  # the other image is not held back
 
 
@@ -168,8 +199,7 @@ def test_ctrl_c_detaches_and_running_again_reattaches(example_arm, cli_env):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
-    assert "ubuntu-22.04: stopped watching; the build goes on in Azure. Reattach with: mdpool images build ubuntu-22.04" \
-        in err
+    assert "ubuntu-22.04: stopped watching; the build goes on in Azure. Reattach with: mdpool images build ubuntu-22.04" in err
     assert "Traceback" not in err
     assert not example_arm.requests_matching("POST", r"/cancel$")
     template = example_arm.template(RG, "jhp-ubuntu-2204-buildagent")
@@ -177,8 +207,10 @@ def test_ctrl_c_detaches_and_running_again_reattaches(example_arm, cli_env):
     seen = len(example_arm.requests)
     proc = mdpool(cli_env, *BUILD, "ubuntu-22.04")
     deadline = time.monotonic() + 30  # the build ends only once the next command watches it (startup can be slow)
-    while not [r for r in example_arm.requests[seen:] if r.method == "GET" and r.path.endswith("-2204-buildagent")] \
-            and time.monotonic() < deadline:
+    while (
+        not [r for r in example_arm.requests[seen:] if r.method == "GET" and r.path.endswith("-2204-buildagent")]
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     example_arm.finish_build_in(RG, "jhp-ubuntu-2204-buildagent", 0.5)
     out, err = proc.communicate(timeout=60)

@@ -15,24 +15,37 @@ import pytest
 
 from mdpool.imagebuild.definition import parse_definition
 from mdpool.imagebuild.template import (
-    PlatformSource, TemplateSettings, content_hash, hash_inputs, image_template, template_content_hash,
+    PlatformSource,
+    TemplateSettings,
+    content_hash,
+    hash_inputs,
+    image_template,
+    template_content_hash,
 )
 from tests.imagebuild.conftest import IDENTITY, gallery_image_id
 from tests.imagebuild.test_definition import SHA
 
 SOURCE = PlatformSource("Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts-gen2", "latest")
-SETTINGS = TemplateSettings(image_name="img", location="westeurope", identity_id=IDENTITY,
-                            gallery_image_id=gallery_image_id("img"), source=SOURCE)
+SETTINGS = TemplateSettings(
+    image_name="img", location="westeurope", identity_id=IDENTITY, gallery_image_id=gallery_image_id("img"), source=SOURCE
+)
 
 LINUX = {
     "DiskSizeGiB": 128,
-    "TargetRegion": [{"Name": "westeurope", "ReplicaCount": 1, "StorageAccountType": "Standard_LRS"},
-                     {"Name": "northeurope", "ReplicaCount": 2, "StorageAccountType": "Standard_ZRS"}],
+    "TargetRegion": [
+        {"Name": "westeurope", "ReplicaCount": 1, "StorageAccountType": "Standard_LRS"},
+        {"Name": "northeurope", "ReplicaCount": 2, "StorageAccountType": "Standard_ZRS"},
+    ],
     "Customizers": [
         {"ShellCustomizer": True, "Name": "Inline", "Inline": ["echo one", "echo two"]},
         {"ShellCustomizer": True, "Name": "Script", "ScriptUri": "https://example.org/s.sh", "Sha256Checksum": SHA},
-        {"FileCustomizer": True, "Name": "File", "SourceUri": "https://example.org/f", "Destination": "/tmp/f",
-         "Sha256Checksum": SHA},
+        {
+            "FileCustomizer": True,
+            "Name": "File",
+            "SourceUri": "https://example.org/f",
+            "Destination": "/tmp/f",
+            "Sha256Checksum": SHA,
+        },
     ],
     "Validators": [{"ShellValidator": True, "Name": "Check", "Inline": ["test -f /tmp/f"]}],
     "ValidateContinueDistributeOnFailure": False,
@@ -44,12 +57,28 @@ LINUX = {
 WINDOWS = {
     "TargetRegion": [{"Name": "westeurope"}],
     "Customizers": [
-        {"PowerShellCustomizer": True, "Name": "Ps", "Inline": ["Write-Host 1"], "RunElevated": True,
-         "RunAsSystem": True, "ValidExitCode": [0, 3010]},
-        {"RestartCustomizer": True, "Name": "Restart", "RestartCommand": "shutdown /r /f /t 0",
-         "RestartCheckCommand": "echo ok", "RestartTimeout": "10m"},
-        {"WindowsUpdateCustomizer": True, "Name": "Updates", "SearchCriterion": "IsInstalled=0",
-         "Filter": ["include:$true"], "UpdateLimit": 20},
+        {
+            "PowerShellCustomizer": True,
+            "Name": "Ps",
+            "Inline": ["Write-Host 1"],
+            "RunElevated": True,
+            "RunAsSystem": True,
+            "ValidExitCode": [0, 3010],
+        },
+        {
+            "RestartCustomizer": True,
+            "Name": "Restart",
+            "RestartCommand": "shutdown /r /f /t 0",
+            "RestartCheckCommand": "echo ok",
+            "RestartTimeout": "10m",
+        },
+        {
+            "WindowsUpdateCustomizer": True,
+            "Name": "Updates",
+            "SearchCriterion": "IsInstalled=0",
+            "Filter": ["include:$true"],
+            "UpdateLimit": 20,
+        },
         {"PowerShellCustomizer": True, "Name": "Plain", "ScriptUri": "https://example.org/p.ps1", "RunElevated": False},
     ],
 }
@@ -130,10 +159,17 @@ def test_setting_a_value_to_azures_default_is_still_a_change():
     assert digest(without, "Linux") != digest(LINUX, "Linux")
 
 
-@pytest.mark.parametrize("field, value", [
-    ("vm_size", "Standard_D16s_v5"), ("timeout_minutes", 240), ("tags", {"team": "x"}),
-    ("location", "northeurope"), ("image_name", "renamed"), ("identity_id", IDENTITY + "2"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("vm_size", "Standard_D16s_v5"),
+        ("timeout_minutes", 240),
+        ("tags", {"team": "x"}),
+        ("location", "northeurope"),
+        ("image_name", "renamed"),
+        ("identity_id", IDENTITY + "2"),
+    ],
+)
 def test_run_details_do_not_change_the_hash(field, value):
     definition = parse_definition(json.dumps(LINUX), label="d.json", os_type="Linux")
     base = image_template(definition, SETTINGS, run_output="aib-1")
@@ -156,5 +192,6 @@ def test_validation_options_without_validators_reach_the_template_and_the_hash()
     doc = {"TargetRegion": [{"Name": "westeurope"}], "ValidateContinueDistributeOnFailure": True}
     definition = parse_definition(json.dumps(doc), label="d.json", os_type="Linux")
     assert image_template(definition, SETTINGS, run_output="aib-1")["properties"]["validate"] == {
-        "continueDistributeOnFailure": True}
+        "continueDistributeOnFailure": True
+    }
     assert digest(doc, "Linux") != digest({"TargetRegion": [{"Name": "westeurope"}]}, "Linux")

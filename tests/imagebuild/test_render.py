@@ -55,8 +55,9 @@ def test_template_syntax_errors_name_their_line(tmp_path):
 
 def test_includes_are_found_beside_the_template(tmp_path):
     write(tmp_path, "steps.j2", '{"ShellCustomizer": true, "Name": "Shared", "Inline": ["echo {{ BaseName }}"]}')
-    path = write(tmp_path, "img.json.j2",
-                 '{"TargetRegion": [{"Name": "westeurope"}],\n "Customizers": [{% include "steps.j2" %}]}\n')
+    path = write(
+        tmp_path, "img.json.j2", '{"TargetRegion": [{"Name": "westeurope"}],\n "Customizers": [{% include "steps.j2" %}]}\n'
+    )
     definition = load_definition(make_spec(path, variables={"BaseName": "b"}))
     assert definition.customizers[0].name == "Shared"
     missing = write(tmp_path, "missing.json.j2", '{\n{% include "nope.j2" %}\n}\n')
@@ -66,9 +67,11 @@ def test_includes_are_found_beside_the_template(tmp_path):
 
 
 def test_line_numbers_after_rendering_are_marked_when_rendering_moved_lines(tmp_path):
-    text = ('{"TargetRegion": [{"Name": "westeurope"}],\n "Customizers": [\n'
-            '{% for n in ["a", "b"] %}\n{"ShellCustomizer": true, "Name": "{{ n }}", "Inline": ["x"], "Bad": 1}'
-            '{% if not loop.last %},{% endif %}\n{% endfor %}\n]}\n')
+    text = (
+        '{"TargetRegion": [{"Name": "westeurope"}],\n "Customizers": [\n'
+        '{% for n in ["a", "b"] %}\n{"ShellCustomizer": true, "Name": "{{ n }}", "Inline": ["x"], "Bad": 1}'
+        "{% if not loop.last %},{% endif %}\n{% endfor %}\n]}\n"
+    )
     with pytest.raises(InputError) as error:
         load_definition(make_spec(write(tmp_path, "loop.json.j2", text)))
     assert all(p.file.endswith("loop.json.j2 (rendered)") for p in error.value.problems)
@@ -87,8 +90,17 @@ def test_the_shipped_template_renders_for_both_images_of_the_example():
     specs = image_specs(cfg)
     assert [s.name for s in specs] == ["ubuntu-22.04", "ubuntu-24.04"]
     names = [step.name for step in load_definition(specs[0]).customizers]
-    for expected in ("WaitForCloudInit", "UpdateAndUpgradeUbuntu", "InstallBuildEssentials", "InstallGit",
-                     "InstallPwsh", "InstallAzPowerShellModule", "InstallAzureCli", "InstallDocker", "CleanUp"):
+    for expected in (
+        "WaitForCloudInit",
+        "UpdateAndUpgradeUbuntu",
+        "InstallBuildEssentials",
+        "InstallGit",
+        "InstallPwsh",
+        "InstallAzPowerShellModule",
+        "InstallAzureCli",
+        "InstallDocker",
+        "CleanUp",
+    ):
         assert expected in names
     assert names[0] == "WaitForCloudInit"  # before any apt call
     assert "jhp-ubuntu-buildagent" in load_definition(specs[1]).customizers[0].inline[0]
@@ -102,21 +114,26 @@ def test_check_image_definitions_reports_a_broken_definition(tmp_path):
     (tmp_path / "images" / "ubuntu-buildagent.json.j2").write_text(TEMPLATE.replace('"Inline"', '"Inlien"'))
     data["gallery"]["images"][0]["build"]["definition"] = "images/ubuntu-buildagent.json.j2"
     (tmp_path / "images" / "windows.json").write_text(
-        '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": [{"PowerShellCustomizer": true, "Inline": ["x"]}]}')
+        '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": [{"PowerShellCustomizer": true, "Inline": ["x"]}]}'
+    )
     data["gallery"]["images"][1]["build"]["definition"] = "images/windows.json"
     config = tmp_path / "env.yaml"
     config.write_text(yaml.safe_dump(data, sort_keys=False))
     problems = check_image_definitions(load_config(config))
     text = [str(p) for p in problems]
-    assert any("ubuntu-buildagent.json.j2:4: Customizers[0].Inlien: unknown key 'Inlien' (did you mean 'Inline'?)" in t
-               for t in text), text
-    assert any("windows.json:1: Customizers[0].PowerShellCustomizer: PowerShellCustomizer runs on Windows only" in t
-               for t in text), text
+    assert any(
+        "ubuntu-buildagent.json.j2:4: Customizers[0].Inlien: unknown key 'Inlien' (did you mean 'Inline'?)" in t for t in text
+    ), text
+    assert any(
+        "windows.json:1: Customizers[0].PowerShellCustomizer: PowerShellCustomizer runs on Windows only" in t for t in text
+    ), text
 
 
 def test_the_validate_hook_imports_without_the_azure_sdk():
-    code = ("import sys, mdpool.imagebuild as m; m.check_image_definitions; "
-            "print(sorted(n for n in sys.modules if n.startswith(('azure', 'rich', 'cdktn'))))")
+    code = (
+        "import sys, mdpool.imagebuild as m; m.check_image_definitions; "
+        "print(sorted(n for n in sys.modules if n.startswith(('azure', 'rich', 'cdktn'))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
 
@@ -150,13 +167,16 @@ def test_reaching_python_internals_is_refused_with_one_line(tmp_path, expression
     assert not (tmp_path / "PWNED").exists() and not Path("PWNED").exists()
 
 
-@pytest.mark.parametrize("expression, expected", [
-    ("{{ 'x' * 100000000 }}", "'*' would build a sequence of 100000000 items"),
-    ("{{ [0] * 100000000 }}", "'*' would build a sequence"),
-    ("{{ 9 ** 99999999 }}", "'**' would compute a number"),
-    ("{% for i in range(100000) %}{{ 'y' * 1000 }}{% endfor %}", "exceeds 4194304 characters"),
-    ("{{ range(10000000) | list }}", "Range too big"),
-])
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ("{{ 'x' * 100000000 }}", "'*' would build a sequence of 100000000 items"),
+        ("{{ [0] * 100000000 }}", "'*' would build a sequence"),
+        ("{{ 9 ** 99999999 }}", "'**' would compute a number"),
+        ("{% for i in range(100000) %}{{ 'y' * 1000 }}{% endfor %}", "exceeds 4194304 characters"),
+        ("{{ range(10000000) | list }}", "Range too big"),
+    ],
+)
 def test_templates_cannot_exhaust_memory(tmp_path, expression, expected):
     path = write(tmp_path, "big.json.j2", "{\n" + expression + "\n}\n")
     with pytest.raises(InputError) as error:
@@ -167,8 +187,9 @@ def test_templates_cannot_exhaust_memory(tmp_path, expression, expected):
 def test_a_template_that_loops_without_end_is_stopped(tmp_path):
     import time
 
-    path = write(tmp_path, "spin.json.j2", '{\n{% for a in range(100000) %}{% for b in range(100000) %}'
-                                          '{% endfor %}{% endfor %}\n}\n')
+    path = write(
+        tmp_path, "spin.json.j2", "{\n{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}\n}\n"
+    )
     started = time.monotonic()
     with pytest.raises(InputError) as error:
         render_definition(path, {})
@@ -183,8 +204,10 @@ def test_multiplying_within_the_bounds_still_works(tmp_path):
     assert render_definition(path, {}).text == '{"x": "---1024"}\n'
 
 
-@pytest.mark.parametrize("target", ["../outside.j2", "/etc/hostname", "sub/../../outside.j2", "link.j2", "linkdir/x.j2",
-                                    "C:/Windows/win.ini", "./steps.j2"])
+@pytest.mark.parametrize(
+    "target",
+    ["../outside.j2", "/etc/hostname", "sub/../../outside.j2", "link.j2", "linkdir/x.j2", "C:/Windows/win.ini", "./steps.j2"],
+)
 def test_includes_cannot_read_outside_the_templates_folder(tmp_path, target):
     folder = tmp_path / "images"
     folder.mkdir()
@@ -200,13 +223,14 @@ def test_includes_cannot_read_outside_the_templates_folder(tmp_path, target):
     assert "SECRET" not in str(problem)
 
 
-@pytest.mark.parametrize("tag", ['{% import "macros.j2" as m %}{{ m.step("a") }}',
-                                 '{% from "macros.j2" import step %}{{ step("a") }}'])
+@pytest.mark.parametrize(
+    "tag", ['{% import "macros.j2" as m %}{{ m.step("a") }}', '{% from "macros.j2" import step %}{{ step("a") }}']
+)
 def test_imports_from_the_templates_folder_and_below_work(tmp_path, tag):
     (tmp_path / "parts").mkdir()
     write(tmp_path, "macros.j2", '{% macro step(n) %}{% include "parts/inline.j2" %}{% endmacro %}')
     write(tmp_path / "parts", "inline.j2", '{"ShellCustomizer": true, "Name": "{{ n }}", "Inline": ["x"]}')
-    path = write(tmp_path, "img.json.j2", '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": [' + tag + ']}\n')
+    path = write(tmp_path, "img.json.j2", '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": [' + tag + "]}\n")
     definition = load_definition(make_spec(path))
     assert definition.customizers[0].name == "a"
 

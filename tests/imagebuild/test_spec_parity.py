@@ -35,12 +35,22 @@ def spec() -> RequestValidator:
 
 
 def settings(os_type: str = "Linux", architecture: str = "x64", **changes) -> TemplateSettings:
-    source = (PlatformSource("Canonical", "ubuntu-24_04-lts", "server-arm64" if architecture == "Arm64" else "server")
-              if os_type == "Linux" else PlatformSource("MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-g2"))
+    source = (
+        PlatformSource("Canonical", "ubuntu-24_04-lts", "server-arm64" if architecture == "Arm64" else "server")
+        if os_type == "Linux"
+        else PlatformSource("MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-g2")
+    )
     vm_size = "Standard_D4ps_v5" if architecture == "Arm64" else "Standard_D4s_v3"
-    base = TemplateSettings(image_name="img", location="westeurope", identity_id=IDENTITY,
-                            gallery_image_id=gallery_image_id("img"), source=source, vm_size=vm_size,
-                            tags={"env": "test"}, architecture=architecture)
+    base = TemplateSettings(
+        image_name="img",
+        location="westeurope",
+        identity_id=IDENTITY,
+        gallery_image_id=gallery_image_id("img"),
+        source=source,
+        vm_size=vm_size,
+        tags={"env": "test"},
+        architecture=architecture,
+    )
     return dataclasses.replace(base, **changes)
 
 
@@ -52,19 +62,31 @@ def render(doc: dict, os_type: str, architecture: str = "x64", **changes) -> dic
 # Every parameter of every customizer and validator kind, per OS.
 LINUX_EVERY_KIND = {
     "DiskSizeGiB": 64,
-    "TargetRegion": [{"Name": "westeurope", "ReplicaCount": 2, "StorageAccountType": "Standard_ZRS"},
-                     {"Name": "northeurope", "ReplicaCount": "1", "StorageAccountType": "Premium_LRS"}],
+    "TargetRegion": [
+        {"Name": "westeurope", "ReplicaCount": 2, "StorageAccountType": "Standard_ZRS"},
+        {"Name": "northeurope", "ReplicaCount": "1", "StorageAccountType": "Premium_LRS"},
+    ],
     "Customizers": [
         {"ShellCustomizer": True, "Name": "Inline", "Inline": ["echo hi"]},
         {"ShellCustomizer": True, "Name": "Script", "ScriptUri": "https://example.org/s.sh", "Sha256Checksum": SHA},
-        {"FileCustomizer": True, "Name": "File", "SourceUri": "https://example.org/f", "Destination": "/tmp/f",
-         "Sha256Checksum": SHA},
+        {
+            "FileCustomizer": True,
+            "Name": "File",
+            "SourceUri": "https://example.org/f",
+            "Destination": "/tmp/f",
+            "Sha256Checksum": SHA,
+        },
     ],
     "Validators": [
         {"ShellValidator": True, "Name": "Inline", "Inline": ["test -f /tmp/f"]},
         {"ShellValidator": True, "Name": "Script", "ScriptUri": "https://example.org/v.sh", "Sha256Checksum": SHA},
-        {"FileValidator": True, "Name": "File", "SourceUri": "https://example.org/g", "Destination": "/tmp/g",
-         "Sha256Checksum": SHA},
+        {
+            "FileValidator": True,
+            "Name": "File",
+            "SourceUri": "https://example.org/g",
+            "Destination": "/tmp/g",
+            "Sha256Checksum": SHA,
+        },
     ],
     "ValidateContinueDistributeOnFailure": True,
     "ValidateSourceValidationOnly": False,
@@ -76,21 +98,49 @@ WINDOWS_EVERY_KIND = {
     "DiskSizeGiB": 0,
     "TargetRegion": [{"Name": "westeurope"}],
     "Customizers": [
-        {"PowerShellCustomizer": True, "Name": "Inline", "Inline": ["Write-Host hi"], "RunElevated": True,
-         "RunAsSystem": True, "ValidExitCode": [0, 3010]},
-        {"PowerShellCustomizer": True, "Name": "Script", "ScriptUri": "https://example.org/s.ps1",
-         "Sha256Checksum": SHA, "RunElevated": False, "ValidExitCode": 0},
+        {
+            "PowerShellCustomizer": True,
+            "Name": "Inline",
+            "Inline": ["Write-Host hi"],
+            "RunElevated": True,
+            "RunAsSystem": True,
+            "ValidExitCode": [0, 3010],
+        },
+        {
+            "PowerShellCustomizer": True,
+            "Name": "Script",
+            "ScriptUri": "https://example.org/s.ps1",
+            "Sha256Checksum": SHA,
+            "RunElevated": False,
+            "ValidExitCode": 0,
+        },
         {"FileCustomizer": True, "Name": "File", "SourceUri": "https://example.org/f", "Destination": "C:\\temp\\f"},
-        {"RestartCustomizer": True, "Name": "Restart", "RestartCommand": "shutdown /r /f /t 0",
-         "RestartCheckCommand": "echo restarted", "RestartTimeout": "10m"},
+        {
+            "RestartCustomizer": True,
+            "Name": "Restart",
+            "RestartCommand": "shutdown /r /f /t 0",
+            "RestartCheckCommand": "echo restarted",
+            "RestartTimeout": "10m",
+        },
         {"RestartCustomizer": True},
-        {"WindowsUpdateCustomizer": True, "Name": "Updates", "SearchCriterion": "IsInstalled=0",
-         "Filter": ["exclude:$_.Title -like '*Preview*'", "include:$true"], "UpdateLimit": 20},
+        {
+            "WindowsUpdateCustomizer": True,
+            "Name": "Updates",
+            "SearchCriterion": "IsInstalled=0",
+            "Filter": ["exclude:$_.Title -like '*Preview*'", "include:$true"],
+            "UpdateLimit": 20,
+        },
         {"WindowsUpdateCustomizer": True},
     ],
     "Validators": [
-        {"PowerShellValidator": True, "Name": "Inline", "Inline": ["Test-Path C:\\temp\\f"], "RunElevated": True,
-         "RunAsSystem": True, "ValidExitCode": [0]},
+        {
+            "PowerShellValidator": True,
+            "Name": "Inline",
+            "Inline": ["Test-Path C:\\temp\\f"],
+            "RunElevated": True,
+            "RunAsSystem": True,
+            "ValidExitCode": [0],
+        },
         {"PowerShellValidator": True, "Name": "Script", "ScriptUri": "https://example.org/v.ps1"},
         {"FileValidator": True, "Name": "File", "SourceUri": "https://example.org/g", "Destination": "C:/temp/g"},
     ],
@@ -102,33 +152,42 @@ WINDOWS_EVERY_KIND = {
 # --- the validator itself catches what the spec forbids -------------------------------------------
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (lambda b: b.pop("location"), "(body): 'location' is a required property"),
-    (lambda b: b.pop("identity"), "(body): 'identity' is a required property"),
-    (lambda b: b["properties"].pop("distribute"), "properties: 'distribute' is a required property"),
-    (lambda b: b["properties"]["customize"][0].update(inlnie=["x"]), "'inlnie' was unexpected"),
-    (lambda b: b["properties"]["customize"][0].update(Inline=["x"]), "'Inline' was unexpected"),  # case matters
-    (lambda b: b["properties"]["customize"][0].update(type="Bash"), "customize.0.type: 'Bash' is not one of"),
-    (lambda b: b["properties"]["customize"][0].update(restartTimeout="5m"), "'restartTimeout' was unexpected"),
-    (lambda b: b["properties"]["customize"][0].pop("type"), "customize.0: 'type' is a required property"),
-    (lambda b: b["properties"].update(provisioningState="Succeeded"), "properties.provisioningState: is read-only"),
-    (lambda b: b["properties"]["source"].update(exactVersion="1.0"), "properties.source.exactVersion: is read-only"),
-    (lambda b: b["properties"].update(buildTimeoutInMinutes=961), "961 is greater than the maximum of 960"),
-    (lambda b: b["properties"]["vmProfile"].update(osDiskSizeGB=2**31), "greater than the maximum of 2147483647"),
-    (lambda b: b["properties"]["vmProfile"].update(osDiskSizeGB=-1), "-1 is less than the minimum of 0"),
-    (lambda b: b["properties"]["distribute"][0]["targetRegions"][0].update(replicaCount=0), "0 is less than the minimum"),
-    (lambda b: b["properties"]["distribute"][0]["targetRegions"][0].update(storageAccountType="Premium_ZRS"),
-     "'Premium_ZRS' is not one of"),
-    (lambda b: b["properties"]["distribute"][0].update(runOutputName="aib 1"), "does not match"),
-    (lambda b: b["properties"]["optimize"]["vmBoot"].update(state="On"), "'On' is not one of"),
-    (lambda b: b["properties"].update(validate={"inVMValidations": [{"type": "WindowsRestart"}]}),
-     "inVMValidations.0.type: 'WindowsRestart' is not one of ['File', 'PowerShell', 'Shell']"),
-    (lambda b: b["identity"]["userAssignedIdentities"][IDENTITY].update(principalId="x"), "principalId: is read-only"),
-    (lambda b: b["properties"]["distribute"][0]["artifactTags"].update(n=1), "1 is not of type 'string'"),
-])
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda b: b.pop("location"), "(body): 'location' is a required property"),
+        (lambda b: b.pop("identity"), "(body): 'identity' is a required property"),
+        (lambda b: b["properties"].pop("distribute"), "properties: 'distribute' is a required property"),
+        (lambda b: b["properties"]["customize"][0].update(inlnie=["x"]), "'inlnie' was unexpected"),
+        (lambda b: b["properties"]["customize"][0].update(Inline=["x"]), "'Inline' was unexpected"),  # case matters
+        (lambda b: b["properties"]["customize"][0].update(type="Bash"), "customize.0.type: 'Bash' is not one of"),
+        (lambda b: b["properties"]["customize"][0].update(restartTimeout="5m"), "'restartTimeout' was unexpected"),
+        (lambda b: b["properties"]["customize"][0].pop("type"), "customize.0: 'type' is a required property"),
+        (lambda b: b["properties"].update(provisioningState="Succeeded"), "properties.provisioningState: is read-only"),
+        (lambda b: b["properties"]["source"].update(exactVersion="1.0"), "properties.source.exactVersion: is read-only"),
+        (lambda b: b["properties"].update(buildTimeoutInMinutes=961), "961 is greater than the maximum of 960"),
+        (lambda b: b["properties"]["vmProfile"].update(osDiskSizeGB=2**31), "greater than the maximum of 2147483647"),
+        (lambda b: b["properties"]["vmProfile"].update(osDiskSizeGB=-1), "-1 is less than the minimum of 0"),
+        (lambda b: b["properties"]["distribute"][0]["targetRegions"][0].update(replicaCount=0), "0 is less than the minimum"),
+        (
+            lambda b: b["properties"]["distribute"][0]["targetRegions"][0].update(storageAccountType="Premium_ZRS"),
+            "'Premium_ZRS' is not one of",
+        ),
+        (lambda b: b["properties"]["distribute"][0].update(runOutputName="aib 1"), "does not match"),
+        (lambda b: b["properties"]["optimize"]["vmBoot"].update(state="On"), "'On' is not one of"),
+        (
+            lambda b: b["properties"].update(validate={"inVMValidations": [{"type": "WindowsRestart"}]}),
+            "inVMValidations.0.type: 'WindowsRestart' is not one of ['File', 'PowerShell', 'Shell']",
+        ),
+        (lambda b: b["identity"]["userAssignedIdentities"][IDENTITY].update(principalId="x"), "principalId: is read-only"),
+        (lambda b: b["properties"]["distribute"][0]["artifactTags"].update(n=1), "1 is not of type 'string'"),
+    ],
+)
 def test_the_spec_check_refuses_what_the_spec_forbids(spec, mutate, expected):
-    body = render({"TargetRegion": [{"Name": "westeurope"}],
-                   "Customizers": [{"ShellCustomizer": True, "Name": "a", "Inline": ["x"]}]}, "Linux")
+    body = render(
+        {"TargetRegion": [{"Name": "westeurope"}], "Customizers": [{"ShellCustomizer": True, "Name": "a", "Inline": ["x"]}]},
+        "Linux",
+    )
     assert spec.errors(body, "ImageTemplate") == []
     mutate(body)
     errors = spec.errors(body, "ImageTemplate")
@@ -167,15 +226,22 @@ def test_every_customizer_and_validator_kind_renders_as_the_spec_wants(spec, os_
     assert ("optimize" in body["properties"]) == (architecture == "x64")
 
 
-@pytest.mark.parametrize("doc", [
-    {"TargetRegion": [{"Name": "westeurope"}]},  # no customizers at all
-    {"TargetRegion": [{"Name": "westeurope"}], "Customizers": []},
-    {"TargetRegion": [{"Name": "westeurope"}], "Customizers": [  # a name twice, as Microsoft's Windows example
-        {"ShellCustomizer": True, "Name": "same", "Inline": ["a"]},
-        {"ShellCustomizer": True, "Name": "same", "Inline": ["b"]}]},
-    {"TargetRegion": [{"Name": "westeurope"}], "Customizers": [{"ShellCustomizer": True, "Inline": []}]},
-    {"TargetRegion": [{"Name": "westeurope"}], "ValidateSourceValidationOnly": False},  # validate without validators
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"TargetRegion": [{"Name": "westeurope"}]},  # no customizers at all
+        {"TargetRegion": [{"Name": "westeurope"}], "Customizers": []},
+        {
+            "TargetRegion": [{"Name": "westeurope"}],
+            "Customizers": [  # a name twice, as Microsoft's Windows example
+                {"ShellCustomizer": True, "Name": "same", "Inline": ["a"]},
+                {"ShellCustomizer": True, "Name": "same", "Inline": ["b"]},
+            ],
+        },
+        {"TargetRegion": [{"Name": "westeurope"}], "Customizers": [{"ShellCustomizer": True, "Inline": []}]},
+        {"TargetRegion": [{"Name": "westeurope"}], "ValidateSourceValidationOnly": False},  # validate without validators
+    ],
+)
 def test_what_the_spec_allows_mdpool_allows_too(spec, doc):
     assert spec.errors(render(doc, "Linux"), "ImageTemplate") == []
 
@@ -203,10 +269,12 @@ def with_step(step: dict) -> dict:
 # (definition, where the number lands in the template); the limits: spec int32 and minimums,
 # 4095 GiB (managed-disks-overview.md), 100 replicas (azure-compute-gallery.md).
 AT_THE_LIMIT = [
-    windows(DiskSizeGiB=0), windows(DiskSizeGiB=4095),
+    windows(DiskSizeGiB=0),
+    windows(DiskSizeGiB=4095),
     windows(TargetRegion=[{"Name": "westeurope", "ReplicaCount": 1}]),
     windows(TargetRegion=[{"Name": "westeurope", "ReplicaCount": 100}]),
-    with_step({**UPDATE_STEP, "UpdateLimit": 0}), with_step({**UPDATE_STEP, "UpdateLimit": INT32_MAX}),
+    with_step({**UPDATE_STEP, "UpdateLimit": 0}),
+    with_step({**UPDATE_STEP, "UpdateLimit": INT32_MAX}),
     with_step({**WINDOWS_STEP, "ValidExitCode": [-(2**31), INT32_MAX]}),
 ]
 BEYOND_THE_LIMIT = [
@@ -240,4 +308,5 @@ def test_the_int32_refusals_match_the_spec(spec):
     body = copy.deepcopy(body)
     body["properties"]["customize"][0]["validExitCodes"] = [INT32_MAX + 1]
     assert spec.errors(body, "ImageTemplate") == [
-        "properties.customize.0.validExitCodes.0: 2147483648 is greater than the maximum of 2147483647"]
+        "properties.customize.0.validExitCodes.0: 2147483648 is greater than the maximum of 2147483647"
+    ]

@@ -11,17 +11,28 @@ from azure.mgmt.imagebuilder._utils.model_base import Model, _deserialize
 
 from mdpool.imagebuild.definition import parse_definition
 from mdpool.imagebuild.template import (
-    API_VERSION, CONTENT_HASH_TAG, IMAGE_TAG, PlatformSource, TemplateSettings, content_hash, image_template,
-    run_output_name, template_content_hash,
+    API_VERSION,
+    CONTENT_HASH_TAG,
+    IMAGE_TAG,
+    PlatformSource,
+    TemplateSettings,
+    content_hash,
+    image_template,
+    run_output_name,
+    template_content_hash,
 )
 from tests.imagebuild.conftest import BLOG_IMAGE, IDENTITY, gallery_image_id
 from tests.imagebuild.test_definition import SHA
 
 # The blog's pipeline matrix row for ubuntu-22.04 and the script's parameter defaults.
-MATRIX = PlatformSource(publisher="Canonical", offer="0001-com-ubuntu-server-jammy", sku="22_04-lts-gen2",
-                        version="latest")
-SETTINGS = TemplateSettings(image_name="ubuntu-22.04", location="westeurope", identity_id=IDENTITY,
-                            gallery_image_id=gallery_image_id("ubuntu-22.04"), source=MATRIX)
+MATRIX = PlatformSource(publisher="Canonical", offer="0001-com-ubuntu-server-jammy", sku="22_04-lts-gen2", version="latest")
+SETTINGS = TemplateSettings(
+    image_name="ubuntu-22.04",
+    location="westeurope",
+    identity_id=IDENTITY,
+    gallery_image_id=gallery_image_id("ubuntu-22.04"),
+    source=MATRIX,
+)
 
 
 def blog_template(**kwargs) -> dict:
@@ -70,8 +81,13 @@ def test_every_value_of_the_blogs_script():
     body = blog_template()
     props = body["properties"]
     # $builderSource = New-AzImageBuilderTemplateSourceObject -PlatformImageSource Publisher/Offer/Sku/Version
-    assert props["source"] == {"type": "PlatformImage", "publisher": "Canonical",
-                               "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2", "version": "latest"}
+    assert props["source"] == {
+        "type": "PlatformImage",
+        "publisher": "Canonical",
+        "offer": "0001-com-ubuntu-server-jammy",
+        "sku": "22_04-lts-gen2",
+        "version": "latest",
+    }
     # -SharedImageDistributor GalleryImageId, TargetRegion from the file, RunOutputName, ExcludeFromLatest $false
     (dist,) = props["distribute"]
     assert dist["type"] == "SharedImage"
@@ -91,7 +107,8 @@ def test_every_value_of_the_blogs_script():
     assert props["buildTimeoutInMinutes"] == 60
     # mdpool's addition: the content hash on the produced version
     assert dist["artifactTags"][CONTENT_HASH_TAG] == content_hash(
-        parse_definition(BLOG_IMAGE, label="b", os_type="Linux"), MATRIX)
+        parse_definition(BLOG_IMAGE, label="b", os_type="Linux"), MATRIX
+    )
     assert dist["artifactTags"][IMAGE_TAG] == "ubuntu-22.04"
 
 
@@ -116,16 +133,35 @@ def test_all_step_kinds_map_to_their_arm_types_and_the_sdk_accepts_them():
         "DiskSizeGiB": 127,
         "TargetRegion": [{"Name": "westeurope", "ReplicaCount": 2, "StorageAccountType": "Premium_LRS"}],
         "Customizers": [
-            {"PowerShellCustomizer": True, "Name": "ps", "ScriptUri": "https://e.com/a.ps1", "Sha256Checksum": SHA,
-             "RunElevated": True, "RunAsSystem": True, "ValidExitCode": [0, 3010]},
+            {
+                "PowerShellCustomizer": True,
+                "Name": "ps",
+                "ScriptUri": "https://e.com/a.ps1",
+                "Sha256Checksum": SHA,
+                "RunElevated": True,
+                "RunAsSystem": True,
+                "ValidExitCode": [0, 3010],
+            },
             {"FileCustomizer": True, "Name": "f", "SourceUri": "https://e.com/f", "Destination": "C:\\f", "Sha256Checksum": SHA},
-            {"RestartCustomizer": True, "Name": "r", "RestartCommand": "shutdown /r", "RestartCheckCommand": "hostname",
-             "RestartTimeout": "10m"},
-            {"WindowsUpdateCustomizer": True, "Name": "u", "Filter": ["include:$true"], "SearchCriterion": "IsInstalled=0",
-             "UpdateLimit": 40},
+            {
+                "RestartCustomizer": True,
+                "Name": "r",
+                "RestartCommand": "shutdown /r",
+                "RestartCheckCommand": "hostname",
+                "RestartTimeout": "10m",
+            },
+            {
+                "WindowsUpdateCustomizer": True,
+                "Name": "u",
+                "Filter": ["include:$true"],
+                "SearchCriterion": "IsInstalled=0",
+                "UpdateLimit": 40,
+            },
         ],
-        "Validators": [{"PowerShellValidator": True, "Name": "v", "Inline": ["git --version"], "ValidExitCode": [0]},
-                       {"FileValidator": True, "Name": "fv", "SourceUri": "https://e.com/v", "Destination": "C:\\v"}],
+        "Validators": [
+            {"PowerShellValidator": True, "Name": "v", "Inline": ["git --version"], "ValidExitCode": [0]},
+            {"FileValidator": True, "Name": "fv", "SourceUri": "https://e.com/v", "Destination": "C:\\v"},
+        ],
         "ValidateContinueDistributeOnFailure": True,
         "ValidateSourceValidationOnly": False,
         "ErrorHandlingOnCustomizerError": "abort",
@@ -135,24 +171,49 @@ def test_all_step_kinds_map_to_their_arm_types_and_the_sdk_accepts_them():
     body = image_template(definition, SETTINGS, run_output="aib-1")
     props = body["properties"]
     assert props["customize"] == [
-        {"type": "PowerShell", "name": "ps", "scriptUri": "https://e.com/a.ps1", "sha256Checksum": SHA,
-         "runElevated": True, "runAsSystem": True, "validExitCodes": [0, 3010]},
+        {
+            "type": "PowerShell",
+            "name": "ps",
+            "scriptUri": "https://e.com/a.ps1",
+            "sha256Checksum": SHA,
+            "runElevated": True,
+            "runAsSystem": True,
+            "validExitCodes": [0, 3010],
+        },
         {"type": "File", "name": "f", "sourceUri": "https://e.com/f", "destination": "C:\\f", "sha256Checksum": SHA},
-        {"type": "WindowsRestart", "name": "r", "restartCommand": "shutdown /r", "restartCheckCommand": "hostname",
-         "restartTimeout": "10m"},
-        {"type": "WindowsUpdate", "name": "u", "searchCriteria": "IsInstalled=0", "filters": ["include:$true"],
-         "updateLimit": 40},
+        {
+            "type": "WindowsRestart",
+            "name": "r",
+            "restartCommand": "shutdown /r",
+            "restartCheckCommand": "hostname",
+            "restartTimeout": "10m",
+        },
+        {
+            "type": "WindowsUpdate",
+            "name": "u",
+            "searchCriteria": "IsInstalled=0",
+            "filters": ["include:$true"],
+            "updateLimit": 40,
+        },
     ]
     assert props["validate"] == {
-        "inVMValidations": [{"type": "PowerShell", "name": "v", "inline": ["git --version"], "validExitCodes": [0]},
-                            {"type": "File", "name": "fv", "sourceUri": "https://e.com/v", "destination": "C:\\v"}],
-        "continueDistributeOnFailure": True, "sourceValidationOnly": False}
+        "inVMValidations": [
+            {"type": "PowerShell", "name": "v", "inline": ["git --version"], "validExitCodes": [0]},
+            {"type": "File", "name": "fv", "sourceUri": "https://e.com/v", "destination": "C:\\v"},
+        ],
+        "continueDistributeOnFailure": True,
+        "sourceValidationOnly": False,
+    }
     assert props["errorHandling"] == {"onCustomizerError": "abort", "onValidationError": "cleanup"}
     template = _deserialize(models.ImageTemplate, json.loads(json.dumps(body)))
     assert unknown_fields(template) == []
     kinds = [type(step) for step in template.properties.customize]
-    assert kinds == [models.ImageTemplatePowerShellCustomizer, models.ImageTemplateFileCustomizer,
-                     models.ImageTemplateRestartCustomizer, models.ImageTemplateWindowsUpdateCustomizer]
+    assert kinds == [
+        models.ImageTemplatePowerShellCustomizer,
+        models.ImageTemplateFileCustomizer,
+        models.ImageTemplateRestartCustomizer,
+        models.ImageTemplateWindowsUpdateCustomizer,
+    ]
     validators = template.properties.validate.in_vm_validations
     assert [type(v) for v in validators] == [models.ImageTemplatePowerShellValidator, models.ImageTemplateFileValidator]
     assert template.properties.error_handling.on_customizer_error == "abort"
@@ -161,9 +222,16 @@ def test_all_step_kinds_map_to_their_arm_types_and_the_sdk_accepts_them():
 
 
 def test_config_settings_reach_the_template():
-    settings = TemplateSettings(image_name="x", location="swedencentral", identity_id=IDENTITY,
-                                gallery_image_id=gallery_image_id("x"), source=MATRIX, vm_size="Standard_D8s_v5",
-                                timeout_minutes=120, tags={"workload": "agents"})
+    settings = TemplateSettings(
+        image_name="x",
+        location="swedencentral",
+        identity_id=IDENTITY,
+        gallery_image_id=gallery_image_id("x"),
+        source=MATRIX,
+        vm_size="Standard_D8s_v5",
+        timeout_minutes=120,
+        tags={"workload": "agents"},
+    )
     body = blog_template(settings=settings)
     assert body["location"] == "swedencentral" and body["tags"] == {"workload": "agents"}
     assert body["properties"]["vmProfile"]["vmSize"] == "Standard_D8s_v5"
@@ -182,8 +250,11 @@ def test_content_hash_follows_content_not_run_details():
     assert re.fullmatch(r"[0-9a-f]{64}", digest)
     # the same content whatever the run name, VM size or timeout
     a = image_template(definition, SETTINGS, run_output="aib-1")
-    b = image_template(definition, TemplateSettings(**{**SETTINGS.__dict__, "vm_size": "Standard_D8s_v5",
-                                                       "timeout_minutes": 90}), run_output="aib-2")
+    b = image_template(
+        definition,
+        TemplateSettings(**{**SETTINGS.__dict__, "vm_size": "Standard_D8s_v5", "timeout_minutes": 90}),
+        run_output="aib-2",
+    )
     assert template_content_hash(a) == template_content_hash(b) == digest
     # another step, another source or another disk size is another image
     changed = parse_definition(BLOG_IMAGE.replace("apt upgrade -y", "apt full-upgrade -y"), label="b", os_type="Linux")

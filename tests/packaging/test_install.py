@@ -35,12 +35,17 @@ SHIPPED = ("pyproject.toml", "README.md", "LICENSE", "mdpool")
 
 def find_python(version: str) -> str | None:
     """An interpreter of this minor version: on PATH, in /usr/bin or /usr/local/bin, or under pyenv."""
-    candidates = [shutil.which(f"python{version}"), f"/usr/bin/python{version}", f"/usr/local/bin/python{version}",
-                  *sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}")))]
+    candidates = [
+        shutil.which(f"python{version}"),
+        f"/usr/bin/python{version}",
+        f"/usr/local/bin/python{version}",
+        *sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}"))),
+    ]
     for candidate in filter(None, candidates):
         try:
-            answer = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                                    capture_output=True, text=True, timeout=30)
+            answer = subprocess.run(
+                [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, timeout=30
+            )
         except OSError:
             continue  # a pyenv shim for a version that is not selected answers with an error, not a Python
         if answer.returncode == 0 and answer.stdout.strip() == version:
@@ -50,8 +55,11 @@ def find_python(version: str) -> str | None:
 
 def clean_environment() -> dict[str, str]:
     """The user's environment without anything that points into this checkout or its .venv."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"PYTHONPATH", "VIRTUAL_ENV", "JSII_NODE", "MDPOOL_CONFIG", "PYTHONHOME"}}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"PYTHONPATH", "VIRTUAL_ENV", "JSII_NODE", "MDPOOL_CONFIG", "PYTHONHOME"}
+    }
     venv_bin = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join(part for part in env.get("PATH", "").split(os.pathsep) if part != venv_bin)
     return env
@@ -67,8 +75,12 @@ def wheel(tmp_path_factory) -> Path:
         else:
             shutil.copy2(origin, source / name)
     dist = tmp_path_factory.mktemp("dist")
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(dist),
-                            str(source)], capture_output=True, text=True, timeout=600)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(dist), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     (path,) = dist.glob("mdpool-*.whl")
     return path
@@ -76,8 +88,11 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_the_wheel_ships_every_file_the_package_reads(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    package_files = {path.relative_to(REPO).as_posix() for path in (REPO / "mdpool").rglob("*")
-                     if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
+    package_files = {
+        path.relative_to(REPO).as_posix()
+        for path in (REPO / "mdpool").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
     assert package_files - names == set()
     assert {"mdpool/pipelines/templates/deploy.yml.j2", "mdpool/pipelines/templates/pull-request.yml.j2"} <= names
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
@@ -99,14 +114,19 @@ def test_installed_wheel_runs_outside_the_repository(version, wheel, tmp_path):
         pytest.skip(message)
     env = clean_environment()
     venv = tmp_path / f"venv-{version}"
-    made = subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], capture_output=True, text=True,
-                          timeout=300, env=env)
+    made = subprocess.run(
+        [python, "-m", "venv", "--without-pip", str(venv)], capture_output=True, text=True, timeout=300, env=env
+    )
     assert made.returncode == 0, made.stderr
     # This project's pip installs into the new environment (as pipx does with its shared pip), from
     # the wheel and pip's cache / the package index; --no-compile skips byte-compiling 300 MB of bindings.
-    installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
-                                "--quiet", "--no-compile", str(wheel)], capture_output=True, text=True, timeout=1200,
-                               env=env)
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet", "--no-compile", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=env,
+    )
     assert installed.returncode == 0, installed.stdout + installed.stderr
     mdpool = str(venv / "bin" / "mdpool")
 
@@ -115,8 +135,9 @@ def test_installed_wheel_runs_outside_the_repository(version, wheel, tmp_path):
     shutil.copytree(REPO / "images", user / "images")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([mdpool, *args], cwd=user, capture_output=True, text=True, timeout=600, env=env,
-                              stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [mdpool, *args], cwd=user, capture_output=True, text=True, timeout=600, env=env, stdin=subprocess.DEVNULL
+        )
 
     shown = run("--version")
     assert shown.returncode == 0, shown.stderr
@@ -135,8 +156,7 @@ def test_installed_wheel_runs_outside_the_repository(version, wheel, tmp_path):
     # the same Terraform as the project's own synth (tests/snapshots/example, kept by test_snapshot.py)
     snapshot = REPO / "tests" / "snapshots" / "example"
     expected = {path.relative_to(snapshot).as_posix(): json.loads(path.read_text()) for path in snapshot.rglob("*.json")}
-    written = {path.relative_to(user / "out").as_posix(): json.loads(path.read_text())
-               for path in (user / "out").rglob("*.json")}
+    written = {path.relative_to(user / "out").as_posix(): json.loads(path.read_text()) for path in (user / "out").rglob("*.json")}
     assert sorted(written) == sorted(expected)
     for name in expected:
         assert written[name] == expected[name], f"{name}: the installed mdpool synthesizes differently"

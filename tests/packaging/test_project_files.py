@@ -26,9 +26,12 @@ def _code_files() -> list[Path]:
 def test_nothing_reads_outside_the_checkout():
     # A user's clone has no ../shared beside it: every file a test or CI needs lives in the project.
     outside = re.compile(r"\.\./shared|shared/reference|parent\s*/\s*[\"']shared[\"']|parents\[\d\]\s*/\s*[\"']\.\.[\"']")
-    offenders = [f"{path.relative_to(REPO)}:{number}: {line.strip()}"
-                 for path in _code_files()
-                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if outside.search(line)]
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in _code_files()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if outside.search(line)
+    ]
     assert offenders == []
 
 
@@ -79,14 +82,21 @@ def test_one_python_range():
     assert f">={lock_python}" in str(supported).split(",")
     assert [v for v in ("3.10", "3.11", "3.12", "3.13", "3.14") if f"{v}.0" in supported] == ["3.11", "3.12", "3.13"]
     assert {f.name: f.default for f in dataclasses.fields(PipelineSettings)}["python_version"] == lock_python
-    classifiers = {c.rsplit(" :: ", 1)[1] for c in PYPROJECT["project"]["classifiers"]
-                   if c.startswith("Programming Language :: Python :: 3.")}
+    classifiers = {
+        c.rsplit(" :: ", 1)[1]
+        for c in PYPROJECT["project"]["classifiers"]
+        if c.startswith("Programming Language :: Python :: 3.")
+    }
     assert classifiers == {"3.11", "3.12", "3.13"}
 
 
 def test_nothing_hard_codes_a_python_version_path():
-    offenders = [f"{path.relative_to(REPO)}: {match}" for path in _code_files() if path.suffix != ".py"
-                 for match in re.findall(r"python3\.\d+/site-packages", path.read_text(encoding="utf-8"))]
+    offenders = [
+        f"{path.relative_to(REPO)}: {match}"
+        for path in _code_files()
+        if path.suffix != ".py"
+        for match in re.findall(r"python3\.\d+/site-packages", path.read_text(encoding="utf-8"))
+    ]
     assert offenders == []
 
 
@@ -117,7 +127,12 @@ def test_docs_build_strictly(tmp_path):
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-                            cwd=REPO, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]

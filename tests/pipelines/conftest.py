@@ -17,8 +17,10 @@ from tests.pipelines.schema import PipelineSchema
 
 
 def azurerm_state(config: dict) -> None:
-    config["state"] = {"backend": "azurerm", "azurerm": {"resource_group_name": "rg-tfstate",
-                                                         "storage_account_name": "sttfstatejhp"}}
+    config["state"] = {
+        "backend": "azurerm",
+        "azurerm": {"resource_group_name": "rg-tfstate", "storage_account_name": "sttfstatejhp"},
+    }
 
 
 def no_builds(config: dict) -> None:

@@ -34,8 +34,7 @@ class _StringLoader(yaml.BaseLoader):
         for key_node, _ in node.value:
             key = self.construct_scalar(key_node)  # type: ignore[arg-type]
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -97,11 +96,17 @@ class PipelineSchema:
         for error in self.validator.iter_errors(document):
             if not found:
                 best = jsonschema.exceptions.best_match([error])
-                message = (f"matches none of the forms the schema allows ({best.validator})"
-                           if best.validator in ("anyOf", "oneOf") else best.message)
+                message = (
+                    f"matches none of the forms the schema allows ({best.validator})"
+                    if best.validator in ("anyOf", "oneOf")
+                    else best.message
+                )
                 found.append(f"/{_path(best.absolute_path)}: {message}")
-            found.extend(f"/{_path(leaf.absolute_path)}: {leaf.message}" for leaf in _leaves(error)
-                         if _telling(leaf) and leaf.message not in "".join(found))
+            found.extend(
+                f"/{_path(leaf.absolute_path)}: {leaf.message}"
+                for leaf in _leaves(error)
+                if _telling(leaf) and leaf.message not in "".join(found)
+            )
         return list(dict.fromkeys(found))
 
     def _task_problems(self, node: Any, path: tuple) -> Any:

@@ -25,7 +25,7 @@ def steps_of(job: dict) -> list[dict]:
 
 def mdpool_lines(job: dict) -> list[str]:
     joined = "\n".join(scripts(job)).replace("\\\n", " ")
-    return [line[line.index(".venv/bin/mdpool"):].strip() for line in joined.splitlines() if ".venv/bin/mdpool" in line]
+    return [line[line.index(".venv/bin/mdpool") :].strip() for line in joined.splitlines() if ".venv/bin/mdpool" in line]
 
 
 @pytest.mark.parametrize("variant", ["azurerm-state", "no-builds", "long-builds"])
@@ -56,11 +56,13 @@ def test_every_apply_job_consumes_its_plan_artifact_and_plans_nothing(rendered, 
             assert steps[0] == {"download": "current", "artifact": f"plan-{name}"}, (name, job["deployment"])
             downloads = [s for s in steps if "download" in s]
             assert downloads == [steps[0]]  # this plan only
-            text = "\n".join(line for line in "\n".join(scripts(job)).splitlines()
-                             if not line.lstrip().startswith("#"))  # commands, not comments
+            text = "\n".join(
+                line for line in "\n".join(scripts(job)).splitlines() if not line.lstrip().startswith("#")
+            )  # commands, not comments
             calls = mdpool_lines(job)
-            assert calls and all(call.startswith(f'.venv/bin/mdpool deploy --plan "$PIPELINE_WORKSPACE/plan-{name}"')
-                                 for call in calls), calls
+            assert calls and all(
+                call.startswith(f'.venv/bin/mdpool deploy --plan "$PIPELINE_WORKSPACE/plan-{name}"') for call in calls
+            ), calls
             assert not re.search(r"mdpool (plan|synth)\b", text)
             assert not re.search(r"\bterraform (plan|apply)\b", text)
             assert "--auto-approve" not in text and "--no-synth" not in text
@@ -113,8 +115,7 @@ def sign_in_prefix(script: str) -> str:
 
 def run_bash(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
-    return subprocess.run(["bash", "-c", script], env={**base, **env}, capture_output=True, text=True, timeout=30,
-                          check=False)
+    return subprocess.run(["bash", "-c", script], env={**base, **env}, capture_output=True, text=True, timeout=30, check=False)
 
 
 def every_azure_script(rendered) -> list[tuple[str, str]]:
@@ -137,16 +138,22 @@ def test_every_azure_step_hands_terraform_exactly_the_oidc_variables(rendered):
         assert {k: exported.get(k) for k in EXPECTED_SIGN_IN} == EXPECTED_SIGN_IN, where
         # nothing else named like a credential: a misspelt name would be an extra, ignored variable
         assert sorted(k for k in exported if k.startswith("ARM_")) == sorted(
-            k for k in EXPECTED_SIGN_IN if k.startswith("ARM_")), where
+            k for k in EXPECTED_SIGN_IN if k.startswith("ARM_")
+        ), where
 
 
-@pytest.mark.parametrize("broken", [
-    ("export ARM_USE_OIDC=true", "export ARM_USE_ODIC=true"),
-    ('export ARM_CLIENT_ID="$AZURESUBSCRIPTION_CLIENT_ID"', ""),
-    ('export ARM_OIDC_REQUEST_TOKEN="$SYSTEM_ACCESSTOKEN"', 'export ARM_OIDC_REQUEST_TOKN="$SYSTEM_ACCESSTOKEN"'),
-    ('export ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID="$AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"',
-     'export ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID="$AZURESUBSCRIPTION_CLIENT_ID"'),
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        ("export ARM_USE_OIDC=true", "export ARM_USE_ODIC=true"),
+        ('export ARM_CLIENT_ID="$AZURESUBSCRIPTION_CLIENT_ID"', ""),
+        ('export ARM_OIDC_REQUEST_TOKEN="$SYSTEM_ACCESSTOKEN"', 'export ARM_OIDC_REQUEST_TOKN="$SYSTEM_ACCESSTOKEN"'),
+        (
+            'export ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID="$AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"',
+            'export ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID="$AZURESUBSCRIPTION_CLIENT_ID"',
+        ),
+    ],
+)
 def test_a_dropped_or_misspelt_oidc_variable_is_caught(rendered, broken):
     where, script = every_azure_script(rendered)[0]
     good, bad = broken
@@ -154,12 +161,14 @@ def test_a_dropped_or_misspelt_oidc_variable_is_caught(rendered, broken):
     done = run_bash(sign_in_prefix(script.replace(good, bad)) + "\nenv", TASK_ENVIRONMENT)
     exported = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     ok = {k: exported.get(k) for k in EXPECTED_SIGN_IN} == EXPECTED_SIGN_IN and sorted(
-        k for k in exported if k.startswith("ARM_")) == sorted(k for k in EXPECTED_SIGN_IN if k.startswith("ARM_"))
+        k for k in exported if k.startswith("ARM_")
+    ) == sorted(k for k in EXPECTED_SIGN_IN if k.startswith("ARM_"))
     assert not ok, f"the check above would not notice: {bad!r}"
 
 
-@pytest.mark.parametrize("missing", ["AZURESUBSCRIPTION_CLIENT_ID", "AZURESUBSCRIPTION_TENANT_ID",
-                                     "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"])
+@pytest.mark.parametrize(
+    "missing", ["AZURESUBSCRIPTION_CLIENT_ID", "AZURESUBSCRIPTION_TENANT_ID", "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"]
+)
 def test_a_connection_without_workload_identity_federation_stops_with_one_line(rendered, missing):
     for where, script in every_azure_script(rendered):
         env = {k: v for k, v in TASK_ENVIRONMENT.items() if k != missing}
@@ -167,8 +176,9 @@ def test_a_connection_without_workload_identity_federation_stops_with_one_line(r
         assert done.returncode == 1, where
         assert done.stderr == "", (where, done.stderr)  # no "unbound variable"
         (line,) = done.stdout.splitlines()
-        assert line.startswith("##vso[task.logissue type=error]service connection mdpool-dev does not use "
-                               "workload identity federation"), where
+        assert line.startswith(
+            "##vso[task.logissue type=error]service connection mdpool-dev does not use workload identity federation"
+        ), where
         assert "Convert to workload identity federation" in line
 
 
@@ -204,8 +214,9 @@ def test_the_deploy_pipeline_locks_providers_and_caches_them_outside_the_checkou
 
 def test_the_refresh_runs_on_the_configured_schedule_even_without_commits(rendered, variant_settings):
     document = load_pipeline(rendered["azurerm-state"]["refresh-images.yml"])
-    assert document["schedules"] == [{"cron": "0 3 * * 1", "displayName": "Image refresh",
-                                      "branches": {"include": ["main"]}, "always": "true"}]
+    assert document["schedules"] == [
+        {"cron": "0 3 * * 1", "displayName": "Image refresh", "branches": {"include": ["main"]}, "always": "true"}
+    ]
     assert document["trigger"] == "none" and document["pr"] == "none"
     custom = render_with(variant_settings["azurerm-state"], image_refresh_cron="30 2 * * 0")
     assert load_pipeline(custom)["schedules"][0]["cron"] == "30 2 * * 0"
@@ -239,14 +250,14 @@ def test_the_refresh_counts_what_the_saved_plan_builds(rendered, tmp_path):
     import json
     import sys
 
-    (save,) = [s for s in steps_of(stages(rendered["azurerm-state"]["refresh-images.yml"])[0]["jobs"][0])
-               if s.get("name") == "save"]
+    (save,) = [
+        s for s in steps_of(stages(rendered["azurerm-state"]["refresh-images.yml"])[0]["jobs"][0]) if s.get("name") == "save"
+    ]
     script = save["inputs"]["inlineScript"]
     count = next(line for line in script.splitlines() if line.startswith("to_build="))
     for images, expected in [([True, False], "1"), ([False, False], "0"), ([True, True], "2")]:
         (tmp_path / "images.json").write_text(json.dumps({"images": [{"build": b} for b in images]}))
-        done = run_bash(count.replace(".venv/bin/python", sys.executable) + '\necho "$to_build"',
-                        {"PLAN_DIR": str(tmp_path)})
+        done = run_bash(count.replace(".venv/bin/python", sys.executable) + '\necho "$to_build"', {"PLAN_DIR": str(tmp_path)})
         assert done.stdout.strip() == expected, done.stderr
 
 
@@ -260,5 +271,4 @@ def test_every_pipeline_that_caches_providers_says_where(rendered):
         for name, text in files.items():
             if "$(TF_PLUGIN_CACHE_DIR)" in text:
                 variables = {v["name"]: v["value"] for v in load_pipeline(text)["variables"]}
-                assert variables.get("TF_PLUGIN_CACHE_DIR") == "$(Pipeline.Workspace)/.terraform-providers", (
-                    variant, name)
+                assert variables.get("TF_PLUGIN_CACHE_DIR") == "$(Pipeline.Workspace)/.terraform-providers", (variant, name)

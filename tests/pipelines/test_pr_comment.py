@@ -63,23 +63,29 @@ def test_a_new_comment_is_posted_as_an_active_thread(devops):
 
 
 def test_the_comment_of_an_earlier_push_is_updated_not_repeated(devops):
-    devops.threads.extend([
-        {"id": 7, "isDeleted": True, "comments": [{"id": 1, "content": marker("config/example.yaml") + "\nold, deleted"}]},
-        {"id": 8, "comments": [{"id": 1, "content": "LGTM"}, {"id": 2, "content": marker("config/example.yaml")}]},
-        {"id": 9, "comments": [{"id": 1, "content": marker("config/prod.yaml") + "\nprod"}]},
-        {"id": 10, "comments": [{"id": 3, "content": marker("config/example.yaml") + "\nold"}]},
-    ])
+    devops.threads.extend(
+        [
+            {"id": 7, "isDeleted": True, "comments": [{"id": 1, "content": marker("config/example.yaml") + "\nold, deleted"}]},
+            {"id": 8, "comments": [{"id": 1, "content": "LGTM"}, {"id": 2, "content": marker("config/example.yaml")}]},
+            {"id": 9, "comments": [{"id": 1, "content": marker("config/prod.yaml") + "\nprod"}]},
+            {"id": 10, "comments": [{"id": 3, "content": marker("config/example.yaml") + "\nold"}]},
+        ]
+    )
     said = post(devops)
     assert said == "updated the review comment on pull request 42 (thread 10)"
     assert devops.threads[3]["comments"][0]["content"].endswith(SUMMARY)
     assert devops.threads[2]["comments"][0]["content"].endswith("prod")  # another config's comment stays
     assert [(seen.method, seen.url.split("/threads", 1)[1].split("?")[0]) for seen in devops.seen] == [
-        ("GET", ""), ("PATCH", "/10/comments/3")]
+        ("GET", ""),
+        ("PATCH", "/10/comments/3"),
+    ]
 
 
 def test_a_refusal_names_the_permission_and_never_the_token(devops):
-    devops.script("GET", Answer(403, body={
-        "message": "TF401027: You need the Git 'PullRequestContribute' permission to perform this action."}))
+    devops.script(
+        "GET",
+        Answer(403, body={"message": "TF401027: You need the Git 'PullRequestContribute' permission to perform this action."}),
+    )
     with pytest.raises(CommentError) as error:
         post(devops)
     message = str(error.value)
@@ -90,19 +96,21 @@ def test_a_refusal_names_the_permission_and_never_the_token(devops):
 
 def test_the_token_is_only_sent_over_https():
     with pytest.raises(CommentError, match="is not https"):
-        post_review(PullRequest("http://127.0.0.1:9/org/", PROJECT, REPOSITORY, PR), "secret", SUMMARY, "c",
-                    timeout=1)
+        post_review(PullRequest("http://127.0.0.1:9/org/", PROJECT, REPOSITORY, PR), "secret", SUMMARY, "c", timeout=1)
 
 
 # --- redirects: never followed, the token stays home ------------------------------------------------
 
 
-@pytest.mark.parametrize("method, status, target", [
-    ("GET", 302, "plain_http"),
-    ("GET", 301, "other_https"),
-    ("POST", 307, "plain_http"),
-    ("POST", 308, "other_https"),
-])
+@pytest.mark.parametrize(
+    "method, status, target",
+    [
+        ("GET", 302, "plain_http"),
+        ("GET", 301, "other_https"),
+        ("POST", 307, "plain_http"),
+        ("POST", 308, "other_https"),
+    ],
+)
 def test_a_redirect_is_a_failure_and_is_not_followed(devops, method, status, target):
     sink = getattr(devops, target)
     devops.script(method, Answer(status, headers={"Location": f"{sink.base_url}/steal?x=1"}))
@@ -126,17 +134,23 @@ def test_a_redirect_to_the_same_collection_is_not_followed_either(devops):
 # --- answers that are not what the API documents: a failure, never a false "posted" ----------------------
 
 
-@pytest.mark.parametrize("method, answer, says", [
-    ("GET", Answer(200, body=SIGN_IN_PAGE), "the answer (200, text/html; charset=utf-8) is not JSON; nothing was posted"),
-    ("GET", Answer(203, body=SIGN_IN_PAGE), "Azure DevOps answered 203 Non-Authoritative Information; the job's "
-                                            "System.AccessToken must be mapped"),
-    ("GET", Answer(200, body={"value": "threads"}), "the answer is not a list of threads; nothing was posted"),
-    ("GET", Answer(200, body=[1, 2]), "the answer is not a list of threads"),
-    ("POST", Answer(200, body={"status": 1}), "the answer has no thread id; the comment may not have been posted"),
-    ("POST", Answer(200, body={"id": "100"}), "the answer has no thread id"),
-    ("POST", Answer(201, body=None), "the answer has no thread id"),
-    ("POST", Answer(200, body="<html>ok</html>"), "is not JSON"),
-])
+@pytest.mark.parametrize(
+    "method, answer, says",
+    [
+        ("GET", Answer(200, body=SIGN_IN_PAGE), "the answer (200, text/html; charset=utf-8) is not JSON; nothing was posted"),
+        (
+            "GET",
+            Answer(203, body=SIGN_IN_PAGE),
+            "Azure DevOps answered 203 Non-Authoritative Information; the job's System.AccessToken must be mapped",
+        ),
+        ("GET", Answer(200, body={"value": "threads"}), "the answer is not a list of threads; nothing was posted"),
+        ("GET", Answer(200, body=[1, 2]), "the answer is not a list of threads"),
+        ("POST", Answer(200, body={"status": 1}), "the answer has no thread id; the comment may not have been posted"),
+        ("POST", Answer(200, body={"id": "100"}), "the answer has no thread id"),
+        ("POST", Answer(201, body=None), "the answer has no thread id"),
+        ("POST", Answer(200, body="<html>ok</html>"), "is not JSON"),
+    ],
+)
 def test_a_wrong_answer_is_a_failure(devops, method, answer, says):
     devops.script(method, answer)
     with pytest.raises(CommentError) as error:
@@ -187,27 +201,39 @@ def test_a_long_summary_is_cut_with_a_pointer_to_the_artifact():
     assert text.endswith("the whole summary is in the pipeline artifact `review`)*\n")
 
 
-@pytest.mark.parametrize("env, reason", [
-    ({}, "not a pull-request build"),
-    ({"SYSTEM_PULLREQUEST_PULLREQUESTID": "3", "BUILD_REPOSITORY_PROVIDER": "GitHub"},
-     "the repository is on GitHub: comments are posted to Azure Repos pull requests only"),
-    ({"SYSTEM_PULLREQUEST_PULLREQUESTID": "3"}, "SYSTEM_COLLECTIONURI, SYSTEM_TEAMPROJECTID, BUILD_REPOSITORY_ID not set"),
-])
+@pytest.mark.parametrize(
+    "env, reason",
+    [
+        ({}, "not a pull-request build"),
+        (
+            {"SYSTEM_PULLREQUEST_PULLREQUESTID": "3", "BUILD_REPOSITORY_PROVIDER": "GitHub"},
+            "the repository is on GitHub: comments are posted to Azure Repos pull requests only",
+        ),
+        ({"SYSTEM_PULLREQUEST_PULLREQUESTID": "3"}, "SYSTEM_COLLECTIONURI, SYSTEM_TEAMPROJECTID, BUILD_REPOSITORY_ID not set"),
+    ],
+)
 def test_builds_without_a_pull_request_to_comment_on_say_why(env, reason):
     assert PullRequest.from_environment(env).startswith(reason)
 
 
 def pipeline_env(devops: DevOpsStandIn, **extra: str) -> dict[str, str]:
-    return {"SYSTEM_COLLECTIONURI": f"{devops.base_url}/org/", "SYSTEM_TEAMPROJECTID": PROJECT,
-            "BUILD_REPOSITORY_ID": REPOSITORY, "BUILD_REPOSITORY_PROVIDER": "TfsGit",
-            "SYSTEM_PULLREQUEST_PULLREQUESTID": str(PR), "SSL_CERT_FILE": devops.ca_file, **extra}
+    return {
+        "SYSTEM_COLLECTIONURI": f"{devops.base_url}/org/",
+        "SYSTEM_TEAMPROJECTID": PROJECT,
+        "BUILD_REPOSITORY_ID": REPOSITORY,
+        "BUILD_REPOSITORY_PROVIDER": "TfsGit",
+        "SYSTEM_PULLREQUEST_PULLREQUESTID": str(PR),
+        "SSL_CERT_FILE": devops.ca_file,
+        **extra,
+    }
 
 
 def test_cli_posts_with_the_token_from_the_environment(devops, tmp_path):
     summary = tmp_path / "review.md"
     summary.write_text(SUMMARY, encoding="utf-8")
-    result = run_mdpool("pipeline", "comment", str(summary), "--config", "config/example.yaml",
-                        env=pipeline_env(devops, SYSTEM_ACCESSTOKEN=TOKEN))
+    result = run_mdpool(
+        "pipeline", "comment", str(summary), "--config", "config/example.yaml", env=pipeline_env(devops, SYSTEM_ACCESSTOKEN=TOKEN)
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "posted the review on pull request 42 (thread 100)\n"
     assert TOKEN not in result.stdout + result.stderr
@@ -225,11 +251,14 @@ def test_cli_without_a_token_posts_nothing_and_says_how_to_map_it(devops, tmp_pa
     assert devops.seen == []
 
 
-@pytest.mark.parametrize("answer", [
-    Answer(403, body={"message": "TF401027: You need the Git 'PullRequestContribute' permission."}),
-    "redirect",
-    Answer(200, body=SIGN_IN_PAGE),
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Answer(403, body={"message": "TF401027: You need the Git 'PullRequestContribute' permission."}),
+        "redirect",
+        Answer(200, body=SIGN_IN_PAGE),
+    ],
+)
 def test_cli_failure_is_one_line_and_exit_1(devops, tmp_path, answer):
     if answer == "redirect":
         answer = Answer(302, headers={"Location": f"{devops.plain_http.base_url}/steal"})

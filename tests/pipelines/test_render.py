@@ -91,10 +91,11 @@ def test_an_invalid_config_writes_nothing(tmp_path):
 
 
 def test_deploy_stages_run_in_azures_order_behind_environments(rendered):
-    for variant, expected in [("azurerm-state", ["gallery_plan", "gallery", "images_plan", "images", "pool_plan", "pool"]),
-                              ("no-builds", ["gallery_plan", "gallery", "pool_plan", "pool"]),
-                              ("example", ["state", "gallery_plan", "gallery", "images_plan", "images", "pool_plan",
-                                           "pool"])]:
+    for variant, expected in [
+        ("azurerm-state", ["gallery_plan", "gallery", "images_plan", "images", "pool_plan", "pool"]),
+        ("no-builds", ["gallery_plan", "gallery", "pool_plan", "pool"]),
+        ("example", ["state", "gallery_plan", "gallery", "images_plan", "images", "pool_plan", "pool"]),
+    ]:
         found = stages(rendered[variant]["deploy.yml"])
         assert [s["stage"] for s in found] == expected, variant
         for previous, stage in zip(found, found[1:]):
@@ -171,8 +172,9 @@ def test_pull_request_pipeline_reviews_against_the_target_branch(rendered):
     assert comment["env"] == {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"}
     commands = [s.get("script", "") for s in steps]
     order = ["make test", ".venv/bin/mdpool validate", ".venv/bin/mdpool images lint", ".venv/bin/mdpool synth"]
-    positions = [next(i for i, c in enumerate(commands) if any(line.strip().startswith(o) for line in c.splitlines()))
-                 for o in order]
+    positions = [
+        next(i for i, c in enumerate(commands) if any(line.strip().startswith(o) for line in c.splitlines())) for o in order
+    ]
     assert positions == sorted(positions)
 
 
@@ -182,12 +184,14 @@ def test_pull_request_plan_stage_only_with_shared_state_and_when_allowed(rendere
     assert plan["dependsOn"] == "checks"
     assert plan["condition"] == "and(succeeded(), eq(variables['MDPOOL_PLAN_IN_PR'], 'true'))"
     assert [s["inputs"]["inlineScript"].splitlines()[-1] for s in azure_steps(plan)] == [
-        '.venv/bin/mdpool plan --config "$MDPOOL_CONFIG"']
+        '.venv/bin/mdpool plan --config "$MDPOOL_CONFIG"'
+    ]
 
 
 def test_config_values_cannot_change_the_yaml_structure(variant_settings):
-    odd = dataclasses.replace(variant_settings["azurerm-state"], config_path="config/a: b #c'\".yaml",
-                              service_connection="conn: with # chars")
+    odd = dataclasses.replace(
+        variant_settings["azurerm-state"], config_path="config/a: b #c'\".yaml", service_connection="conn: with # chars"
+    )
     for text in render_pipelines(odd).values():
         document = load_pipeline(text)
         assert document["variables"][0] == {"name": "MDPOOL_CONFIG", "value": "config/a: b #c'\".yaml"}

@@ -33,11 +33,15 @@ MISSPELLINGS = [
     ("deploy.yml", "azureSubscription:", "azureSubscriptoin:", "'azureSubscription' is a required property"),
     ("deploy.yml", "scriptType: bash", "scriptType: bsh", "'bsh' is not one of ['ps', 'pscore', 'batch', 'bash']"),
     ("deploy.yml", "addSpnToEnvironment: true", "addSpnToEnvironment: yes", "'yes' is not of type 'boolean'"),
-    ("deploy.yml", "artifact: \"deploy-pool\"", "artifactt: \"deploy-pool\"", "('artifactt' was unexpected)"),
+    ("deploy.yml", 'artifact: "deploy-pool"', 'artifactt: "deploy-pool"', "('artifactt' was unexpected)"),
     ("pull-request.yml", "versionSpec:", "versionSpc:", "('versionSpc' was unexpected)"),
     ("pull-request.yml", "fetchDepth: 0", "fetchdepth: 0", "('fetchdepth' was unexpected)"),
-    ("pull-request.yml", "task: PublishPipelineArtifact@1", "task: PublishPipelineArtefact@1",
-     "unknown task 'PublishPipelineArtefact@1'"),
+    (
+        "pull-request.yml",
+        "task: PublishPipelineArtifact@1",
+        "task: PublishPipelineArtefact@1",
+        "unknown task 'PublishPipelineArtefact@1'",
+    ),
 ]
 
 
@@ -55,8 +59,9 @@ def test_task_inputs_are_checked_in_every_job(pipeline_schema, rendered):
     text = rendered["example"]["deploy.yml"]
     head, _, tail = text.rpartition("scriptLocation: inlineScript")
     problems = pipeline_schema.problems(load_pipeline(head + "scriptLocaton: inlineScript" + tail))
-    assert any("/stages/6/jobs/0/strategy/runOnce/deploy/steps/" in p and "'scriptLocaton' was unexpected" in p
-               for p in problems), problems
+    assert any(
+        "/stages/6/jobs/0/strategy/runOnce/deploy/steps/" in p and "'scriptLocaton' was unexpected" in p for p in problems
+    ), problems
 
 
 def test_a_key_written_twice_is_refused(rendered):

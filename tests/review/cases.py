@@ -26,8 +26,9 @@ def images(config: dict) -> None:
     pool_images = config["pool"]["images"]
     pool_images[0]["buffer"] = 50
     pool_images[0]["aliases"] = ["ubuntu-22.04/latest"]
-    pool_images.append({"gallery_image": "ubuntu-24.04", "version": "latest",
-                        "aliases": ["jhp-ubuntu-24.04/latest"], "buffer": 50})
+    pool_images.append(
+        {"gallery_image": "ubuntu-24.04", "version": "latest", "aliases": ["jhp-ubuntu-24.04/latest"], "buffer": 50}
+    )
 
 
 def sizing(config: dict) -> None:
@@ -60,8 +61,10 @@ def new_pool_settings(config: dict) -> None:
     pool["images"][0]["ephemeral"] = "ResourceDisk"
     pool["images"][1]["provisioning_script"] = {
         "storage_account_id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-scripts/"
-                              "providers/Microsoft.Storage/storageAccounts/jhpscripts",
-        "entry_point": "scripts/setup-agent.ps1", "restart": True}
+        "providers/Microsoft.Storage/storageAccounts/jhpscripts",
+        "entry_point": "scripts/setup-agent.ps1",
+        "restart": True,
+    }
     del pool["sku"]
     pool["instance_mix"] = ["Standard_D2ads_v5", "Standard_E2ads_v5"]
     pool["network"] = {"new": {}, "static_ip_count": 2}

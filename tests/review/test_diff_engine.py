@@ -31,8 +31,11 @@ GALLERY = {
         },
         "azurerm_shared_image_gallery": {"gallery_B2": {"name": "gal_jhp_dev_weu", "location": "westeurope"}},
         "azurerm_role_definition": {
-            "role_C3": {"name": "[JHP] Builder", "permissions": [{"actions": ["a/read", "b/write"]}],
-                        "scope": "/subscriptions/0"},
+            "role_C3": {
+                "name": "[JHP] Builder",
+                "permissions": [{"actions": ["a/read", "b/write"]}],
+                "scope": "/subscriptions/0",
+            },
         },
     },
     "output": {"image_ids": {"value": {"ubuntu-22.04": "${azurerm_shared_image.image_A1.id}"}, "sensitive": True}},
@@ -91,12 +94,15 @@ def test_attributes_set_or_unset_show_not_set(tmp_path):
     assert "| `description` | `Baseline` | (not set) |" in text
 
 
-@pytest.mark.parametrize("edit, replaced", [
-    (lambda image: image["identifier"].update(sku="24.04-LTS"), True),
-    (lambda image: image.update(name="ubuntu-22.04-b"), True),
-    (lambda image: image.update(description="Other"), False),
-    (lambda image: image["tags"].update(b="2"), False),
-])
+@pytest.mark.parametrize(
+    "edit, replaced",
+    [
+        (lambda image: image["identifier"].update(sku="24.04-LTS"), True),
+        (lambda image: image.update(name="ubuntu-22.04-b"), True),
+        (lambda image: image.update(description="Other"), False),
+        (lambda image: image["tags"].update(b="2"), False),
+    ],
+)
 def test_force_new_attributes_flag_a_certain_replacement(tmp_path, edit, replaced):
     after = copy.deepcopy(GALLERY)
     edit(after["resource"]["azurerm_shared_image"]["image_A1"])
@@ -158,7 +164,8 @@ def test_a_folder_without_manifest_is_one_clear_problem(tmp_path):
     with pytest.raises(InputError) as error:
         load_synthesized(tmp_path)
     assert [str(p) for p in error.value.problems] == [
-        f"{tmp_path / 'manifest.json'}: no manifest.json here; expected the output of `mdpool synth --out DIR`"]
+        f"{tmp_path / 'manifest.json'}: no manifest.json here; expected the output of `mdpool synth --out DIR`"
+    ]
 
 
 def test_a_broken_stack_file_is_named(tmp_path):
@@ -173,14 +180,20 @@ def test_a_broken_stack_file_is_named(tmp_path):
 
 def test_pool_words_for_all_week_standby_a_pinned_gallery_id_and_a_data_disk():
     pool = {
-        "name": "mdp-x", "maximum_concurrency": 4,
+        "name": "mdp-x",
+        "maximum_concurrency": 4,
         "stateless_agent": {"manual_resource_prediction": {"all_week_schedule": 2, "time_zone_name": "W. Europe Standard Time"}},
-        "azure_devops_organization": {"organization": [{"url": "https://dev.azure.com/o", "parallelism": 4,
-                                                        "projects": ["a", "b"]}]},
+        "azure_devops_organization": {
+            "organization": [{"url": "https://dev.azure.com/o", "parallelism": 4, "projects": ["a", "b"]}]
+        },
         "virtual_machine_scale_set_fabric": {
             "sku_name": "Standard_D2ads_v5",
-            "image": [{"id": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/ubuntu-24.04/versions/1.2.3",
-                       "buffer": "*"}],
+            "image": [
+                {
+                    "id": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/ubuntu-24.04/versions/1.2.3",
+                    "buffer": "*",
+                }
+            ],
             "storage": {"disk_size_in_gb": 64, "caching": "ReadOnly", "storage_account_type": "Premium_LRS"},
         },
     }

@@ -42,10 +42,15 @@ def test_schedule_change_is_told_per_day(example_synth, review_cases):
 
 def test_images_change_shows_aliases_buffers_and_the_new_gallery_image(example_synth, review_cases):
     _, text = review(example_synth, review_cases["images"])
-    assert ("| well-known `ubuntu-22.04/latest` | `ubuntu-22.04/latest` | 50 | "
-            "aliases were ubuntu-22.04/latest, ubuntu-latest; buffer 100 → 50 |") in text
+    assert (
+        "| well-known `ubuntu-22.04/latest` | `ubuntu-22.04/latest` | 50 | "
+        "aliases were ubuntu-22.04/latest, ubuntu-latest; buffer 100 → 50 |"
+    ) in text
     assert "| gallery image `ubuntu-24.04`, latest version | `jhp-ubuntu-24.04/latest` | 50 | added |" in text
-    assert "| gallery image `ubuntu-22.04`, latest version | `jhp-ubuntu-22.04/latest`, `jhp-ubuntu/latest` | 0 | unchanged |" in text
+    assert (
+        "| gallery image `ubuntu-22.04`, latest version | `jhp-ubuntu-22.04/latest`, `jhp-ubuntu/latest` | 0 | unchanged |"
+        in text
+    )
     # the new image's id is a cross-stack reference, shown as what it points at
     assert "`«gallery-dev: ubuntu-24.04».id/versions/latest`" in text
 
@@ -81,10 +86,11 @@ def test_removing_a_gallery_image_destroys_its_definition(example_synth, review_
 
 def test_stateless_automatic_agents_in_plain_words(example_synth, review_cases):
     _, text = review(example_synth, review_cases["stateless-automatic"])
-    assert ("- Agents: **stateful: an idle agent waits 00:30:00 for the next job; agents are recycled after "
-            "02:00:00 → stateless: a fresh agent for every job**") in text
-    assert ("- Standby: **manual schedule, time zone UTC → automatic, prediction preference MostCostEffective**"
-            in text)
+    assert (
+        "- Agents: **stateful: an idle agent waits 00:30:00 for the next job; agents are recycled after "
+        "02:00:00 → stateless: a fresh agent for every job**"
+    ) in text
+    assert "- Standby: **manual schedule, time zone UTC → automatic, prediction preference MostCostEffective**" in text
 
 
 def test_a_renamed_environment_replaces_whole_stacks(example_synth, review_cases):
@@ -102,8 +108,10 @@ def test_the_new_pool_settings_in_plain_words(example_synth, review_cases):
     result, text = review(example_synth, review_cases["new-pool-settings"])
     assert changed_resources(result, "pool-dev")["azapi_resource"] == "changed"  # none replaces the pool
     assert "Terraform will replace" not in text
-    assert ("- Organizations: **https://dev.azure.com/your-organization (parallelism 10, all projects) → "
-            "https://dev.azure.com/your-organization (parallelism 10, all projects, open access, alias main)**") in text
+    assert (
+        "- Organizations: **https://dev.azure.com/your-organization (parallelism 10, all projects) → "
+        "https://dev.azure.com/your-organization (parallelism 10, all projects, open access, alias main)**"
+    ) in text
     assert "| well-known `ubuntu-22.04/latest`; ephemeral OS disk ResourceDisk |" in text
     assert "options were none" in text
     assert "provisioning script `scripts/setup-agent.ps1`, then restart" in text

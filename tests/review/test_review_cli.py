@@ -74,8 +74,11 @@ def test_a_config_that_does_not_exist_at_the_ref_makes_everything_new(tmp_path, 
 
 
 def test_a_ref_whose_config_does_not_validate_reports_its_own_errors(tmp_path, example_synth):
-    broken = (REPO / "config" / "example.yaml").read_text(encoding="utf-8").replace("maximum_concurrency: 10",
-                                                                                    "maximum_concurrency: ten")
+    broken = (
+        (REPO / "config" / "example.yaml")
+        .read_text(encoding="utf-8")
+        .replace("maximum_concurrency: 10", "maximum_concurrency: ten")
+    )
     repo = project_repo(tmp_path, broken)
     result = run_mdpool("review", "--base", "HEAD", "--head", str(example_synth), cwd=repo, timeout=120)
     assert result.returncode == 1
@@ -90,8 +93,10 @@ def test_an_unknown_ref_is_one_line_and_exit_1(tmp_path, example_synth):
     repo = project_repo(tmp_path, "x: 1\n")
     result = run_mdpool("review", "--base", "origin/no-such-branch", "--head", str(example_synth), cwd=repo)
     assert result.returncode == 1
-    assert result.stderr == ("--base: 'origin/no-such-branch' is neither a folder of synthesized output nor a git ref "
-                             "known here (a remote branch must be fetched first, e.g. git fetch origin)\n")
+    assert result.stderr == (
+        "--base: 'origin/no-such-branch' is neither a folder of synthesized output nor a git ref "
+        "known here (a remote branch must be fetched first, e.g. git fetch origin)\n"
+    )
     assert result.stdout == ""
 
 
@@ -101,8 +106,9 @@ def test_a_base_folder_without_manifest_is_one_line_and_writes_nothing(tmp_path,
     out = tmp_path / "review.md"
     result = run_mdpool("review", "--base", str(empty), "--head", str(example_synth), "--out", str(out))
     assert result.returncode == 1
-    assert result.stderr == (f"{empty / 'manifest.json'}: no manifest.json here; "
-                             "expected the output of `mdpool synth --out DIR`\n")
+    assert result.stderr == (
+        f"{empty / 'manifest.json'}: no manifest.json here; expected the output of `mdpool synth --out DIR`\n"
+    )
     assert not out.exists()
 
 
@@ -118,8 +124,7 @@ def test_out_that_is_a_folder_or_under_a_file_is_one_line(tmp_path, example_synt
     blocker.write_text("mine")
     result = run_mdpool(*common, "--out", str(blocker / "review.md"))
     assert result.returncode == 1
-    assert result.stderr == (f"{blocker / 'review.md'}: {blocker} is a file, not a folder; "
-                             "--out needs a file path in a folder\n")
+    assert result.stderr == (f"{blocker / 'review.md'}: {blocker} is a file, not a folder; --out needs a file path in a folder\n")
     assert blocker.read_text() == "mine"
 
 
@@ -136,9 +141,15 @@ def test_review_file_gets_the_users_umask(tmp_path, example_synth):
     import stat
 
     out = tmp_path / "review.md"
-    done = subprocess.run([str(MDPOOL), "review", "--base", str(example_synth), "--head",
-                           str(example_synth), "--out", str(out)], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, preexec_fn=lambda: os.umask(0o022), check=False)
+    done = subprocess.run(
+        [str(MDPOOL), "review", "--base", str(example_synth), "--head", str(example_synth), "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.umask(0o022),
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o644  # as any file the user writes, not mkstemp's 0600
 
@@ -148,7 +159,8 @@ def test_a_base_or_head_that_is_a_file_is_one_line(tmp_path, example_synth):
     file.write_text("{}")
     result = run_mdpool("review", "--base", str(file), "--head", str(example_synth))
     assert result.returncode == 1
-    assert result.stderr == (f"--base: {str(file)!r} is a file; give a folder of synthesized output "
-                             "(mdpool synth --out DIR) or a git ref\n")
+    assert result.stderr == (
+        f"--base: {str(file)!r} is a file; give a folder of synthesized output (mdpool synth --out DIR) or a git ref\n"
+    )
     result = run_mdpool("review", "--base", str(example_synth), "--head", str(file))
     assert result.returncode == 1 and len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr

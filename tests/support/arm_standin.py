@@ -147,8 +147,9 @@ class StaticTokenCredential:
         self.expires_in = expires_in
         self.calls = 0
 
-    def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None,
-                  enable_cae: bool = False, **kwargs: Any) -> AccessToken:
+    def get_token(
+        self, *scopes: str, claims: str | None = None, tenant_id: str | None = None, enable_cae: bool = False, **kwargs: Any
+    ) -> AccessToken:
         self.calls += 1
         return AccessToken(self.token, int(time.time()) + self.expires_in)
 
@@ -337,8 +338,9 @@ class ArmStandIn:
         server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
         self.base_url = f"https://127.0.0.1:{server.server_address[1]}"
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="arm-standin", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="arm-standin", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -372,8 +374,15 @@ class ArmStandIn:
 
     # ---- scripting ------------------------------------------------------------------------
 
-    def script_build(self, template: str = "*", *, outcome: str = "Succeeded", duration: float | None = None,
-                     message: str | None = None, times: int | None = None) -> BuildPlan:
+    def script_build(
+        self,
+        template: str = "*",
+        *,
+        outcome: str = "Succeeded",
+        duration: float | None = None,
+        message: str | None = None,
+        times: int | None = None,
+    ) -> BuildPlan:
         if outcome not in ("Succeeded", "PartiallySucceeded", "Failed", "Canceled"):
             raise ValueError(f"unknown outcome {outcome!r}")
         plan = BuildPlan(template=template, outcome=outcome, duration=duration, message=message, times=times)
@@ -381,22 +390,52 @@ class ArmStandIn:
             self._plans.append(plan)
         return plan
 
-    def fail(self, method: str, path_regex: str, status: int, *, times: int = 1, after: int = 0,
-             code: str | None = None, message: str | None = None, headers: dict[str, str] | None = None,
-             process: bool = False) -> Fault:
-        fault = Fault(method=method.upper(), pattern=re.compile(path_regex, re.I), status=status, times=times,
-                      after=after, code=code, message=message, headers=dict(headers or {}), process=process)
+    def fail(
+        self,
+        method: str,
+        path_regex: str,
+        status: int,
+        *,
+        times: int = 1,
+        after: int = 0,
+        code: str | None = None,
+        message: str | None = None,
+        headers: dict[str, str] | None = None,
+        process: bool = False,
+    ) -> Fault:
+        fault = Fault(
+            method=method.upper(),
+            pattern=re.compile(path_regex, re.I),
+            status=status,
+            times=times,
+            after=after,
+            code=code,
+            message=message,
+            headers=dict(headers or {}),
+            process=process,
+        )
         with self._lock:
             self._faults.append(fault)
         return fault
 
     def throttle(self, method: str, path_regex: str, *, times: int = 1, retry_after: float = 0.05) -> Fault:
-        return self.fail(method, path_regex, 429, times=times, code="TooManyRequests",
-                         message="The request is being throttled.", headers={"Retry-After": f"{retry_after:g}"})
+        return self.fail(
+            method,
+            path_regex,
+            429,
+            times=times,
+            code="TooManyRequests",
+            message="The request is being throttled.",
+            headers={"Retry-After": f"{retry_after:g}"},
+        )
 
     def deny_authorization(self, method: str, path_regex: str, *, times: int = 1) -> Fault:
         return self.fail(
-            method, path_regex, 403, times=times, code="AuthorizationFailed",
+            method,
+            path_regex,
+            403,
+            times=times,
+            code="AuthorizationFailed",
             message=(
                 "The client 'standin' with object id '11111111-1111-1111-1111-111111111111' does not have "
                 "authorization to perform action 'Microsoft.VirtualMachineImages/imageTemplates/write' over "
@@ -405,29 +444,47 @@ class ArmStandIn:
             ),
         )
 
-    def fail_provisioning(self, template: str = "*", *, times: int = 1, code: str = "ValidationFailed",
-                          message: str = "Validation failed: the template could not be validated.") -> ProvisioningFailure:
+    def fail_provisioning(
+        self,
+        template: str = "*",
+        *,
+        times: int = 1,
+        code: str = "ValidationFailed",
+        message: str = "Validation failed: the template could not be validated.",
+    ) -> ProvisioningFailure:
         failure = ProvisioningFailure(template=template, times=times, code=code, message=message)
         with self._lock:
             self._provisioning_failures.append(failure)
         return failure
 
-    def route(self, method: str, path_regex: str,
-              handler: Callable[[StandInRequest], tuple[int, dict, Any]]) -> None:
+    def route(self, method: str, path_regex: str, handler: Callable[[StandInRequest], tuple[int, dict, Any]]) -> None:
         with self._lock:
             self._routes.append((method.upper(), re.compile(path_regex, re.I), handler))
 
     # ---- seeding and inspection ------------------------------------------------------------
 
-    def add_template(self, rg: str, name: str, body: dict[str, Any], *, run_state: str | None = None,
-                     build_duration: float | None = None, outcome: str = "Succeeded",
-                     message: str = "", run_output_name: str | None = None) -> None:
+    def add_template(
+        self,
+        rg: str,
+        name: str,
+        body: dict[str, Any],
+        *,
+        run_state: str | None = None,
+        build_duration: float | None = None,
+        outcome: str = "Succeeded",
+        message: str = "",
+        run_output_name: str | None = None,
+    ) -> None:
         with self._lock:
             tpl = self._new_template(self.subscription_id, rg, name, body)
             if run_state is not None:
                 plan = BuildPlan(outcome=outcome)
-                tpl.run = self._start_run(tpl, plan, build_duration if build_duration is not None else self.build_duration,
-                                          run_output_name=run_output_name)
+                tpl.run = self._start_run(
+                    tpl,
+                    plan,
+                    build_duration if build_duration is not None else self.build_duration,
+                    run_output_name=run_output_name,
+                )
                 if run_state in TERMINAL_RUN_STATES:
                     tpl.run.state, tpl.run.sub_state, tpl.run.message = run_state, None, message
                     tpl.run.end_time = _utcnow()
@@ -451,8 +508,13 @@ class ArmStandIn:
             self._advance(tpl)
             return self._template_json(tpl)
 
-    def add_image_version(self, gallery_image_id: str, name: str | None = None, tags: dict[str, str] | None = None,
-                          provisioning_state: str = "Succeeded") -> str:
+    def add_image_version(
+        self,
+        gallery_image_id: str,
+        name: str | None = None,
+        tags: dict[str, str] | None = None,
+        provisioning_state: str = "Succeeded",
+    ) -> str:
         with self._lock:
             return self._create_version(gallery_image_id, name, tags or {}, provisioning_state)
 
@@ -473,25 +535,28 @@ class ArmStandIn:
     # ---- internals: state --------------------------------------------------------------------
 
     def _template_id(self, tpl: _Template) -> str:
-        return (f"/subscriptions/{tpl.sub}/resourceGroups/{tpl.rg}/providers/{_TEMPLATES_PROVIDER}"
-                f"/imageTemplates/{tpl.name}")
+        return f"/subscriptions/{tpl.sub}/resourceGroups/{tpl.rg}/providers/{_TEMPLATES_PROVIDER}/imageTemplates/{tpl.name}"
 
     def _new_template(self, sub: str, rg: str, name: str, body: dict[str, Any]) -> _Template:
         suffix = uuid.uuid4()
-        return _Template(sub=sub, rg=rg, name=name, body=json.loads(json.dumps(body)),
-                         staging_rg=f"IT_{rg}_{name}_{suffix}")
+        return _Template(sub=sub, rg=rg, name=name, body=json.loads(json.dumps(body)), staging_rg=f"IT_{rg}_{name}_{suffix}")
 
     def _template_json(self, tpl: _Template) -> dict[str, Any]:
         body = json.loads(json.dumps(tpl.body))
         props = body.setdefault("properties", {})
         props["provisioningState"] = tpl.provisioning_state
         if tpl.provisioning_error:
-            props["provisioningError"] = {"provisioningErrorCode": tpl.provisioning_error["code"],
-                                          "message": tpl.provisioning_error["message"]}
+            props["provisioningError"] = {
+                "provisioningErrorCode": tpl.provisioning_error["code"],
+                "message": tpl.provisioning_error["message"],
+            }
         props["exactStagingResourceGroup"] = f"/subscriptions/{tpl.sub}/resourceGroups/{tpl.staging_rg}"
         if tpl.run is not None:
-            status: dict[str, Any] = {"runState": tpl.run.state, "message": tpl.run.message,
-                                      "startTime": _rfc3339(tpl.run.start_time)}
+            status: dict[str, Any] = {
+                "runState": tpl.run.state,
+                "message": tpl.run.message,
+                "startTime": _rfc3339(tpl.run.start_time),
+            }
             if tpl.run.sub_state:
                 status["runSubState"] = tpl.run.sub_state
             if tpl.run.end_time:
@@ -502,8 +567,7 @@ class ArmStandIn:
             if isinstance(value, dict):
                 value.setdefault("principalId", "22222222-2222-2222-2222-222222222222")
                 value.setdefault("clientId", "33333333-3333-3333-3333-333333333333")
-        body.update({"id": self._template_id(tpl), "name": tpl.name,
-                     "type": f"{_TEMPLATES_PROVIDER}/imageTemplates"})
+        body.update({"id": self._template_id(tpl), "name": tpl.name, "type": f"{_TEMPLATES_PROVIDER}/imageTemplates"})
         return body
 
     def _pick_plan(self, name: str) -> BuildPlan:
@@ -518,8 +582,7 @@ class ArmStandIn:
             for dist in (tpl.body.get("properties") or {}).get("distribute") or []:
                 run_output_name = dist.get("runOutputName")
                 break
-        return _Run(plan=plan, duration=duration, started=time.monotonic(), start_time=_utcnow(),
-                    run_output_name=run_output_name)
+        return _Run(plan=plan, duration=duration, started=time.monotonic(), start_time=_utcnow(), run_output_name=run_output_name)
 
     def _advance(self, tpl: _Template) -> None:
         """Move a build along the wall clock: sub-states, then its scripted end."""
@@ -567,30 +630,39 @@ class ArmStandIn:
         for dist in (tpl.body.get("properties") or {}).get("distribute") or []:
             if dist.get("type") != "SharedImage":
                 continue
-            version_id = self._create_version(dist["galleryImageId"], None, dict(dist.get("artifactTags") or {}),
-                                              "Succeeded", exclude_from_latest=bool(dist.get("excludeFromLatest")))
+            version_id = self._create_version(
+                dist["galleryImageId"],
+                None,
+                dict(dist.get("artifactTags") or {}),
+                "Succeeded",
+                exclude_from_latest=bool(dist.get("excludeFromLatest")),
+            )
             run.artifact_id = version_id
             name = dist.get("runOutputName") or run.run_output_name or "runOutput"
             tpl.run_outputs[name.lower()] = {
-                "id": f"{self._template_id(tpl)}/runOutputs/{name}", "name": name,
+                "id": f"{self._template_id(tpl)}/runOutputs/{name}",
+                "name": name,
                 "type": f"{_TEMPLATES_PROVIDER}/imageTemplates/runOutputs",
                 "properties": {"artifactId": version_id, "provisioningState": "Succeeded"},
             }
 
-    def _create_version(self, gallery_image_id: str, name: str | None, tags: dict[str, str], state: str,
-                        exclude_from_latest: bool = False) -> str:
+    def _create_version(
+        self, gallery_image_id: str, name: str | None, tags: dict[str, str], state: str, exclude_from_latest: bool = False
+    ) -> str:
         image = gallery_image_id.rstrip("/")
         self._gallery_images.add(image.lower())
         if name is None:
             name = f"0.{_utcnow():%y%j}.{next(self._version_counter)}"
         version_id = f"{image}/versions/{name}"
         self._versions.setdefault(image.lower(), {})[name.lower()] = {
-            "id": version_id, "name": name, "type": "Microsoft.Compute/galleries/images/versions",
-            "location": "westeurope", "tags": dict(tags),
+            "id": version_id,
+            "name": name,
+            "type": "Microsoft.Compute/galleries/images/versions",
+            "location": "westeurope",
+            "tags": dict(tags),
             "properties": {
                 "provisioningState": state,
-                "publishingProfile": {"excludeFromLatest": exclude_from_latest,
-                                      "publishedDate": _rfc3339(_utcnow())},
+                "publishingProfile": {"excludeFromLatest": exclude_from_latest, "publishedDate": _rfc3339(_utcnow())},
             },
         }
         return version_id
@@ -615,8 +687,11 @@ class ArmStandIn:
                 if fault.take(req.method, req.path):
                     if fault.process:
                         self._handle(req)
-                    return fault.status, dict(fault.headers), _error(fault.code or _reason(fault.status),
-                                                                     fault.message or _reason(fault.status))
+                    return (
+                        fault.status,
+                        dict(fault.headers),
+                        _error(fault.code or _reason(fault.status), fault.message or _reason(fault.status)),
+                    )
             for method, pattern, handler in self._routes:
                 match = pattern.search(req.path)
                 if match and method in ("*", req.method):
@@ -641,8 +716,9 @@ class ArmStandIn:
         if (m := _RE_TEMPLATE.match(path)) is not None:
             if "api-version" not in req.query:
                 return 400, {}, _error("MissingApiVersionParameter", "The api-version query parameter is required.")
-            return self._handle_template(method, m.group("sub"), m.group("rg"), m.group("name"),
-                                         (m.group("rest") or "").rstrip("/"), req.body)
+            return self._handle_template(
+                method, m.group("sub"), m.group("rg"), m.group("name"), (m.group("rest") or "").rstrip("/"), req.body
+            )
         return 404, {}, _error("NotFound", f"The stand-in does not serve {method} {path}.")
 
     def _handle_operation(self, kind: str, op_id: str) -> tuple[int, dict[str, str], Any]:
@@ -665,22 +741,31 @@ class ArmStandIn:
             body["error"] = error
         return 200, {}, body
 
-    def _handle_versions(self, method: str, image: str, version: str | None,
-                         query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    def _handle_versions(
+        self, method: str, image: str, version: str | None, query: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
         versions = self._versions.get(image.lower(), {})
         if self.strict_gallery and image.lower() not in self._gallery_images and image.lower() not in self._versions:
-            return 404, {}, _error("ResourceNotFound", f"The Resource 'Microsoft.Compute/galleries/images' "
-                                                       f"{image.rsplit('/', 1)[-1]} was not found.")
+            return (
+                404,
+                {},
+                _error(
+                    "ResourceNotFound",
+                    f"The Resource 'Microsoft.Compute/galleries/images' {image.rsplit('/', 1)[-1]} was not found.",
+                ),
+            )
         if version is None:
             if method != "GET":
                 return 405, {}, _error("MethodNotAllowed", method)
             items = list(versions.values())
             start = int(query.get("$skiptoken", "0"))
-            page = items[start:start + self.versions_page_size]
+            page = items[start : start + self.versions_page_size]
             body: dict[str, Any] = {"value": page}
             if start + self.versions_page_size < len(items):
-                body["nextLink"] = (f"{self.base_url}{image}/versions?api-version={query.get('api-version', '')}"
-                                    f"&$skiptoken={start + self.versions_page_size}")
+                body["nextLink"] = (
+                    f"{self.base_url}{image}/versions?api-version={query.get('api-version', '')}"
+                    f"&$skiptoken={start + self.versions_page_size}"
+                )
             return 200, {}, body
         found = versions.get(version.lower())
         if found is None:
@@ -692,8 +777,9 @@ class ArmStandIn:
             return 200, {}, None
         return 405, {}, _error("MethodNotAllowed", method)
 
-    def _handle_template(self, method: str, sub: str, rg: str, name: str, rest: str,
-                         body: Any) -> tuple[int, dict[str, str], Any]:
+    def _handle_template(
+        self, method: str, sub: str, rg: str, name: str, rest: str, body: Any
+    ) -> tuple[int, dict[str, str], Any]:
         key = (rg.lower(), name.lower())
         tpl = self._templates.get(key)
         if tpl is not None:
@@ -701,7 +787,14 @@ class ArmStandIn:
         if rest == "":
             if method == "GET":
                 if tpl is None:
-                    return 404, {}, _error("ResourceNotFound", f"The Resource '{_TEMPLATES_PROVIDER}/imageTemplates/{name}' under resource group '{rg}' was not found.")
+                    return (
+                        404,
+                        {},
+                        _error(
+                            "ResourceNotFound",
+                            f"The Resource '{_TEMPLATES_PROVIDER}/imageTemplates/{name}' under resource group '{rg}' was not found.",
+                        ),
+                    )
                 if tpl.provisioning_state == "Creating" and tpl.settle is not None:
                     # Azure provisions whether or not the client polls (e.g. after a 504 on the PUT):
                     # the first GET still sees Creating, the next one the outcome.
@@ -715,7 +808,11 @@ class ArmStandIn:
                 if tpl is None:
                     return 204, {}, None
                 if tpl.run is not None and tpl.run.state in ("Running", "Canceling"):
-                    return 409, {}, _error("Conflict", "Cannot delete an image template while a build is running; cancel the build first.")
+                    return (
+                        409,
+                        {},
+                        _error("Conflict", "Cannot delete an image template while a build is running; cancel the build first."),
+                    )
                 del self._templates[key]
                 op_id = self._new_operation(lambda: ("Succeeded", None))
                 return 202, self._operation_headers(op_id, location=True), None
@@ -758,17 +855,26 @@ class ArmStandIn:
             return 200, {}, output
         return 404, {}, _error("NotFound", f"The stand-in does not serve {method} {rest} on image templates.")
 
-    def _put_template(self, sub: str, rg: str, name: str, existing: _Template | None,
-                      body: Any) -> tuple[int, dict[str, str], Any]:
+    def _put_template(
+        self, sub: str, rg: str, name: str, existing: _Template | None, body: Any
+    ) -> tuple[int, dict[str, str], Any]:
         if existing is not None:
-            return 409, {}, _error(
-                "Conflict", "Update/Upgrade of image templates is currently not supported. Please change the "
-                "name of the template you are submitting.")
+            return (
+                409,
+                {},
+                _error(
+                    "Conflict",
+                    "Update/Upgrade of image templates is currently not supported. Please change the "
+                    "name of the template you are submitting.",
+                ),
+            )
         if not isinstance(body, dict) or "location" not in body or "properties" not in body:
             return 400, {}, _error("InvalidTemplate", "The request body must be an image template with location and properties.")
         tpl = self._new_template(sub, rg, name, body)
-        failure = next((f for f in self._provisioning_failures
-                        if fnmatch.fnmatch(name.lower(), f.template.lower()) and f.used < f.times), None)
+        failure = next(
+            (f for f in self._provisioning_failures if fnmatch.fnmatch(name.lower(), f.template.lower()) and f.used < f.times),
+            None,
+        )
         if failure is not None:
             failure.used += 1
         tpl.provisioning_state = "Creating"
@@ -810,16 +916,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Bearer {owner.credential.token}":
             status, headers, payload = 401, {}, _error("AuthenticationFailed", "Missing or wrong bearer token.")
         else:
-            request = StandInRequest(method=self.command, path=parts.path, query=query,
-                                     headers={k: v for k, v in self.headers.items() if k.lower() != "authorization"},
-                                     body=body, match=None)  # type: ignore[arg-type]
+            request = StandInRequest(
+                method=self.command,
+                path=parts.path,
+                query=query,
+                headers={k: v for k, v in self.headers.items() if k.lower() != "authorization"},
+                body=body,
+                match=None,
+            )  # type: ignore[arg-type]
             try:
                 status, headers, payload = owner._dispatch(request)
             except Exception as error:  # a bug in the stand-in must show up as a 500, not a hang
                 status, headers, payload = 500, {}, _error("StandInError", repr(error))
         with owner._lock:
-            owner.requests.append(Recorded(method=self.command, path=parts.path, query=query, body=body,
-                                           status=status, at=time.monotonic()))
+            owner.requests.append(
+                Recorded(method=self.command, path=parts.path, query=query, body=body, status=status, at=time.monotonic())
+            )
         data = b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
         for key, value in headers.items():
@@ -840,8 +952,15 @@ def _error(code: str, message: str) -> dict[str, Any]:
 
 
 def _reason(status: int) -> str:
-    return {429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable",
-            504: "GatewayTimeout", 403: "AuthorizationFailed", 409: "Conflict"}.get(status, f"Status{status}")
+    return {
+        429: "TooManyRequests",
+        500: "InternalServerError",
+        502: "BadGateway",
+        503: "ServiceUnavailable",
+        504: "GatewayTimeout",
+        403: "AuthorizationFailed",
+        409: "Conflict",
+    }.get(status, f"Status{status}")
 
 
 def _utcnow() -> _dt.datetime:

@@ -99,8 +99,9 @@ class HttpsStandIn:
         with self._lock:
             self._routes.append((method, re.compile(path_regex, re.IGNORECASE), handler))
 
-    def fail(self, path_regex: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None,
-             body: Any = None) -> None:
+    def fail(
+        self, path_regex: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None, body: Any = None
+    ) -> None:
         with self._lock:
             self._faults.append([re.compile(path_regex, re.IGNORECASE), status, times, headers or {}, body])
 
@@ -121,8 +122,7 @@ class HttpsStandIn:
         server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
         self.base_url = f"https://127.0.0.1:{server.server_address[1]}"
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=self.name, daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.name, daemon=True)
         self._thread.start()
         return self
 
@@ -180,8 +180,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        request = Request(self.command, parts.path, query,
-                          {k: v for k, v in self.headers.items() if k.lower() != "authorization"}, body)
+        request = Request(
+            self.command, parts.path, query, {k: v for k, v in self.headers.items() if k.lower() != "authorization"}, body
+        )
         if self.headers.get("Authorization") != f"Bearer {owner.token}":
             with owner._lock:
                 owner.rejected_tokens += 1
@@ -224,11 +225,11 @@ class DevOpsStandIn(HttpsStandIn):
         super().__init__(token, "devops-standin")
         self.organizations: dict[str, Organization] = {}
         self.route("GET", r"^/(?P<org>[^/]+)/_apis/connectionData/?$", self._connection_data)
-        self.route("GET", r"^/(?P<org>[^/]+)/_apis/security/permissions/(?P<ns>[^/]+)/(?P<bits>\d+)/?$",
-                   self._has_permissions)
+        self.route("GET", r"^/(?P<org>[^/]+)/_apis/security/permissions/(?P<ns>[^/]+)/(?P<bits>\d+)/?$", self._has_permissions)
 
-    def add_organization(self, name: str, *, member: bool = True, may_administer: bool = True,
-                         allowed_bits: int | None = None) -> Organization:
+    def add_organization(
+        self, name: str, *, member: bool = True, may_administer: bool = True, allowed_bits: int | None = None
+    ) -> Organization:
         bits = allowed_bits if allowed_bits is not None else (ALL_AGENT_POOL_BITS if may_administer else 1 | 16)
         org = Organization(name, member=member, allowed_bits=bits)
         self.organizations[name.lower()] = org
@@ -239,10 +240,18 @@ class DevOpsStandIn(HttpsStandIn):
         return self.organizations.get(request.match.group("org").lower())
 
     def _not_member(self, org_name: str) -> tuple[int, dict[str, str], Any]:
-        return 401, {}, {"$id": "1", "innerException": None,
-                         "message": "TF400813: The user 'deployer@example.com' is not authorized to access this resource.",
-                         "typeName": "Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException",
-                         "typeKey": "UnauthorizedRequestException", "errorCode": 0}
+        return (
+            401,
+            {},
+            {
+                "$id": "1",
+                "innerException": None,
+                "message": "TF400813: The user 'deployer@example.com' is not authorized to access this resource.",
+                "typeName": "Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException",
+                "typeKey": "UnauthorizedRequestException",
+                "errorCode": 0,
+            },
+        )
 
     def _connection_data(self, request: Request) -> tuple[int, dict[str, str], Any]:
         org = self._org(request)
@@ -250,9 +259,14 @@ class DevOpsStandIn(HttpsStandIn):
             return 404, {}, {"message": "TF400898: The organization was not found."}
         if not org.member:
             return self._not_member(org.name)
-        return 200, {}, {"authenticatedUser": {"id": "5d7c0e2a-0000-4000-8000-000000000001",
-                                               "providerDisplayName": org.user},
-                         "instanceId": "00000000-0000-4000-8000-00000000000a"}
+        return (
+            200,
+            {},
+            {
+                "authenticatedUser": {"id": "5d7c0e2a-0000-4000-8000-000000000001", "providerDisplayName": org.user},
+                "instanceId": "00000000-0000-4000-8000-00000000000a",
+            },
+        )
 
     def _has_permissions(self, request: Request) -> tuple[int, dict[str, str], Any]:
         org = self._org(request)

@@ -29,22 +29,42 @@ from tests.support.arm_standin import ArmStandIn, StandInRequest
 from tests.support.devops_standin import GRAPH_TOKEN, HttpsStandIn, Request
 
 LOCATION = "westeurope"
-NAMESPACES = ("Microsoft.DevOpsInfrastructure", "Microsoft.DevCenter", "Microsoft.Compute", "Microsoft.Network",
-              "Microsoft.ManagedIdentity", "Microsoft.VirtualMachineImages", "Microsoft.KeyVault", "Microsoft.Storage",
-              "Microsoft.ContainerInstance")
+NAMESPACES = (
+    "Microsoft.DevOpsInfrastructure",
+    "Microsoft.DevCenter",
+    "Microsoft.Compute",
+    "Microsoft.Network",
+    "Microsoft.ManagedIdentity",
+    "Microsoft.VirtualMachineImages",
+    "Microsoft.KeyVault",
+    "Microsoft.Storage",
+    "Microsoft.ContainerInstance",
+)
 
 
-def compute_sku(name: str, family: str, vcpus: int, *, location: str = LOCATION,
-                restricted: str | None = None) -> dict[str, Any]:
+def compute_sku(name: str, family: str, vcpus: int, *, location: str = LOCATION, restricted: str | None = None) -> dict[str, Any]:
     """A Compute resource SKU (virtualMachines) as Resource Skus - List returns it."""
     restrictions = []
     if restricted:
-        restrictions.append({"type": "Location", "values": [location], "reasonCode": restricted,
-                             "restrictionInfo": {"locations": [location], "zones": []}})
-    return {"resourceType": "virtualMachines", "name": name, "tier": "Standard", "size": name.split("_", 1)[1],
-            "family": family, "locations": [location], "locationInfo": [{"location": location, "zones": []}],
-            "capabilities": [{"name": "vCPUs", "value": str(vcpus)}, {"name": "MemoryGB", "value": str(vcpus * 3.5)}],
-            "restrictions": restrictions}
+        restrictions.append(
+            {
+                "type": "Location",
+                "values": [location],
+                "reasonCode": restricted,
+                "restrictionInfo": {"locations": [location], "zones": []},
+            }
+        )
+    return {
+        "resourceType": "virtualMachines",
+        "name": name,
+        "tier": "Standard",
+        "size": name.split("_", 1)[1],
+        "family": family,
+        "locations": [location],
+        "locationInfo": [{"location": location, "zones": []}],
+        "capabilities": [{"name": "vCPUs", "value": str(vcpus)}, {"name": "MemoryGB", "value": str(vcpus * 3.5)}],
+        "restrictions": restrictions,
+    }
 
 
 def mdp_sku(name: str, family: str, *, location: str = LOCATION, restricted: str | None = None) -> dict[str, Any]:
@@ -52,14 +72,29 @@ def mdp_sku(name: str, family: str, *, location: str = LOCATION, restricted: str
     tier, size = name.split("_", 1)
     restrictions = []
     if restricted:
-        restrictions.append({"type": "Location", "values": [location], "reasonCode": restricted,
-                             "restrictionInfo": {"locations": [location], "zones": []}})
-    return {"id": f"/providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus/{name}", "name": name,
-            "type": "Microsoft.DevOpsInfrastructure/locations/skus",
-            "properties": {"resourceType": "pools", "tier": tier, "size": size, "family": family,
-                           "locations": [location], "locationInfo": [{"location": location, "zones": [],
-                                                                       "zoneDetails": []}],
-                           "capabilities": [], "restrictions": restrictions}}
+        restrictions.append(
+            {
+                "type": "Location",
+                "values": [location],
+                "reasonCode": restricted,
+                "restrictionInfo": {"locations": [location], "zones": []},
+            }
+        )
+    return {
+        "id": f"/providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus/{name}",
+        "name": name,
+        "type": "Microsoft.DevOpsInfrastructure/locations/skus",
+        "properties": {
+            "resourceType": "pools",
+            "tier": tier,
+            "size": size,
+            "family": family,
+            "locations": [location],
+            "locationInfo": [{"location": location, "zones": [], "zoneDetails": []}],
+            "capabilities": [],
+            "restrictions": restrictions,
+        },
+    }
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -76,31 +111,39 @@ class DoctorAzure:
         self.providers: dict[str, str] = dict.fromkeys(NAMESPACES, "Registered")
         self.taken_pool_names: set[str] = set()
         self.our_pools: set[tuple[str, str]] = set()
-        self.compute_skus = [compute_sku("Standard_DS3_v2", "standardDSv2Family", 4),
-                             compute_sku("Standard_D2ads_v5", "standardDADSv5Family", 2),
-                             compute_sku("Standard_D4s_v3", "standardDSv3Family", 4)]
-        self.mdp_skus = [mdp_sku("Standard_DS3_v2", "standardDSv2Family"),
-                         mdp_sku("Standard_D2ads_v5", "standardDADSv5Family")]
+        self.compute_skus = [
+            compute_sku("Standard_DS3_v2", "standardDSv2Family", 4),
+            compute_sku("Standard_D2ads_v5", "standardDADSv5Family", 2),
+            compute_sku("Standard_D4s_v3", "standardDSv3Family", 4),
+        ]
+        self.mdp_skus = [mdp_sku("Standard_DS3_v2", "standardDSv2Family"), mdp_sku("Standard_D2ads_v5", "standardDADSv5Family")]
         self.usages: dict[str, tuple[int, int]] = {"standardDSv2Family": (0, 100), "standardDADSv5Family": (0, 100)}
-        self.permissions: dict[str, list[dict[str, Any]]] = {self.subscription.lower(): [
-            {"actions": ["*"], "notActions": [], "dataActions": [], "notDataActions": []}]}
+        self.permissions: dict[str, list[dict[str, Any]]] = {
+            self.subscription.lower(): [{"actions": ["*"], "notActions": [], "dataActions": [], "notDataActions": []}]
+        }
         self.resource_groups: set[str] = set()
         self.storage_accounts: dict[tuple[str, str], set[str]] = {}
         p = r"^/subscriptions/(?P<sub>[^/]+)"
         arm.route("GET", p + r"/providers/(?P<ns>Microsoft\.[A-Za-z]+)/?$", self._provider)
         arm.route("GET", p + r"/providers/Microsoft\.Compute/skus/?$", self._compute_skus)
-        arm.route("GET", p + r"/providers/Microsoft\.DevOpsInfrastructure/locations/(?P<loc>[^/]+)/skus/?$",
-                  self._mdp_skus)
-        arm.route("GET", p + r"/providers/Microsoft\.DevOpsInfrastructure/locations/(?P<loc>[^/]+)/usages/?$",
-                  self._usages)
+        arm.route("GET", p + r"/providers/Microsoft\.DevOpsInfrastructure/locations/(?P<loc>[^/]+)/skus/?$", self._mdp_skus)
+        arm.route("GET", p + r"/providers/Microsoft\.DevOpsInfrastructure/locations/(?P<loc>[^/]+)/usages/?$", self._usages)
         arm.route("POST", p + r"/providers/Microsoft\.DevOpsInfrastructure/checkNameAvailability/?$", self._name)
-        arm.route("GET", p + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.DevOpsInfrastructure/pools/"
-                             r"(?P<name>[^/]+)/?$", self._pool)
-        arm.route("GET", p + r"(?:/resourceGroups/(?P<rg>[^/]+))?/providers/Microsoft\.Authorization/permissions/?$",
-                  self._permissions)
-        arm.route("GET", p + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Storage/storageAccounts/"
-                             r"(?P<account>[^/]+)(?:/blobServices/default/containers/(?P<container>[^/]+))?/?$",
-                  self._storage)
+        arm.route(
+            "GET",
+            p + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.DevOpsInfrastructure/pools/"
+            r"(?P<name>[^/]+)/?$",
+            self._pool,
+        )
+        arm.route(
+            "GET", p + r"(?:/resourceGroups/(?P<rg>[^/]+))?/providers/Microsoft\.Authorization/permissions/?$", self._permissions
+        )
+        arm.route(
+            "GET",
+            p + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Storage/storageAccounts/"
+            r"(?P<account>[^/]+)(?:/blobServices/default/containers/(?P<container>[^/]+))?/?$",
+            self._storage,
+        )
 
     def _needs_api_version(self, req: StandInRequest) -> tuple[int, dict, Any] | None:
         if "api-version" not in req.query:
@@ -112,8 +155,11 @@ class DoctorAzure:
         state = next((v for k, v in self.providers.items() if k.lower() == ns.lower()), None)
         if state is None:
             return 404, {}, _error("InvalidResourceNamespace", f"The resource namespace '{ns}' is invalid.")
-        return self._needs_api_version(req) or (200, {}, {
-            "id": f"{self.subscription}/providers/{ns}", "namespace": ns, "registrationState": state})
+        return self._needs_api_version(req) or (
+            200,
+            {},
+            {"id": f"{self.subscription}/providers/{ns}", "namespace": ns, "registrationState": state},
+        )
 
     def _compute_skus(self, req: StandInRequest):
         location = req.query.get("$filter", "").partition("'")[2].rstrip("'")
@@ -127,10 +173,16 @@ class DoctorAzure:
 
     def _usages(self, req: StandInRequest):
         loc = req.match.group("loc")
-        items = [{"id": f"{self.subscription}/providers/Microsoft.DevOpsInfrastructure/locations/{loc}/usages/{family}",
-                  "name": {"value": family, "localizedValue": f"{family} vCPUs"}, "unit": "Count",
-                  "currentValue": current, "limit": limit}
-                 for family, (current, limit) in self.usages.items()]
+        items = [
+            {
+                "id": f"{self.subscription}/providers/Microsoft.DevOpsInfrastructure/locations/{loc}/usages/{family}",
+                "name": {"value": family, "localizedValue": f"{family} vCPUs"},
+                "unit": "Count",
+                "currentValue": current,
+                "limit": limit,
+            }
+            for family, (current, limit) in self.usages.items()
+        ]
         return self._needs_api_version(req) or (200, {}, {"value": items})
 
     def _name(self, req: StandInRequest):
@@ -139,18 +191,44 @@ class DoctorAzure:
             return 400, {}, _error("InvalidRequestContent", "name and type Microsoft.DevOpsInfrastructure/pools are required")
         name = body["name"]
         if name.lower() in {n.lower() for n in self.taken_pool_names}:
-            return 200, {}, {"available": "Unavailable", "name": name, "reason": "AlreadyExists",
-                             "message": f"The pool name '{name}' is already in use."}
-        return self._needs_api_version(req) or (200, {}, {"available": "Available", "name": name, "reason": None,
-                                                          "message": None})
+            return (
+                200,
+                {},
+                {
+                    "available": "Unavailable",
+                    "name": name,
+                    "reason": "AlreadyExists",
+                    "message": f"The pool name '{name}' is already in use.",
+                },
+            )
+        return self._needs_api_version(req) or (
+            200,
+            {},
+            {"available": "Available", "name": name, "reason": None, "message": None},
+        )
 
     def _pool(self, req: StandInRequest):
         rg, name = req.match.group("rg"), req.match.group("name")
         if (rg.lower(), name.lower()) in {(r.lower(), n.lower()) for r, n in self.our_pools}:
-            return 200, {}, {"id": req.path, "name": name, "type": "Microsoft.DevOpsInfrastructure/pools",
-                             "location": LOCATION, "properties": {"provisioningState": "Succeeded"}}
-        return 404, {}, _error("ResourceNotFound", f"The Resource 'Microsoft.DevOpsInfrastructure/pools/{name}' "
-                                                   f"under resource group '{rg}' was not found.")
+            return (
+                200,
+                {},
+                {
+                    "id": req.path,
+                    "name": name,
+                    "type": "Microsoft.DevOpsInfrastructure/pools",
+                    "location": LOCATION,
+                    "properties": {"provisioningState": "Succeeded"},
+                },
+            )
+        return (
+            404,
+            {},
+            _error(
+                "ResourceNotFound",
+                f"The Resource 'Microsoft.DevOpsInfrastructure/pools/{name}' under resource group '{rg}' was not found.",
+            ),
+        )
 
     def _permissions(self, req: StandInRequest):
         rg = req.match.group("rg")
@@ -167,8 +245,14 @@ class DoctorAzure:
         rg, account, container = req.match.group("rg"), req.match.group("account"), req.match.group("container")
         containers = self.storage_accounts.get((rg.lower(), account.lower()))
         if containers is None:
-            return 404, {}, _error("ResourceNotFound", f"The Resource 'Microsoft.Storage/storageAccounts/{account}' "
-                                                       f"under resource group '{rg}' was not found.")
+            return (
+                404,
+                {},
+                _error(
+                    "ResourceNotFound",
+                    f"The Resource 'Microsoft.Storage/storageAccounts/{account}' under resource group '{rg}' was not found.",
+                ),
+            )
         if container is not None and container not in containers:
             return 404, {}, _error("ContainerNotFound", "The specified container does not exist.")
         return self._needs_api_version(req) or (200, {}, {"id": req.path, "name": container or account})
@@ -185,8 +269,16 @@ class GraphStandIn(HttpsStandIn):
 
     def _list(self, request: Request):
         if not self.readable:
-            return 403, {}, {"error": {"code": "Authorization_RequestDenied",
-                                       "message": "Insufficient privileges to complete the operation."}}
+            return (
+                403,
+                {},
+                {
+                    "error": {
+                        "code": "Authorization_RequestDenied",
+                        "message": "Insufficient privileges to complete the operation.",
+                    }
+                },
+            )
         filter_ = request.query.get("$filter", "")
         name = filter_.partition("displayName eq '")[2].rstrip("'")
         ids = self.service_principals.get(name, [])

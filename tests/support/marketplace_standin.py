@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from tests.support.arm_standin import ArmStandIn, StandInRequest
 
 DEFAULT_VERSION = "1.0.20240101"
-VERSIONS_PATH = (r"^/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.Compute/locations/(?P<location>[^/]+)"
-                 r"/publishers/(?P<publisher>[^/]+)/artifacttypes/vmimage/offers/(?P<offer>[^/]+)"
-                 r"/skus/(?P<sku>[^/]+)/versions/?$")
+VERSIONS_PATH = (
+    r"^/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.Compute/locations/(?P<location>[^/]+)"
+    r"/publishers/(?P<publisher>[^/]+)/artifacttypes/vmimage/offers/(?P<offer>[^/]+)"
+    r"/skus/(?P<sku>[^/]+)/versions/?$"
+)
 
 
 class Marketplace:
@@ -49,14 +51,19 @@ class Marketplace:
     def _list(self, request: "StandInRequest") -> tuple[int, dict, Any]:
         parts = {name: unquote(value) for name, value in request.match.groupdict().items()}
         if "api-version" not in request.query:
-            return 400, {}, {"error": {"code": "MissingApiVersionParameter",
-                                       "message": "The api-version query parameter is required."}}
+            return (
+                400,
+                {},
+                {"error": {"code": "MissingApiVersionParameter", "message": "The api-version query parameter is required."}},
+            )
         key = self._key(parts["location"], parts["publisher"], parts["offer"], parts["sku"])
         with self._lock:
             if key in self._withdrawn:
                 return 404, {}, {"error": {"code": "NotFound", "message": "Artifact: VMImage was not found."}}
             versions = list(self._published.get(key, [DEFAULT_VERSION]))
-        base = (f"/Subscriptions/{parts['sub']}/Providers/Microsoft.Compute/Locations/{parts['location']}"
-                f"/Publishers/{parts['publisher']}/ArtifactTypes/VMImage/Offers/{parts['offer']}/Skus/{parts['sku']}"
-                f"/Versions")
+        base = (
+            f"/Subscriptions/{parts['sub']}/Providers/Microsoft.Compute/Locations/{parts['location']}"
+            f"/Publishers/{parts['publisher']}/ArtifactTypes/VMImage/Offers/{parts['offer']}/Skus/{parts['sku']}"
+            f"/Versions"
+        )
         return 200, {}, [{"name": v, "location": parts["location"], "id": f"{base}/{v}"} for v in versions]

@@ -38,8 +38,7 @@ class SwaggerSchemas:
     def schema(self, name: str) -> dict[str, Any]:
         """A self-contained JSON Schema (draft 2020-12) for definition `name`."""
         self._definition(name)
-        return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": f"#/$defs/{name}",
-                "$defs": dict(self._built)}
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": f"#/$defs/{name}", "$defs": dict(self._built)}
 
     # --- conversion -----------------------------------------------------------------------------
 
@@ -59,7 +58,8 @@ class SwaggerSchemas:
 
     def _subtypes(self, base: str) -> list[str]:
         return [
-            name for name, definition in self.definitions.items()
+            name
+            for name, definition in self.definitions.items()
             if "x-ms-discriminator-value" in definition
             and any(self._ref_name(parent.get("$ref", "")) == base for parent in definition.get("allOf", ()))
         ]
@@ -78,8 +78,9 @@ class SwaggerSchemas:
             schema["properties"][key] = {"const": value}
             self._built[subtype] = schema
             values.append(value)
-            branches.append({"if": {"properties": {key: {"const": value}}, "required": [key]},
-                             "then": {"$ref": f"#/$defs/{subtype}"}})
+            branches.append(
+                {"if": {"properties": {key: {"const": value}}, "required": [key]}, "then": {"$ref": f"#/$defs/{subtype}"}}
+            )
         return {"type": "object", "required": [key], "properties": {key: {"enum": values}}, "allOf": branches}
 
     def _merged(self, name: str) -> tuple[dict[str, Any], list[str]]:
@@ -105,8 +106,12 @@ class SwaggerSchemas:
         if not properties:
             return {"type": "object"}  # free-form in the spec
         writable = {key: self._value(value) for key, value in properties.items() if not value.get("readOnly")}
-        return {"type": "object", "properties": writable, "required": sorted(set(required) & set(writable)),
-                "additionalProperties": False}
+        return {
+            "type": "object",
+            "properties": writable,
+            "required": sorted(set(required) & set(writable)),
+            "additionalProperties": False,
+        }
 
     def _value(self, schema: dict[str, Any]) -> dict[str, Any]:
         """One property's schema."""

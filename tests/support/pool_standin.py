@@ -60,22 +60,35 @@ class PoolStandIn:
         start = int(request.query.get("skip", "0"))
         with self._lock:
             names = sorted(self.machines)
-            page = names[start:start + self.page_size]
-            value = [{"id": self.machine_id(n), "name": n, "type": "Microsoft.DevOpsInfrastructure/pools/resources",
-                      "properties": {"status": self.machines[n].status, "image": self.machines[n].image,
-                                     "imageVersion": self.machines[n].image_version}} for n in page]
+            page = names[start : start + self.page_size]
+            value = [
+                {
+                    "id": self.machine_id(n),
+                    "name": n,
+                    "type": "Microsoft.DevOpsInfrastructure/pools/resources",
+                    "properties": {
+                        "status": self.machines[n].status,
+                        "image": self.machines[n].image,
+                        "imageVersion": self.machines[n].image_version,
+                    },
+                }
+                for n in page
+            ]
         body: dict[str, Any] = {"value": value}
         if start + self.page_size < len(names):
-            body["nextLink"] = (f"{self.arm.base_url}{self.pool_id}/resources?api-version=2026-06-02"
-                                f"&skip={start + self.page_size}")
+            body["nextLink"] = f"{self.arm.base_url}{self.pool_id}/resources?api-version=2026-06-02&skip={start + self.page_size}"
         return 200, {}, body
 
     def _delete(self, request: StandInRequest) -> tuple[int, dict, Any]:
         body = request.body
         self.delete_bodies.append(body)
         ids = body.get("resourceIds") if isinstance(body, dict) else None
-        if (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or set(body) != {"resourceIds"}
-                or request.query.get("api-version") != "2026-06-02"):
+        if (
+            not isinstance(ids, list)
+            or not all(isinstance(i, str) for i in ids)
+            or set(body) != {"resourceIds"}
+            or request.query.get("api-version") != "2026-06-02"
+        ):
             return 400, {}, {"error": {"code": "InvalidRequestContent", "message": "resourceIds (array of string) is required"}}
         with self._lock:
             for resource_id in ids:

@@ -65,8 +65,7 @@ class _Server:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
-                owner.seen.append(Seen(self.command, f"{owner.base_url}{self.path}",
-                                       self.headers.get("Authorization"), body))
+                owner.seen.append(Seen(self.command, f"{owner.base_url}{self.path}", self.headers.get("Authorization"), body))
                 answer = respond(self.command, self.path, body)
                 data, content_type = answer.payload()
                 self.send_response(answer.status)
@@ -86,8 +85,7 @@ class _Server:
             self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         scheme = "https" if context is not None else "http"
         self.base_url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name=name, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
@@ -137,8 +135,7 @@ class DevOpsStandIn:
         if method == "GET" and path.endswith("/threads"):
             return Answer(200, body={"value": self.threads, "count": len(self.threads)})
         if method == "POST" and path.endswith("/threads"):
-            thread = {"id": 100 + len(self.threads), "comments": [dict(body["comments"][0], id=1)],
-                      "status": body["status"]}
+            thread = {"id": 100 + len(self.threads), "comments": [dict(body["comments"][0], id=1)], "status": body["status"]}
             self.threads.append(thread)
             return Answer(200, body=thread)
         found = re.search(r"/threads/(\d+)/comments/(\d+)$", path)

@@ -57,8 +57,19 @@ _COMMON_TYPES = {
     },
 }
 
-_KEEP = ("type", "enum", "minimum", "maximum", "pattern", "minLength", "maxLength", "minItems", "maxItems",
-         "exclusiveMinimum", "exclusiveMaximum")
+_KEEP = (
+    "type",
+    "enum",
+    "minimum",
+    "maximum",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+)
 
 
 class RequestValidator:
@@ -76,14 +87,16 @@ class RequestValidator:
     # -- public
 
     def schema(self, definition: str) -> dict[str, Any]:
-        return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$defs": self.defs,
-                "$ref": f"#/$defs/{self._target(definition)}"}
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$defs": self.defs,
+            "$ref": f"#/$defs/{self._target(definition)}",
+        }
 
     def errors(self, body: Any, definition: str) -> list[str]:
         """`dotted.path: message` for every place the body breaks the spec; [] when it is valid."""
         validator = _RequestSchemaValidator(self.schema(definition))
-        return sorted(f"{_dotted(error.absolute_path)}: {error.message}"
-                      for error in _leaves(validator.iter_errors(body)))
+        return sorted(f"{_dotted(error.absolute_path)}: {error.message}" for error in _leaves(validator.iter_errors(body)))
 
     def kinds(self, base: str) -> dict[str, str]:
         """Discriminator value -> definition name, for a polymorphic base (e.g. ImageTemplateCustomizer)."""
@@ -115,8 +128,10 @@ class RequestValidator:
             "type": "object",
             "required": [field],
             "properties": {field: {"enum": sorted(values)}},
-            "allOf": [{"if": {"properties": {field: {"const": value}}, "required": [field]},
-                       "then": {"$ref": f"#/$defs/{sub}"}} for value, sub in sorted(values.items())],
+            "allOf": [
+                {"if": {"properties": {field: {"const": value}}, "required": [field]}, "then": {"$ref": f"#/$defs/{sub}"}}
+                for value, sub in sorted(values.items())
+            ],
         }
 
     def _merged(self, name: str) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
@@ -158,8 +173,9 @@ class RequestValidator:
         if node.get("type") == "object" or "properties" in node:
             out["type"] = "object"
             props = node.get("properties", {})
-            out["properties"] = {key: ({"readOnly": True} if value.get("readOnly") else self._convert(value))
-                                 for key, value in props.items()}
+            out["properties"] = {
+                key: ({"readOnly": True} if value.get("readOnly") else self._convert(value)) for key, value in props.items()
+            }
             if node.get("required"):
                 out["required"] = sorted(set(node["required"]))
             additional = node.get("additionalProperties")
@@ -178,8 +194,7 @@ def _refuse_read_only(validator: Any, value: bool, instance: Any, schema: dict[s
         yield jsonschema.ValidationError("is read-only: the service sets it and a request must not send it")
 
 
-_RequestSchemaValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator,
-                                                       {"readOnly": _refuse_read_only})
+_RequestSchemaValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"readOnly": _refuse_read_only})
 
 
 def _ref_name(ref: str) -> str:

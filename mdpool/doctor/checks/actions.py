@@ -22,7 +22,8 @@ def _matches(pattern: str, action: str) -> bool:
 def allows(permissions: Iterable[dict[str, Any]], action: str) -> bool:
     """True when one entry of a Permissions - List answer allows `action`."""
     for entry in permissions:
-        if any(_matches(p, action) for p in entry.get("actions") or []) and \
-                not any(_matches(p, action) for p in entry.get("notActions") or []):
+        if any(_matches(p, action) for p in entry.get("actions") or []) and not any(
+            _matches(p, action) for p in entry.get("notActions") or []
+        ):
             return True
     return False

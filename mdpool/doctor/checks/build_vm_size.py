@@ -32,13 +32,16 @@ def run(ctx: Context) -> list[CheckResult]:
         where = f"gallery.images[{', '.join(images)}].build.vm_size"
         if sku is None:
             listing = f"az vm list-skus --location {location} --resource-type virtualMachines"
-            problems.append((f"{size} ({where}) is not a VM size in {location}",
-                             f"set {where} to a size listed by `{listing}`"))
+            problems.append((f"{size} ({where}) is not a VM size in {location}", f"set {where} to a size listed by `{listing}`"))
             continue
         reason = location_restriction(sku, location)
         if reason:
-            problems.append((f"{size} ({where}) is restricted for this subscription in {location} ({reason})",
-                             f"set {where} to another size, or ask Azure support to lift the restriction"))
+            problems.append(
+                (
+                    f"{size} ({where}) is restricted for this subscription in {location} ({reason})",
+                    f"set {where} to another size, or ask Azure support to lift the restriction",
+                )
+            )
     if problems:
         return [failed(NAME, "; ".join(p[0] for p in problems), "; ".join(p[1] for p in problems))]
     return [ok(NAME, f"build VM size {', '.join(sizes)} available in {location}")]

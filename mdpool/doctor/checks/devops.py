@@ -59,12 +59,16 @@ def _check(ctx: Context, organization: Organization) -> CheckResult:
         # GET {org}/_apis/connectionData names the signed-in identity; a non-member is answered 401 (TF400813)
         who = ctx.devops.get(f"{base}/_apis/connectionData")
         if who.status in (401, 403):
-            return failed(name, f"the deploying identity is not a member of {configured} ({who.describe()})",
-                          f"add it to the organization: {configured}/_settings/users (Add users; for a service "
-                          "principal or managed identity, add it by its name), connected to your Entra tenant")
+            return failed(
+                name,
+                f"the deploying identity is not a member of {configured} ({who.describe()})",
+                f"add it to the organization: {configured}/_settings/users (Add users; for a service "
+                "principal or managed identity, add it by its name), connected to your Entra tenant",
+            )
         if who.status == 404:
-            return failed(name, f"{configured}: no such Azure DevOps organization ({who.describe()})",
-                          "correct pool.organizations[].url")
+            return failed(
+                name, f"{configured}: no such Azure DevOps organization ({who.describe()})", "correct pool.organizations[].url"
+            )
         if not who.ok:
             raise Unchecked(f"could not ask {configured} who the deploying identity is: {who.describe()}")
         user = (who.body or {}).get("authenticatedUser") or {}
@@ -73,19 +77,25 @@ def _check(ctx: Context, organization: Organization) -> CheckResult:
         # evaluates the caller's permissions; true only when every requested bit is allowed
         reply = ctx.devops.get(
             f"{base}/_apis/security/permissions/{AGENT_POOLS_NAMESPACE}/{ADMINISTER_AGENT_POOLS}",
-            {"tokens": AGENT_POOLS_TOKEN, "alwaysAllowAdministrators": "true", "api-version": API_VERSION})
+            {"tokens": AGENT_POOLS_TOKEN, "alwaysAllowAdministrators": "true", "api-version": API_VERSION},
+        )
     except Unchecked:
         raise
     except Exception as error:  # noqa: BLE001 - no token for Azure DevOps, unreachable: not checked
-        raise Unchecked(f"{configured}: not checked ({one_line(error)})",
-                        "sign in with an identity that can get a token for Azure DevOps (az login)") from None
+        raise Unchecked(
+            f"{configured}: not checked ({one_line(error)})",
+            "sign in with an identity that can get a token for Azure DevOps (az login)",
+        ) from None
     if not reply.ok:
         raise Unchecked(f"could not evaluate {identity}'s agent pool permissions in {configured}: {reply.describe()}")
     values = (reply.body or {}).get("value") or []
     if values and all(value is True for value in values):
         return ok(name, f"{identity} is a member of {configured} and may administer its agent pools")
-    return failed(name, f"{identity} is a member of {configured} but may not administer agent pools "
-                        "(Manage, Administer Permissions and Create on all agent pools); pool creation would fail "
-                        "with PoolProvisioningFailed",
-                  f"in {configured}/_settings/agentpools choose Security and give {identity} the Administrator "
-                  "role, or add it to Project Collection Administrators")
+    return failed(
+        name,
+        f"{identity} is a member of {configured} but may not administer agent pools "
+        "(Manage, Administer Permissions and Create on all agent pools); pool creation would fail "
+        "with PoolProvisioningFailed",
+        f"in {configured}/_settings/agentpools choose Security and give {identity} the Administrator "
+        "role, or add it to Project Collection Administrators",
+    )

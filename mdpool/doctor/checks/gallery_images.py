@@ -42,8 +42,11 @@ def run(ctx: Context) -> list[CheckResult]:
             versions = []
         except Exception as error:  # noqa: BLE001 - denied, unreachable: not checked
             raise Unchecked(f"could not list the versions of {name}: {error}") from None
-        names = [str(v.get("name", "")) for v in versions
-                 if (v.get("properties") or {}).get("provisioningState") in (None, "Succeeded")]
+        names = [
+            str(v.get("name", ""))
+            for v in versions
+            if (v.get("properties") or {}).get("provisioningState") in (None, "Succeeded")
+        ]
         if wanted == "latest" and names:
             findings.append(f"{name}: {len(names)} version(s)")
         elif wanted != "latest" and wanted in names:
@@ -52,8 +55,9 @@ def run(ctx: Context) -> list[CheckResult]:
             problems.append(f"{name} has no version and no build section")
             fixes.append(f"add a build section to gallery image {name}, or publish a version into it")
         else:
-            problems.append(f"{name} has no version {wanted}"
-                            + (" (a build makes new versions, not this one)" if image.build else ""))
+            problems.append(
+                f"{name} has no version {wanted}" + (" (a build makes new versions, not this one)" if image.build else "")
+            )
             fixes.append(f"set the pool image's version to latest or one of: {', '.join(names[-3:]) or 'none yet'}")
     if problems:
         return [failed(NAME, "; ".join(problems), "; ".join(fixes))]

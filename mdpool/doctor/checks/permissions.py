@@ -26,17 +26,25 @@ def needed(cfg: EnvironmentConfig) -> dict[str, list[str]]:
     """Actions per resource group the stacks create resources in (operation names from the providers'
     operations lists, learn.microsoft.com/azure/role-based-access-control/resource-provider-operations)."""
     names = cfg.names
-    gallery = ["Microsoft.Compute/galleries/write", "Microsoft.Compute/galleries/images/write",
-               "Microsoft.ManagedIdentity/userAssignedIdentities/write",
-               "Microsoft.Authorization/roleDefinitions/write", ROLE_ASSIGNMENTS]
+    gallery = [
+        "Microsoft.Compute/galleries/write",
+        "Microsoft.Compute/galleries/images/write",
+        "Microsoft.ManagedIdentity/userAssignedIdentities/write",
+        "Microsoft.Authorization/roleDefinitions/write",
+        ROLE_ASSIGNMENTS,
+    ]
     if any(image.build for image in cfg.gallery.images):
-        gallery += ["Microsoft.VirtualMachineImages/imageTemplates/write",
-                    "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"]
-    pool = ["Microsoft.DevCenter/devcenters/write", "Microsoft.DevCenter/projects/write",
-            "Microsoft.DevOpsInfrastructure/pools/write"]
+        gallery += [
+            "Microsoft.VirtualMachineImages/imageTemplates/write",
+            "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
+        ]
+    pool = [
+        "Microsoft.DevCenter/devcenters/write",
+        "Microsoft.DevCenter/projects/write",
+        "Microsoft.DevOpsInfrastructure/pools/write",
+    ]
     if cfg.pool.network and cfg.pool.network.new:
-        pool += ["Microsoft.Network/virtualNetworks/write", "Microsoft.Network/virtualNetworks/subnets/write",
-                 ROLE_ASSIGNMENTS]
+        pool += ["Microsoft.Network/virtualNetworks/write", "Microsoft.Network/virtualNetworks/subnets/write", ROLE_ASSIGNMENTS]
     if cfg.pool.identity_ids:
         pool += ["Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"]
     scopes: dict[str, list[str]] = {}
@@ -67,7 +75,11 @@ def run(ctx: Context) -> list[CheckResult]:
     where = sorted({scope for scope, _ in missing})
     listed = ", ".join(f"{action} on {scope}" for scope, action in missing)
     assigns = any(action == ROLE_ASSIGNMENTS for _, action in missing)
-    role = ("Owner, or Contributor plus Role Based Access Control Administrator" if assigns else "Contributor")
-    return [failed(NAME, f"the deploying identity may not: {listed}",
-                   f"grant it {role} on {' and '.join(where)} (az role assignment create --assignee <its id> "
-                   f"--role ... --scope ...)")]
+    role = "Owner, or Contributor plus Role Based Access Control Administrator" if assigns else "Contributor"
+    return [
+        failed(
+            NAME,
+            f"the deploying identity may not: {listed}",
+            f"grant it {role} on {' and '.join(where)} (az role assignment create --assignee <its id> --role ... --scope ...)",
+        )
+    ]

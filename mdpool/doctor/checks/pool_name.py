@@ -27,8 +27,12 @@ def run(ctx: Context) -> list[CheckResult]:
     if ctx.our_pool is not None:
         return [ok(NAME, f"pool {name} already exists in {rg} (ours): the deploy updates it")]
     # Pools_CheckNameAvailability (devopsinfrastructure.json 2026-06-02): pool names are globally unique
-    reply = ctx.arm.request("POST", f"{ctx.subscription}/providers/Microsoft.DevOpsInfrastructure/checkNameAvailability",
-                            DEVOPS_INFRASTRUCTURE_API, body={"name": name, "type": POOL_TYPE})
+    reply = ctx.arm.request(
+        "POST",
+        f"{ctx.subscription}/providers/Microsoft.DevOpsInfrastructure/checkNameAvailability",
+        DEVOPS_INFRASTRUCTURE_API,
+        body={"name": name, "type": POOL_TYPE},
+    )
     if not reply.ok:
         raise Unchecked(f"could not check whether pool name {name} is free: {reply.describe()}")
     body = reply.body or {}
@@ -37,7 +41,17 @@ def run(ctx: Context) -> list[CheckResult]:
     reason = body.get("reason") or "Unavailable"
     detail = f": {body['message']}" if body.get("message") else ""
     if reason == "Invalid":
-        return [failed(NAME, f"pool name {name} is not valid ({reason}{detail})",
-                       "set pool.name to a valid name (3-44 letters, digits, hyphens, periods)")]
-    return [failed(NAME, f"pool name {name} is already taken in Azure ({reason}{detail}); pool names are global",
-                   "set pool.name in the config to another name (e.g. with your organization's prefix)")]
+        return [
+            failed(
+                NAME,
+                f"pool name {name} is not valid ({reason}{detail})",
+                "set pool.name to a valid name (3-44 letters, digits, hyphens, periods)",
+            )
+        ]
+    return [
+        failed(
+            NAME,
+            f"pool name {name} is already taken in Azure ({reason}{detail}); pool names are global",
+            "set pool.name in the config to another name (e.g. with your organization's prefix)",
+        )
+    ]

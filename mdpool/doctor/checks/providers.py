@@ -18,12 +18,16 @@ CHEAP = True
 
 # Managed DevOps Pools: MicrosoftDocs/azure-devops-docs docs/managed-devops-pools/prerequisites.md
 # ("Register the Managed DevOps Pools resource provider"): DevOpsInfrastructure and DevCenter.
-POOL_PROVIDERS = ("Microsoft.DevOpsInfrastructure", "Microsoft.DevCenter", "Microsoft.Compute",
-                  "Microsoft.Network", "Microsoft.ManagedIdentity")
+POOL_PROVIDERS = (
+    "Microsoft.DevOpsInfrastructure",
+    "Microsoft.DevCenter",
+    "Microsoft.Compute",
+    "Microsoft.Network",
+    "Microsoft.ManagedIdentity",
+)
 # Azure Image Builder: learn.microsoft.com/azure/virtual-machines/linux/image-builder ("Register the
 # features"): VirtualMachineImages, Compute, KeyVault, Storage, Network, ContainerInstance.
-BUILD_PROVIDERS = ("Microsoft.VirtualMachineImages", "Microsoft.KeyVault", "Microsoft.Storage",
-                   "Microsoft.ContainerInstance")
+BUILD_PROVIDERS = ("Microsoft.VirtualMachineImages", "Microsoft.KeyVault", "Microsoft.Storage", "Microsoft.ContainerInstance")
 
 
 def applies(cfg: EnvironmentConfig) -> bool:
@@ -46,8 +50,10 @@ def run(ctx: Context) -> list[CheckResult]:
             missing.append(namespace)
             continue
         if not reply.ok:
-            raise Unchecked(f"could not read resource provider {namespace}: {reply.describe()}",
-                            "let the deploying identity read the subscription (Reader)")
+            raise Unchecked(
+                f"could not read resource provider {namespace}: {reply.describe()}",
+                "let the deploying identity read the subscription (Reader)",
+            )
         state = str((reply.body or {}).get("registrationState") or "")
         if state != "Registered":
             states[namespace] = state or "no state"
@@ -62,8 +68,18 @@ def run(ctx: Context) -> list[CheckResult]:
         can_register = False
     if can_register:
         # the azurerm provider registers EXTRA_RESOURCE_PROVIDERS (mdpool/stacks/foundation.py) when allowed
-        return [warning(NAME, f"not registered: {listed}; the deploying identity may register them, and the "
-                              "deploy's azurerm provider does so on first use (it can take minutes)",
-                        f"register them now: {fix}")]
-    return [failed(NAME, f"not registered: {listed}; the deploying identity may not register them "
-                         "(*/register/action)", f"{fix} (as Contributor or Owner of the subscription)")]
+        return [
+            warning(
+                NAME,
+                f"not registered: {listed}; the deploying identity may register them, and the "
+                "deploy's azurerm provider does so on first use (it can take minutes)",
+                f"register them now: {fix}",
+            )
+        ]
+    return [
+        failed(
+            NAME,
+            f"not registered: {listed}; the deploying identity may not register them (*/register/action)",
+            f"{fix} (as Contributor or Owner of the subscription)",
+        )
+    ]

@@ -37,30 +37,49 @@ def run(ctx: Context) -> list[CheckResult]:
     per_vm = vcpus(sku) if sku else None
     family = str((sku or {}).get("family") or "")
     if sku is None or per_vm is None or not family:
-        raise Unchecked(f"{size}: no vCPU count or family in the Compute resource SKUs of {location}; "
-                        "quota not checked")
+        raise Unchecked(f"{size}: no vCPU count or family in the Compute resource SKUs of {location}; quota not checked")
     needed = agents * per_vm
     # SubscriptionUsages_Usages: GET .../Microsoft.DevOpsInfrastructure/locations/{loc}/usages (devopsinfrastructure.json):
     # Managed DevOps Pools has its own vCPU quota per SKU family (azure-devops-docs managed-devops-pools/prerequisites.md)
-    usages = ctx.arm.list(f"{ctx.subscription}/providers/Microsoft.DevOpsInfrastructure/locations/{location}/usages",
-                          DEVOPS_INFRASTRUCTURE_API, f"the Managed DevOps Pools quota usages in {location}")
+    usages = ctx.arm.list(
+        f"{ctx.subscription}/providers/Microsoft.DevOpsInfrastructure/locations/{location}/usages",
+        DEVOPS_INFRASTRUCTURE_API,
+        f"the Managed DevOps Pools quota usages in {location}",
+    )
     usage = next((u for u in usages if str((u.get("name") or {}).get("value", "")).lower() == family.lower()), None)
     if usage is None:
-        return [warning(NAME, f"needs {needed} vCPUs of {family} ({agents} x {size} at {per_vm} vCPUs); the service "
-                              f"lists no quota for {family} in {location}, so it was not compared",
-                        f"check Quotas > Managed DevOps Pools > {family} in {location} in the Azure portal")]
+        return [
+            warning(
+                NAME,
+                f"needs {needed} vCPUs of {family} ({agents} x {size} at {per_vm} vCPUs); the service "
+                f"lists no quota for {family} in {location}, so it was not compared",
+                f"check Quotas > Managed DevOps Pools > {family} in {location} in the Azure portal",
+            )
+        ]
     limit, used = int(usage.get("limit") or 0), int(usage.get("currentValue") or 0)
     free = limit - used
-    numbers = (f"needs {needed} vCPUs of {family} ({agents} x {size} at {per_vm} vCPUs); "
-               f"{free} free in {location} (limit {limit}, {used} in use)")
+    numbers = (
+        f"needs {needed} vCPUs of {family} ({agents} x {size} at {per_vm} vCPUs); "
+        f"{free} free in {location} (limit {limit}, {used} in use)"
+    )
     if needed <= free:
         return [ok(NAME, numbers)]
     short = needed - free
     if ctx.our_pool is not None:  # its own agents are in the usage: the shortfall may not be real
-        return [warning(NAME, f"{numbers}; the pool already exists and its own agents count in use",
-                        f"if the pool's agents use less than {short} of them, raise the quota for {family} in "
-                        f"{location} by up to {short} (portal: Quotas > Managed DevOps Pools)")]
-    return [failed(NAME, numbers,
-                   f"raise the Managed DevOps Pools quota for {family} in {location} by {short} to at least "
-                   f"{limit + short} (portal: Quotas > Managed DevOps Pools > Request adjustment), "
-                   f"or lower pool.maximum_concurrency to {free // per_vm}")]
+        return [
+            warning(
+                NAME,
+                f"{numbers}; the pool already exists and its own agents count in use",
+                f"if the pool's agents use less than {short} of them, raise the quota for {family} in "
+                f"{location} by up to {short} (portal: Quotas > Managed DevOps Pools)",
+            )
+        ]
+    return [
+        failed(
+            NAME,
+            numbers,
+            f"raise the Managed DevOps Pools quota for {family} in {location} by {short} to at least "
+            f"{limit + short} (portal: Quotas > Managed DevOps Pools > Request adjustment), "
+            f"or lower pool.maximum_concurrency to {free // per_vm}",
+        )
+    ]

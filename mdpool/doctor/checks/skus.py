@@ -31,8 +31,7 @@ def location_restriction(sku: dict[str, Any], location: str) -> str | None:
     for restriction in props.get("restrictions") or []:
         if str(restriction.get("type", "")).lower() != "location":
             continue
-        places = list(restriction.get("values") or []) + list(
-            (restriction.get("restrictionInfo") or {}).get("locations") or [])
+        places = list(restriction.get("values") or []) + list((restriction.get("restrictionInfo") or {}).get("locations") or [])
         if any(str(place).lower() == location.lower() for place in places):
             return str(restriction.get("reasonCode") or "restricted")
     return None
@@ -48,8 +47,11 @@ def _sku_name(sku: dict[str, Any]) -> str:
 def run(ctx: Context) -> list[CheckResult]:
     size, location = ctx.cfg.pool.sku, ctx.cfg.location
     # Sku_ListByLocation: GET .../providers/Microsoft.DevOpsInfrastructure/locations/{loc}/skus (devopsinfrastructure.json)
-    offered = ctx.arm.list(f"{ctx.subscription}/providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus",
-                           DEVOPS_INFRASTRUCTURE_API, f"the Managed DevOps Pools SKUs in {location}")
+    offered = ctx.arm.list(
+        f"{ctx.subscription}/providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus",
+        DEVOPS_INFRASTRUCTURE_API,
+        f"the Managed DevOps Pools SKUs in {location}",
+    )
     by_name: dict[str, dict[str, Any]] = {}
     for item in offered:
         for name in {str(item.get("name") or ""), _sku_name(item)}:
@@ -59,12 +61,22 @@ def run(ctx: Context) -> list[CheckResult]:
     if sku is None:
         close = difflib.get_close_matches(size, sorted({_sku_name(s) for s in offered}), n=3, cutoff=0.6)
         hint = f" (close: {', '.join(close)})" if close else ""
-        return [failed(NAME, f"pool.sku {size} is not offered by Managed DevOps Pools in {location}{hint}",
-                       f"set pool.sku to a size the service lists for {location} "
-                       f"(az rest --url .../providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus), "
-                       "or choose another location")]
+        return [
+            failed(
+                NAME,
+                f"pool.sku {size} is not offered by Managed DevOps Pools in {location}{hint}",
+                f"set pool.sku to a size the service lists for {location} "
+                f"(az rest --url .../providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus), "
+                "or choose another location",
+            )
+        ]
     reason = location_restriction(sku, location)
     if reason:
-        return [failed(NAME, f"pool.sku {size} is restricted for this subscription in {location} ({reason})",
-                       f"choose another pool.sku, or ask Azure support to lift the restriction on {size} in {location}")]
+        return [
+            failed(
+                NAME,
+                f"pool.sku {size} is restricted for this subscription in {location} ({reason})",
+                f"choose another pool.sku, or ask Azure support to lift the restriction on {size} in {location}",
+            )
+        ]
     return [ok(NAME, f"{size} is offered by Managed DevOps Pools in {location}")]
