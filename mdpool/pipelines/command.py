@@ -33,7 +33,7 @@ def config_reference(config: Path) -> str:
 
 @app.command()
 def render(config: ConfigOption = DEFAULT_CONFIG, out: OutDirOption = Path("pipelines"), check: CheckOption = False) -> None:
-    """Render pull-request.yml and deploy.yml for the environment in --config."""
+    """Render pull-request.yml, deploy.yml and refresh-images.yml for the environment in --config."""
     from mdpool.cli_support import load_config_or_exit
     from mdpool.pipelines.render import render_pipelines
     from mdpool.pipelines.settings import pipeline_settings

@@ -1,4 +1,4 @@
-"""Run the deploy tests' scenario once and print what a user sees (the run shown in the README, "A real run").
+"""Run the deploy tests' scenario once and print what a user sees (the run shown in docs/deploy.md, "A real run").
 
     .venv/bin/python -m tests.deploy.demo
 
