@@ -16,6 +16,7 @@ from mdpool.cli_support import (
     OUTPUT,
     ConfigOption,
     JsonOption,
+    as_json,
     emit_json,
     fail,
     load_environment_or_exit,
@@ -77,6 +78,7 @@ def validate(config: ConfigOption = DEFAULT_CONFIG, json_output: JsonOption = Fa
                 "gallery_images": images,
                 "pool": cfg.names.pool,
                 "problems": [],
+                "warnings": [as_json(warning) for warning in cfg.warnings],
             }
         )
         return

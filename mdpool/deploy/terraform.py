@@ -20,10 +20,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 from mdpool.deploy.errors import TerraformError
 
-# terraform_data (the stand-in stacks) needs 1.4, `-json` plans with replace_paths and the
-# checks the azurerm 5.x provider relies on need 1.5; OpenTofu forked from 1.5/1.6 and its first
-# stable release is 1.6.
-MINIMUM_VERSION = {"Terraform": (1, 5, 0), "OpenTofu": (1, 6, 0)}
+# The pool stack moves the round-1 azurerm_managed_devops_pool to azapi_resource with a `moved` block
+# across resource types, which Terraform supports from 1.8 (the stack says `required_version >= 1.8.0`,
+# mdpool.stacks.foundation); asking for it here tells the user before a synth, not at init. OpenTofu
+# is held to the same required_version.
+MINIMUM_VERSION = {"Terraform": (1, 8, 0), "OpenTofu": (1, 8, 0)}
 ENV_BINARY = "MDPOOL_TERRAFORM"
 _VERSION_LINE = re.compile(r"^(Terraform|OpenTofu) v(\d+)\.(\d+)\.(\d+)", re.MULTILINE)
 

@@ -130,6 +130,7 @@ def test_validate_json_on_success():
         "gallery_images": 2,
         "pool": "mdp-jhp-dev-weu",
         "problems": [],
+        "warnings": [],
     }
 
 
@@ -245,3 +246,13 @@ def test_verbose_says_what_it_reads_on_stderr():
 
 def test_quiet_and_verbose_together_is_a_usage_error():
     assert run_mdpool("-q", "-v", "validate").returncode == 2
+
+
+def test_validate_json_carries_the_warnings():
+    # the provider's complete acceptance pool puts drive letter F on Ubuntu images: a warning, not an error
+    config = REPO / "tests" / "core" / "configs" / "provider" / "complete.yaml"
+    result = run_mdpool("validate", "--json", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    document = one_json_document(result)
+    assert document["ok"] is True and document["problems"] == []
+    assert [(w["path"], w["severity"]) for w in document["warnings"]] == [("pool.data_disk.drive_letter", "warning")]

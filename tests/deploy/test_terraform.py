@@ -32,7 +32,7 @@ def test_missing_binary_is_one_clear_line(terraform_env):
         locate_terraform("no-such-terraform", terraform_env)
     assert caught.value.lines == [
         "no-such-terraform: terraform executable not found; choose one with --terraform-bin or "
-        "$MDPOOL_TERRAFORM; mdpool needs Terraform >= 1.5.0 or OpenTofu >= 1.6.0"
+        "$MDPOOL_TERRAFORM; mdpool needs Terraform >= 1.8.0 or OpenTofu >= 1.8.0"
     ]
 
 
@@ -47,7 +47,7 @@ def test_too_old_binary_is_refused_with_the_version_it_needs(terraform_env, tmp_
     with pytest.raises(TerraformError) as caught:
         locate_terraform(str(old), terraform_env)
     (line,) = caught.value.lines
-    assert line.startswith(f"{old}: Terraform 1.3.9 is too old; mdpool needs Terraform >= 1.5.0")
+    assert line.startswith(f"{old}: Terraform 1.3.9 is too old; mdpool needs Terraform >= 1.8.0")
 
 
 def test_something_else_is_not_taken_for_terraform(terraform_env, tmp_path):
