@@ -362,9 +362,21 @@ class Network(Model):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Network:
-        if (self.subnet_id is None) == (self.new is None):
-            raise ValueError("give exactly one of `subnet_id` (existing) or `new` (created by the pool stack)")
+        # devopsinfrastructure 2026-06-02 spec NetworkProfile: subnetId and staticIpAddressCount are both
+        # optional, so static addresses on Azure's own network need no subnet
+        if self.subnet_id is not None and self.new is not None:
+            raise ValueError("give at most one of `subnet_id` (existing) or `new` (created by the pool stack)")
+        if self.subnet_id is None and self.new is None and self.static_ip_count is None:
+            raise ValueError(
+                "give `subnet_id` (existing), `new` (created by the pool stack) or `static_ip_count` "
+                "(static outbound addresses on Azure's network)"
+            )
         return self
+
+    @property
+    def joins_subnet(self) -> bool:
+        """The agents run in a subnet of the user's (existing or made by the pool stack)."""
+        return self.subnet_id is not None or self.new is not None
 
 
 class Pool(Model):

@@ -42,7 +42,7 @@ class PoolStack(TerraformStack):
             self, "dev-center", dev_center_name=names.dev_center, project_name=names.project, site=site
         )
         subnet_id, network_grants = None, []
-        if config.pool.network is not None:
+        if config.pool.network is not None and config.pool.network.joins_subnet:
             network = PoolNetwork(
                 self, "network", network=config.pool.network, vnet_name=names.vnet, subnet_name=names.subnet, site=site
             )

@@ -164,7 +164,7 @@ CASES = [
         "pool.network.new.subnet_prefix",
         "is not inside address_space",
     ),
-    ({"pool.network": {}}, "pool.network", "give exactly one of `subnet_id`"),
+    ({"pool.network": {}}, "pool.network", "give `subnet_id` (existing), `new`"),
     ({"pool.identity_ids": ["id-agents"]}, "pool.identity_ids[0]", "not a user-assigned identity id"),
     ({"tags": {"a/b": "x"}}, 'tags["a/b"]', "tag names may not contain any of < > % & \\ ? /"),
     ({"state.backend": "azurerm"}, "state", "backend azurerm needs an `azurerm:` block"),

@@ -287,6 +287,7 @@ _pool = st.fixed_dictionaries(
                 {"subnet_id": SUBNET},
                 {"subnet_id": SUBNET, "static_ip_count": 0},
                 {"subnet_id": SUBNET, "static_ip_count": 3},
+                {"static_ip_count": 2},  # static addresses on Azure's network: no subnet
             ]
         ),
         "work_folder": st.sampled_from([None, "/agent/work"]),

@@ -122,3 +122,33 @@ def test_github_refused(tmp_path, changes, expected):
 def test_a_github_pool_is_accepted(tmp_path):
     config = load_config(write(tmp_path, {"pool.organizations": [], "pool.github": GITHUB}))
     assert config.pool.github.organizations[0].repositories == ["app"]
+
+
+def test_static_addresses_need_no_subnet(tmp_path):
+    # devopsinfrastructure 2026-06-02 NetworkProfile: subnetId and staticIpAddressCount are both optional
+    from mdpool.constructs.pool_body import fabric_profile
+
+    config = load_config(write(tmp_path, {"pool.network": {"static_ip_count": 2}}))
+    assert config.pool.network.joins_subnet is False
+    fabric = fabric_profile(config.pool, {"ubuntu-22.04": "/gallery/images/ubuntu-22.04"}, None)
+    assert fabric["networkProfile"] == {"staticIpAddressCount": 2}
+
+
+def test_a_subnet_given_twice_is_refused(tmp_path):
+    subnet = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"
+    (problem,) = problems_of(write(tmp_path, {"pool.network": {"subnet_id": subnet, "new": {}}}))
+    assert "pool.network: give at most one of `subnet_id` (existing) or `new`" in problem
+
+
+def test_static_addresses_alone_synthesize_without_a_network(tmp_path, example_synth):  # bindings loaded once
+    import json
+
+    from mdpool.synth import synthesize
+
+    config = load_config(write(tmp_path, {"pool.network": {"static_ip_count": 2}}))
+    synthesize(config, tmp_path / "out")
+    stack = json.loads((tmp_path / "out" / "stacks" / "pool-dev" / "cdk.tf.json").read_text())
+    assert "azurerm_virtual_network" not in stack["resource"] and "azurerm_subnet" not in stack["resource"]
+    (pool,) = stack["resource"]["azapi_resource"].values()
+    assert pool["body"]["properties"]["fabricProfile"]["networkProfile"] == {"staticIpAddressCount": 2}
+    assert stack["output"]["static_ip_addresses"]["value"].endswith(".output.ip_addresses}")
