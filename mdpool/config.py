@@ -408,6 +408,11 @@ class Pool(Model):
     github: GitHubOrganizations | None = None
     """GitHub organizations the pool serves, instead of Azure DevOps organizations (API 2026-06-02)."""
 
+    @property
+    def vm_sizes(self) -> list[str]:
+        """The VM sizes the agents may run on: the instance mix when given, else the one sku."""
+        return list(self.instance_mix) or [self.sku]
+
 
 # --- the whole file -----------------------------------------------------------------------------
 

@@ -429,3 +429,52 @@ def test_a_shortfall_only_warns_when_the_pool_exists_and_uses_the_quota_itself(e
         "needs 40 vCPUs of standardDSv2Family (10 x Standard_DS3_v2 at 4 vCPUs); 20 free in "
         "westeurope (limit 60, 40 in use); the pool already exists and its own agents count in use"
     )
+
+
+# --- instance mix: every size is checked ------------------------------------------------------------
+
+MIX = ["Standard_DS3_v2", "Standard_D2ads_v5"]
+
+
+def _mix(tmp_path):
+    def change(data):
+        data["pool"].pop("sku", None)
+        data["pool"]["instance_mix"] = MIX
+
+    return load_config(write_config(tmp_path, change))
+
+
+def test_each_size_of_the_mix_is_offered_and_fits(tmp_path, endpoints, azure):
+    found = rows(_mix(tmp_path), endpoints)
+    assert {check: found[check].status for check in found if check.startswith(("pool-sku", "quota"))} == {
+        "pool-sku:Standard_DS3_v2": "ok",
+        "pool-sku:Standard_D2ads_v5": "ok",
+        "quota:Standard_DS3_v2": "ok",
+        "quota:Standard_D2ads_v5": "ok",
+    }
+    # 10 agents: 40 vCPUs of DSv2 (4 each) or 20 of DADSv5 (2 each), each compared with its own family
+    assert found["quota:Standard_D2ads_v5"].message.startswith("needs 20 vCPUs of standardDADSv5Family")
+
+
+def test_a_size_of_the_mix_short_of_quota_warns_while_another_fits(tmp_path, endpoints, azure):
+    azure.usages["standardDSv2Family"] = (0, 39)  # one vCPU short for 10 x 4
+    found = rows(_mix(tmp_path), endpoints)
+    assert found["quota:Standard_DS3_v2"].status == "warning"
+    assert found["quota:Standard_DS3_v2"].message.endswith("another size of the mix fits")
+    assert found["quota:Standard_D2ads_v5"].status == "ok"
+
+
+def test_a_mix_that_fits_nowhere_fails(tmp_path, endpoints, azure):
+    azure.usages["standardDSv2Family"] = (0, 39)
+    azure.usages["standardDADSv5Family"] = (1, 20)  # 19 free, 20 needed
+    found = rows(_mix(tmp_path), endpoints)
+    assert found["quota:Standard_DS3_v2"].status == "failed"
+    assert found["quota:Standard_D2ads_v5"].status == "failed"
+    assert "by 1 to at least 21" in found["quota:Standard_D2ads_v5"].fix
+
+
+def test_a_size_of_the_mix_the_service_does_not_offer_fails(tmp_path, endpoints, azure):
+    azure.mdp_skus = [mdp_sku("Standard_DS3_v2", "standardDSv2Family")]
+    result = rows(_mix(tmp_path), endpoints)["pool-sku:Standard_D2ads_v5"]
+    assert result.status == "failed"
+    assert result.message.startswith("a size of pool.instance_mix Standard_D2ads_v5 is not offered")

@@ -32,7 +32,26 @@ def vcpus(sku: dict[str, Any]) -> int | None:
 
 
 def run(ctx: Context) -> list[CheckResult]:
-    size, location, agents = ctx.cfg.pool.sku, ctx.cfg.location, ctx.cfg.pool.maximum_concurrency
+    sizes = ctx.cfg.pool.vm_sizes
+    if not ctx.cfg.pool.instance_mix:
+        return [_size_result(ctx, sizes[0], NAME)]
+    # Instance mix: the service may put every agent on any of the sizes, so each size is compared alone;
+    # a size that does not fit is a warning while another fits, a failure when none does
+    rows = []
+    for size in sizes:
+        try:
+            rows.append(_size_result(ctx, size, f"{NAME}:{size}"))
+        except Unchecked as error:
+            rows.append(warning(f"{NAME}:{size}", error.message, error.fix))
+    if any(row.status == "ok" for row in rows):
+        rows = [
+            warning(row.check, f"{row.message}; another size of the mix fits", row.fix) if row.failed else row for row in rows
+        ]
+    return rows
+
+
+def _size_result(ctx: Context, size: str, check: str) -> CheckResult:
+    location, agents = ctx.cfg.location, ctx.cfg.pool.maximum_concurrency
     sku = ctx.compute_skus.get(size.lower())
     per_vm = vcpus(sku) if sku else None
     family = str((sku or {}).get("family") or "")
@@ -48,14 +67,12 @@ def run(ctx: Context) -> list[CheckResult]:
     )
     usage = next((u for u in usages if str((u.get("name") or {}).get("value", "")).lower() == family.lower()), None)
     if usage is None:
-        return [
-            warning(
-                NAME,
-                f"needs {needed} vCPUs of {family} ({agents} x {size} at {per_vm} vCPUs); the service "
-                f"lists no quota for {family} in {location}, so it was not compared",
-                f"check Quotas > Managed DevOps Pools > {family} in {location} in the Azure portal",
-            )
-        ]
+        return warning(
+            check,
+            f"needs {needed} vCPUs of {family} ({agents} x {size} at {per_vm} vCPUs); the service "
+            f"lists no quota for {family} in {location}, so it was not compared",
+            f"check Quotas > Managed DevOps Pools > {family} in {location} in the Azure portal",
+        )
     limit, used = int(usage.get("limit") or 0), int(usage.get("currentValue") or 0)
     free = limit - used
     numbers = (
@@ -63,23 +80,19 @@ def run(ctx: Context) -> list[CheckResult]:
         f"{free} free in {location} (limit {limit}, {used} in use)"
     )
     if needed <= free:
-        return [ok(NAME, numbers)]
+        return ok(check, numbers)
     short = needed - free
     if ctx.our_pool is not None:  # its own agents are in the usage: the shortfall may not be real
-        return [
-            warning(
-                NAME,
-                f"{numbers}; the pool already exists and its own agents count in use",
-                f"if the pool's agents use less than {short} of them, raise the quota for {family} in "
-                f"{location} by up to {short} (portal: Quotas > Managed DevOps Pools)",
-            )
-        ]
-    return [
-        failed(
-            NAME,
-            numbers,
-            f"raise the Managed DevOps Pools quota for {family} in {location} by {short} to at least "
-            f"{limit + short} (portal: Quotas > Managed DevOps Pools > Request adjustment), "
-            f"or lower pool.maximum_concurrency to {free // per_vm}",
+        return warning(
+            check,
+            f"{numbers}; the pool already exists and its own agents count in use",
+            f"if the pool's agents use less than {short} of them, raise the quota for {family} in "
+            f"{location} by up to {short} (portal: Quotas > Managed DevOps Pools)",
         )
-    ]
+    return failed(
+        check,
+        numbers,
+        f"raise the Managed DevOps Pools quota for {family} in {location} by {short} to at least "
+        f"{limit + short} (portal: Quotas > Managed DevOps Pools > Request adjustment), "
+        f"or lower pool.maximum_concurrency to {free // per_vm}",
+    )

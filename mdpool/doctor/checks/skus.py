@@ -45,7 +45,7 @@ def _sku_name(sku: dict[str, Any]) -> str:
 
 
 def run(ctx: Context) -> list[CheckResult]:
-    size, location = ctx.cfg.pool.sku, ctx.cfg.location
+    location, sizes = ctx.cfg.location, ctx.cfg.pool.vm_sizes
     # Sku_ListByLocation: GET .../providers/Microsoft.DevOpsInfrastructure/locations/{loc}/skus (devopsinfrastructure.json)
     offered = ctx.arm.list(
         f"{ctx.subscription}/providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus",
@@ -57,26 +57,31 @@ def run(ctx: Context) -> list[CheckResult]:
         for name in {str(item.get("name") or ""), _sku_name(item)}:
             if name:
                 by_name[name.lower()] = item
+    mix = len(sizes) > 1 or bool(ctx.cfg.pool.instance_mix)
+    return [_size_result(size, location, by_name, offered, mix) for size in sizes]
+
+
+def _size_result(
+    size: str, location: str, by_name: dict[str, dict[str, Any]], offered: list[dict[str, Any]], mix: bool
+) -> CheckResult:
+    """One row per VM size: the pool's sku, or each size of its instance mix."""
+    check, setting = (f"{NAME}:{size}", "a size of pool.instance_mix") if mix else (NAME, "pool.sku")
     sku = by_name.get(size.lower())
     if sku is None:
         close = difflib.get_close_matches(size, sorted({_sku_name(s) for s in offered}), n=3, cutoff=0.6)
         hint = f" (close: {', '.join(close)})" if close else ""
-        return [
-            failed(
-                NAME,
-                f"pool.sku {size} is not offered by Managed DevOps Pools in {location}{hint}",
-                f"set pool.sku to a size the service lists for {location} "
-                f"(az rest --url .../providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus), "
-                "or choose another location",
-            )
-        ]
+        return failed(
+            check,
+            f"{setting} {size} is not offered by Managed DevOps Pools in {location}{hint}",
+            f"use a size the service lists for {location} "
+            f"(az rest --url .../providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus), "
+            "or choose another location",
+        )
     reason = location_restriction(sku, location)
     if reason:
-        return [
-            failed(
-                NAME,
-                f"pool.sku {size} is restricted for this subscription in {location} ({reason})",
-                f"choose another pool.sku, or ask Azure support to lift the restriction on {size} in {location}",
-            )
-        ]
-    return [ok(NAME, f"{size} is offered by Managed DevOps Pools in {location}")]
+        return failed(
+            check,
+            f"{setting} {size} is restricted for this subscription in {location} ({reason})",
+            f"choose another size, or ask Azure support to lift the restriction on {size} in {location}",
+        )
+    return ok(check, f"{size} is offered by Managed DevOps Pools in {location}")
