@@ -100,9 +100,37 @@ def dotted(loc: Loc) -> str:
 
 
 def _printable(text: str, limit: int = 80) -> str:
-    """Keep a problem on one line whatever a key holds (newlines, quotes, control characters)."""
-    shown = text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+    """Keep a problem on one line whatever a key holds (newlines, quotes, control characters).
+
+    Only what would break the line or not show is escaped: a backslash PyYAML already wrote (its
+    messages say `'\\t'`) and letters such as `é` stay as they are."""
+    shown = "".join(
+        char if char.isprintable() else char.encode("unicode_escape", "backslashreplace").decode("ascii") for char in text
+    ).replace('"', '\\"')
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def decode_utf8(raw: bytes, shown: str) -> str:
+    """The file's text; a file that is not UTF-8 is one problem at the line of its first bad byte."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        hint = " (it starts with a UTF-16 byte order mark)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise InputError(
+            [Problem(shown, line, "", f"byte {raw[error.start]:#04x} is not UTF-8 text{hint}; allowed: a file saved as UTF-8")]
+        ) from None
+
+
+def _what(error: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem with its context (e.g. `while scanning a quoted scalar` and that line): the
+    problem alone can be as bare as `second occurrence`."""
+    problem = str(error.problem)
+    if not error.context:
+        return problem
+    mark = error.context_mark
+    where = f" on line {mark.line + 1}" if mark is not None else ""
+    return f"{problem} ({error.context}{where})"
 
 
 class _Limits:
@@ -127,13 +155,17 @@ def load_yaml(path: Path) -> YamlDocument:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise InputError([Problem(shown, None, "", f"file has {size} bytes; allowed: at most {MAX_FILE_BYTES}")])
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:  # bounded: /dev/zero or a growing file reports a size of 0
+            raw = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError([Problem(shown, None, "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError([Problem(shown, None, "", f"cannot read the file: {error}")]) from None
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:  # a special file can report size 0
-        raise InputError([Problem(shown, None, "", f"file is larger than {MAX_FILE_BYTES} bytes")])
+    except IsADirectoryError:
+        raise InputError([Problem(shown, None, "", "is a folder, not a file; give the path of a YAML file")]) from None
+    except OSError as error:
+        raise InputError([Problem(shown, None, "", f"cannot read the file: {error.strerror or error}")]) from None
+    if len(raw) > MAX_FILE_BYTES:  # a special file can report size 0
+        raise InputError([Problem(shown, None, "", f"file is larger than {MAX_FILE_BYTES} bytes; allowed: at most that")])
+    text = decode_utf8(raw, shown)
     try:
         loader = _Loader(text)  # the reader refuses control characters here already
     except yaml.reader.ReaderError as error:
@@ -156,7 +188,7 @@ def load_yaml(path: Path) -> YamlDocument:
             mark = error.problem_mark
             at = mark.line + 1 if mark else None
             prefix = "" if isinstance(error, _Refusal) else "not valid YAML: "
-            raise InputError([Problem(shown, at, "", f"{prefix}{_printable(str(error.problem), 300)}")]) from None
+            raise InputError([Problem(shown, at, "", f"{prefix}{_printable(_what(error), 300)}")]) from None
         except yaml.YAMLError as error:  # e.g. a reader error without a mark
             raise InputError([Problem(shown, None, "", f"not valid YAML: {_printable(str(error), 300)}")]) from None
         doc = YamlDocument(path, None)

@@ -44,14 +44,20 @@ def display_path(path: Path) -> str:
 def render_definition(path: Path, variables: Mapping[str, str]) -> RenderedDefinition:
     """The text of the definition at `path`, rendered if it is a jinja2 template; InputError if not readable."""
     label = display_path(path)
+    from mdpool.yamlsource import MAX_FILE_BYTES, decode_utf8
+
     try:
-        source = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError(
             [Problem(label, None, "", "image definition file not found; check build.definition (relative to the config file)")]
         ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError([Problem(label, None, "", f"cannot read the image definition: {error}")]) from None
+    except OSError as error:
+        raise InputError([Problem(label, None, "", f"cannot read the image definition: {error.strerror or error}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError([Problem(label, None, "", f"file is larger than {MAX_FILE_BYTES} bytes; allowed: at most that")])
+    source = decode_utf8(raw, label)
     if not path.name.endswith(".j2"):
         return RenderedDefinition(source, label, label)
     text = _render(path, source, variables, label)
