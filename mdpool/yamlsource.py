@@ -38,6 +38,7 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 """Every integer Azure's APIs take for these settings is an int32 (the REST specs' `format: int32`)."""
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Refusal(yaml.composer.ComposerError):
@@ -319,4 +320,22 @@ def _scalar(node: yaml.ScalarNode, loader: _Loader, doc: YamlDocument, problems:
             )
             return None
         return value
-    return loader.construct_object(node, deep=True)
+    value = loader.construct_object(node, deep=True)
+    if isinstance(value, str) and _SURROGATE.search(value):
+        # PyYAML keeps "\ud83d\ude80" as two halves: a pair is joined into its character (as JSON
+        # reads it); a half on its own is no character, and UTF-8 (the JSON mdpool writes) has none
+        try:
+            return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+        except UnicodeDecodeError:
+            pass
+        problems.append(
+            Problem(
+                str(doc.path),
+                node.start_mark.line + 1,
+                dotted(loc),
+                f"{_printable(value, 40)!s} holds half of a surrogate pair (\\ud800 to \\udfff) on its own, which is "
+                "not a character; allowed: characters, written as they are or escaped (\\u00e9, \\U0001F680)",
+            )
+        )
+        return _SURROGATE.sub("\ufffd", value)  # reading goes on; the problem above stops the command
+    return value

@@ -242,3 +242,18 @@ def test_syntax_errors_keep_their_context(tmp_path):
     assert line.endswith("a.yaml:2: not valid YAML: found unexpected end of stream (while scanning a quoted scalar on line 1)")
     (line,) = _refused(tmp_path, "a:\t1\n")  # PyYAML writes the tab as '\t' already: not escaped twice
     assert "found character '\\t' that cannot start any token" in line
+
+
+def test_half_a_surrogate_pair_is_refused_at_its_line(tmp_path):
+    # "\ud800" in double quotes is no character: in a tag it ended validate in a UnicodeEncodeError traceback
+    (line,) = _refused(tmp_path, 'tags:\n  workload: "\\ud800"\n')
+    assert line.endswith(
+        "a.yaml:2: tags.workload: \\ud800 holds half of a surrogate pair (\\ud800 to \\udfff) on its own, which is "
+        "not a character; allowed: characters, written as they are or escaped (\\u00e9, \\U0001F680)"
+    )
+    (line,) = _refused(tmp_path, '"\\udfffx": 1\n')  # in a key too
+    assert "a.yaml:1: " in line and "half of a surrogate pair" in line
+
+
+def test_a_surrogate_pair_is_its_character(tmp_path):
+    assert _load(tmp_path, 'a: "\\ud83d\\ude80 \\U0001F680 \\u00e9"\n') == {"a": "\U0001f680 \U0001f680 \u00e9"}
