@@ -80,7 +80,7 @@ class SavedPlan:
             )
             if data.get("format") != FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, this mdpool reads format {FORMAT}")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # NotADirectory: DIR is a file
             raise DeployError(
                 f"{manifest}: missing; DIR must be a folder written by `mdpool plan --stage STAGE --save DIR`"
             ) from None

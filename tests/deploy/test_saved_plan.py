@@ -220,3 +220,13 @@ def test_deploy_plan_with_another_stage_is_a_usage_error(workspace, terraform_en
     )
     assert done.returncode == 2
     assert done.stderr.strip() == f"{plan_dir}: holds the gallery stage's plan; --stage names another stage"
+
+
+def test_deploy_plan_given_a_file_says_what_dir_must_be(tmp_path):
+    # it said "not a saved mdpool plan ([Errno 20] Not a directory: ...)"
+    (tmp_path / "plan").write_text("mine")
+    done = run_mdpool("deploy", "--plan", str(tmp_path / "plan"))
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"{tmp_path / 'plan' / 'mdpool-plan.json'}: missing; DIR must be a folder written by `mdpool plan --stage STAGE --save DIR`"
+    )
