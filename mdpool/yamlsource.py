@@ -38,6 +38,7 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 """Every integer Azure's APIs take for these settings is an int32 (the REST specs' `format: int32`)."""
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Refusal(yaml.composer.ComposerError):
@@ -100,9 +101,37 @@ def dotted(loc: Loc) -> str:
 
 
 def _printable(text: str, limit: int = 80) -> str:
-    """Keep a problem on one line whatever a key holds (newlines, quotes, control characters)."""
-    shown = text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+    """Keep a problem on one line whatever a key holds (newlines, quotes, control characters).
+
+    Only what would break the line or not show is escaped: a backslash PyYAML already wrote (its
+    messages say `'\\t'`) and letters such as `é` stay as they are."""
+    shown = "".join(
+        char if char.isprintable() else char.encode("unicode_escape", "backslashreplace").decode("ascii") for char in text
+    ).replace('"', '\\"')
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def decode_utf8(raw: bytes, shown: str) -> str:
+    """The file's text; a file that is not UTF-8 is one problem at the line of its first bad byte."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        hint = " (it starts with a UTF-16 byte order mark)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise InputError(
+            [Problem(shown, line, "", f"byte {raw[error.start]:#04x} is not UTF-8 text{hint}; allowed: a file saved as UTF-8")]
+        ) from None
+
+
+def _what(error: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem with its context (e.g. `while scanning a quoted scalar` and that line): the
+    problem alone can be as bare as `second occurrence`."""
+    problem = str(error.problem)
+    if not error.context:
+        return problem
+    mark = error.context_mark
+    where = f" on line {mark.line + 1}" if mark is not None else ""
+    return f"{problem} ({error.context}{where})"
 
 
 class _Limits:
@@ -127,13 +156,17 @@ def load_yaml(path: Path) -> YamlDocument:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise InputError([Problem(shown, None, "", f"file has {size} bytes; allowed: at most {MAX_FILE_BYTES}")])
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:  # bounded: /dev/zero or a growing file reports a size of 0
+            raw = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError([Problem(shown, None, "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError([Problem(shown, None, "", f"cannot read the file: {error}")]) from None
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:  # a special file can report size 0
-        raise InputError([Problem(shown, None, "", f"file is larger than {MAX_FILE_BYTES} bytes")])
+    except IsADirectoryError:
+        raise InputError([Problem(shown, None, "", "is a folder, not a file; give the path of a YAML file")]) from None
+    except OSError as error:
+        raise InputError([Problem(shown, None, "", f"cannot read the file: {error.strerror or error}")]) from None
+    if len(raw) > MAX_FILE_BYTES:  # a special file can report size 0
+        raise InputError([Problem(shown, None, "", f"file is larger than {MAX_FILE_BYTES} bytes; allowed: at most that")])
+    text = decode_utf8(raw, shown)
     try:
         loader = _Loader(text)  # the reader refuses control characters here already
     except yaml.reader.ReaderError as error:
@@ -156,7 +189,7 @@ def load_yaml(path: Path) -> YamlDocument:
             mark = error.problem_mark
             at = mark.line + 1 if mark else None
             prefix = "" if isinstance(error, _Refusal) else "not valid YAML: "
-            raise InputError([Problem(shown, at, "", f"{prefix}{_printable(str(error.problem), 300)}")]) from None
+            raise InputError([Problem(shown, at, "", f"{prefix}{_printable(_what(error), 300)}")]) from None
         except yaml.YAMLError as error:  # e.g. a reader error without a mark
             raise InputError([Problem(shown, None, "", f"not valid YAML: {_printable(str(error), 300)}")]) from None
         doc = YamlDocument(path, None)
@@ -287,4 +320,22 @@ def _scalar(node: yaml.ScalarNode, loader: _Loader, doc: YamlDocument, problems:
             )
             return None
         return value
-    return loader.construct_object(node, deep=True)
+    value = loader.construct_object(node, deep=True)
+    if isinstance(value, str) and _SURROGATE.search(value):
+        # PyYAML keeps "\ud83d\ude80" as two halves: a pair is joined into its character (as JSON
+        # reads it); a half on its own is no character, and UTF-8 (the JSON mdpool writes) has none
+        try:
+            return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+        except UnicodeDecodeError:
+            pass
+        problems.append(
+            Problem(
+                str(doc.path),
+                node.start_mark.line + 1,
+                dotted(loc),
+                f"{_printable(value, 40)!s} holds half of a surrogate pair (\\ud800 to \\udfff) on its own, which is "
+                "not a character; allowed: characters, written as they are or escaped (\\u00e9, \\U0001F680)",
+            )
+        )
+        return _SURROGATE.sub("\ufffd", value)  # reading goes on; the problem above stops the command
+    return value

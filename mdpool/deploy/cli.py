@@ -90,8 +90,14 @@ def plan(
 
         session.run(plan_then_images)
         return
-    from mdpool.deploy.saved_plan import plan_stage
+    from mdpool.deploy.errors import DeployError
+    from mdpool.deploy.saved_plan import PlanFolder, plan_stage
 
+    if save is not None:
+        try:  # before the synth and the plan: a wrong --save writes nothing
+            PlanFolder.refuse_unusable(save)
+        except DeployError as error:
+            fail(error.lines)
     command = "mdpool deploy --plan DIR" if save is not None else "mdpool deploy"
     session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
     session.run(lambda deployment: plan_stage(deployment, stage, save, command=command), allow_replace=allow_replace or [])

@@ -80,7 +80,7 @@ class SavedPlan:
             )
             if data.get("format") != FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, this mdpool reads format {FORMAT}")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # NotADirectory: DIR is a file
             raise DeployError(
                 f"{manifest}: missing; DIR must be a folder written by `mdpool plan --stage STAGE --save DIR`"
             ) from None
@@ -109,14 +109,20 @@ class PlanFolder:
     """
 
     def __init__(self, directory: Path) -> None:
+        self.refuse_unusable(directory)
+        self.directory = directory
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+
+    @staticmethod
+    def refuse_unusable(directory: Path) -> None:
+        """DeployError unless DIR is missing, empty or an earlier saved plan: checked before the synth
+        and the plan too, so a wrong --save costs nothing and writes nothing."""
         if directory.exists() and (not directory.is_dir() or (any(directory.iterdir()) and not (directory / MANIFEST).is_file())):
             raise DeployError(
                 f"{directory}: exists and is not a saved mdpool plan; choose an empty or new folder "
                 f"(mdpool replaces only its own saved plans)"
             )
-        self.directory = directory
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
 
     def copy_synth(self, synth_root: Path) -> None:
         shutil.copytree(synth_root, self.staging / SYNTH, ignore=shutil.ignore_patterns(*_NOT_COPIED))

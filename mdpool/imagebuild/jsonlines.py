@@ -25,6 +25,7 @@ Loc = tuple[str | int, ...]
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # a whole string (skipped), or a bracket
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -110,13 +111,28 @@ class _Walker:
         if char == "[":
             return self.array(pos + 1, loc)
         if char == '"':
-            return scanstring(self.text, pos + 1)[1]
+            return self.string(pos)[1]
         for literal in ("true", "false", "null", "NaN", "Infinity", "-Infinity"):
             if self.text.startswith(literal, pos):
                 return pos + len(literal)
         match = _NUMBER.match(self.text, pos)
         assert match, "json.loads accepted text this walker cannot read"
         return match.end()
+
+    def string(self, pos: int) -> tuple[str, int]:
+        """The string starting at `pos` (its quote) and the position after it; half a surrogate pair
+        (`"\\ud800"` alone: json.loads joins a whole pair) is no character and cannot be written as
+        UTF-8 (lint, the build's JSON), so it is refused here at its line."""
+        text, end = scanstring(self.text, pos + 1)
+        if _SURROGATE.search(text):
+            shown = text.encode("unicode_escape").decode("ascii")
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise JsonSyntaxError(
+                f"{shown} holds half of a surrogate pair (\\ud800 to \\udfff) on its own, which is not a character; "
+                "allowed: characters, written as they are or escaped (\\u00e9, \\ud83d\\ude80)",
+                self.line(pos),
+            )
+        return text, end
 
     def obj(self, pos: int, loc: Loc) -> int:
         seen: set[str] = set()
@@ -125,7 +141,7 @@ class _Walker:
             return pos + 1
         while True:
             pos = self.skip(pos)
-            key, pos_after = scanstring(self.text, pos + 1)
+            key, pos_after = self.string(pos)
             child = (*loc, key)
             if key in seen:
                 self.doc.duplicates.append((child, self.line(pos)))

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from mdpool.problems import InputError, Problem
 
@@ -44,14 +45,20 @@ def display_path(path: Path) -> str:
 def render_definition(path: Path, variables: Mapping[str, str]) -> RenderedDefinition:
     """The text of the definition at `path`, rendered if it is a jinja2 template; InputError if not readable."""
     label = display_path(path)
+    from mdpool.yamlsource import MAX_FILE_BYTES, decode_utf8
+
     try:
-        source = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError(
             [Problem(label, None, "", "image definition file not found; check build.definition (relative to the config file)")]
         ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError([Problem(label, None, "", f"cannot read the image definition: {error}")]) from None
+    except OSError as error:
+        raise InputError([Problem(label, None, "", f"cannot read the image definition: {error.strerror or error}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError([Problem(label, None, "", f"file is larger than {MAX_FILE_BYTES} bytes; allowed: at most that")])
+    source = decode_utf8(raw, label)
     if not path.name.endswith(".j2"):
         return RenderedDefinition(source, label, label)
     text = _render(path, source, variables, label)
@@ -65,6 +72,15 @@ MAX_RENDER_SECONDS = 3.0
 """Longest render; the shipped template takes milliseconds."""
 MAX_SEQUENCE = 1024 * 1024
 """Largest string or list a template may build with `*`, and the largest result of `**` in digits."""
+MAX_RENDER_MEMORY = 256 * 1024 * 1024
+"""Address space a render may add to the process (Linux): bounds what one call can allocate.
+
+The output and time bounds act only between two steps of the template; a single string method or
+filter (`"a".ljust(400000000)`, `"%0400000000d" % 1`, `"a\\na"|indent(...)`, doubling a string
+in a loop) allocated gigabytes and took tens of seconds before either bound was checked. A bound on
+each argument would miss compositions (a join of long strings, a replace), so the process's memory
+limit (RLIMIT_AS) is lowered while the template runs: an allocation above it is a MemoryError,
+refused with one line. The rendered definition (at most MAX_RENDERED_CHARS) needs a few MiB."""
 
 
 def _render(path: Path, source: str, variables: Mapping[str, str], label: str) -> str:
@@ -73,8 +89,15 @@ def _render(path: Path, source: str, variables: Mapping[str, str], label: str) -
 
     env = _sandbox(path, source)
     try:
-        template = env.get_template(path.name)
-        return _bounded_output(template.generate(**dict(variables)))
+        # compiling folds constant expressions (`"a"|center(400000000)`), so it is bounded too
+        with _memory_bound():
+            template = env.get_template(path.name)
+            return _bounded_output(template.generate(**dict(variables)))
+    except MemoryError:
+        megabytes = MAX_RENDER_MEMORY // (1024 * 1024)
+        raise InputError(
+            [Problem(label, None, "", f"refused: rendering needed more than {megabytes} MiB of memory (allowed: at most that)")]
+        ) from None
     except jinja2.TemplateSyntaxError as error:
         where = label if error.name in (None, path.name) else f"{label} (included {error.name})"
         raise InputError([Problem(where, error.lineno, "", f"template syntax error: {error.message}")]) from None
@@ -196,6 +219,34 @@ def _bounded_output(chunks) -> str:  # noqa: ANN001 - jinja2's generator
     finally:
         sys.settrace(previous)
     return "".join(parts)
+
+
+@contextmanager
+def _memory_bound() -> Iterator[None]:
+    """RLIMIT_AS lowered to what the process uses now plus MAX_RENDER_MEMORY, restored afterwards.
+
+    Where the limit cannot be set (no `resource` module, no /proc: Windows, macOS) the render runs
+    with the output and time bounds only; a limit already stricter than this one is kept.
+    """
+    try:
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as statm:  # first field: the address space, in pages
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        yield
+        return
+    limit = used + MAX_RENDER_MEMORY
+    unlimited = resource.RLIM_INFINITY
+    if (soft != unlimited and soft <= limit) or (hard != unlimited and hard < limit):
+        yield
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _folder_loader(main: Path, main_source: str):

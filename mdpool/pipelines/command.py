@@ -49,14 +49,20 @@ def render(config: ConfigOption = DEFAULT_CONFIG, out: OutDirOption = Path("pipe
             path = out / name
             if not path.is_file():
                 stale.append(f"{path}: missing; {again}")
-            elif path.read_text(encoding="utf-8") != text:
+            elif _read_bytes(path) != text.encode("utf-8"):
                 stale.append(f"{path}: out of date with {reference} and the templates; {again}")
         if stale:
             fail(stale)
         say(f"{', '.join(str(out / name) for name in rendered)}: up to date")
         return
+    problems = _unwritable(out, rendered)
+    if problems:  # all checked before the first file is written
+        fail(problems)
     for name, text in rendered.items():
-        write_atomically(out / name, text)
+        try:
+            write_atomically(out / name, text)
+        except OSError as error:
+            fail([f"{out / name}: cannot write it ({error.strerror or error}); --out needs a folder you can write"])
         say(f"wrote {out / name}")
     if not settings.shared_state:
         print(
@@ -64,6 +70,35 @@ def render(config: ConfigOption = DEFAULT_CONFIG, out: OutDirOption = Path("pipe
             f"{out / 'deploy.yml'} refuses to run until it uses the azurerm backend",
             file=sys.stderr,
         )
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _unwritable(out: Path, rendered: dict[str, str]) -> list[str]:
+    """Why the pipeline files cannot go into `out`: not a folder, or a file there mdpool did not write.
+
+    A file of that name that does not start with the header every render writes is the user's own
+    pipeline: it is never overwritten (mdpool replaces only what it wrote)."""
+    from mdpool.pipelines.render import GENERATED_HEADER
+
+    if out.exists() and not out.is_dir():
+        return [f"{out}: is a file, not a folder; --out needs a folder for the pipeline files"]
+    blocker = next((parent for parent in out.parents if parent.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        return [f"{out}: {blocker} is a file, not a folder; --out needs a folder for the pipeline files"]
+    problems = []
+    for name in rendered:
+        path = out / name
+        if path.is_dir():
+            problems.append(f"{path}: is a folder; move it, or choose another --out")
+        elif path.exists() and not (_read_bytes(path) or b"").startswith(GENERATED_HEADER.encode("utf-8")):
+            problems.append(f"{path}: exists and was not written by mdpool pipeline render; move it, or choose another --out")
+    return problems
 
 
 @app.command()

@@ -94,11 +94,13 @@ def blocks_of(document: dict[str, Any]) -> dict[str, Block]:
 def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # NotADirectory: the folder given is a file
         raise InputError(
             [Problem(str(path), None, "", f"no {what} here; expected the output of `mdpool synth --out DIR`")]
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except OSError as error:
+        raise InputError([Problem(str(path), None, "", f"cannot read {what}: {error.strerror or error}")]) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError([Problem(str(path), None, "", f"cannot read {what}: {error}")]) from None
 
 

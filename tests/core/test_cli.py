@@ -72,3 +72,15 @@ def test_validate_does_not_load_provider_bindings():
     )
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout, result.stdout
+
+
+def test_half_a_surrogate_pair_in_a_tag_is_one_line_not_a_traceback(tmp_path):
+    config = tmp_path / "env.yaml"
+    text = (REPO / "config" / "example.yaml").read_text().replace("workload: build-agents", 'workload: "\\ud800"')
+    config.write_text(text.replace("../images/", str(REPO / "images") + "/"))
+    done = run_mdpool("validate", "--config", str(config))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"{config}:10: tags.workload: \\ud800 holds half of a surrogate pair (\\ud800 to \\udfff) on its own, which is "
+        "not a character; allowed: characters, written as they are or escaped (\\u00e9, \\U0001F680)"
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import tracemalloc
 
@@ -186,3 +188,72 @@ def test_node_count_both_sides_of_the_limit(tmp_path):
 def test_control_characters_in_keys_stay_on_one_line(tmp_path):
     (line,) = _refused(tmp_path, '"a\\nb": 1\n"a\\nb": 2\n')
     assert 'a.yaml:2: ["a\\nb"]: key written twice' in line
+
+
+# --- what a careless user feeds it (hostile-user pass) ----------------------------------------------
+
+
+def test_a_special_file_is_read_bounded_not_forever():
+    # /dev/zero reports a size of 0 and never ends: reading it whole hung validate and ate memory
+    # (in a child process with a time limit, so a regression fails instead of hanging the suite)
+    script = "from pathlib import Path; from mdpool.yamlsource import load_yaml; load_yaml(Path('/dev/zero'))"
+    try:
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("reading /dev/zero did not stop")
+    assert f"/dev/zero: file is larger than {MAX_FILE_BYTES} bytes; allowed: at most that" in done.stderr
+
+
+def test_a_folder_given_as_the_file(tmp_path):
+    with pytest.raises(InputError) as caught:
+        load_yaml(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: is a folder, not a file; give the path of a YAML file"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"environment: dev\nlocation: west\xffeurope\n", ":2: byte 0xff is not UTF-8 text; allowed: a file saved as UTF-8"),
+        (
+            "environment: dev\n".encode("utf-16"),
+            ":1: byte 0xff is not UTF-8 text (it starts with a UTF-16 byte order mark); allowed: a file saved as UTF-8",
+        ),
+    ],
+)
+def test_text_that_is_not_utf8_names_its_line(tmp_path, raw, expected):
+    path = tmp_path / "a.yaml"
+    path.write_bytes(raw)
+    with pytest.raises(InputError) as caught:
+        load_yaml(path)
+    assert str(caught.value) == f"{path}{expected}"
+
+
+def test_a_utf8_byte_order_mark_and_crlf_are_fine(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_bytes(b"\xef\xbb\xbfa: 1\r\nb: x\r\n")
+    assert load_yaml(path).data == {"a": 1, "b": "x"}
+
+
+def test_syntax_errors_keep_their_context(tmp_path):
+    # PyYAML's problem alone can be as bare as "second occurrence"; its context says of what
+    (line,) = _refused(tmp_path, "a: &x 1\nb: &x 2\n")
+    assert line.endswith("a.yaml:2: not valid YAML: second occurrence (found duplicate anchor 'x'; first occurrence on line 1)")
+    (line,) = _refused(tmp_path, 'a: "open\n')
+    assert line.endswith("a.yaml:2: not valid YAML: found unexpected end of stream (while scanning a quoted scalar on line 1)")
+    (line,) = _refused(tmp_path, "a:\t1\n")  # PyYAML writes the tab as '\t' already: not escaped twice
+    assert "found character '\\t' that cannot start any token" in line
+
+
+def test_half_a_surrogate_pair_is_refused_at_its_line(tmp_path):
+    # "\ud800" in double quotes is no character: in a tag it ended validate in a UnicodeEncodeError traceback
+    (line,) = _refused(tmp_path, 'tags:\n  workload: "\\ud800"\n')
+    assert line.endswith(
+        "a.yaml:2: tags.workload: \\ud800 holds half of a surrogate pair (\\ud800 to \\udfff) on its own, which is "
+        "not a character; allowed: characters, written as they are or escaped (\\u00e9, \\U0001F680)"
+    )
+    (line,) = _refused(tmp_path, '"\\udfffx": 1\n')  # in a key too
+    assert "a.yaml:1: " in line and "half of a surrogate pair" in line
+
+
+def test_a_surrogate_pair_is_its_character(tmp_path):
+    assert _load(tmp_path, 'a: "\\ud83d\\ude80 \\U0001F680 \\u00e9"\n') == {"a": "\U0001f680 \U0001f680 \u00e9"}

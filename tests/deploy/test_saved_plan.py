@@ -121,6 +121,25 @@ def test_save_refuses_a_folder_that_is_not_a_saved_plan(workspace, terraform_env
     assert (precious / "notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.parametrize("kind", ["file", "folder of other files"])
+def test_a_wrong_save_is_refused_before_the_synth(tmp_path, kind):
+    # it was refused only after synthesizing into --out (seconds, and an output folder nobody asked for)
+    target = tmp_path / "mine"
+    if kind == "file":
+        target.write_text("keep me")
+    else:
+        target.mkdir()
+        (target / "notes.txt").write_text("keep me")
+    out = tmp_path / "out"
+    done = run_mdpool("plan", "--out", str(out), "--stage", "gallery", "--save", str(target))
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"{target}: exists and is not a saved mdpool plan; choose an empty or new folder (mdpool replaces only its own saved plans)"
+    ]
+    assert not out.exists()
+    assert (target.read_text() if kind == "file" else (target / "notes.txt").read_text()) == "keep me"
+
+
 def test_save_without_a_stage_is_a_usage_error(tmp_path):
     done = run_mdpool("plan", "--save", str(tmp_path / "plan"))
     assert done.returncode == 2
@@ -201,3 +220,13 @@ def test_deploy_plan_with_another_stage_is_a_usage_error(workspace, terraform_en
     )
     assert done.returncode == 2
     assert done.stderr.strip() == f"{plan_dir}: holds the gallery stage's plan; --stage names another stage"
+
+
+def test_deploy_plan_given_a_file_says_what_dir_must_be(tmp_path):
+    # it said "not a saved mdpool plan ([Errno 20] Not a directory: ...)"
+    (tmp_path / "plan").write_text("mine")
+    done = run_mdpool("deploy", "--plan", str(tmp_path / "plan"))
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"{tmp_path / 'plan' / 'mdpool-plan.json'}: missing; DIR must be a folder written by `mdpool plan --stage STAGE --save DIR`"
+    )

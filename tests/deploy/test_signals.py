@@ -16,6 +16,7 @@ import time
 import pytest
 
 from tests.conftest import MDPOOL, REPO
+from tests.support.child_signals import hangup_by_default
 from tests.deploy.test_cli import config_without_builds  # noqa: F401 - the fixture
 
 RERUN = "interrupted; nothing was cancelled: run `mdpool deploy --stage gallery` again to continue where it stopped"
@@ -44,6 +45,7 @@ class Run:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=hangup_by_default,  # as a terminal would, however pytest was started
         )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()

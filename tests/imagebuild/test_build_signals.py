@@ -8,13 +8,16 @@ import time
 
 import pytest
 
+from tests.support.child_signals import hangup_by_default
 from tests.imagebuild.test_cli import BUILD, RG, cli_env, example_arm, mdpool  # noqa: F401 - fixtures
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_stop_signal_detaches_like_ctrl_c(signum, code, example_arm, cli_env):  # noqa: F811
     example_arm.build_duration = 30
-    proc = mdpool(cli_env, *BUILD, "--parallel", "1")  # two images, one at a time: the second waits its turn
+    proc = mdpool(
+        cli_env, *BUILD, "--parallel", "1", preexec_fn=hangup_by_default
+    )  # two images, one at a time: the second waits its turn
     deadline = time.monotonic() + 30
     while len(example_arm.requests_matching("POST", r"/run$")) < 1 and time.monotonic() < deadline:
         time.sleep(0.05)

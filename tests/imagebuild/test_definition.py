@@ -371,6 +371,21 @@ def test_the_json_reader_bounds_what_it_reads(text, expected):
     assert expected in one_problem(text)
 
 
+@pytest.mark.parametrize("where", ["value", "key"])
+def test_half_a_surrogate_pair_is_refused_at_its_line(where):
+    # json.loads keeps "\ud800" alone as it is; `images lint` then ended in a UnicodeEncodeError traceback
+    inline = '"Inline": ["echo \\ud800"]' if where == "value" else '"Inline": ["echo"], "\\udc00": 1'
+    text = '{"TargetRegion": [{"Name": "westeurope"}],\n"Customizers": [{"ShellCustomizer": true, "Name": "a",\n' + inline + "}]}"
+    assert one_problem(text).startswith("img.json:3: ")
+    assert "holds half of a surrogate pair (\\ud800 to \\udfff) on its own" in one_problem(text)
+
+
+def test_a_surrogate_pair_is_read_as_its_character():
+    text = '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": [{"ShellCustomizer": true, "Name": "a", '
+    text += '"Inline": ["echo \\ud83d\\ude80"]}], "Bogus": 1}'
+    assert "surrogate" not in one_problem(text)  # only the unknown key
+
+
 def test_nesting_at_the_limit_is_read():
     assert "nested deeper" not in " ".join(problems("[" * 64 + "]" * 64))
 

@@ -184,6 +184,57 @@ def test_templates_cannot_exhaust_memory(tmp_path, expression, expected):
     assert expected in error.value.problems[0].message
 
 
+# One call that allocates gigabytes at once: before the memory bound each of these took 10 to 45 s
+# and 2.4 GB (validate on the hostile-user pass). Each runs in a child process with a hard ceiling of
+# its own, so a regression fails the test instead of exhausting the machine.
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "{{ 'a'.ljust(400000000) }}",
+        "{{ '%0400000000d' % 1 }}",  # folded while compiling
+        "{{ 'a' | center(400000000) }}",
+        "{{ 'a\\na' | indent(400000000) }}",
+        "{{ '%400000000s' | format(1) }}",
+        "{{ '{:>400000000}'.format(1) }}",
+        "{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
+    ],
+)
+def test_one_call_cannot_allocate_gigabytes(tmp_path, expression):
+    import time
+
+    path = write(tmp_path, "huge.json.j2", "{\n" + expression + "\n}\n")
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, resource.getrlimit(resource.RLIMIT_AS)[1]))\n"
+        "from pathlib import Path\n"
+        "from mdpool.imagebuild.render import render_definition\n"
+        "from mdpool.problems import InputError\n"
+        "try:\n"
+        "    render_definition(Path(sys.argv[1]), {})\n"
+        "except InputError as error:\n"
+        "    print(error)\n"
+    )
+    started = time.monotonic()
+    try:
+        done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60, cwd=REPO)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the render was not stopped")
+    assert done.stdout.strip().endswith("refused: rendering needed more than 256 MiB of memory (allowed: at most that)"), (
+        done.stdout + done.stderr
+    )
+    assert time.monotonic() - started < 10
+
+
+def test_the_memory_bound_is_lifted_after_a_render(tmp_path):
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    with pytest.raises(InputError):
+        render_definition(write(tmp_path, "huge.json.j2", "{{ 'a'.ljust(400000000) }}\n"), {})
+    assert render_definition(write(tmp_path, "ok.json.j2", '{"a": "{{ 2 * 3 }}"}\n'), {}).text == '{"a": "6"}\n'
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+
+
 def test_a_template_that_loops_without_end_is_stopped(tmp_path):
     import time
 

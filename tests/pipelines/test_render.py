@@ -229,3 +229,37 @@ def test_every_mdpool_command_and_flag_the_pipelines_call_exists(rendered):
                         assert flag in options, f"mdpool {' '.join(path)} has no option {flag}"
                 called += 1
     assert called >= 10
+
+
+# --- a careless --out (hostile-user pass) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make, out, expected",
+    [
+        # a file given as the folder: this ended in a FileExistsError traceback
+        (lambda root: (root / "afile").write_text("mine"), "afile", "afile: is a file, not a folder"),
+        (lambda root: (root / "afile").write_text("mine"), "afile/sub", "afile/sub: {root}/afile is a file, not a folder"),
+        # the user's own pipeline of the same name: it was overwritten
+        (
+            lambda root: (root / "ci").mkdir() or (root / "ci" / "deploy.yml").write_text("trigger: none\n"),
+            "ci",
+            "ci/deploy.yml: exists and was not written by mdpool pipeline render; move it, or choose another --out",
+        ),
+    ],
+)
+def test_render_refuses_an_out_it_may_not_write_and_writes_nothing(tmp_path, make, out, expected):
+    make(tmp_path)
+    before = sorted((str(p), p.read_bytes() if p.is_file() else None) for p in tmp_path.rglob("*"))
+    result = run_mdpool("pipeline", "render", "--out", str(tmp_path / out))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"{tmp_path}/{expected.format(root=tmp_path)}"), line
+    assert sorted((str(p), p.read_bytes() if p.is_file() else None) for p in tmp_path.rglob("*")) == before
+
+
+def test_render_replaces_what_it_wrote_before(tmp_path):
+    assert run_mdpool("pipeline", "render", "--out", str(tmp_path)).returncode == 0
+    (tmp_path / "deploy.yml").write_text((tmp_path / "deploy.yml").read_text() + "# edited by hand\n")
+    assert run_mdpool("pipeline", "render", "--out", str(tmp_path)).returncode == 0
+    assert (tmp_path / "deploy.yml").read_bytes() == (REPO / "pipelines" / "deploy.yml").read_bytes()

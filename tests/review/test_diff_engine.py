@@ -203,3 +203,13 @@ def test_pool_words_for_all_week_standby_a_pinned_gallery_id_and_a_data_disk():
     assert [(i.image, i.aliases, i.buffer) for i in facts.images] == [("gallery image `ubuntu-24.04`, version 1.2.3", (), "*")]
     assert facts.sizing["data disk"] == "64 GiB Premium_LRS, caching ReadOnly"
     assert facts.organizations == ("https://dev.azure.com/o (parallelism 4, projects a, b)",)
+
+
+def test_a_file_given_as_the_output_folder_says_what_is_expected(tmp_path):
+    # it said "cannot read manifest.json: [Errno 20] Not a directory: ..."
+    (tmp_path / "out").write_text("mine")
+    with pytest.raises(InputError) as caught:
+        load_synthesized(tmp_path / "out")
+    assert str(caught.value) == (
+        f"{tmp_path / 'out' / 'manifest.json'}: no manifest.json here; expected the output of `mdpool synth --out DIR`"
+    )
