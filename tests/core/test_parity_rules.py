@@ -85,6 +85,22 @@ CASES = [
         'pool.standby.manual.days.sunday["12:00"]',
         "-1 standby agents is not allowed; allowed: 0 to",
     ),
+    # dayScheduleSchemaOptional: ^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$
+    ("sunday 23:59:59", {"pool.standby.manual.days": {"sunday": {"23:59:59": 1}}}, OK),
+    (
+        "sunday 60 minutes",
+        {"pool.standby.manual.days": {"sunday": {"04:60": 1}}},
+        ERROR,
+        'pool.standby.manual.days.sunday["04:60"]',
+        "is not a time of day",
+    ),
+    (
+        "sunday 60 seconds",
+        {"pool.standby.manual.days": {"sunday": {"04:00:60": 1}}},
+        ERROR,
+        'pool.standby.manual.days.sunday["04:00:60"]',
+        "is not a time of day",
+    ),
     (
         "sunday 24h",
         {"pool.standby.manual.days": {"sunday": {"24:00:00": 1}}},
@@ -454,6 +470,11 @@ CASES = [
     ),
     ("lifetime short", {"pool.agents.grace_period": "2:0:0"}, OK),
     ("lifetime newline", {"pool.agents.grace_period": "00:30:00\n"}, ERROR, "pool.agents.grace_period", "is not a timespan"),
+    # parseTimeSpan: hours 0-23, minutes and seconds 0-59
+    ("lifetime 23:59:59", {"pool.agents.grace_period": "23:59:59"}, OK),
+    ("lifetime 24h", {"pool.agents.grace_period": "24:00:00"}, ERROR, "pool.agents.grace_period", "hours over 23"),
+    ("lifetime 60m", {"pool.agents.grace_period": "00:60:00"}, ERROR, "pool.agents.grace_period", "over 59"),
+    ("lifetime 60s", {"pool.agents.grace_period": "1.00:00:60"}, ERROR, "pool.agents.grace_period", "over 59"),
     ("guid newline", {"subscription_id": "00000000-0000-0000-0000-000000000000\n"}, ERROR, "subscription_id", "must be a GUID"),
     ("environment newline", {"environment": "dev\n"}, ERROR, "environment", "is not allowed"),
     (
