@@ -422,3 +422,12 @@ def test_a_run_whose_answer_was_lost_is_not_started_twice(arm, spec):
     assert result.status == BUILT
     assert len(arm.requests_matching("POST", r"/run$")) == 1
     assert len(arm.image_versions(gallery_image_id("ubuntu-22.04"))) == 1
+
+
+def test_a_408_on_the_create_is_unclear_like_a_5xx(arm, spec):
+    # azure-core's RetryPolicy counts 408 among the statuses worth another try (retry_on_status_codes);
+    # for a PUT the builder looks first: not created, so it is put again
+    arm.fail("PUT", TEMPLATE_PATH, 408, times=1)
+    (result,) = build(arm, [spec])
+    assert result.status == BUILT
+    assert [r.status for r in arm.requests_matching("PUT", TEMPLATE_PATH)] == [408, 201]
