@@ -13,6 +13,7 @@ from importlib import metadata
 
 import pytest
 
+from mdpool.cli_support import JsonOption
 from mdpool.problems import Problem
 from tests.conftest import EXAMPLE_CONFIG, REPO, run_mdpool
 
@@ -245,3 +246,26 @@ def test_verbose_says_what_it_reads_on_stderr():
 
 def test_quiet_and_verbose_together_is_a_usage_error():
     assert run_mdpool("-q", "-v", "validate").returncode == 2
+
+
+def test_end_of_input_with_json_is_a_failure_document_and_exit_1(capsys):
+    # click turns end of input (EOFError, e.g. at a prompt) into Abort, which click's own main exits 1
+    # on ("Aborted!"); with --json mdpool's run() ends it the same way, with the failure document
+    import typer
+
+    from mdpool.cli_support import reset_output, run
+
+    reads_stdin = typer.Typer()
+
+    @reads_stdin.command()
+    def ask(json_summary: JsonOption = False) -> None:
+        raise EOFError  # what input() raises when standard input is at its end
+
+    reset_output()
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            run(reads_stdin, ["--json"])
+    finally:
+        reset_output()
+    assert stopped.value.code == 1
+    assert json.loads(capsys.readouterr().out) == {"ok": False, "exit_code": 1, "problems": [{"text": "aborted"}]}
