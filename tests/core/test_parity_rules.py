@@ -177,6 +177,19 @@ CASES = [
         "allowed: * (even share) or a number from 0 to 100",
     ),
     ("buffer 00", {"pool.images[1].buffer": "00"}, OK),
+    # configure-images: numeric buffers with `*` images may take all 100, the `*` images then share nothing
+    (
+        "buffers 100 with star",
+        {"pool.images[0].buffer": "60", "pool.images[1].buffer": "40", "pool.images[2].buffer": "*"},
+        OK,
+    ),
+    (
+        "buffers 101 with star",
+        {"pool.images[0].buffer": "60", "pool.images[1].buffer": "41", "pool.images[2].buffer": "*"},
+        ERROR,
+        "pool.images",
+        "numeric buffers add up to 101; with * images they may add up to 100 at most",
+    ),
     ("buffer newline", {"pool.images[1].buffer": "0\n"}, ERROR, "pool.images[1].buffer", "allowed: * (even share)"),
     # data disk: drive letter F-Z, caching None/ReadOnly/ReadWrite
     ("drive F", {"pool.data_disk": {"size_gb": 1, "drive_letter": "F"}}, OK),
