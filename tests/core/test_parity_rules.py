@@ -177,6 +177,15 @@ CASES = [
         "allowed: * (even share) or a number from 0 to 100",
     ),
     ("buffer 00", {"pool.images[1].buffer": "00"}, OK),
+    # compute/validate SharedImageVersionName: latest or three parts of 1-10 digits
+    ("version 3 parts", {"pool.images[2].version": "1.0.0"}, OK),
+    (
+        "version 2 parts",
+        {"pool.images[2].version": "1.0"},
+        ERROR,
+        "pool.images[2].version",
+        "allowed: latest or a gallery image version like 1.0.0",
+    ),
     # configure-images: numeric buffers with `*` images may take all 100, the `*` images then share nothing
     (
         "buffers 100 with star",
@@ -370,6 +379,10 @@ CASES = [
     ("tag key 512", {"tags": {"k" * 512: "v"}}, OK),
     ("tag key 513", {"tags": {"k" * 513: "v"}}, ERROR, "tags", "tag name has 513 bytes; allowed: at most 512"),
     ("tag key utf8", {"tags": {"é" * 257: "v"}}, ERROR, "tags", "tag name has 514 bytes"),
+    # ARM tag names: none of < > % & backslash ? / (learn.microsoft.com azure-resource-manager tag-resources, Limitations)
+    ("tag key backslash", {"tags": {"a\\b": "v"}}, ERROR, "tags", "tag names may not contain any of"),
+    ("tag key question mark", {"tags": {"a?b": "v"}}, ERROR, "tags", "tag names may not contain any of"),
+    ("tag key plain", {"tags": {"a-b_c.d": "v"}}, OK),
     ("tag value 256", {"tags": {"k": "v" * 256}}, OK),
     ("tag value 257", {"tags": {"k": "v" * 257}}, ERROR, "tags.k", "tag value has 257 bytes; allowed: at most 256"),
     ("tag value utf8", {"tags": {"k": "é" * 129}}, ERROR, "tags.k", "tag value has 258 bytes"),
