@@ -135,6 +135,13 @@ CASES = [
         "pool.permission.users[0]",
         "is not an e-mail address",
     ),
+    (  # net/mail.ParseAddress takes one address ("expected single address"), never a list
+        "user two addresses",
+        {"pool.permission": {"kind": "SpecificAccounts", "users": ["ops@contoso.com, dev@contoso.com"]}},
+        ERROR,
+        "pool.permission.users[0]",
+        "is not an e-mail address",
+    ),
     # Azure DevOps project names (validate.ProjectName)
     ("project 64", {"pool.organizations[0].projects": ["p" * 64]}, OK),
     (
