@@ -375,3 +375,18 @@ def test_automatic_standby_without_a_preference_asks_for_balanced():
     assert properties["agentProfile"]["resourcePredictionsProfile"] == {"kind": "Automatic", "predictionPreference": "Balanced"}
     assert "resourcePredictions" not in properties["agentProfile"]
     assert problems(properties) == []
+
+
+def test_an_exportable_key_is_asked_for_as_written():
+    # pools spec 2026-06-02 SecretsManagementSettings.keyExportable: required, written as configured
+    pool = Pool.model_validate(
+        {
+            "maximum_concurrency": 2,
+            "organizations": [{"name": "o", "parallelism": 2}],
+            "images": [{"well_known": "windows-2022/latest"}],
+            "key_vault": {"certificate_ids": ["https://kv-acme.vault.azure.net/secrets/agent-cert"], "key_export": True},
+        }
+    )
+    properties = body_of(pool)
+    assert properties["fabricProfile"]["osProfile"]["secretsManagementSettings"]["keyExportable"] is True
+    assert problems(properties) == []
