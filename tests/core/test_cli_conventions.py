@@ -13,6 +13,7 @@ from importlib import metadata
 
 import pytest
 
+from mdpool.cli_support import JsonOption
 from mdpool.problems import Problem
 from tests.conftest import EXAMPLE_CONFIG, REPO, run_mdpool
 
@@ -256,3 +257,26 @@ def test_validate_json_carries_the_warnings():
     document = one_json_document(result)
     assert document["ok"] is True and document["problems"] == []
     assert [(w["path"], w["severity"]) for w in document["warnings"]] == [("pool.data_disk.drive_letter", "warning")]
+
+
+def test_end_of_input_with_json_is_a_failure_document_and_exit_1(capsys):
+    # click turns end of input (EOFError, e.g. at a prompt) into Abort, which click's own main exits 1
+    # on ("Aborted!"); with --json mdpool's run() ends it the same way, with the failure document
+    import typer
+
+    from mdpool.cli_support import reset_output, run
+
+    reads_stdin = typer.Typer()
+
+    @reads_stdin.command()
+    def ask(json_summary: JsonOption = False) -> None:
+        raise EOFError  # what input() raises when standard input is at its end
+
+    reset_output()
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            run(reads_stdin, ["--json"])
+    finally:
+        reset_output()
+    assert stopped.value.code == 1
+    assert json.loads(capsys.readouterr().out) == {"ok": False, "exit_code": 1, "problems": [{"text": "aborted"}]}

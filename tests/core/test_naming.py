@@ -61,3 +61,10 @@ def test_name_rules(kind, good, bad):
     for name in bad:
         message = rule.problem(name)
         assert message is not None and kind in message and "allowed:" in message, (name, message)
+
+
+def test_a_dev_center_project_name_both_sides_of_63_characters():
+    # learn.microsoft.com/azure/templates/microsoft.devcenter/projects: name length 3-63
+    rule = RULES["dev center project"]
+    assert rule.problem("p" * 63) is None
+    assert "has 64 characters; allowed: 3 to 63" in (rule.problem("p" * 64) or "")

@@ -147,6 +147,35 @@ def test_a_manifest_of_another_cdktn_app_is_not_mdpools(tmp_path):
     assert_refused(done, out, "is a folder of other files (manifest.json, stacks), not an mdpool output")
 
 
+def test_a_manifest_with_a_gallery_stack_and_another_stack_is_not_mdpools(tmp_path):
+    # mdpool before the marker wrote gallery-<env> and pool-<env>: any other pair is someone else's
+    out = tmp_path / "cdktf.out"
+    for stack in ("gallery-dev", "web"):
+        (out / "stacks" / stack).mkdir(parents=True)
+        (out / "stacks" / stack / "cdk.tf.json").write_text("{}")
+    (out / "manifest.json").write_text(json.dumps({"version": "0.24.0", "stacks": {"gallery-dev": {}, "web": {}}}))
+    before = snapshot(out)
+    done = synth_cli(out)
+    assert_refused(done, out, "is a folder of other files (manifest.json, stacks), not an mdpool output")
+    assert snapshot(out) == before
+
+
+def test_a_stack_folder_that_is_a_symbolic_link_is_not_replaced(tmp_path, example_synth):
+    out = tmp_path / "cdktf.out"
+    shutil.copytree(example_synth, out)
+    mine = tmp_path / "mine"
+    shutil.move(str(out / "stacks" / "pool-dev"), str(mine))  # holds only what a stack folder holds
+    (out / "stacks" / "pool-dev").symlink_to(mine, target_is_directory=True)
+    before = snapshot(mine)
+    done = synth_cli(out)
+    assert_refused(
+        done,
+        out,
+        "is an mdpool output that also holds files mdpool did not write (stacks/pool-dev); move them out, or choose another --out",
+    )
+    assert (out / "stacks" / "pool-dev").is_symlink() and snapshot(mine) == before
+
+
 def test_a_parent_that_is_a_file_or_cannot_be_written_is_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -85,6 +85,22 @@ CASES = [
         'pool.standby.manual.days.sunday["12:00"]',
         "-1 standby agents is not allowed; allowed: 0 to",
     ),
+    # dayScheduleSchemaOptional: ^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$
+    ("sunday 23:59:59", {"pool.standby.manual.days": {"sunday": {"23:59:59": 1}}}, OK),
+    (
+        "sunday 60 minutes",
+        {"pool.standby.manual.days": {"sunday": {"04:60": 1}}},
+        ERROR,
+        'pool.standby.manual.days.sunday["04:60"]',
+        "is not a time of day",
+    ),
+    (
+        "sunday 60 seconds",
+        {"pool.standby.manual.days": {"sunday": {"04:00:60": 1}}},
+        ERROR,
+        'pool.standby.manual.days.sunday["04:00:60"]',
+        "is not a time of day",
+    ),
     (
         "sunday 24h",
         {"pool.standby.manual.days": {"sunday": {"24:00:00": 1}}},
@@ -115,6 +131,13 @@ CASES = [
     (
         "user newline",
         {"pool.permission": {"kind": "SpecificAccounts", "users": ["ops@contoso.com\n"]}},
+        ERROR,
+        "pool.permission.users[0]",
+        "is not an e-mail address",
+    ),
+    (  # net/mail.ParseAddress takes one address ("expected single address"), never a list
+        "user two addresses",
+        {"pool.permission": {"kind": "SpecificAccounts", "users": ["ops@contoso.com, dev@contoso.com"]}},
         ERROR,
         "pool.permission.users[0]",
         "is not an e-mail address",
@@ -161,6 +184,28 @@ CASES = [
         "allowed: * (even share) or a number from 0 to 100",
     ),
     ("buffer 00", {"pool.images[1].buffer": "00"}, OK),
+    # compute/validate SharedImageVersionName: latest or three parts of 1-10 digits
+    ("version 3 parts", {"pool.images[2].version": "1.0.0"}, OK),
+    (
+        "version 2 parts",
+        {"pool.images[2].version": "1.0"},
+        ERROR,
+        "pool.images[2].version",
+        "allowed: latest or a gallery image version like 1.0.0",
+    ),
+    # configure-images: numeric buffers with `*` images may take all 100, the `*` images then share nothing
+    (
+        "buffers 100 with star",
+        {"pool.images[0].buffer": "60", "pool.images[1].buffer": "40", "pool.images[2].buffer": "*"},
+        OK,
+    ),
+    (
+        "buffers 101 with star",
+        {"pool.images[0].buffer": "60", "pool.images[1].buffer": "41", "pool.images[2].buffer": "*"},
+        ERROR,
+        "pool.images",
+        "numeric buffers add up to 101; with * images they may add up to 100 at most",
+    ),
     ("buffer newline", {"pool.images[1].buffer": "0\n"}, ERROR, "pool.images[1].buffer", "allowed: * (even share)"),
     # data disk: drive letter F-Z, caching None/ReadOnly/ReadWrite
     ("drive F", {"pool.data_disk": {"size_gb": 1, "drive_letter": "F"}}, OK),
@@ -341,6 +386,10 @@ CASES = [
     ("tag key 512", {"tags": {"k" * 512: "v"}}, OK),
     ("tag key 513", {"tags": {"k" * 513: "v"}}, ERROR, "tags", "tag name has 513 bytes; allowed: at most 512"),
     ("tag key utf8", {"tags": {"é" * 257: "v"}}, ERROR, "tags", "tag name has 514 bytes"),
+    # ARM tag names: none of < > % & backslash ? / (learn.microsoft.com azure-resource-manager tag-resources, Limitations)
+    ("tag key backslash", {"tags": {"a\\b": "v"}}, ERROR, "tags", "tag names may not contain any of"),
+    ("tag key question mark", {"tags": {"a?b": "v"}}, ERROR, "tags", "tag names may not contain any of"),
+    ("tag key plain", {"tags": {"a-b_c.d": "v"}}, OK),
     ("tag value 256", {"tags": {"k": "v" * 256}}, OK),
     ("tag value 257", {"tags": {"k": "v" * 257}}, ERROR, "tags.k", "tag value has 257 bytes; allowed: at most 256"),
     ("tag value utf8", {"tags": {"k": "é" * 129}}, ERROR, "tags.k", "tag value has 258 bytes"),
@@ -454,6 +503,11 @@ CASES = [
     ),
     ("lifetime short", {"pool.agents.grace_period": "2:0:0"}, OK),
     ("lifetime newline", {"pool.agents.grace_period": "00:30:00\n"}, ERROR, "pool.agents.grace_period", "is not a timespan"),
+    # parseTimeSpan: hours 0-23, minutes and seconds 0-59
+    ("lifetime 23:59:59", {"pool.agents.grace_period": "23:59:59"}, OK),
+    ("lifetime 24h", {"pool.agents.grace_period": "24:00:00"}, ERROR, "pool.agents.grace_period", "hours over 23"),
+    ("lifetime 60m", {"pool.agents.grace_period": "00:60:00"}, ERROR, "pool.agents.grace_period", "over 59"),
+    ("lifetime 60s", {"pool.agents.grace_period": "1.00:00:60"}, ERROR, "pool.agents.grace_period", "over 59"),
     ("guid newline", {"subscription_id": "00000000-0000-0000-0000-000000000000\n"}, ERROR, "subscription_id", "must be a GUID"),
     ("environment newline", {"environment": "dev\n"}, ERROR, "environment", "is not allowed"),
     (

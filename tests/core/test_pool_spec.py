@@ -360,3 +360,34 @@ def test_a_github_pool_passes_the_spec():
     # a permission profile is Azure DevOps only: the spec refuses it on a GitHub profile
     properties["organizationProfile"]["permissionProfile"] = {"kind": "Inherit"}
     assert any("Additional properties" in p for p in problems(properties))
+
+
+def test_automatic_standby_without_a_preference_asks_for_balanced():
+    # azurerm helpers.go (automatic resource prediction schema): prediction_preference defaults to Balanced
+    pool = Pool.model_validate(
+        {
+            "maximum_concurrency": 2,
+            "organizations": [{"name": "o", "parallelism": 2}],
+            "images": [{"well_known": "ubuntu-22.04"}],
+            "standby": {"kind": "automatic"},
+        }
+    )
+    properties = body_of(pool)
+    assert properties["agentProfile"]["resourcePredictionsProfile"] == {"kind": "Automatic", "predictionPreference": "Balanced"}
+    assert "resourcePredictions" not in properties["agentProfile"]
+    assert problems(properties) == []
+
+
+def test_an_exportable_key_is_asked_for_as_written():
+    # pools spec 2026-06-02 SecretsManagementSettings.keyExportable: required, written as configured
+    pool = Pool.model_validate(
+        {
+            "maximum_concurrency": 2,
+            "organizations": [{"name": "o", "parallelism": 2}],
+            "images": [{"well_known": "windows-2022/latest"}],
+            "key_vault": {"certificate_ids": ["https://kv-acme.vault.azure.net/secrets/agent-cert"], "key_export": True},
+        }
+    )
+    properties = body_of(pool)
+    assert properties["fabricProfile"]["osProfile"]["secretsManagementSettings"]["keyExportable"] is True
+    assert problems(properties) == []

@@ -22,6 +22,10 @@ SCRIPT = {"storage_account_id": STORAGE + "abc", "entry_point": "setup.sh"}
             {"pool.sku": None, "pool.instance_mix": ["Standard_D2ads_v5", "standard_d2ads_v5"]},
             "pool.instance_mix[1]: VM size 'standard_d2ads_v5' is already listed at instance_mix[0]; each size once",
         ),
+        (  # VM size names compare ignoring case, whichever is written first
+            {"pool.sku": None, "pool.instance_mix": ["standard_d2ads_v5", "Standard_D2ads_v5"]},
+            "pool.instance_mix[1]: VM size 'Standard_D2ads_v5' is already listed at instance_mix[0]; each size once",
+        ),
         (
             {"pool.images[0].provisioning_script": {**SCRIPT, "storage_account_id": STORAGE + "ab"}},
             "pool.images[0].provisioning_script.storage_account_id: '" + STORAGE + "ab' is not a storage account id",

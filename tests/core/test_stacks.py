@@ -227,3 +227,17 @@ def test_no_absolute_paths_or_secrets(example_synth):
         assert "/tmp" not in text and "/work" not in text and "/root" not in text
         for word in ("client_secret", "password", "access_key", "sas_token"):
             assert word not in text, (path, word)
+
+
+def test_a_gallery_image_the_pool_lists_twice_is_guarded_once(example_config, tmp_path):
+    # one version list and one precondition per (image, version), however many pool entries use it
+    from mdpool.app import build_app
+    from mdpool.constructs.version_guard import GalleryVersions
+
+    images = example_config.pool.images
+    gallery_entry = next(image for image in images if image.gallery_image is not None)
+    twice = [*images, gallery_entry.model_copy(update={"aliases": ["another-alias"]})]
+    config = example_config.model_copy(update={"pool": example_config.pool.model_copy(update={"images": twice})})
+    app = build_app(config, str(tmp_path))
+    guards = [node for node in app.node.find_all() if isinstance(node, GalleryVersions)]
+    assert len(guards) == 1

@@ -257,3 +257,50 @@ def test_half_a_surrogate_pair_is_refused_at_its_line(tmp_path):
 
 def test_a_surrogate_pair_is_its_character(tmp_path):
     assert _load(tmp_path, 'a: "\\ud83d\\ude80 \\U0001F680 \\u00e9"\n') == {"a": "\U0001f680 \U0001f680 \u00e9"}
+
+
+# The bounds below are written out, not imported: a changed limit must fail a test.
+ONE_MEBIBYTE = 1_048_576  # the documented cap on a config or definition file
+INT32_LOWEST, INT32_HIGHEST = -2_147_483_648, 2_147_483_647  # the REST specs' `format: int32`
+
+
+def test_file_size_both_sides_of_one_mebibyte(tmp_path):
+    text = "a: " + "x" * (ONE_MEBIBYTE - 4) + "\n"  # exactly 1 MiB of UTF-8
+    assert len(_load(tmp_path, text)["a"]) == ONE_MEBIBYTE - 4
+    (line,) = _refused(tmp_path, "a: " + "x" * (ONE_MEBIBYTE - 3) + "\n")
+    assert f"file has {ONE_MEBIBYTE + 1} bytes; allowed: at most {ONE_MEBIBYTE}" in line
+
+
+def test_nesting_both_sides_of_64_levels(tmp_path):
+    # the top mapping is level 1, each list one more: 63 lists make 64 levels
+    assert _load(tmp_path, "a: " + "[" * 63 + "]" * 63 + "\n")
+    (line,) = _refused(tmp_path, "a: " + "[" * 64 + "]" * 64 + "\n")
+    assert "nested more than 64 levels deep" in line
+
+
+def test_integers_both_sides_of_int32(tmp_path):
+    assert _load(tmp_path, f"a: {INT32_HIGHEST}\nb: {INT32_LOWEST}\nc: 0x7fffffff\n") == {
+        "a": INT32_HIGHEST,
+        "b": INT32_LOWEST,
+        "c": INT32_HIGHEST,
+    }
+    for text in (str(INT32_HIGHEST + 1), str(INT32_LOWEST - 1), "0x80000000"):
+        (line,) = _refused(tmp_path, f"a: {text}\n")
+        assert f"is too large; allowed: {INT32_LOWEST} to {INT32_HIGHEST}" in line
+
+
+def test_node_count_both_sides_of_100_000(tmp_path):
+    # the mapping and its list are two values, each item one more: 99,998 items make 100,000
+    assert len(_load(tmp_path, "a: [" + "0," * 99_998 + "]\n")["a"]) == 99_998
+    (line,) = _refused(tmp_path, "a: [" + "0," * 99_999 + "]\n")
+    assert "more than 100000 values after expanding aliases" in line
+
+
+def test_nesting_through_an_alias_counts_the_expanded_depth(tmp_path):
+    # each line is shallow, but *a puts a's lists inside b's: 1 + 30 + 33 = 64 levels, then 65
+    def text(inner: int) -> str:
+        return "a: &a " + "[" * inner + "]" * inner + "\nb: " + "[" * 30 + "*a" + "]" * 30 + "\n"
+
+    assert _load(tmp_path, text(33))
+    (line,) = _refused(tmp_path, text(34))
+    assert "nested more than 64 levels deep" in line

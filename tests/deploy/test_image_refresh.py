@@ -46,6 +46,12 @@ def test_latest_is_the_highest_version_compared_as_numbers(arm):
     assert request.query["api-version"] == "2024-07-01"
 
 
+def test_latest_is_recognised_in_any_case(arm):
+    # a source written `Latest` is still resolved (never built from a version name Azure may not know)
+    arm.marketplace.publish(LOCATION, *JAMMY, "22.04.202402010")
+    assert resolve(arm, PlatformSource(*JAMMY, version="Latest")).version == "22.04.202402010"
+
+
 def test_a_pinned_version_is_kept_and_asks_nothing(arm):
     assert resolve(arm, PlatformSource(*JAMMY, version="22.04.1")).version == "22.04.1"
     assert arm.requests == []

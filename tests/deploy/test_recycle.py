@@ -26,12 +26,12 @@ def connection(arm) -> Connection:
     return Connection(arm.credential, arm.base_url, arm.ca_file, arm.client_kwargs())
 
 
-def seed(arm, deploy_config) -> PoolStandIn:
+def seed(arm, deploy_config, stand_in: type[PoolStandIn] = PoolStandIn) -> PoolStandIn:
     image = deploy_config.names.gallery_image_id("ubuntu-22.04")
     for version in ("0.25001.9", "0.25001.10"):  # newest by number, not by text
         arm.add_image_version(image, version)
     arm.add_image_version(image, "0.25002.1", provisioning_state="Failed")  # never the target
-    pool = PoolStandIn(arm, pool_id_of(deploy_config), page_size=2)
+    pool = stand_in(arm, pool_id_of(deploy_config), page_size=2)
     old, new = "0.25001.9", "0.25001.10"
     pool.add_machine("m1-ready-old", status="Ready", image=image, image_version=old)
     pool.add_machine("m2-leased-old", status="Leased", image=image, image_version=old)
@@ -73,6 +73,36 @@ def test_transient_errors_are_retried_by_the_pipeline(arm, deploy_config):
     arm.fail("POST", r"/pools/[^/]+/resources$", 502, times=1)
     result = recycle_pool(deploy_config, connection(arm))
     assert result.recycled == 2 and pool.deleted == ["m1-ready-old", "m5-ready-old"]
+
+
+@pytest.mark.parametrize("state", ["Creating", "Updating", "Migrating", "Deleting"])
+def test_a_version_still_in_the_making_is_never_the_target(arm, deploy_config, state):
+    # compute GalleryProvisioningState: only a Succeeded version can be used by a pool
+    pool = seed(arm, deploy_config)
+    arm.add_image_version(deploy_config.names.gallery_image_id("ubuntu-22.04"), "0.25009.1", provisioning_state=state)
+    result = recycle_pool(deploy_config, connection(arm))
+    assert (result.recycled, result.waiting) == (2, 3)  # as without it: m4 on 0.25001.10 is current
+    assert "m4-ready-new" in pool.machines
+
+
+class DeletesThenTimesOut(PoolStandIn):
+    """The first delete goes through but its answer is a gateway timeout (504)."""
+
+    timed_out = False
+
+    def _delete(self, request):
+        answer = super()._delete(request)
+        if self.timed_out:
+            return answer
+        self.timed_out = True
+        return 504, {}, {"error": {"code": "GatewayTimeout", "message": "The gateway did not receive a response in time."}}
+
+
+def test_after_a_5xx_only_the_machines_still_there_are_asked_for_again(arm, deploy_config):
+    pool = seed(arm, deploy_config, DeletesThenTimesOut)
+    result = recycle_pool(deploy_config, connection(arm))
+    assert result.recycled == 2 and pool.deleted == ["m1-ready-old", "m5-ready-old"]
+    assert len(pool.delete_bodies) == 1  # listed again, found both gone: no second POST
 
 
 def test_nothing_to_do_when_every_agent_is_current(arm, deploy_config):

@@ -8,6 +8,7 @@ is never overwritten.
 from __future__ import annotations
 
 import json
+import stat
 
 import pytest
 
@@ -43,6 +44,7 @@ def test_the_saved_plan_is_applied_without_planning_again(workspace, terraform_e
     manifest = json.loads((plan_dir / "mdpool-plan.json").read_text())
     assert manifest["stage"] == "gallery" and manifest["stack"] == "gallery-dev"
     assert (plan_dir / manifest["plan_file"]).is_file()
+    assert stat.S_IMODE((plan_dir / manifest["plan_file"]).stat().st_mode) == 0o600  # a plan can hold secrets
     assert (plan_dir / "synth" / "stacks" / "gallery-dev" / "cdk.tf.json").is_file()
     assert not list((plan_dir / "synth").rglob(".terraform"))  # working files never travel with a plan
     markdown = (plan_dir / "summary.md").read_text()
@@ -100,6 +102,27 @@ def test_a_saved_plan_that_would_replace_a_protected_resource_is_refused_before_
     issues = [line for line in stderr.splitlines() if line.startswith("##vso[task.logissue type=error]")]
     assert issues == [f"##vso[task.logissue type=error]{line}" for line in summary["errors"]]
     assert not plan_dir.exists()  # nothing half-written
+
+
+def test_a_replacement_allowed_when_saving_must_be_allowed_again_when_applying(
+    workspace, terraform_env, config_without_builds, tmp_path
+):
+    common = _common(workspace, config_without_builds)
+    assert mdpool_json("deploy", *common, "--no-synth", "--auto-approve", "--skip-checks", env=terraform_env)[0] == 0
+    workspace.use("gallery-renamed")
+    refused = mdpool_json("plan", *common, "--no-synth", "--stage", "gallery", "--save", str(tmp_path / "x"), env=terraform_env)
+    addresses = [line.rsplit("--allow-replace ", 1)[1] for line in refused[1]["errors"]]
+    allowed = [arg for address in addresses for arg in ("--allow-replace", address)]
+    plan_dir = tmp_path / "plan"
+    code, _, stderr = mdpool_json(
+        "plan", *common, "--no-synth", "--stage", "gallery", "--save", str(plan_dir), *allowed, env=terraform_env
+    )
+    assert code == 0, stderr
+    before = workspace.state_resources("gallery-dev")
+    code, summary, _ = mdpool_json("deploy", *common, "--plan", str(plan_dir), env=terraform_env)
+    assert code == 1 and summary["result"] == "refused"
+    assert summary["errors"] and all(line.startswith("gallery-dev: refusing to replace") for line in summary["errors"])
+    assert workspace.state_resources("gallery-dev") == before  # nothing applied
 
 
 def test_save_refuses_a_folder_that_is_not_a_saved_plan(workspace, terraform_env, config_without_builds, tmp_path):

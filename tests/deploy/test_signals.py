@@ -119,3 +119,38 @@ def test_a_signal_during_apply_stops_terraform_cleanly_and_a_rerun_converges(
     )
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["result"] == "nothing to do"
+
+
+def test_a_signal_ignored_on_purpose_stays_ignored():
+    # nohup (POSIX) starts a command with SIGHUP ignored: mdpool must not turn it back on
+    import os
+
+    from mdpool.signals import stop_signals
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with stop_signals():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGHUP)  # ignored: nothing is raised
+            time.sleep(0.05)
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def test_a_second_stop_signal_while_stopping_does_not_interrupt_the_cleanup():
+    # terraform already has its one interrupt and is writing its state: a second SIGTERM must not cut that short
+    import os
+
+    from mdpool.signals import Stopped, stop_signals
+
+    with stop_signals() as caught:
+        with pytest.raises(Stopped):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+        except KeyboardInterrupt:
+            pytest.fail("the second SIGTERM interrupted the cleanup")
+    assert caught.exit_code == 128 + signal.SIGTERM

@@ -152,6 +152,16 @@ def test_a_restricted_pool_sku_fails_with_the_reason(example, endpoints, azure):
     )
 
 
+def test_a_location_restriction_matches_the_location_whatever_its_case(example, endpoints, azure):
+    # ARM location names are case-insensitive: a restriction listing WestEurope restricts westeurope
+    sku = mdp_sku("Standard_DS3_v2", "standardDSv2Family", restricted="NotAvailableForSubscription")
+    for restriction in sku["properties"]["restrictions"]:
+        restriction["values"] = ["WestEurope"]
+        restriction["restrictionInfo"]["locations"] = ["WestEurope"]
+    azure.mdp_skus = [sku]
+    assert rows(example, endpoints)["pool-sku"].status == "failed"
+
+
 def test_a_zone_restriction_does_not_fail_the_sku(example, endpoints, azure):
     sku = mdp_sku("Standard_DS3_v2", "standardDSv2Family")
     sku["properties"]["restrictions"] = [

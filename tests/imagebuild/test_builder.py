@@ -404,3 +404,30 @@ def test_an_arm64_image_is_built_on_an_arm64_size_without_boot_optimization(arm,
     (put,) = arm.requests_matching("PUT", TEMPLATE_PATH)
     assert put.body["properties"]["vmProfile"]["vmSize"] == "Standard_D4ps_v5"
     assert "optimize" not in put.body["properties"]
+
+
+def test_a_put_whose_answer_was_lost_is_not_re_sent_by_azure_core(arm, spec):
+    # azure-core's RetryPolicy re-sends a PUT after a lost response (PUT is in its method allow-list);
+    # NoResendRetryPolicy leaves it to the builder, which finds the template made and does not PUT again.
+    arm.lose_answer("PUT", TEMPLATE_PATH, process=True)
+    (result,) = build(arm, [spec])
+    assert result.status == BUILT
+    assert len(arm.requests_matching("PUT", TEMPLATE_PATH)) == 1
+    assert len(arm.requests_matching("POST", r"/run$")) == 1
+
+
+def test_a_run_whose_answer_was_lost_is_not_started_twice(arm, spec):
+    arm.lose_answer("POST", r"/run$", process=True)
+    (result,) = build(arm, [spec])
+    assert result.status == BUILT
+    assert len(arm.requests_matching("POST", r"/run$")) == 1
+    assert len(arm.image_versions(gallery_image_id("ubuntu-22.04"))) == 1
+
+
+def test_a_408_on_the_create_is_unclear_like_a_5xx(arm, spec):
+    # azure-core's RetryPolicy counts 408 among the statuses worth another try (retry_on_status_codes);
+    # for a PUT the builder looks first: not created, so it is put again
+    arm.fail("PUT", TEMPLATE_PATH, 408, times=1)
+    (result,) = build(arm, [spec])
+    assert result.status == BUILT
+    assert [r.status for r in arm.requests_matching("PUT", TEMPLATE_PATH)] == [408, 201]

@@ -663,3 +663,19 @@ _SHELL_PIECES = [
 def test_lint_never_raises_on_any_script(lines):
     for finding in lint(shell(*lines)):
         assert "\n" not in str(finding) and finding.rule in RULES
+
+
+def test_mdp104_a_lock_timeout_counts_only_in_the_statement_that_writes_it_also_inside_elif():
+    # each statement of an elif body is judged alone: printing the setting while the elif's condition
+    # names apt.conf.d writes nothing there, so the apt-get after it still races the boot-time apt
+    found = lint(
+        shell(
+            "if [ -f /etc/skip-apt ]; then",
+            "  true",
+            "elif [ -d /etc/apt/apt.conf.d ]; then",
+            "  echo 'DPkg::Lock::Timeout \"600\";'",
+            "fi",
+            "sudo DEBIAN_FRONTEND=noninteractive apt-get update",
+        )
+    )
+    assert rules(found) == ["MDP104"]

@@ -318,3 +318,24 @@ def test_the_template_the_config_names_may_be_a_link_but_what_it_includes_stays_
     assert "included template 's.j2' not found beside img.json.j2" in error.value.problems[0].message
     write(images, "s.j2", '{"ShellCustomizer": true, "Name": "inside", "Inline": ["x"]}')
     assert load_definition(make_spec(images / "img.json.j2")).customizers[0].name == "inside"
+
+
+# The bounds written out (render.py's documented limits), so a changed limit fails a test.
+ONE_MEBIBYTE, FOUR_MEBIBYTES = 1_048_576, 4_194_304
+
+
+def test_a_sequence_of_one_mebibyte_is_built_one_more_is_refused(tmp_path):
+    at_limit = write(tmp_path, "edge.json.j2", "{{ 'x' * " + str(ONE_MEBIBYTE) + " }}")
+    assert len(render_definition(at_limit, {}).text) == ONE_MEBIBYTE
+    beyond = write(tmp_path, "over.json.j2", "{{ " + str(ONE_MEBIBYTE + 1) + " * 'x' }}")
+    with pytest.raises(InputError) as error:
+        render_definition(beyond, {})
+    assert f"'*' would build a sequence of {ONE_MEBIBYTE + 1} items" in error.value.problems[0].message
+
+
+def test_four_mebibytes_of_output_are_rendered_one_more_character_is_refused(tmp_path):
+    four = "{% for i in range(4) %}{{ 'y' * " + str(ONE_MEBIBYTE) + " }}{% endfor %}"
+    assert len(render_definition(write(tmp_path, "edge.json.j2", four), {}).text) == FOUR_MEBIBYTES
+    with pytest.raises(InputError) as error:
+        render_definition(write(tmp_path, "over.json.j2", four + "z"), {})
+    assert f"exceeds {FOUR_MEBIBYTES} characters" in error.value.problems[0].message

@@ -277,3 +277,31 @@ def test_cli_missing_summary_file(tmp_path):
     result = run_mdpool("pipeline", "comment", str(tmp_path / "nope.md"))
     assert result.returncode == 1
     assert result.stderr == f"{tmp_path / 'nope.md'}: cannot read the review summary: No such file or directory\n"
+
+
+def test_a_retry_after_beyond_the_bound_is_waited_only_up_to_it(devops, monkeypatch):
+    from mdpool.pipelines.pr_comment import MAX_RETRY_AFTER_SECONDS
+
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)  # azure-core's transport sleeps with time.sleep
+    devops.script("GET", Answer(429, headers={"Retry-After": "3600"}))  # an hour: a job would hang
+    assert post(devops) == "posted the review on pull request 42 (thread 100)"
+    assert waits == [MAX_RETRY_AFTER_SECONDS] and MAX_RETRY_AFTER_SECONDS == 60
+
+
+def test_the_client_refuses_to_send_the_token_to_another_origin(devops):
+    # the policy under every request: even a URL built wrongly never carries the token elsewhere
+    from mdpool.pipelines.pr_comment import _Client
+
+    client = _Client(TOKEN, f"{devops.base_url}/org/", devops.ca_file, 5)
+    with pytest.raises(CommentError, match="not the pull request's collection; the token is not sent there"):
+        client.call("GET", f"{devops.other_https.base_url}/org/x/_apis/git/repositories/r/pullRequests/42/threads")
+    assert devops.other_https.seen == [] and devops.seen == []
+
+
+def test_a_comment_of_100_000_characters_is_kept_whole_one_more_is_cut():
+    head = marker("c") + "\n"
+    whole = comment_text("x" * (100_000 - len(head)), "c")
+    assert len(whole) == 100_000 and "cut here" not in whole
+    cut = comment_text("x" * (100_001 - len(head)), "c")
+    assert len(cut) == 100_000 and "cut here" in cut

@@ -165,6 +165,10 @@ class StaticTokenCredential:
 # scripting records
 
 
+LOST = 0
+"""A fault status that answers nothing: the connection is closed (see ArmStandIn.lose_answer)."""
+
+
 @dataclass
 class Fault:
     method: str
@@ -428,6 +432,10 @@ class ArmStandIn:
             message="The request is being throttled.",
             headers={"Retry-After": f"{retry_after:g}"},
         )
+
+    def lose_answer(self, method: str, path_regex: str, *, times: int = 1, process: bool = False) -> Fault:
+        """Close the connection instead of answering (a lost response: the client cannot tell what happened)."""
+        return self.fail(method, path_regex, LOST, times=times, process=process)
 
     def deny_authorization(self, method: str, path_regex: str, *, times: int = 1) -> Fault:
         return self.fail(
@@ -932,6 +940,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             owner.requests.append(
                 Recorded(method=self.command, path=parts.path, query=query, body=body, status=status, at=time.monotonic())
             )
+        if status == LOST:
+            self.close_connection = True  # no answer at all: the client sees the connection drop
+            return
         data = b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
         for key, value in headers.items():
