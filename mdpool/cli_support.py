@@ -192,4 +192,8 @@ def run(app: Callable[..., Any], args: list[str] | None = None) -> NoReturn:
         print("Aborted!", file=sys.stderr)
         emit_json(failure_document(["aborted"], 1))
         sys.exit(1)
-    sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
+    code = code if isinstance(code, int) and not isinstance(code, bool) else 0
+    if code and not OUTPUT.json_written:  # e.g. Ctrl-C that no command caught: typer returns 130
+        print("interrupted" if code == 130 else f"exit {code}", file=sys.stderr)
+        emit_json(failure_document(["interrupted" if code == 130 else f"exit {code}"], code))
+    sys.exit(code)

@@ -280,3 +280,26 @@ def test_end_of_input_with_json_is_a_failure_document_and_exit_1(capsys):
         reset_output()
     assert stopped.value.code == 1
     assert json.loads(capsys.readouterr().out) == {"ok": False, "exit_code": 1, "problems": [{"text": "aborted"}]}
+
+
+def test_ctrl_c_that_no_command_catches_with_json_is_a_document_and_exit_130(capsys):
+    # click turns KeyboardInterrupt into Abort; with --json, run() ends it as the commands that catch
+    # Ctrl-C themselves do (exit 130), with the failure document on stdout
+    import typer
+
+    from mdpool.cli_support import reset_output, run
+
+    slow = typer.Typer()
+
+    @slow.command()
+    def wait(json_summary: JsonOption = False) -> None:
+        raise KeyboardInterrupt  # what Python raises on SIGINT
+
+    reset_output()
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            run(slow, ["--json"])
+    finally:
+        reset_output()
+    assert stopped.value.code == 130
+    assert json.loads(capsys.readouterr().out) == {"ok": False, "exit_code": 130, "problems": [{"text": "interrupted"}]}
