@@ -22,7 +22,7 @@ def arm():
 
 
 def connection(arm) -> Connection:
-    # the stand-in's endpoint and CA, with a short back-off; retries stay on (no retry_total=0)
+    # the stand-in's endpoint and CA, with a short back-off; azure-core's retries stay on, as in production
     return Connection(arm.credential, arm.base_url, arm.ca_file, arm.client_kwargs())
 
 
