@@ -283,41 +283,26 @@ def _hashable(value: Any) -> bool:
 
 def _scalar(node: yaml.ScalarNode, loader: _Loader, doc: YamlDocument, problems: list[Problem], loc: Loc) -> Any:
     text = node.value
+    shown = f"{text[:20]}{'...' if len(text) > 20 else ''}"
+
+    def refuse(message: str) -> None:
+        """One problem at this scalar's line; the caller then reads the value as None (or as it says)."""
+        problems.append(Problem(str(doc.path), node.start_mark.line + 1, dotted(loc), message))
+
     if node.tag == _INT_TAG:
         digits = text.lstrip("+-")
         if len(digits) > 12:  # bounded before int() parses it: a 10**6-digit number must not cost time
-            problems.append(
-                Problem(
-                    str(doc.path),
-                    node.start_mark.line + 1,
-                    dotted(loc),
-                    f"number {text[:20]}{'...' if len(text) > 20 else ''} is too large; allowed: {INT_MIN} to {INT_MAX}",
-                )
-            )
+            refuse(f"number {shown} is too large; allowed: {INT_MIN} to {INT_MAX}")
             return None
         value = loader.construct_object(node, deep=True)
         if not INT_MIN <= value <= INT_MAX:
-            problems.append(
-                Problem(
-                    str(doc.path),
-                    node.start_mark.line + 1,
-                    dotted(loc),
-                    f"number {value} is too large; allowed: {INT_MIN} to {INT_MAX}",
-                )
-            )
+            refuse(f"number {value} is too large; allowed: {INT_MIN} to {INT_MAX}")
             return None
         return value
     if node.tag == _FLOAT_TAG:
         value = loader.construct_object(node, deep=True) if len(text) <= 64 else math.inf
         if not math.isfinite(value):  # 1e999 is infinity in Python: refuse it, and .inf/.nan, here
-            problems.append(
-                Problem(
-                    str(doc.path),
-                    node.start_mark.line + 1,
-                    dotted(loc),
-                    f"number {text[:20]}{'...' if len(text) > 20 else ''} is not a finite number; allowed: a plain number",
-                )
-            )
+            refuse(f"number {shown} is not a finite number; allowed: a plain number")
             return None
         return value
     value = loader.construct_object(node, deep=True)
@@ -328,14 +313,9 @@ def _scalar(node: yaml.ScalarNode, loader: _Loader, doc: YamlDocument, problems:
             return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
         except UnicodeDecodeError:
             pass
-        problems.append(
-            Problem(
-                str(doc.path),
-                node.start_mark.line + 1,
-                dotted(loc),
-                f"{_printable(value, 40)!s} holds half of a surrogate pair (\\ud800 to \\udfff) on its own, which is "
-                "not a character; allowed: characters, written as they are or escaped (\\u00e9, \\U0001F680)",
-            )
+        refuse(
+            f"{_printable(value, 40)!s} holds half of a surrogate pair (\\ud800 to \\udfff) on its own, which is "
+            "not a character; allowed: characters, written as they are or escaped (\\u00e9, \\U0001F680)"
         )
         return _SURROGATE.sub("\ufffd", value)  # reading goes on; the problem above stops the command
     return value
