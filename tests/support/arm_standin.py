@@ -95,7 +95,6 @@ import http.server
 import itertools
 import json
 import re
-import ssl
 import tempfile
 import threading
 import time
@@ -105,8 +104,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import trustme
 from azure.core.credentials import AccessToken, AccessTokenInfo
+
+from tests.support.loopback_https import LoopbackServer, write_ca
 
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 _TEMPLATES_PROVIDER = "Microsoft.VirtualMachineImages"
@@ -324,38 +324,21 @@ class ArmStandIn:
     # ---- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> "ArmStandIn":
-        ca = trustme.CA()
-        cert = ca.issue_cert("127.0.0.1", "localhost")
-        ca_path = Path(self._tmp.name) / "ca.pem"
-        ca.cert_pem.write_to_path(str(ca_path))
-        self.ca_file = str(ca_path)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(context)
-
+        ca, self.ca_file = write_ca(Path(self._tmp.name))
         standin = self
 
         class Handler(_Handler):
             owner = standin
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        self._server = server
-        self.base_url = f"https://127.0.0.1:{server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="arm-standin", daemon=True
-        )
-        self._thread.start()
+        self._loopback = LoopbackServer(Handler, "arm-standin", ca)
+        self._server, self._thread = self._loopback.server, self._loopback.thread
+        self.base_url = self._loopback.base_url
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+            self._loopback.stop()
+            self._server = self._thread = None
         self._tmp.cleanup()
 
     def __enter__(self) -> "ArmStandIn":

@@ -22,7 +22,6 @@ from __future__ import annotations
 import http.server
 import json
 import re
-import ssl
 import tempfile
 import threading
 import time
@@ -32,8 +31,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import trustme
 from azure.core.credentials import AccessToken, AccessTokenInfo
+
+from tests.support.loopback_https import LoopbackServer, write_ca
 
 ARM_SCOPE = "https://management.azure.com/.default"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -106,34 +106,21 @@ class HttpsStandIn:
             self._faults.append([re.compile(path_regex, re.IGNORECASE), status, times, headers or {}, body])
 
     def start(self) -> HttpsStandIn:
-        ca = trustme.CA()
-        cert = ca.issue_cert("127.0.0.1", "localhost")
-        self.ca_file = str(Path(self._tmp.name) / "ca.pem")
-        ca.cert_pem.write_to_path(self.ca_file)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(context)
+        ca, self.ca_file = write_ca(Path(self._tmp.name))
         owner = self
 
         class _Bound(_Handler):
             standin = owner
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Bound)
-        server.daemon_threads = True
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        self._server = server
-        self.base_url = f"https://127.0.0.1:{server.server_address[1]}"
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.name, daemon=True)
-        self._thread.start()
+        self._loopback = LoopbackServer(_Bound, self.name, ca)
+        self._server, self._thread = self._loopback.server, self._loopback.thread
+        self.base_url = self._loopback.base_url
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+            self._loopback.stop()
+            self._server = self._thread = None
         self._tmp.cleanup()
 
     def __enter__(self):

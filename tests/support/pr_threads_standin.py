@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.server
 import json
 import re
-import ssl
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import trustme
+
+from tests.support.loopback_https import LoopbackServer, write_ca
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Answer:
 class _Server:
     """One loopback listener, https when given a TLS context; records what it is sent."""
 
-    def __init__(self, respond, context: ssl.SSLContext | None, name: str) -> None:
+    def __init__(self, respond, ca: trustme.CA | None, name: str) -> None:
         self.seen: list[Seen] = []
         owner = self
 
@@ -79,19 +80,11 @@ class _Server:
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        if context is not None:
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        scheme = "https" if context is not None else "http"
-        self.base_url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True)
-        self.thread.start()
+        self._loopback = LoopbackServer(Handler, name, ca)
+        self.base_url = self._loopback.base_url
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        self._loopback.stop()
 
 
 class DevOpsStandIn:
@@ -99,21 +92,13 @@ class DevOpsStandIn:
 
     def __init__(self) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="devops-standin-")
-        ca = trustme.CA()
-        ca_path = Path(self._tmp.name) / "ca.pem"
-        ca.cert_pem.write_to_path(str(ca_path))
-        self.ca_file = str(ca_path)
+        ca, self.ca_file = write_ca(Path(self._tmp.name))
         self.threads: list[dict] = []
         self.scripted: dict[str, list[Answer]] = {}
         self._lock = threading.Lock()
 
-        def context() -> ssl.SSLContext:
-            made = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ca.issue_cert("127.0.0.1", "localhost").configure_cert(made)
-            return made
-
-        self._api = _Server(self._respond, context(), "devops-standin")
-        self.other_https = _Server(lambda *_: Answer(200, body={"value": [], "id": 1}), context(), "other-https")
+        self._api = _Server(self._respond, ca, "devops-standin")
+        self.other_https = _Server(lambda *_: Answer(200, body={"value": [], "id": 1}), ca, "other-https")
         self.plain_http = _Server(lambda *_: Answer(200, body={"value": [], "id": 1}), None, "plain-http")
         self.base_url = self._api.base_url
 
