@@ -453,6 +453,11 @@ class EnvironmentConfig(Model):
         return self._config_path.parent
 
     @property
+    def pools(self) -> list[Pool]:
+        """Every pool of the config (today the one `pool:`; the fleet, issue 17, makes it a list)."""
+        return [self.pool]
+
+    @property
     def gallery_stack(self) -> str:
         return f"gallery-{self.environment}"
 
