@@ -60,3 +60,12 @@ def _outside_ci(monkeypatch):
     tests about them."""
     monkeypatch.delenv("TF_BUILD", raising=False)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _prices_stay_on_this_machine(monkeypatch, tmp_path_factory):
+    """`mdpool review` and `plan` ask the Azure Retail Prices API for standby costs: in the tests they
+    ask a loopback port nothing listens on (refused at once: the price is unknown), unless a test
+    points them at its stand-in, and they cache into a folder of the session, never ~/.cache."""
+    monkeypatch.setenv("MDPOOL_PRICES_ENDPOINT", "https://127.0.0.1:9")
+    monkeypatch.setenv("MDPOOL_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "mdpool-cache"))

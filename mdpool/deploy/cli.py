@@ -75,6 +75,13 @@ def plan(
             help="With --save: accept that the plan replaces or destroys this protected resource.",
         ),
     ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Do not ask the Azure Retail Prices API: the standby cost uses prices read before (cached), else says unknown.",
+        ),
+    ] = False,
 ) -> None:
     """Synthesize, then plan the gallery stack, and the pool stack once the gallery is deployed. Applies nothing."""
     if stage is None:
@@ -85,8 +92,11 @@ def plan(
         session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
 
         def plan_then_images(deployment) -> None:
+            from mdpool.cost.summary import say_standby_cost
+
             deployment.plan()
             say_images_after_plan(deployment)  # which images a deploy would build, and why
+            say_standby_cost(deployment, offline=offline)  # what the pools' standby agents cost a month
 
         session.run(plan_then_images)
         return
@@ -100,7 +110,15 @@ def plan(
             fail(error.lines)
     command = "mdpool deploy --plan DIR" if save is not None else "mdpool deploy"
     session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
-    session.run(lambda deployment: plan_stage(deployment, stage, save, command=command), allow_replace=allow_replace or [])
+
+    def plan_one_stage(deployment) -> None:
+        from mdpool.cost.summary import say_standby_cost
+
+        plan_stage(deployment, stage, save, command=command)
+        if stage is Stage.POOL:
+            say_standby_cost(deployment, offline=offline)
+
+    session.run(plan_one_stage, allow_replace=allow_replace or [])
 
 
 def deploy(

@@ -148,6 +148,7 @@ class Report:
     static_ip_addresses: list[str] = field(default_factory=list)  # the pool's, once applied
     recycled: int | None = None  # idle agents deleted by --recycle (None: not asked)
     recycle_waiting: int | None = None  # agents on older versions left for later (busy, or beyond the batch)
+    standby_cost: list[dict[str, Any]] = field(default_factory=list)  # per pool, after a plan (mdpool.cost.summary)
 
     @property
     def rerun(self) -> str:
@@ -168,6 +169,7 @@ class Report:
             "errors": self.errors,
             "static_ip_addresses": self.static_ip_addresses,
             "recycle": None if self.recycled is None else {"recycled": self.recycled, "waiting": self.recycle_waiting},
+            "standby_cost": self.standby_cost,
         }
 
 

@@ -17,6 +17,13 @@ BaseOption = Annotated[
     typer.Option("--base", help="Synthesized output folder, or a git ref (e.g. origin/main) to synthesize and compare with."),
 ]
 OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the Markdown here instead of stdout.")]
+OfflineOption = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        help="Do not ask the Azure Retail Prices API: standby costs use prices read before (cached), else say unknown.",
+    ),
+]
 HeadOption = Annotated[
     Optional[Path],
     typer.Option("--head", help="Compare this synthesized output folder instead of synthesizing --config now."),
@@ -75,11 +82,27 @@ def _head(config: Path, head: Path | None, scratch: Path):
     return load_synthesized(scratch / "head", f"working tree ({config.as_posix()})")
 
 
+def _standby_costs(base_side, head_side, offline: bool):
+    """Each pool's standby estimate before and after (prices from the Retail Prices API or its cache)."""
+    from mdpool.cost.prices import PriceList
+    from mdpool.review.cost import cost_changes
+
+    try:
+        prices = PriceList.from_environment(offline=offline)
+    except ValueError as error:
+        fail([str(error)])
+    try:
+        return cost_changes(base_side, head_side, prices)
+    finally:
+        prices.close()
+
+
 def review(
     base: BaseOption,
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = None,
     head: HeadOption = None,
+    offline: OfflineOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """Summarize in Markdown what the working tree changes against --base: per stack, resources
@@ -102,13 +125,14 @@ def review(
     except InputError as error:
         fail(error.problems)
     summary = diff_synthesized(base_side, head_side)
-    text = render_markdown(summary, base_side.label, head_side.label)
+    costs = _standby_costs(base_side, head_side, offline) if summary.has_changes else []
+    text = render_markdown(summary, base_side.label, head_side.label, costs)
     if out is not None:
         _write_review(out, text)
     if OUTPUT.json:
         from mdpool.review.json_summary import review_document
 
-        emit_json(review_document(summary, text, None if out is None else str(out)))
+        emit_json(review_document(summary, text, None if out is None else str(out), costs))
     elif out is None:
         typer.echo(text, nl=False)
     else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mdpool.cost.summary import cost_json
+from mdpool.review.cost import CostChange
 from mdpool.review.diff import MISSING, Review
 
 
@@ -11,7 +13,7 @@ def _value(value: Any) -> Any:
     return None if value is MISSING else value
 
 
-def review_document(review: Review, markdown: str, out: str | None) -> dict[str, Any]:
+def review_document(review: Review, markdown: str, out: str | None, costs: list[CostChange] | None = None) -> dict[str, Any]:
     """Per stack, each changed block with its attribute changes; `set` says whether a side has the attribute."""
     return {
         "ok": True,
@@ -51,6 +53,9 @@ def review_document(review: Review, markdown: str, out: str | None) -> dict[str,
                 ],
             }
             for stack in review.stacks
+        ],
+        "standby_cost": [
+            {"pool": change.pool, "base": cost_json(change.base), "head": cost_json(change.head)} for change in costs or []
         ],
         "out": out,
         "markdown": None if out else markdown,

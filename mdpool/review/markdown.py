@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
+from mdpool.cost.estimate import LEFT_OUT, PoolCost
+from mdpool.review.cost import CostChange
 from mdpool.review.diff import MISSING, BlockChange, Review, StackDiff
 from mdpool.review.escape import code as _code
 from mdpool.review.escape import text as _text
@@ -280,8 +282,61 @@ def _stack_section(stack: StackDiff, base: Resolver, head: Resolver) -> list[str
     return lines
 
 
-def render_markdown(review: Review, base_label: str, head_label: str) -> str:
-    """The whole summary. Deterministic: the same two inputs give the same text."""
+def _hours(cost: PoolCost | None) -> str:
+    if cost is None:
+        return "-"
+    return "unknown" if cost.weekly_hours is None else f"{cost.weekly_hours:g}"
+
+
+def _money(cost: PoolCost | None) -> str:
+    if cost is None:
+        return "-"
+    if cost.monthly is None:
+        return "unknown"
+    low, high = cost.monthly
+    same = f"{low:,.2f}" == f"{high:,.2f}"
+    return f"{low:,.2f} {cost.currency}" if same else f"{low:,.2f} to {high:,.2f} {cost.currency}"
+
+
+def _change(before: float | None, after: float | None, form: str) -> str:
+    """` (+10)`: how much a figure moves, when both sides have one and it moves."""
+    if before is None or after is None or format(before, form) == format(after, form):
+        return ""
+    difference = after - before
+    return f" ({'+' if difference > 0 else '-'}{format(abs(difference), form)})"
+
+
+def _cost_section(changes: list[CostChange]) -> list[str]:
+    """Per pool, standby agent-hours a week and their monthly cost, before and after, and what is left out."""
+    if not changes:
+        return []
+    lines = [
+        "",
+        "## Standby cost (estimate)",
+        "",
+        "| Pool | Standby agent-hours a week | A month at pay-as-you-go prices |",
+        "|---|---|---|",
+    ]
+    notes: list[str] = []
+    for change in changes:
+        base, head = change.base, change.head
+        same = base == head
+        hours = _hours(head) if _hours(base) == _hours(head) else f"{_hours(base)} → {_hours(head)}"
+        hours += _change(base.weekly_hours if base else None, head.weekly_hours if head else None, "g")
+        money = _money(head) if _money(base) == _money(head) else f"{_money(base)} → {_money(head)}"
+        highs = [cost.monthly[1] if cost and cost.monthly else None for cost in (base, head)]
+        money += _change(highs[0], highs[1], ",.2f")
+        lines.append(f"| {_cell(_code(change.pool))} | {_cell(hours)} | {_cell(money)} |")
+        for side, cost in (("before", base), ("now", head)):
+            if cost is not None and cost.note and not (same and side == "before"):
+                notes.append(f"- {_code(change.pool)} ({side}): {_text(cost.note)}")
+    if notes:
+        lines += ["", *dict.fromkeys(notes)]
+    return lines + ["", LEFT_OUT]
+
+
+def render_markdown(review: Review, base_label: str, head_label: str, costs: list[CostChange] | None = None) -> str:
+    """The whole summary. Deterministic: the same two inputs (and prices) give the same text."""
     lines = ["# mdpool review", "", f"Base: {_code(base_label)} · compared with: {_code(head_label)}", ""]
     if not review.has_changes:
         return "\n".join(lines + [NO_CHANGES]) + "\n"
@@ -289,6 +344,7 @@ def render_markdown(review: Review, base_label: str, head_label: str) -> str:
     warnings = _warnings(review)
     if warnings:
         lines += [""] + [line for warning in warnings for line in (warning, ">")][:-1]
+    lines += _cost_section(costs or [])
     base, head = Resolver(review.base), Resolver(review.head)
     for stack in review.stacks:
         lines += _stack_section(stack, base, head)

@@ -1,0 +1,1 @@
+"""What a pool's standby agents cost: schedule hours (standby), VM prices (prices), the estimate (estimate)."""
