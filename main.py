@@ -1,4 +1,5 @@
-"""Entry point for `cdktn synth` (see cdktf.json): synthesize config/example.yaml, or $MDPOOL_CONFIG.
+"""Entry point for `cdktn synth` (see cdktf.json): synthesize the config `mdpool synth` would read
+($MDPOOL_CONFIG, else ./mdpool.yaml, else ./config/example.yaml).
 
 The CDK Terrain CLI runs this with CDKTF_OUTDIR set; `mdpool synth` is the same with a summary.
 """
@@ -8,12 +9,17 @@ import sys
 from pathlib import Path
 
 from mdpool.config import load_config
+from mdpool.config_file import NOT_FOUND, discover_config
 from mdpool.problems import InputError
 
 
 def main() -> int:
+    path = discover_config()
+    if path is None:
+        print(NOT_FOUND, file=sys.stderr)
+        return 1
     try:
-        config = load_config(Path(os.environ.get("MDPOOL_CONFIG", "config/example.yaml")))
+        config = load_config(path)
     except InputError as error:
         print(error, file=sys.stderr)
         return 1

@@ -16,7 +16,6 @@ from mdpool.cli_support import (
     OUTPUT,
     ConfigOption,
     JsonOption,
-    as_json,
     emit_json,
     fail,
     load_environment_or_exit,
@@ -57,7 +56,7 @@ def global_options(
 ) -> None:
     """Azure Managed DevOps Pools on your own build-agent images, from one typed config file.
 
-    Every --config defaults to $MDPOOL_CONFIG, else config/example.yaml.
+    Every --config defaults to $MDPOOL_CONFIG, else ./mdpool.yaml, else ./config/example.yaml.
     """
     if quiet and verbose:
         raise typer.BadParameter("choose one of --quiet and --verbose", param_hint="-q/-v")
@@ -70,17 +69,8 @@ def validate(config: ConfigOption = DEFAULT_CONFIG, json_output: JsonOption = Fa
     cfg = load_environment_or_exit(config)
     images = len(cfg.gallery.images)
     if OUTPUT.json:
-        emit_json(
-            {
-                "ok": True,
-                "config": str(config),
-                "environment": cfg.environment,
-                "gallery_images": images,
-                "pool": cfg.names.pool,
-                "problems": [],
-                "warnings": [as_json(warning) for warning in cfg.warnings],
-            }
-        )
+        report = {"config": str(config), "environment": cfg.environment, "gallery_images": images, "pool": cfg.names.pool}
+        emit_json(report, problems=cfg.warnings)
         return
     say(f"{config}: valid (environment {cfg.environment}, {images} gallery image{'s' * (images != 1)}, pool {cfg.names.pool})")
 
@@ -89,6 +79,7 @@ def validate(config: ConfigOption = DEFAULT_CONFIG, json_output: JsonOption = Fa
 def synth(
     config: ConfigOption = DEFAULT_CONFIG,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for manifest.json and stacks/.")] = Path("cdktf.out"),
+    json_output: JsonOption = False,
 ) -> None:
     """Synthesize the gallery and pool stacks to Terraform JSON (all or nothing)."""
     cfg = load_environment_or_exit(config)
@@ -104,7 +95,10 @@ def synth(
             fail(error.problems)
         except KeyboardInterrupt:
             fail([f"interrupted; nothing half-written is left in {out}"], code=caught.exit_code)
-    if OUTPUT.verbosity >= 0:
+    if OUTPUT.json:
+        stacks = [{"name": name, "resources": result.resource_count(name), "folder": str(path)} for name, path in result.stacks.items()]
+        emit_json({"environment": cfg.environment, "out": str(out), "stacks": stacks}, problems=cfg.warnings)
+    elif OUTPUT.verbosity >= 0:
         print_synth_summary(cfg, result)
 
 

@@ -18,14 +18,37 @@ from typing import Annotated, Any, Callable, Iterable, NoReturn
 
 import typer
 
+from mdpool.config_file import CONFIG_ENVVAR, NOT_FOUND, SEARCH_ORDER, USER_CONFIG, discover_config
 from mdpool.problems import InputError, Problem
 
-DEFAULT_CONFIG = Path("config/example.yaml")
-CONFIG_ENVVAR = "MDPOOL_CONFIG"
+# --config's default: found when the command runs (mdpool.config_file.discover_config), so that
+# $MDPOOL_CONFIG, ./mdpool.yaml and ./config/example.yaml are looked for in the folder mdpool runs in.
+DEFAULT_CONFIG = USER_CONFIG
+
+
+def _discovered_config(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Path:
+    """--config's callback: without --config (or $MDPOOL_CONFIG, which click reads), discover the file."""
+    from typer._click.core import ParameterSource  # typer vendors click; stable within the pinned typer ~=0.29
+
+    if param.name is None or ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT:
+        return value
+    found = discover_config()
+    if found is None:
+        OUTPUT.config_missing = True
+        return value
+    return found
+
 
 ConfigOption = Annotated[
     Path,
-    typer.Option("--config", "-c", envvar=CONFIG_ENVVAR, help="Environment configuration file (YAML).", show_default=True),
+    typer.Option(
+        "--config",
+        "-c",
+        envvar=CONFIG_ENVVAR,
+        callback=_discovered_config,
+        help="Environment configuration file (YAML).",
+        show_default=SEARCH_ORDER,
+    ),
 ]
 
 
@@ -47,6 +70,9 @@ class Output:
     json: bool = False
     verbosity: int = 0  # -1 quiet (-q), 0 normal, 1 verbose (-v)
     json_written: bool = False  # stdout already carries this run's JSON document
+    command: str = ""  # the command as typed after `mdpool`, for the JSON document
+    report: dict[str, Any] | None = None  # the command's payload so far: a later failure's document carries it
+    config_missing: bool = False  # no --config, and discovery found no file
 
 
 OUTPUT = Output()
@@ -63,7 +89,16 @@ def json_requested(value: bool) -> bool:
     """The --json option's callback: from here on every failure is a JSON document too."""
     if value:
         OUTPUT.json = True
+        OUTPUT.command = _command_name()
     return value
+
+
+def _command_name(ctx: Any = None) -> str:
+    """The running command as typed after `mdpool` (e.g. `images lint`), from click's context."""
+    from typer._click.globals import get_current_context
+
+    ctx = ctx or get_current_context(silent=True)
+    return " ".join(ctx.command_path.split()[1:]) if ctx is not None else OUTPUT.command
 
 
 JsonOption = Annotated[
@@ -76,18 +111,23 @@ JsonOption = Annotated[
 ]
 
 
-def as_json(item: object) -> dict[str, Any]:
-    """A problem, finding or message as a JSON object: its fields (whatever the dataclass has) and its line."""
-    fields = dataclasses.asdict(item) if dataclasses.is_dataclass(item) and not isinstance(item, type) else {}
-    return {**fields, "text": str(item)}
+def keep_report(report: dict[str, Any] | None) -> None:
+    """The command's payload so far: a failure after this point prints it in its JSON document."""
+    OUTPUT.report = report
 
 
-def emit_json(document: dict[str, Any]) -> None:
-    """Print this run's JSON document on stdout. One per run: the first one written stands (a deploy's
-    report already says that it failed; a failure after it adds its lines on stderr only)."""
+def emit_json(report: dict[str, Any] | None = None, problems: Iterable[object] = (), exit_code: int = 0) -> None:
+    """Print this run's JSON document on stdout (mdpool.json_output.document: the one contract).
+
+    `report` is the command's payload (default: what keep_report() kept); `problems` the lines it
+    printed, errors and warnings. One document per run: the first one written stands.
+    """
+    from mdpool.json_output import document
+
     if OUTPUT.json_written:
         return
-    print(json.dumps(document, indent=2, default=str), flush=True)
+    payload = OUTPUT.report if report is None else report
+    print(json.dumps(document(_command_name(), exit_code, problems, payload), indent=2, default=str), flush=True)
     OUTPUT.json_written = True
 
 
@@ -106,9 +146,9 @@ def note(*parts: object) -> None:
 def fail(lines: Iterable[object], code: int = 1) -> NoReturn:
     """Print each line to stderr and exit with `code` (1: the input or the cloud said no).
 
-    With --json the lines also form a JSON document on stdout ({"ok": false, "exit_code": ...,
-    "problems": [...]}, each problem with its fields and its `text` line), so a script gets one
-    document whether the command got far or failed on its first argument.
+    With --json the lines also form the run's JSON document on stdout (mdpool.json_output), with
+    the payload keep_report() kept, so a script gets one document whether the command got far or
+    failed on its first argument.
     """
     items = list(lines)
     for line in items:
@@ -116,7 +156,7 @@ def fail(lines: Iterable[object], code: int = 1) -> NoReturn:
     if code == 1:
         _annotate_in_ci(items)
     if OUTPUT.json:
-        emit_json(failure_document(items, code))
+        emit_json(problems=items, exit_code=code)
     raise typer.Exit(code)
 
 
@@ -127,14 +167,12 @@ def _annotate_in_ci(lines: list[object]) -> None:
     annotate(lines)
 
 
-def failure_document(lines: Iterable[object], code: int) -> dict[str, Any]:
-    return {"ok": False, "exit_code": code, "problems": [as_json(line) for line in lines]}
-
-
 def load_config_or_exit(path: Path):
     """Parse and validate the configuration once, at the edge; on bad input print every problem and exit 1."""
     from mdpool.config import load_config
 
+    if OUTPUT.config_missing and not path.exists():
+        fail([NOT_FOUND])
     note(f"reading {path}")
     try:
         config = load_config(path)
@@ -186,14 +224,19 @@ def run(app: Callable[..., Any], args: list[str] | None = None) -> NoReturn:
         code = app(args=args, standalone_mode=False)
     except ClickException as error:
         print(f"Error: {error.format_message()} (mdpool --help)", file=sys.stderr)
-        emit_json(failure_document([error.format_message()], error.exit_code))
+        stopped_in = getattr(error, "ctx", None)  # a usage error knows the command it stopped in
+        if stopped_in is not None:
+            OUTPUT.command = _command_name(stopped_in)
+        emit_json(problems=[error.format_message()], exit_code=error.exit_code)
         sys.exit(error.exit_code)
     except typer.Abort:
         print("Aborted!", file=sys.stderr)
-        emit_json(failure_document(["aborted"], 1))
+        emit_json(problems=["aborted"], exit_code=1)
         sys.exit(1)
     code = code if isinstance(code, int) and not isinstance(code, bool) else 0
     if code and not OUTPUT.json_written:  # e.g. Ctrl-C that no command caught: typer returns 130
         print("interrupted" if code == 130 else f"exit {code}", file=sys.stderr)
-        emit_json(failure_document(["interrupted" if code == 130 else f"exit {code}"], code))
+        emit_json(problems=["interrupted" if code == 130 else f"exit {code}"], exit_code=code)
+    elif OUTPUT.json and not OUTPUT.json_written:  # a command that ended without its own document
+        emit_json()
     sys.exit(code)

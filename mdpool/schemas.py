@@ -4,10 +4,12 @@
   mdpool.config (each field's docstring is its description);
 - `schema/mdpool-image-definition.schema.json`: the blog's image definition files, from the
   parameter sets in mdpool.imagebuild.definition;
+- `schema/mdpool-json-output.schema.json`: the document every `--json` prints, from
+  mdpool.json_output (docs/reference/json-output.md describes it);
 - `docs/reference/configuration.md`: every config field with its type, default and description.
 
 They are committed so an editor (the YAML and JSON language servers) finds them in a clone, and a
-test fails when they drift from the models. Regenerate all three with one command:
+test fails when they drift from the models. Regenerate all four with one command:
 `make schema` (that is `python -m mdpool.schemas write`).
 
 The schemas help people write files; they do not replace validation. mdpool checks more than a
@@ -22,12 +24,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mdpool.json_output import document_schema
+
 if TYPE_CHECKING:
     from mdpool.imagebuild.definition import Step
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 CONFIG_SCHEMA = "schema/mdpool-config.schema.json"
 DEFINITION_SCHEMA = "schema/mdpool-image-definition.schema.json"
+JSON_OUTPUT_SCHEMA = "schema/mdpool-json-output.schema.json"
 CONFIG_REFERENCE = "docs/reference/configuration.md"
 REGENERATE = "make schema (python -m mdpool.schemas write)"
 
@@ -279,6 +284,7 @@ def generated_files() -> dict[str, str]:
     return {
         CONFIG_SCHEMA: json.dumps(config_schema(), indent=2) + "\n",
         DEFINITION_SCHEMA: json.dumps(definition_schema(), indent=2) + "\n",
+        JSON_OUTPUT_SCHEMA: json.dumps(document_schema(), indent=2) + "\n",
         CONFIG_REFERENCE: configuration_reference(),
     }
 

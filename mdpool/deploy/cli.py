@@ -13,7 +13,7 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, POLL_INTERVAL_BOUNDS, ConfigOption, emit_json, fail, json_requested
+from mdpool.cli_support import DEFAULT_CONFIG, POLL_INTERVAL_BOUNDS, ConfigOption, emit_json, fail, json_requested, keep_report
 from mdpool.deploy.stages import Stage
 
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Synth output folder; state lives beside it (local backend).")]
@@ -375,16 +375,14 @@ class _Session:
                 self._finish(deployment)
                 fail(error.lines)
         self._finish(deployment)
+        if self.json_summary:
+            emit_json()
 
     def preflight(self) -> None:
         """The cheap `mdpool doctor` checks (quota, pool name, permissions...): seconds now, not an hour later."""
         from mdpool.doctor.command import preflight
 
-        preflight(
-            self.cfg,
-            echo=lambda line: self.console.print(line, markup=False, highlight=False, soft_wrap=True),
-            json_summary=self.json_summary,
-        )
+        preflight(self.cfg, echo=lambda line: self.console.print(line, markup=False, highlight=False, soft_wrap=True))
 
     def _recycle(self):
         from mdpool.deploy.recycle import recycle_pool
@@ -410,5 +408,6 @@ class _Session:
             raise KeyboardInterrupt from None
 
     def _finish(self, deployment) -> None:
-        if self.json_summary and deployment is not None and deployment.report is not None:
-            emit_json(deployment.report.to_json())
+        """Keep the run's report: the JSON document (--json) carries it, whether the run ends well or not."""
+        if deployment is not None and deployment.report is not None:
+            keep_report(deployment.report.to_json())

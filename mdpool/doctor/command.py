@@ -12,6 +12,7 @@ from mdpool.cli_support import (
     JsonOption,
     emit_json,
     fail,
+    keep_report,
     load_environment_or_exit,
 )
 
@@ -25,12 +26,12 @@ def doctor(
     One row per check: ok, warning (not checked, or worth a look) or failed with the fix. Exit 1 when
     something would fail, 0 otherwise. Reads only; changes nothing.
     """
-    from mdpool.doctor.output import row, summary, to_json
+    from mdpool.doctor.output import problems, row, summary, to_json
 
     cfg = load_environment_or_exit(config)
     results = _run(cfg, cheap_only=False, echo=None if json_output else lambda line: print(line, flush=True))
     if json_output:
-        emit_json(to_json(results))
+        emit_json(to_json(results), problems=problems(results, str(config)), exit_code=1 if any(r.failed for r in results) else 0)
     else:
         print(summary(results))
     if any(r.failed for r in results):
@@ -41,15 +42,15 @@ def doctor(
         raise typer.Exit(1)
 
 
-def preflight(cfg, *, echo, json_summary: bool = False) -> None:
+def preflight(cfg, *, echo) -> None:
     """The cheap checks before a deploy: print each row through `echo`; exit 1 on a failure."""
     from mdpool.doctor.output import row
 
     results = _run(cfg, cheap_only=True, echo=echo)
     failures = [row(r) for r in results if r.failed]
     if failures:
-        if json_summary:  # the run's one JSON document (fail() adds nothing after it)
-            emit_json({"ok": False, "exit_code": 1, "result": "checks failed", "errors": failures})
+        # the failure's JSON document (--json) carries the checks, as doctor's does
+        keep_report({"result": "checks failed", "checks": [r.to_json() for r in results]})
         fail(failures + ["mdpool deploy: stopped before anything was created; fix the above, or pass --skip-checks"])
 
 

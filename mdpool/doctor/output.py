@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mdpool.doctor.model import FAILED, WARNING, CheckResult
+from mdpool.problems import Problem
 
 
 def row(result: CheckResult) -> str:
@@ -24,3 +25,13 @@ def summary(results: Iterable[CheckResult]) -> str:
 def to_json(results: Iterable[CheckResult]) -> dict[str, Any]:
     results = list(results)
     return {"result": "failed" if any(r.failed for r in results) else "ok", "checks": [r.to_json() for r in results]}
+
+
+def problems(results: Iterable[CheckResult], config: str) -> list[Problem]:
+    """The failed checks (errors) and the warnings, as problems of the config they were run for."""
+    severity = {FAILED: "error", WARNING: "warning"}
+    return [
+        Problem(config, None, r.check, r.message + (f"; fix: {r.fix}" if r.fix else ""), severity[r.status])  # type: ignore[arg-type]
+        for r in results
+        if r.status in severity
+    ]

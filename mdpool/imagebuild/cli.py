@@ -5,6 +5,7 @@ Heavy modules (the Azure SDK, rich's live display) are imported inside the comma
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Optional
 
 import typer
@@ -15,7 +16,6 @@ from mdpool.cli_support import (
     POLL_INTERVAL_BOUNDS,
     ConfigOption,
     JsonOption,
-    as_json,
     emit_json,
     fail,
     load_config_or_exit,
@@ -82,15 +82,13 @@ def lint(names: Names = None, config: ConfigOption = DEFAULT_CONFIG, json_output
 
     annotate(findings)  # in Azure Pipelines / GitHub Actions: on the PR's diff too (stderr)
     if OUTPUT.json:
-        emit_json(
-            {
-                "ok": not errors,
-                "images": len(specs),
-                "errors": errors,
-                "warnings": len(findings) - errors,
-                "findings": [as_json(finding) for finding in findings],
-            }
-        )
+        report = {
+            "images": len(specs),
+            "errors": errors,
+            "warnings": len(findings) - errors,
+            "findings": [dataclasses.asdict(finding) for finding in findings],
+        }
+        emit_json(report, problems=findings, exit_code=1 if errors else 0)
         raise typer.Exit(1 if errors else 0)
     for finding in findings:
         typer.echo(str(finding), err=True)
@@ -121,6 +119,7 @@ def build(
         ),
     ] = 30.0,
     config: ConfigOption = DEFAULT_CONFIG,
+    json_output: JsonOption = False,
 ) -> None:
     """Build gallery image versions with Azure Image Builder and watch them to the end.
 
@@ -141,7 +140,9 @@ def build(
     except InputError as error:
         fail(error.problems)
     if not specs:
-        typer.echo("no image has a build section; nothing to build")
+        typer.echo("no image has a build section; nothing to build", err=OUTPUT.json)
+        if OUTPUT.json:
+            emit_json({"images": []})
         return
     options = BuildOptions(
         force=force,
@@ -174,8 +175,12 @@ def build(
         fail(error.problems)
     for result in results:
         for line in describe_result(result):
-            typer.echo(line, err=not result.ok)
-    if any(r.status == "failed" for r in results):
-        raise typer.Exit(1)
-    if any(r.status == "detached" for r in results):
-        raise typer.Exit(caught.exit_code)  # 130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP
+            typer.echo(line, err=OUTPUT.json or not result.ok)
+    code = 1 if any(r.status == "failed" for r in results) else 0
+    if not code and any(r.status == "detached" for r in results):
+        code = caught.exit_code  # 130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP
+    if OUTPUT.json:
+        failed = [line for result in results if not result.ok for line in describe_result(result)]
+        emit_json({"images": [dataclasses.asdict(result) for result in results]}, problems=failed, exit_code=code)
+    if code:
+        raise typer.Exit(code)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, fail, say
+from mdpool.cli_support import DEFAULT_CONFIG, OUTPUT, ConfigOption, JsonOption, emit_json, fail, keep_report, say
 
 app = typer.Typer(
     name="pipeline",
@@ -32,7 +32,12 @@ def config_reference(config: Path) -> str:
 
 
 @app.command()
-def render(config: ConfigOption = DEFAULT_CONFIG, out: OutDirOption = Path("pipelines"), check: CheckOption = False) -> None:
+def render(
+    config: ConfigOption = DEFAULT_CONFIG,
+    out: OutDirOption = Path("pipelines"),
+    check: CheckOption = False,
+    json_output: JsonOption = False,
+) -> None:
     """Render pull-request.yml, deploy.yml and refresh-images.yml for the environment in --config."""
     from mdpool.cli_support import load_config_or_exit
     from mdpool.pipelines.render import render_pipelines
@@ -42,6 +47,7 @@ def render(config: ConfigOption = DEFAULT_CONFIG, out: OutDirOption = Path("pipe
     reference = config_reference(config)
     settings = pipeline_settings(load_config_or_exit(config), reference)
     rendered = render_pipelines(settings)
+    keep_report({"config": reference, "out": str(out), "check": check, "files": [str(out / name) for name in rendered]})
     if check:
         again = f"run `mdpool pipeline render --config {reference} --out {out.as_posix()}`"
         stale = []
@@ -54,6 +60,8 @@ def render(config: ConfigOption = DEFAULT_CONFIG, out: OutDirOption = Path("pipe
         if stale:
             fail(stale)
         say(f"{', '.join(str(out / name) for name in rendered)}: up to date")
+        if OUTPUT.json:
+            emit_json()
         return
     problems = _unwritable(out, rendered)
     if problems:  # all checked before the first file is written
@@ -70,6 +78,8 @@ def render(config: ConfigOption = DEFAULT_CONFIG, out: OutDirOption = Path("pipe
             f"{out / 'deploy.yml'} refuses to run until it uses the azurerm backend",
             file=sys.stderr,
         )
+    if OUTPUT.json:
+        emit_json()
 
 
 def _read_bytes(path: Path) -> bytes | None:

@@ -16,7 +16,6 @@ def _value(value: Any) -> Any:
 def review_document(review: Review, markdown: str, out: str | None, costs: list[CostChange] | None = None) -> dict[str, Any]:
     """Per stack, each changed block with its attribute changes; `set` says whether a side has the attribute."""
     return {
-        "ok": True,
         "base": review.base.label,
         "head": review.head.label,
         "has_changes": review.has_changes,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.conftest import run_mdpool
 from tests.deploy.conftest import CONFIG
+from tests.support.json_contract import json_document, json_report
 
 
 @pytest.mark.parametrize("command", ["plan", "deploy"])
@@ -28,7 +27,8 @@ def test_missing_terraform_is_one_line(command, tmp_path):
         "mdpool needs Terraform >= 1.8.0 or OpenTofu >= 1.8.0"
     ]
     if command == "plan":  # with --json, stdout carries the failure as a document (and nothing else)
-        assert json.loads(done.stdout) == {"ok": False, "exit_code": 1, "problems": [{"text": done.stderr.strip()}]}
+        document = json_document(done.stdout, command="plan")
+        assert (document["exit_code"], [p["text"] for p in document["problems"]]) == (1, [done.stderr.strip()])
     else:
         assert done.stdout == ""
     assert not (tmp_path / "out").exists()  # failed before synth: nothing written
@@ -81,10 +81,9 @@ def config_without_builds(tmp_path):
 
 
 def mdpool_json(*args, env, **where) -> tuple[int, dict | None, str]:
-    import json
-
+    """The exit code, the report of the run's JSON document (checked against the contract), stderr."""
     done = run_mdpool(*args, "--json", env=env, **where)
-    return done.returncode, (json.loads(done.stdout) if done.stdout.strip() else None), done.stderr
+    return done.returncode, json_report(done.stdout, command=args[0]), done.stderr
 
 
 def test_deploy_and_plan_a_synth_output(workspace, terraform_env, config_without_builds):

@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import MDPOOL, REPO
 from tests.support.child_signals import hangup_by_default
+from tests.support.json_contract import json_report
 from tests.deploy.test_cli import config_without_builds  # noqa: F401 - the fixture
 
 RERUN = "interrupted; nothing was cancelled: run `mdpool deploy --stage gallery` again to continue where it stopped"
@@ -100,7 +101,7 @@ def test_a_signal_during_apply_stops_terraform_cleanly_and_a_rerun_converges(
     assert stderr.count("Interrupt received.") == 1
     assert RERUN in run.lines, stderr[-2000:]
     assert "Traceback" not in stderr
-    assert json.loads(stdout)["result"] == "interrupted"
+    assert json_report(stdout, command="deploy")["result"] == "interrupted"
     # the state is written and valid, and no lock is left behind
     state = workspace.state / "gallery-dev.tfstate"
     assert state.stat().st_size > 0
@@ -112,13 +113,13 @@ def test_a_signal_during_apply_stops_terraform_cleanly_and_a_rerun_converges(
         [str(MDPOOL), *args], cwd=REPO, env=terraform_env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
     )
     assert rerun.returncode == 0, rerun.stderr
-    assert json.loads(rerun.stdout)["result"] == "succeeded"
+    assert json_report(rerun.stdout, command="deploy")["result"] == "succeeded"
     assert "terraform_data.slow" in workspace.state_resources("gallery-dev")
     again = subprocess.run(
         [str(MDPOOL), *args], cwd=REPO, env=terraform_env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
     )
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["result"] == "nothing to do"
+    assert json_report(again.stdout, command="deploy")["result"] == "nothing to do"
 
 
 def test_a_signal_ignored_on_purpose_stays_ignored():

@@ -7,7 +7,6 @@ through azure-identity's AzureCliCredential with a stand-in `az` that prints the
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
@@ -22,6 +21,7 @@ from tests.deploy.conftest import CONFIG
 from tests.deploy.test_deploy_scenarios import writes
 from tests.deploy.test_stages import STANDIN_POLICY
 from tests.support.arm_standin import ArmStandIn
+from tests.support.json_contract import json_report
 
 GALLERY = (
     "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-jhp-images-dev-weu/providers/"
@@ -210,7 +210,7 @@ def deploy_stage(workspace, env, stage: str, *more: str):
         env=env,
     )
     assert "Traceback" not in done.stderr
-    return done.returncode, json.loads(done.stdout), done.stderr
+    return done.returncode, json_report(done.stdout, command="deploy"), done.stderr
 
 
 def test_the_pipeline_stages_as_processes(workspace, cli_env, arm):
@@ -260,7 +260,7 @@ def test_the_pipeline_stages_as_processes(workspace, cli_env, arm):
         "--skip-checks",
         env=cli_env,
     )
-    summary = json.loads(done.stdout)
+    summary = json_report(done.stdout, command="deploy")
     assert (done.returncode, summary["result"]) == (0, "nothing to do")
     assert summary["stages"] == {"selected": ["gallery", "images", "pool"], "ran": ["gallery", "images", "pool"]}
 

@@ -4,7 +4,6 @@ stand-ins' endpoints and CAs through MDPOOL_ARM_*, MDPOOL_GRAPH_* and MDPOOL_DEV
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 
 from tests.doctor.conftest import ORGANIZATION, REPO, SUBSCRIPTION
 from tests.support.devops_standin import DEVOPS_TOKEN, GRAPH_TOKEN
+from tests.support.json_contract import json_document
 
 SUB = f"/subscriptions/{SUBSCRIPTION}"
 
@@ -101,15 +101,22 @@ def test_doctor_on_the_example_reports_each_problem_with_its_fix(cli_env, azure,
 def test_doctor_json_for_ci(cli_env, azure, devops):
     done = mdpool(cli_env, "doctor", "--json", "--config", "config/example.yaml")
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    document = json_document(done.stdout, command="doctor")
+    report = document["report"]
     assert report["result"] == "ok" and {c["status"] for c in report["checks"]} == {"ok"}
+    assert document["problems"] == []
     break_the_blogs_first_deploy(azure, devops)
     done = mdpool(cli_env, "doctor", "--json", "--config", "config/example.yaml")
     assert done.returncode == 1
-    report = json.loads(done.stdout)  # stdout stays JSON on failure too
+    document = json_document(done.stdout, command="doctor")  # stdout stays JSON on failure too
+    report = document["report"]
     assert report["result"] == "failed"
     quota = next(c for c in report["checks"] if c["check"] == "quota")
     assert quota["status"] == "failed" and "by 35 to at least 40" in quota["fix"]
+    # each failed check is one error of the config it was run for, its fix in the message
+    errors = {p["path"]: p for p in document["problems"] if p["severity"] == "error"}
+    assert sorted(errors) == sorted(c["check"] for c in report["checks"] if c["status"] == "failed")
+    assert errors["quota"]["file"] == "config/example.yaml" and "fix: " in errors["quota"]["message"]
     assert len(done.stderr.strip().splitlines()) == 4  # one line per failure
 
 
@@ -140,8 +147,10 @@ def test_deploy_json_reports_the_failed_checks_on_stdout(cli_env, azure, devops,
         cli_env, "deploy", "--auto-approve", "--json", "--config", "config/example.yaml", "--out", str(tmp_path / "out")
     )
     assert done.returncode == 1
-    report = json.loads(done.stdout)
-    assert report["result"] == "checks failed"
-    assert [e.split(":")[0] for e in report["errors"]] == ["failed   devops"]
-    assert "not a member of https://dev.azure.com/your-organization" in report["errors"][0]
+    document = json_document(done.stdout, command="deploy")
+    assert document["report"]["result"] == "checks failed"
+    assert [c["check"] for c in document["report"]["checks"] if c["status"] == "failed"] == [f"devops:{ORGANIZATION}"]
+    problems = [p["message"] for p in document["problems"]]
+    assert [p.split(":")[0] for p in problems] == ["failed   devops", "mdpool deploy"]
+    assert "not a member of https://dev.azure.com/your-organization" in problems[0]
     assert "ok       quota: needs 40 vCPUs" in done.stderr  # the rows, for people, on stderr with --json

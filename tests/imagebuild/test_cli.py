@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from mdpool.cli import app
 from tests.imagebuild.conftest import REPO
 from tests.support.arm_standin import ArmStandIn
+from tests.support.json_contract import json_document
 
 EXAMPLE = REPO / "config" / "example.yaml"
 EXAMPLE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -187,6 +188,23 @@ def test_build_failure_exits_1_with_state_message_and_log_url(example_arm, cli_e
     failed = [line for line in err.splitlines() if line.startswith("ubuntu-22.04: failed (Failed)")]
     assert len(failed) == 1 and failed[0].endswith(f"customization log: {example_arm.log_url(RG, 'jhp-ubuntu-2204-buildagent')}")
     assert "ubuntu-24.04: built " in out  # the other image is not held back
+
+
+def test_build_json_reports_each_image_and_the_failure_as_a_problem(example_arm, cli_env):
+    example_arm.script_build("jhp-ubuntu-2204-buildagent", outcome="Failed", duration=0.1)
+    proc = mdpool(cli_env, *BUILD, "--json")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    document = json_document(out, command="images build")  # stdout is the document alone; the lines went to stderr
+    assert {(i["image"], i["status"]) for i in document["report"]["images"]} == {("ubuntu-22.04", "failed"), ("ubuntu-24.04", "built")}
+    (problem,) = document["problems"]
+    assert problem["text"].startswith("ubuntu-22.04: failed (Failed)") and problem["text"] in err.splitlines()
+    proc = mdpool(cli_env, *BUILD, "ubuntu-24.04", "--json")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    document = json_document(out, command="images build")
+    assert [(i["image"], i["status"]) for i in document["report"]["images"]] == [("ubuntu-24.04", "skipped")]
+    assert document["problems"] == []
 
 
 def test_ctrl_c_detaches_and_running_again_reattaches(example_arm, cli_env):
