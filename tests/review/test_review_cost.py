@@ -3,12 +3,11 @@ from the loopback Retail Prices stand-in; each figure worked out by hand from th
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from mdpool.cost.estimate import pool_cost
 from mdpool.cost.prices import PriceCache, PriceList
+from tests.support.json_contract import json_report
 from tests.conftest import run_mdpool
 from tests.support.prices_standin import PricesStandIn, meter
 
@@ -72,7 +71,7 @@ def test_json_carries_the_estimate(prices, tmp_path, example_synth, review_cases
         "review", "--json", "--base", str(example_synth), "--head", str(review_cases["schedule"]), env=env(prices, tmp_path)
     )
     assert result.returncode == 0, result.stderr
-    (entry,) = json.loads(result.stdout)["standby_cost"]
+    (entry,) = json_report(result.stdout, command="review")["standby_cost"]
     assert entry["pool"] == "mdp-jhp-dev-weu"
     assert (entry["base"]["weekly_agent_hours"], entry["head"]["weekly_agent_hours"]) == (70, 86)
     assert round(entry["head"]["monthly"]["high"], 2) == 109.49
