@@ -8,8 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from mdpool.config import load_config
 from mdpool.config_file import NOT_FOUND, discover_config
+from mdpool.loader import load_config
 from mdpool.problems import InputError
 
 

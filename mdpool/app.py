@@ -1,4 +1,4 @@
-"""Configuration -> a cdktn App holding the gallery stack and the pool stack."""
+"""Configuration -> a cdktn App holding the gallery stack and one stack per pool."""
 
 from __future__ import annotations
 
@@ -17,5 +17,6 @@ def build_app(config: EnvironmentConfig, outdir: str) -> App:
     """The App for `config`, writing to `outdir` when synthesized."""
     app = App(outdir=outdir, stack_traces=False)
     gallery = GalleryStack(app, config)
-    PoolStack(app, config, gallery=gallery.gallery)
+    for pool in config.pools:  # one stack per pool: a pool's change plans and applies on its own
+        PoolStack(app, config, pool, gallery=gallery.gallery)
     return app

@@ -169,7 +169,7 @@ def _annotate_in_ci(lines: list[object]) -> None:
 
 def load_config_or_exit(path: Path):
     """Parse and validate the configuration once, at the edge; on bad input print every problem and exit 1."""
-    from mdpool.config import load_config
+    from mdpool.loader import load_config
 
     if OUTPUT.config_missing and not path.exists():
         fail([NOT_FOUND])

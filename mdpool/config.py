@@ -1,18 +1,17 @@
-"""The environment configuration: one YAML file describes one environment, parsed once at the edge.
+"""The environment configuration's models: one YAML file describes one environment.
 
-`load_config(path)` reads the YAML, validates its shape with pydantic (strict: unknown keys and
-wrong types are errors), then checks the rules Azure enforces across fields (`mdpool.rules`) and
-the names of every resource (`mdpool.naming`). Every problem found is reported at once, one line
-each, in the form `FILE:LINE: dotted.path: what is wrong; what is allowed`. The rest of mdpool
-receives the frozen `EnvironmentConfig` and never sees a raw dict.
+Models and single-field validators only (strict: unknown keys and wrong types are errors). The
+layers above use them and are never imported here: names are derived in `mdpool.naming`, the
+rules across fields live in `mdpool.rules`, and `mdpool.loader.load_config` reads a file through
+all of them. A config holds one pool (`pool:`) or a fleet (`pools:` with `pool_defaults:`); the
+rest of mdpool iterates `EnvironmentConfig.pools`, the pools with their defaults applied.
 """
 
 from __future__ import annotations
 
 import re
-from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -20,18 +19,18 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
 
-from mdpool.problems import InputError, split_warnings
 from mdpool.timespan import parse_timespan
+from mdpool.validate.architecture import build_size_problem, default_build_vm_size
+from mdpool.validate.formats import GUID, https_url_problem
 
 # Patterns below use re.fullmatch, and pydantic's `pattern=` runs the Rust regex engine, whose `$`
 # matches only at the very end: neither accepts a value with a trailing newline.
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
 
@@ -43,7 +42,7 @@ class Model(BaseModel):
 
 
 def _uuid(value: str) -> str:
-    if not UUID_RE.fullmatch(value):  # fullmatch: a trailing newline is not part of a GUID
+    if not GUID.fullmatch(value):  # fullmatch: a trailing newline is not part of a GUID
         raise ValueError("must be a GUID like 00000000-0000-0000-0000-000000000000")
     return value.lower()
 
@@ -54,8 +53,6 @@ def _timespan(value: str) -> str:
 
 
 def _https_url(value: str) -> str:
-    from mdpool.azure_formats import https_url_problem
-
     problem = https_url_problem(value)  # the provider's IsURLWithHTTPS
     if problem:
         raise ValueError(problem)
@@ -63,7 +60,7 @@ def _https_url(value: str) -> str:
 
 
 # json_schema_extra shows editors the form the validator checks (schema only, no second validation)
-Guid = Annotated[str, AfterValidator(_uuid), Field(json_schema_extra={"pattern": UUID_RE.pattern})]
+Guid = Annotated[str, AfterValidator(_uuid), Field(json_schema_extra={"pattern": f"^{GUID.pattern}$"})]
 Timespan = Annotated[str, AfterValidator(_timespan), Field(json_schema_extra={"pattern": r"^(\d+\.)?\d{2}:\d{2}:\d{2}$"})]
 HttpsUrl = Annotated[str, AfterValidator(_https_url), Field(json_schema_extra={"pattern": r"^https://"})]
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -156,7 +153,7 @@ class ImageBuild(Model):
     source: PlatformImageSource
     vm_size: NonEmpty | None = None
     """Build VM size; default Standard_D4s_v3 for x64 images, Standard_D4ps_v5 for Arm64
-    (mdpool.imagebuild.architecture)."""
+    (mdpool.validate.architecture)."""
     timeout_minutes: Annotated[int, Field(ge=6, le=960)] = 60
     template_name: str | None = None
     """Name of the image template; derived from the image name when not given."""
@@ -185,9 +182,7 @@ class GalleryImage(Model):
     @field_validator("build")
     @classmethod
     def _build_vm_fits_architecture(cls, build: ImageBuild | None, info: ValidationInfo) -> ImageBuild | None:
-        """An Arm64 image needs an Arm64 build VM (rule and sources: mdpool.imagebuild.architecture)."""
-        from mdpool.imagebuild.architecture import build_size_problem
-
+        """An Arm64 image needs an Arm64 build VM (rule and sources: mdpool.validate.architecture)."""
         architecture = info.data.get("architecture")
         if build is not None and build.vm_size is not None and architecture is not None:
             problem = build_size_problem(architecture, build.vm_size)
@@ -198,8 +193,6 @@ class GalleryImage(Model):
     @property
     def build_vm_size(self) -> str:
         """The VM size Image Builder builds this image on: build.vm_size, else the architecture's default."""
-        from mdpool.imagebuild.architecture import default_build_vm_size
-
         return (self.build and self.build.vm_size) or default_build_vm_size(self.architecture)
 
 
@@ -224,7 +217,10 @@ class Organization(Model):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")] | None = None
     """Shorthand for url https://dev.azure.com/<name>."""
     projects: list[NonEmpty] = []
-    parallelism: Annotated[int, Field(ge=1, le=10000)]  # azurerm managed_devops_pool_resource.go IntBetween(1, 10000)
+    parallelism: Annotated[int, Field(ge=1, le=10000)] | None = None  # azurerm managed_devops_pool_resource.go IntBetween(1, 10000)
+    """How many of the pool's agents may work for this organization at once; a pool's organizations add up
+    to its maximum_concurrency (azurerm CustomizeDiff). Default for a pool's only organization: the pool's
+    maximum_concurrency (so `pool_defaults:` can name the organization once for pools of any size)."""
     open_access: bool | None = None
     """Let every pipeline of the organization use the pool without authorizing it by hand."""
     alias: NonEmpty | None = None
@@ -380,9 +376,14 @@ class Network(Model):
 
 
 class Pool(Model):
+    """One Managed DevOps Pool with its Dev Center and project: `pool:`, or one entry of `pools:`."""
+
     name: str | None = None
+    """Name of the pool in Azure; derived: mdp-<prefix>-<environment>-<region>."""
     dev_center_name: str | None = None
+    """Derived: dc-<prefix>-<environment>-<region> (with `pools:`, the pool's name before the region)."""
     project_name: str | None = None
+    """Derived: dcp-<prefix>-<environment>-<region> (with `pools:`, the pool's name before the region)."""
     maximum_concurrency: Annotated[int, Field(ge=1, le=10000)]  # azurerm managed_devops_pool_resource.go IntBetween
     agents: Agents = Agents()
     standby: Standby = Standby()
@@ -407,11 +408,104 @@ class Pool(Model):
     """After an image build, `mdpool deploy` deletes idle agents on older image versions."""
     github: GitHubOrganizations | None = None
     """GitHub organizations the pool serves, instead of Azure DevOps organizations (API 2026-06-02)."""
+    tags: dict[str, str] = {}
+    """Tags of this pool's resources, added to the environment's `tags` (the pool's value wins)."""
+    # Where the pool was written (set when `pools:` are resolved): its short name, its place in
+    # the file, and the settings it took from `pool_defaults:`.
+    _key: str | None = PrivateAttr(default=None)
+    _origin: tuple = PrivateAttr(default=("pool",))
+    _inherited: frozenset[str] = PrivateAttr(default=frozenset())
 
     @property
     def vm_sizes(self) -> list[str]:
         """The VM sizes the agents may run on: the instance mix when given, else the one sku."""
         return list(self.instance_mix) or [self.sku]
+
+    def parallelism_of(self, organization: Organization) -> int | None:
+        """The organization's parallelism in this pool: as given, else all of it for a pool's only organization."""
+        if organization.parallelism is None and len(self.organizations) == 1:
+            return self.maximum_concurrency
+        return organization.parallelism
+
+    @property
+    def key(self) -> str | None:
+        """The pool's short `name:` under `pools:`; None for the one pool of `pool:`."""
+        return self._key
+
+    def loc(self, field: str, *rest: str | int) -> tuple:
+        """Where `field` of this pool is written in the file: under `pool:`, `pools[i]`, or `pool_defaults:`."""
+        if field in self._inherited:
+            return ("pool_defaults", field, *rest)
+        if self._key is not None and field == "name":
+            field = "pool_name"  # under `pools:`, `name` is the short name
+        return (*self._origin, field, *rest)
+
+
+# A pool's short name goes into its stack (`pool-<env>-<name>`), its state file, its pipeline job
+# and the names derived for its resources. Letters and digits only: Azure Pipelines job names
+# allow letters, digits and `_` (learn.microsoft.com/azure/devops/pipelines/yaml-schema/jobs-job,
+# "job: ... A-Z, a-z, 0-9, and underscore"); 12 at most keeps derived names within Azure's limits.
+PoolKey = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9]{0,11}$")]
+
+
+class FleetPool(Pool):
+    """One pool of `pools:`: a short name and the settings of `pool:`; what it leaves out comes from `pool_defaults:`."""
+
+    name: PoolKey  # type: ignore[assignment]  # required here: the short name, not Azure's
+    """Short name of the pool (letters and digits, unique ignoring case): its stack is pool-<environment>-<name>."""
+    pool_name: str | None = None
+    """Name of the pool in Azure; derived: mdp-<prefix>-<environment>-<name>-<region>."""
+
+
+# The settings several pools usually share. A pool that gives one replaces the default whole
+# (a pool's `network:` is its network, not a merge with the default's).
+DEFAULTABLE = (
+    "organizations",
+    "github",
+    "permission",
+    "agents",
+    "standby",
+    "network",
+    "identity_ids",
+    "tags",
+    "sku",
+    "instance_mix",
+    "os_disk_type",
+    "data_disk",
+    "key_vault",
+    "interactive_logon",
+    "work_folder",
+    "recycle_after_build",
+)
+
+
+def _optional_copy(name: str) -> Any:
+    field = Pool.model_fields[name]
+    annotation: Any = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+    return (annotation | None, Field(default=None, description=f"Default `{name}` of every pool under `pools:`. {field.description or ''}".strip()))
+
+
+PoolDefaults = create_model(  # each field as Pool declares it, optional: one declaration, no copy to drift
+    "PoolDefaults",
+    __base__=Model,
+    __doc__="Settings every pool under `pools:` takes unless it gives its own (which replaces the default whole).",
+    **{name: _optional_copy(name) for name in DEFAULTABLE},
+)
+
+
+def resolve_pool(entry: FleetPool, defaults: BaseModel | None, index: int) -> Pool:
+    """The pool `entry` describes, with the settings it leaves out taken from `defaults`."""
+    given = {name: getattr(entry, name) for name in entry.model_fields_set if name in Pool.model_fields and name != "name"}
+    inherited = {
+        name: getattr(defaults, name)
+        for name in (defaults.model_fields_set if defaults is not None else ())
+        if name not in given and getattr(defaults, name) is not None
+    }
+    if entry.pool_name is not None:
+        given["name"] = entry.pool_name
+    pool = Pool.model_validate({**inherited, **given})
+    pool._key, pool._origin, pool._inherited = entry.name, ("pools", index), frozenset(inherited)
+    return pool
 
 
 # --- the whole file -----------------------------------------------------------------------------
@@ -433,10 +527,40 @@ class EnvironmentConfig(Model):
     """Object id of the first-party "DevOpsInfrastructure" service principal in your tenant
     (`az ad sp list --display-name DevOpsInfrastructure --query [].id`): it needs Reader on the
     gallery (and on a VNet) before the pool is created."""
-    pool: Pool
+    one_pool: Pool | None = Field(default=None, alias="pool")
+    """The environment's pool (a fleet of one): give `pool:` or `pools:`."""
+    fleet: Annotated[list[FleetPool], Field(min_length=1)] | None = Field(default=None, alias="pools")
+    """Several pools on the one gallery, each with a short `name:` and its own stack pool-<environment>-<name>."""
+    pool_defaults: PoolDefaults | None = None  # type: ignore[valid-type]
+    """Settings every pool under `pools:` takes unless it gives its own."""
     pipelines: Pipelines = Field(default_factory=lambda: Pipelines())
     _config_path: Path = PrivateAttr(default=Path("config.yaml"))
     _warnings: list = PrivateAttr(default_factory=list)
+    _pools: list[Pool] = PrivateAttr(default_factory=list)
+    _names: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _one_form_of_pools(self) -> EnvironmentConfig:
+        if (self.one_pool is None) == (self.fleet is None):
+            raise ValueError("give `pool:` (one pool) or `pools:` (a list of pools, each with a short `name:`), not both")
+        if self.pool_defaults is not None and self.fleet is None:
+            raise ValueError("`pool_defaults:` applies to `pools:`; with `pool:` write the settings in the pool")
+        self._resolve_pools()
+        return self
+
+    def _resolve_pools(self) -> None:
+        if self.one_pool is not None:
+            self._pools = [self.one_pool]
+        else:
+            self._pools = [resolve_pool(entry, self.pool_defaults, index) for index, entry in enumerate(self.fleet or [])]
+
+    def model_copy(self, *, update: Any = None, deep: bool = False) -> EnvironmentConfig:
+        """A copy with `update` applied, its keys as the file writes them (`pool`, `pools`), the pools
+        resolved again. The derived names stay those of the loaded file."""
+        keys = {field.alias or name: name for name, field in type(self).model_fields.items()}
+        copy = super().model_copy(update={keys.get(key, key): value for key, value in (update or {}).items()}, deep=deep)
+        copy._resolve_pools()
+        return copy
 
     @property
     def warnings(self) -> list:
@@ -454,57 +578,44 @@ class EnvironmentConfig(Model):
 
     @property
     def pools(self) -> list[Pool]:
-        """Every pool of the config (today the one `pool:`; the fleet, issue 17, makes it a list)."""
-        return [self.pool]
+        """Every pool of the config, its `pool_defaults:` applied: the one `pool:`, or each of `pools:` in order."""
+        return list(self._pools)
+
+    @property
+    def pool(self) -> Pool:
+        """The first pool (the only one of a `pool:` config); code that serves a fleet iterates `pools`."""
+        return self._pools[0]
 
     @property
     def gallery_stack(self) -> str:
         return f"gallery-{self.environment}"
 
+    def stack_of(self, pool: Pool) -> str:
+        """The stack of `pool`: pool-<env> for the one `pool:` (as always), pool-<env>-<name> in a fleet."""
+        return f"pool-{self.environment}" if pool.key is None else f"pool-{self.environment}-{pool.key}"
+
+    @property
+    def pool_stacks(self) -> list[str]:
+        """The pool stacks, in the order of the pools."""
+        return [self.stack_of(pool) for pool in self._pools]
+
     @property
     def pool_stack(self) -> str:
-        return f"pool-{self.environment}"
+        """The first pool's stack (the only one of a `pool:` config)."""
+        return self.stack_of(self.pool)
 
-    @cached_property
-    def names(self):  # -> mdpool.naming.Names (import kept lazy to avoid a cycle)
-        from mdpool.naming import derive_names
-
-        return derive_names(self)
+    @property
+    def names(self) -> Any:
+        """Every name and id (mdpool.naming.Names), derived when the file was loaded (mdpool.loader)."""
+        if self._names is None:
+            raise RuntimeError("names are derived by mdpool.loader.load_config; load the config with it")
+        return self._names
 
     def image(self, name: str) -> GalleryImage:
         for image in self.gallery.images:
             if image.name == name:
                 return image
         raise KeyError(name)
-
-
-def load_config(path: Path | str) -> EnvironmentConfig:
-    """Read and validate `path`; raise InputError with every error found (and the warnings beside them).
-
-    Warnings alone do not fail: they ride on the returned config (`config.warnings`) for the caller
-    to print (mdpool.cli_support.load_config_or_exit does).
-    """
-    from mdpool.rules import check_config, pydantic_problems
-    from mdpool.yamlsource import load_yaml
-
-    path = Path(path)
-    doc = load_yaml(path)
-    data = doc.data
-    if not isinstance(data, dict):
-        raise InputError([doc.problem((), "the file must be a mapping of settings (environment, pool, ...)")])
-    try:
-        config = EnvironmentConfig.model_validate(data)
-    except ValidationError as error:
-        raise InputError(pydantic_problems(error, doc, EnvironmentConfig)) from None
-    config._config_path = path
-    for image in config.gallery.images:
-        if image.build:
-            image.build._base_dir = path.parent
-    errors, warnings = split_warnings(check_config(config, doc))
-    if errors:
-        raise InputError(errors, warnings)
-    config._warnings = warnings
-    return config
 
 
 # --- the rendered pipelines (`mdpool pipeline render`) --------------------------------------------

@@ -23,7 +23,7 @@ def _no_user_config_choice(monkeypatch):
 
 @pytest.fixture(scope="session")
 def example_config():
-    from mdpool.config import load_config
+    from mdpool.loader import load_config
 
     return load_config(EXAMPLE_CONFIG)
 

@@ -58,7 +58,7 @@ def organization_profile(pool: Pool) -> dict[str, Any]:
         return github_profile(pool)
     organizations = []
     for org in pool.organizations:
-        item: dict[str, Any] = {"url": org.resolved_url, "parallelism": org.parallelism}
+        item: dict[str, Any] = {"url": org.resolved_url, "parallelism": pool.parallelism_of(org)}
         _set(item, "projects", list(org.projects))
         _set(item, "openAccess", org.open_access)
         _set(item, "alias", org.alias)

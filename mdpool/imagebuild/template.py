@@ -11,7 +11,7 @@
 - `UserAssignedIdentityId`, `VMProfileOsdiskSizeGb = DiskSizeGiB`, `VMProfileVmsize` (default
   Standard_D4s_v3), `VMBootState = 'Enabled'`, `BuildTimeoutInMinute` (default 60), `Location`.
 
-An Arm64 image differs in two places (see `mdpool.imagebuild.architecture`): it is built on an
+An Arm64 image differs in two places (see `mdpool.validate.architecture`): it is built on an
 Arm64 size by default, and its template has no boot optimization, which Azure does not support for
 Arm64.
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from mdpool.imagebuild.architecture import X64, boot_optimization_supported, default_build_vm_size
+from mdpool.validate.architecture import X64, boot_optimization_supported, default_build_vm_size
 from mdpool.imagebuild.definition import ImageDefinition
 
 API_VERSION = "2025-10-01"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktn import TerraformOutput, TerraformStack
 from constructs import Construct
 
-from mdpool.config import EnvironmentConfig
+from mdpool.config import EnvironmentConfig, Pool
 from mdpool.constructs.dev_center import DevCenterProjectSite
 from mdpool.constructs.gallery import ComputeGallery
 from mdpool.constructs.network import PoolNetwork
@@ -22,19 +22,19 @@ class PoolStack(TerraformStack):
     can only be applied after the gallery stack (and its image builds).
     """
 
-    def __init__(self, scope: Construct, config: EnvironmentConfig, *, gallery: ComputeGallery) -> None:
-        super().__init__(scope, config.pool_stack)
+    def __init__(self, scope: Construct, config: EnvironmentConfig, pool: Pool, *, gallery: ComputeGallery) -> None:
+        super().__init__(scope, config.stack_of(pool))
         configure(self, config)
         configure_azapi(self, config)
-        names = config.names
+        names = config.names.for_pool(pool)
         # One resource group for both stacks is allowed; then the gallery stack owns it.
-        shared_group = names.pool_resource_group == names.gallery_resource_group
+        shared_group = names.resource_group == config.names.gallery_resource_group
         site = Site(
             self,
             "site",
-            name=names.pool_resource_group,
+            name=names.resource_group,
             location=config.location,
-            tags=config.tags,
+            tags={**config.tags, **pool.tags},
             subscription_id=config.subscription_id,
             create=config.resource_groups.create and not shared_group,
         )
@@ -42,9 +42,9 @@ class PoolStack(TerraformStack):
             self, "dev-center", dev_center_name=names.dev_center, project_name=names.project, site=site
         )
         subnet_id, network_grants = None, []
-        if config.pool.network is not None and config.pool.network.joins_subnet:
+        if pool.network is not None and pool.network.joins_subnet:
             network = PoolNetwork(
-                self, "network", network=config.pool.network, vnet_name=names.vnet, subnet_name=names.subnet, site=site
+                self, "network", network=pool.network, vnet_name=names.vnet, subnet_name=names.subnet, site=site
             )
             # The service must be able to join the subnet before the pool is created.
             network_grants = network.grant_join(config.devops_infrastructure_principal_id, "devops-infrastructure")
@@ -52,7 +52,7 @@ class PoolStack(TerraformStack):
         self.pool = ManagedPool(
             self,
             "pool",
-            pool=config.pool,
+            pool=pool,
             name=names.pool,
             project_id=project.project.id,
             site=site,
@@ -63,6 +63,6 @@ class PoolStack(TerraformStack):
 
         TerraformOutput(self, "pool_id", value=self.pool.resource.id)
         TerraformOutput(self, "pool_name", value=self.pool.resource.name)
-        if config.pool.network is not None and config.pool.network.static_ip_count:
+        if pool.network is not None and pool.network.static_ip_count:
             # Filled in by the service: the addresses to put on firewall allow-lists.
             TerraformOutput(self, "static_ip_addresses", value=self.pool.exported("ip_addresses"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.problems import InputError
 from mdpool.yamlsource import load_yaml
 from tests.conftest import EXAMPLE_CONFIG

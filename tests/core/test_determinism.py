@@ -6,7 +6,7 @@ import filecmp
 import os
 import shutil
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.synth import synthesize
 from tests.conftest import EXAMPLE_CONFIG, REPO, run_mdpool
 

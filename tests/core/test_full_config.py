@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.synth import synthesize
 
 CONFIG = Path(__file__).parent / "configs" / "full.yaml"

@@ -18,7 +18,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mdpool.config import EnvironmentConfig, load_config
+from mdpool.config import EnvironmentConfig
+from mdpool.loader import load_config
 from mdpool.problems import InputError
 from tests.conftest import EXAMPLE_CONFIG, REPO
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mdpool.naming import RULES
+from mdpool.validate.names import RULES
 
 
 def test_example_names(example_config):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.output_folder import MARKER, MARKER_KEY, output_lock
 from mdpool.problems import InputError
 from mdpool.synth import synthesize

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.problems import InputError
 from tests.core.test_config_rules import DELETE, write
 

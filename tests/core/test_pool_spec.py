@@ -76,7 +76,7 @@ def problems(properties: dict[str, Any]) -> list[str]:
 
 
 def pool_from(path: Path) -> Pool:
-    from mdpool.config import load_config
+    from mdpool.loader import load_config
 
     return load_config(path).pool
 

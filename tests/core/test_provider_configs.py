@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from tests.conftest import run_mdpool
 
 PROVIDER_CONFIGS = Path(__file__).parent / "configs" / "provider"

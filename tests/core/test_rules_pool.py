@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from tests.core.test_config_rules import problems_of, write
 
 STORAGE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/"

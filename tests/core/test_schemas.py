@@ -71,7 +71,7 @@ def test_config_schema_refuses_what_validate_refuses(edit, where, config_validat
     # and mdpool itself refuses the same file
     import yaml
 
-    from mdpool.config import load_config
+    from mdpool.loader import load_config
 
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data).replace("../images/", str(REPO / "images") + "/"))
@@ -144,6 +144,7 @@ def test_reference_lists_every_field_of_every_model():
         if isinstance(m, type) and issubclass(m, BaseModel) and m not in (BaseModel, config.Model)
     ]
     for model in models:
-        for name in model.model_fields:
-            assert f"| `{name}` |" in text, f"{model.__name__}.{name}"
+        for name, field in model.model_fields.items():
+            key = field.alias or name  # the key the file uses (`pool`, `pools`)
+            assert f"| `{key}` |" in text, f"{model.__name__}.{name}"
     assert '| `prefix` | string (pattern `^[a-z][a-z0-9]{1,9}$`) | `"mdpool"` | Short lowercase' in text

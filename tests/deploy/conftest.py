@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.deploy.terraform import Terraform
 from mdpool.node import use_bundled_node
 from tests.deploy.standin_stacks import StandInEnvironment, synthesize_standins

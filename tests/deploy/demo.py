@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.deploy.errors import DeployError
 from mdpool.deploy.images import ImageBuildStage
 from mdpool.deploy.orchestrator import Deployment, SynthOutput

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from tests.support.arm_standin import ArmStandIn
 from tests.support.devops_standin import (
     ARM_SCOPE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.doctor.runner import run_checks
 from tests.doctor.conftest import ORGANIZATION, PRINCIPAL, SUBSCRIPTION, write_config
 from tests.support.doctor_standin import compute_sku, mdp_sku

@@ -15,9 +15,9 @@ import yaml
 from typer.testing import CliRunner
 
 from mdpool.cli import app
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.imagebuild import image_specs, load_definition
-from mdpool.imagebuild.architecture import build_size_problem, size_architecture
+from mdpool.validate.architecture import build_size_problem, size_architecture
 from mdpool.imagebuild.template import image_template
 from mdpool.problems import InputError
 from tests.imagebuild.conftest import REPO

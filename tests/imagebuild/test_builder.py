@@ -395,7 +395,7 @@ def test_a_version_with_this_content_that_did_not_succeed_does_not_count(arm, sp
 
 
 def test_an_arm64_image_is_built_on_an_arm64_size_without_boot_optimization(arm, quick_definition):
-    from mdpool.imagebuild.architecture import default_build_vm_size
+    from mdpool.validate.architecture import default_build_vm_size
 
     base = make_spec(quick_definition)
     settings = dataclasses.replace(base.settings, architecture="Arm64", vm_size=default_build_vm_size("Arm64"))

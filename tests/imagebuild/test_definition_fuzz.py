@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.imagebuild import image_specs
 from mdpool.imagebuild.definition import ImageDefinition, parse_definition
 from mdpool.imagebuild.images import render_spec

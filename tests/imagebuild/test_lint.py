@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.imagebuild import image_specs, load_definition
 from mdpool.imagebuild.definition import parse_definition
 from mdpool.imagebuild.lint import RULES, lint_definition, shellcheck_path

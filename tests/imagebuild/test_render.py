@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.imagebuild import check_image_definitions, image_specs, load_definition
 from mdpool.imagebuild.render import render_definition
 from mdpool.problems import InputError

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.imagebuild import image_specs, load_definition
 from mdpool.imagebuild.definition import CUSTOMIZER_KINDS, VALIDATOR_KINDS, parse_definition
 from mdpool.imagebuild.template import PlatformSource, TemplateSettings, image_template

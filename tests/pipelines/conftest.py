@@ -46,7 +46,7 @@ def pipeline_schema() -> PipelineSchema:
 @pytest.fixture(scope="session")
 def variant_settings(tmp_path_factory):
     """Variant name -> PipelineSettings (config referenced as config/<variant>.yaml)."""
-    from mdpool.config import load_config
+    from mdpool.loader import load_config
     from mdpool.pipelines.settings import pipeline_settings
     from mdpool.yamlsource import load_yaml
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.problems import InputError
 from tests.conftest import EXAMPLE_CONFIG, REPO
 

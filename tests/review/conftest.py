@@ -39,7 +39,7 @@ def review_case_configs(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def review_cases(tmp_path_factory, example_synth, review_case_configs) -> dict[str, Path]:
     """Case name -> its synthesized output folder. `example_synth` first: it loads the bindings."""
-    from mdpool.config import load_config
+    from mdpool.loader import load_config
     from mdpool.synth import synthesize
 
     root = tmp_path_factory.mktemp("review-outputs")

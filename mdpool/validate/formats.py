@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+# The one GUID pattern of mdpool (subscription, tenant and object ids); match it with fullmatch.
 GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -159,3 +160,23 @@ def devops_project_problem(value: str) -> str | None:
     if value.lower() in _PROJECT_RESERVED:
         return f"project name {value!r} is reserved; allowed: any name but App_*, bin and web.config"
     return None
+
+
+def gallery_identifier_problem(value: str, max_length: int) -> str | None:
+    # azurerm internal/services/compute/validate/compute.go SharedImageIdentifierAttribute(max)
+    if not 1 <= len(value) <= max_length:
+        return f"{value!r} has {len(value)} characters; allowed: 1 to {max_length}"
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", value):
+        return f"{value!r} is not valid; allowed: letters, digits, - _ ."
+    if value.endswith("."):
+        return f"{value!r} ends with a period; allowed: a value that does not"
+    return None
+
+
+# pools spec 2026-06-02 PoolImage.provisioningScriptStorageAccountResourceId: format arm-id,
+# x-ms-arm-id-details allowedResources Microsoft.Storage/storageAccounts (account names: 3-24
+# lowercase letters and digits, azurerm storage/validate StorageAccountName).
+STORAGE_ACCOUNT_ID = re.compile(
+    rf"/subscriptions/{GUID.pattern}/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/[a-z0-9]{{3,24}}",
+    re.IGNORECASE,
+)

@@ -1,0 +1,52 @@
+"""Rules for environment-wide settings: tags and where Terraform state lives."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from mdpool.config import EnvironmentConfig
+from mdpool.output_folder import DEFAULT_OUT, state_inside_output
+from mdpool.rules.findings import Finding
+
+MAX_TAGS, MAX_TAG_KEY_BYTES, MAX_TAG_VALUE_BYTES = 50, 512, 256
+
+
+def environment_rules(config: EnvironmentConfig) -> Iterator[Finding]:
+    yield from tag_rules(config)
+    yield from state_rules(config)
+
+
+def tag_rules(config: EnvironmentConfig) -> Iterator[Finding]:
+    # go-azure-helpers resourcemanager/tags/validate.go Validate: at most 50 tags, key 512 and value 256
+    # (Go's len: bytes of UTF-8) ; characters: learn.microsoft.com/azure/azure-resource-manager/management/tag-resources
+    tags = config.tags
+    if len(tags) > MAX_TAGS:
+        yield ("tags",), f"{len(tags)} tags; allowed: at most {MAX_TAGS} per resource"
+    for key, value in tags.items():
+        if not key:
+            yield ("tags", key), "a tag name must not be empty"
+        elif len(key.encode("utf-8")) > MAX_TAG_KEY_BYTES:
+            yield ("tags", key), f"tag name has {len(key.encode('utf-8'))} bytes; allowed: at most {MAX_TAG_KEY_BYTES} (UTF-8)"
+        elif re.search(r"[<>%&\\?/]", key):
+            yield ("tags", key), "tag names may not contain any of < > % & \\ ? /"
+        if len(value.encode("utf-8")) > MAX_TAG_VALUE_BYTES:
+            yield (
+                ("tags", key),
+                f"tag value has {len(value.encode('utf-8'))} bytes; allowed: at most {MAX_TAG_VALUE_BYTES} (UTF-8)",
+            )
+
+
+def state_rules(config: EnvironmentConfig) -> Iterator[Finding]:
+    local = config.state.local.directory
+    # mdpool's own output layout: state must stay inside the project
+    if local.startswith("/") or ".." in local.split("/") or re.match(r"[A-Za-z]:", local):
+        yield ("state", "local", "directory"), "must be a relative path inside the project (no leading / and no ..)"
+    elif config.state.backend == "local" and state_inside_output(local):  # every synth replaces the output folder
+        yield (
+            ("state", "local", "directory"),
+            (
+                f"lies inside the synth output folder {DEFAULT_OUT}, which every "
+                "synth replaces; allowed: a folder beside it, e.g. state"
+            ),
+        )
