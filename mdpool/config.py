@@ -511,7 +511,19 @@ def resolve_pool(entry: FleetPool, defaults: BaseModel | None, index: int) -> Po
 # --- the whole file -----------------------------------------------------------------------------
 
 
+def _pools_schema(schema: dict[str, Any]) -> None:
+    """For editors: `pool` or `pools`, never null (in the model both are optional, and a validator
+    says which one to give)."""
+    for key in ("pool", "pools", "pool_defaults"):
+        options = schema["properties"][key].pop("anyOf")
+        schema["properties"][key].update(next(option for option in options if option.get("type") != "null"))
+        schema["properties"][key].pop("default", None)
+    schema["oneOf"] = [{"required": ["pool"]}, {"required": ["pools"]}]
+
+
 class EnvironmentConfig(Model):
+    model_config = ConfigDict(json_schema_extra=_pools_schema)
+
     environment: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,9}$")]
     """Short environment name, e.g. dev or prod: part of every derived name and of the stack names."""
     subscription_id: Guid

@@ -192,3 +192,15 @@ def test_the_fleet_synthesizes_one_stack_per_pool_on_one_gallery(tmp_path):
     assert windows["tags"]["os"] == "windows" and "os" not in linux["tags"]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["stacks"]["pool-dev-windows"]["dependencies"] == ["gallery-dev"]
+
+
+def test_the_fleet_example_is_valid_under_the_editor_schema_and_both_forms_together_are_not():
+    import jsonschema
+
+    from mdpool import schemas
+
+    schema = json.loads((EXAMPLE_CONFIG.parent.parent / schemas.CONFIG_SCHEMA).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    assert [error.message for error in validator.iter_errors(FLEET)] == []
+    both = fleet(pool=copy.deepcopy(load_yaml(EXAMPLE_CONFIG).data["pool"]))
+    assert list(validator.iter_errors(both))
