@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -28,6 +29,7 @@ from pydantic import (
 from mdpool.timespan import parse_timespan
 from mdpool.validate.architecture import build_size_problem, default_build_vm_size
 from mdpool.validate.formats import GUID, https_url_problem
+from mdpool.validate.regions import normalize_location
 
 # Patterns below use re.fullmatch, and pydantic's `pattern=` runs the Rust regex engine, whose `$`
 # matches only at the very end: neither accepts a value with a trailing newline.
@@ -57,6 +59,12 @@ def _https_url(value: str) -> str:
     if problem:
         raise ValueError(problem)
     return value
+
+
+def _location(value: object) -> object:
+    # go-azure-helpers resourcemanager/location/normalize.go Normalize: ARM and the provider take a region's
+    # display name (`West Europe`) as its name (`westeurope`); mdpool keeps the name, which derived names use
+    return normalize_location(value) if isinstance(value, str) else value
 
 
 # json_schema_extra shows editors the form the validator checks (schema only, no second validation)
@@ -217,7 +225,9 @@ class Organization(Model):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")] | None = None
     """Shorthand for url https://dev.azure.com/<name>."""
     projects: list[NonEmpty] = []
-    parallelism: Annotated[int, Field(ge=1, le=10000)] | None = None  # azurerm managed_devops_pool_resource.go IntBetween(1, 10000)
+    parallelism: Annotated[int, Field(ge=1, le=10000)] | None = (
+        None  # azurerm managed_devops_pool_resource.go IntBetween(1, 10000)
+    )
     """How many of the pool's agents may work for this organization at once; a pool's organizations add up
     to its maximum_concurrency (azurerm CustomizeDiff). Default for a pool's only organization: the pool's
     maximum_concurrency (so `pool_defaults:` can name the organization once for pools of any size)."""
@@ -482,7 +492,10 @@ DEFAULTABLE = (
 def _optional_copy(name: str) -> Any:
     field = Pool.model_fields[name]
     annotation: Any = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
-    return (annotation | None, Field(default=None, description=f"Default `{name}` of every pool under `pools:`. {field.description or ''}".strip()))
+    return (
+        annotation | None,
+        Field(default=None, description=f"Default `{name}` of every pool under `pools:`. {field.description or ''}".strip()),
+    )
 
 
 PoolDefaults = create_model(  # each field as Pool declares it, optional: one declaration, no copy to drift
@@ -528,7 +541,8 @@ class EnvironmentConfig(Model):
     """Short environment name, e.g. dev or prod: part of every derived name and of the stack names."""
     subscription_id: Guid
     tenant_id: Guid | None = None
-    location: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]+$")]
+    location: Annotated[str, BeforeValidator(_location), Field(pattern=r"^[a-z][a-z0-9]+$")]
+    """Azure region: its name (`westeurope`) or display name (`West Europe`, read as `westeurope`)."""
     naming: Naming = Naming()
     tags: dict[str, str] = {}
     resource_groups: ResourceGroups = ResourceGroups()

@@ -13,6 +13,7 @@ from mdpool.doctor.checks import (
     pool_name,
     providers,
     quota,
+    resource_disk,
     service_principal,
     skus,
     state_backend,
@@ -24,7 +25,19 @@ if TYPE_CHECKING:
     from mdpool.doctor.http import Endpoints
 
 # In the order a first deploy meets them
-CHECKS = (providers, permissions, state_backend, pool_name, skus, build_vm_size, quota, service_principal, devops, gallery_images)
+CHECKS = (
+    providers,
+    permissions,
+    state_backend,
+    pool_name,
+    skus,
+    resource_disk,
+    build_vm_size,
+    quota,
+    service_principal,
+    devops,
+    gallery_images,
+)
 
 
 def run_checks(

@@ -48,8 +48,8 @@ MAX_REPLICAS = 100
 MAX_BUILD_MINUTES = 960
 # imagebuilder.json 2025-10-01: every integer (validExitCodes, updateLimit, ...) is format int32
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
-_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$")
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")  # fullmatch: a trailing newline is not part of a checksum
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:h|m|s|ms))+")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 _SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
@@ -599,7 +599,7 @@ class _Parser:
         if key not in values:
             return None
         loc, value = values[key]
-        if not isinstance(value, str) or not re.match(r"^https://[^\s/?#]+(?:[/?#]\S*)?$", value):
+        if not isinstance(value, str) or not re.fullmatch(r"https://[^\s/?#]+(?:[/?#]\S*)?", value):
             shown = redact_uri(value) if isinstance(value, str) else repr(value)
             self.problem(
                 loc,
@@ -612,7 +612,7 @@ class _Parser:
         if key not in values:
             return None
         loc, value = values[key]
-        if not isinstance(value, str) or not _SHA256.match(value):
+        if not isinstance(value, str) or not _SHA256.fullmatch(value):
             self.problem(loc, "is not a SHA-256 checksum; write the 64 hex digits that `sha256sum FILE` prints")
             return None
         return value.lower()
@@ -621,7 +621,7 @@ class _Parser:
         if key not in values:
             return None
         loc, value = values[key]
-        if not isinstance(value, str) or not _DURATION.match(value):
+        if not isinstance(value, str) or not _DURATION.fullmatch(value):
             self.problem(loc, f"{value!r} is not a duration; write a magnitude and unit, e.g. 5m, 90s or 1h30m")
             return None
         seconds = duration_seconds(value)

@@ -26,7 +26,7 @@ NO_CHANGE = "no change"
 """An empty day in a manual schedule leaves the count of the day before as it is."""
 
 _GALLERY_IMAGE_ID = re.compile(r"/galleries/[^/]+/images/(?P<image>[^/]+)(?:/versions/(?P<version>[^/]+))?$")
-_VERSION_SUFFIX = re.compile(r"^(?P<reference>\$\{[^}]+\})(?:/versions/(?P<version>[^/]+))?$")
+_VERSION_SUFFIX = re.compile(r"(?P<reference>\$\{[^}]+\})(?:/versions/(?P<version>[^/]+))?")
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def _image_source(image: dict, stack: str, resolver: Resolver) -> str:
         return f"well-known {code(str(image['well_known_image_name']))}"
     reference = str(image.get("id") or "")
     version = None
-    suffixed = _VERSION_SUFFIX.match(reference)
+    suffixed = _VERSION_SUFFIX.fullmatch(reference)
     if suffixed:
         target = resolver.target(stack, suffixed.group("reference"))
         version = suffixed.group("version")

@@ -7,14 +7,35 @@ from collections.abc import Iterator
 
 from mdpool.config import EnvironmentConfig
 from mdpool.output_folder import DEFAULT_OUT, state_inside_output
-from mdpool.rules.findings import Finding
+from mdpool.rules.findings import WARNING, Finding
+from mdpool.validate.regions import REGION_NAMES, closest_region
 
 MAX_TAGS, MAX_TAG_KEY_BYTES, MAX_TAG_VALUE_BYTES = 50, 512, 256
 
 
 def environment_rules(config: EnvironmentConfig) -> Iterator[Finding]:
+    yield from location_rules(config.location)
     yield from tag_rules(config)
     yield from state_rules(config)
+
+
+def location_rules(location: str) -> Iterator[Finding]:
+    """The provider checks a location against the cloud's own list at plan time (go-azure-helpers
+    resourcemanager/location EnhancedValidate); mdpool's copy of that list (mdpool.validate.regions) is a
+    snapshot of the public cloud, so a name missing from it is a warning, with the closest known name."""
+    if location in REGION_NAMES:
+        return
+    close = closest_region(location)
+    hint = f"did you mean {close!r}? " if close else ""
+    yield (
+        ("location",),
+        (
+            f"{location!r} is not an Azure region mdpool knows; {hint}Azure refuses an unknown region at plan "
+            "time (a region newer than mdpool's list, or of a sovereign cloud, is fine): `az account "
+            "list-locations --query [].name` lists yours"
+        ),
+        WARNING,
+    )
 
 
 def tag_rules(config: EnvironmentConfig) -> Iterator[Finding]:

@@ -14,6 +14,13 @@ def gallery_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     folded_identifiers: dict[tuple[str, ...], int] = {}
     for index, image in enumerate(config.gallery.images):
         loc = ("gallery", "images", index)
+        # Arm64 sizes are Hyper-V generation 2 only (learn.microsoft.com/azure/virtual-machines/generation-2);
+        # the Azure Verified Module for gallery images refuses V1 with Arm64
+        if image.architecture == "Arm64" and image.hyper_v_generation == "V1":
+            yield (
+                (*loc, "hyper_v_generation"),
+                "V1 is not allowed for an Arm64 image; allowed: V2 (Arm64 VMs are generation 2 only)",
+            )
         # shared_image_resource.go identifier: publisher 128, offer 64, sku 64
         for part, limit in (("publisher", 128), ("offer", 64), ("sku", 64)):
             problem = formats.gallery_identifier_problem(getattr(image.identifier, part), limit)

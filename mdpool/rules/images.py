@@ -51,12 +51,9 @@ def image_rules(config: EnvironmentConfig, pool: Pool) -> Iterator[Finding]:
                     (*loc, "gallery_image"),
                     f"{image.gallery_image!r} is not an image of this config's gallery; {hint}allowed: {known}",
                 )
-            # azurerm compute/validate/compute.go SharedImageVersionName: latest or 1.2.3 (1-10 digits each)
-            if not re.fullmatch(r"latest|[0-9]{1,10}\.[0-9]{1,10}\.[0-9]{1,10}", image.version):
-                yield (
-                    (*loc, "version"),
-                    f"{image.version!r} is not allowed; allowed: latest or a gallery image version like 1.0.0",
-                )
+            problem = formats.gallery_version_problem(image.version)  # SharedImageVersionName; 32-bit parts
+            if problem:
+                yield (*loc, "version"), problem
         elif image.version != "latest":
             yield (
                 (*loc, "version"),
@@ -123,6 +120,8 @@ def _well_known_rules(loc: Loc, well_known: str) -> Iterator[Finding]:
 
 
 def _resource_id_rules(loc: Loc, resource_id: str) -> Iterator[Finding]:
+    if formats.MARKETPLACE_SHORT_ID.fullmatch(resource_id):  # Microsoft's 2026-06-02 example form
+        return
     # managed_devops_pool_resource.go image.id: azure.ValidateResourceID (helpers/azure/resourceid.go ParseAzureResourceID)
     problem = formats.resource_id_problem(resource_id)
     if problem:

@@ -16,6 +16,7 @@ from mdpool.rules.findings import WARNING, Finding
 from mdpool.timespan import parse_time_of_day
 from mdpool.timezones import TIME_ZONES
 from mdpool.validate import formats
+from mdpool.validate.architecture import lacks_temp_disk, size_architecture
 
 
 def pool_rules(pool: Pool) -> Iterator[Finding]:
@@ -213,6 +214,8 @@ def api_rules(pool: Pool) -> Iterator[Finding]:
                     (f"VM size {size!r} is already listed at instance_mix[{seen[size.lower()]}]; each size once"),
                 )
             seen.setdefault(size.lower(), index)
+        yield from instance_mix_rules(pool)
+    yield from resource_disk_rules(pool)
     for index, image in enumerate(pool.images):
         script = image.provisioning_script
         # pools spec 2026-06-02 PoolImage.provisioningScriptStorageAccountResourceId: format arm-id,
@@ -223,4 +226,49 @@ def api_rules(pool: Pool) -> Iterator[Finding]:
                 pool.loc("images", index, "provisioning_script", "storage_account_id"),
                 f"{script.storage_account_id!r} is not a storage account id; allowed: /subscriptions/<guid>/"
                 "resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/<3-24 lowercase letters or digits>",
+            )
+
+
+MAX_INSTANCE_MIX_SIZES = 5
+"""learn.microsoft.com/azure/virtual-machine-scale-sets/instance-mix-overview: up to five VM sizes."""
+
+
+def instance_mix_rules(pool: Pool) -> Iterator[Finding]:
+    """learn.microsoft.com/azure/virtual-machine-scale-sets/instance-mix-overview: up to five VM sizes, all of
+    one CPU architecture (told by the size name, mdpool.validate.architecture; a name off the convention
+    is not judged)."""
+    sizes = pool.instance_mix
+    if len(sizes) > MAX_INSTANCE_MIX_SIZES:
+        yield pool.loc("instance_mix"), f"{len(sizes)} VM sizes; allowed: at most {MAX_INSTANCE_MIX_SIZES} in an instance mix"
+    architectures = {size: size_architecture(size) for size in sizes}
+    first = next(((size, arch) for size, arch in architectures.items() if arch is not None), None)
+    for index, size in enumerate(sizes):
+        arch = architectures[size]
+        if first is not None and arch is not None and arch != first[1]:
+            yield (
+                pool.loc("instance_mix", index),
+                (
+                    f"{size!r} is an {arch} size and {first[0]!r} an {first[1]} size; allowed: sizes of one "
+                    "architecture in an instance mix (a 'p' among the feature letters is Arm64)"
+                ),
+            )
+
+
+def resource_disk_rules(pool: Pool) -> Iterator[Finding]:
+    """learn.microsoft.com/azure/virtual-machines/ephemeral-os-disks: an ephemeral OS disk on the resource disk
+    needs a size with a local temporary disk. Only the name tells here (a warning; `mdpool doctor` reads the
+    size's MaxResourceVolumeMB capability, check resource-disk)."""
+    without = [size for size in pool.vm_sizes if lacks_temp_disk(size)]
+    if not without:
+        return
+    for index, image in enumerate(pool.images):
+        if image.ephemeral == "ResourceDisk":
+            yield (
+                pool.loc("images", index, "ephemeral"),
+                (
+                    f"ResourceDisk needs a VM size with a local temporary disk, and {', '.join(without)} "
+                    "has none by its name (no 'd' feature letter); use a size like Standard_D2ads_v5, "
+                    "or CacheDisk or Automatic"
+                ),
+                WARNING,
             )

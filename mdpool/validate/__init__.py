@@ -7,5 +7,6 @@ the rules across fields (`mdpool.rules`) can all use them without importing one 
 - `formats`: forms of values Azure and the azurerm provider accept (ids, URLs, e-mail, GUID);
 - `names`: each resource type's name rule (length, characters) with its source;
 - `patterns`: the schema's regular expressions in plain language;
-- `architecture`: what a VM size says about its CPU architecture.
+- `architecture`: what a VM size says about its CPU architecture (and its temporary disk);
+- `regions`: Azure's regions, their display names, the closest one to a typo.
 """

@@ -21,7 +21,7 @@ DEFAULT_BUILD_VM_SIZES = {
 }
 
 # [Family] + [Sub-family]* + [# of vCPUs] + [Constrained vCPUs]* + [Additive Features] + ... (vm-naming-conventions.md)
-_SIZE_NAME = re.compile(r"^Standard_(?P<family>[A-Z]+)(?P<vcpus>\d+)(?:-\d+)?(?P<features>[a-z]*)(?:_|$)")
+_SIZE_NAME = re.compile(r"^Standard_(?P<family>[A-Z]+)(?P<vcpus>\d+)(?:-\d+)?(?P<features>[a-z]*)(?:_|\Z)")
 
 
 def default_build_vm_size(architecture: str) -> str:
@@ -55,3 +55,14 @@ def build_size_problem(architecture: str, vm_size: str) -> str | None:
 def boot_optimization_supported(architecture: str) -> bool:
     """vm-boot-optimization.md: not supported for Arm64 images."""
     return architecture != ARM64
+
+
+# learn.microsoft.com/azure/virtual-machines/vm-naming-conventions: a `d` among the additive features is a
+# local temporary (resource) disk; sizes named this way from v4 on have none without it (e.g. D2as_v5).
+_VERSIONED_SIZE = re.compile(r"Standard_[A-Z]+[0-9]+(?:-[0-9]+)?(?P<features>[a-z]*)_v(?P<version>[0-9]+)")
+
+
+def lacks_temp_disk(size: str) -> bool:
+    """True when the size's name says it has no local temporary disk (a v4+ name without the `d` feature)."""
+    match = _VERSIONED_SIZE.fullmatch(size)
+    return match is not None and int(match["version"]) >= 4 and "d" not in match["features"]

@@ -180,3 +180,23 @@ STORAGE_ACCOUNT_ID = re.compile(
     rf"/subscriptions/{GUID.pattern}/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/[a-z0-9]{{3,24}}",
     re.IGNORECASE,
 )
+
+
+MAX_INT32 = 2147483647
+
+
+def gallery_version_problem(version: str) -> str | None:
+    """compute REST spec galleryImageVersionName: Major.Minor.Patch, digits within a 32-bit integer each;
+    azurerm compute/validate/compute.go SharedImageVersionName: or `latest` (1-10 digits each)."""
+    if version == "latest":
+        return None
+    if not re.fullmatch(r"[0-9]{1,10}\.[0-9]{1,10}\.[0-9]{1,10}", version):
+        return f"{version!r} is not allowed; allowed: latest or a gallery image version like 1.0.0"
+    if any(int(part) > MAX_INT32 for part in version.split(".")):
+        return f"{version!r} has a part over {MAX_INT32}; allowed: three numbers from 0 to {MAX_INT32} (32-bit integers)"
+    return None
+
+
+# The short marketplace form /<publisher>/<offer>/<sku>/<version> Microsoft's own request example for
+# 2026-06-02 sends as `resourceId` (devopsinfrastructure examples/CreateOrUpdatePool.json)
+MARKETPLACE_SHORT_ID = re.compile(r"/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+/(?:latest|[0-9]+(?:\.[0-9]+){2,3})")

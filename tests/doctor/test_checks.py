@@ -488,3 +488,45 @@ def test_a_size_of_the_mix_the_service_does_not_offer_fails(tmp_path, endpoints,
     result = rows(_mix(tmp_path), endpoints)["pool-sku:Standard_D2ads_v5"]
     assert result.status == "failed"
     assert result.message.startswith("a size of pool.instance_mix Standard_D2ads_v5 is not offered")
+
+
+# --- ephemeral OS disk on the resource disk ---------------------------------------------------------
+
+
+def _on_resource_disk(size: str):
+    def change(data):
+        data["pool"]["sku"] = size
+        data["pool"]["images"][0]["ephemeral"] = "ResourceDisk"
+
+    return change
+
+
+@pytest.mark.parametrize("megabytes, status", [(0, "failed"), (1, "ok")])
+def test_a_resource_disk_needs_a_size_with_a_temporary_disk(tmp_path, endpoints, azure, megabytes, status):
+    # Compute resource SKUs: MaxResourceVolumeMB is 0 for a size without a temporary disk (e.g. Standard_D2as_v5)
+    azure.compute_skus = [s for s in azure.compute_skus if s["name"] != "Standard_D2as_v5"] + [
+        compute_sku("Standard_D2as_v5", "standardDASv5Family", 2, resource_disk_mb=megabytes)
+    ]
+    cfg = load_config(write_config(tmp_path, _on_resource_disk("Standard_D2as_v5")))
+    result = rows(cfg, endpoints)["resource-disk"]
+    assert result.status == status
+    if status == "failed":
+        assert result.message == (
+            "ephemeral ResourceDisk needs a VM size with a temporary disk; Standard_D2as_v5 has none in westeurope"
+        )
+
+
+def test_the_resource_disk_check_runs_only_for_a_resource_disk(example, endpoints):
+    assert "resource-disk" not in rows(example, endpoints)
+
+
+def test_a_size_with_a_temporary_disk_in_a_mix_without_one_fails(tmp_path, endpoints, azure):
+    azure.compute_skus = azure.compute_skus + [compute_sku("Standard_D2as_v5", "standardDASv5Family", 2, resource_disk_mb=0)]
+
+    def change(data):
+        _on_resource_disk("Standard_D2ads_v5")(data)
+        del data["pool"]["sku"]
+        data["pool"]["instance_mix"] = ["Standard_D2ads_v5", "Standard_D2as_v5"]
+
+    result = rows(load_config(write_config(tmp_path, change)), endpoints)["resource-disk"]
+    assert result.status == "failed" and "Standard_D2as_v5 has none" in result.message

@@ -42,7 +42,9 @@ NAMESPACES = (
 )
 
 
-def compute_sku(name: str, family: str, vcpus: int, *, location: str = LOCATION, restricted: str | None = None) -> dict[str, Any]:
+def compute_sku(
+    name: str, family: str, vcpus: int, *, location: str = LOCATION, restricted: str | None = None, resource_disk_mb: int = 16384
+) -> dict[str, Any]:
     """A Compute resource SKU (virtualMachines) as Resource Skus - List returns it."""
     restrictions = []
     if restricted:
@@ -62,7 +64,11 @@ def compute_sku(name: str, family: str, vcpus: int, *, location: str = LOCATION,
         "family": family,
         "locations": [location],
         "locationInfo": [{"location": location, "zones": []}],
-        "capabilities": [{"name": "vCPUs", "value": str(vcpus)}, {"name": "MemoryGB", "value": str(vcpus * 3.5)}],
+        "capabilities": [
+            {"name": "MaxResourceVolumeMB", "value": str(resource_disk_mb)},  # 0: no temporary disk (e.g. Dasv5)
+            {"name": "vCPUs", "value": str(vcpus)},
+            {"name": "MemoryGB", "value": str(vcpus * 3.5)},
+        ],
         "restrictions": restrictions,
     }
 
