@@ -30,6 +30,21 @@ def parse_timespan(text: str) -> timedelta:
     return span
 
 
+def canonical_timespan(text: str) -> str:
+    """'0:30:00' -> '00:30:00', '0.02:00:00' -> '02:00:00', '7.0:0:0' -> '7.00:00:00'.
+
+    The form the service returns, .NET's constant ("c") TimeSpan format `[d.]hh:mm:ss` with the day
+    part only when there are days (Microsoft's Managed DevOps Pools docs show `7.00:00:00` and
+    `00:30:00`). azapi compares what it sent with what it reads back, string for string, so writing
+    any other spelling of the same span would show as a change on every plan.
+    """
+    span = parse_timespan(text)
+    hours, rest = divmod(span.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+    return f"{span.days}.{clock}" if span.days else clock
+
+
 def parse_time_of_day(text: str) -> str:
     """'4:00' or '04:00:00' -> '04:00:00' (the schedule's canonical form); ValueError otherwise.
 

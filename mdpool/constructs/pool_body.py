@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from mdpool.validate.formats import canonical_id
 from mdpool.config import DAYS, Pool, PoolImage
-from mdpool.timespan import parse_time_of_day
+from mdpool.timespan import canonical_timespan, parse_time_of_day
 
 API_VERSION = "2026-06-02"
 RESOURCE_TYPE = f"Microsoft.DevOpsInfrastructure/pools@{API_VERSION}"
@@ -68,7 +69,11 @@ def organization_profile(pool: Pool) -> dict[str, Any]:
         _set(permission, "users", list(pool.permission.users))
         _set(permission, "groups", list(pool.permission.groups))
     profile: dict[str, Any] = {"kind": "AzureDevOps", "organizations": organizations, "permissionProfile": permission}
-    _set(profile, "description", pool.description)
+    if pool.description is not None:
+        # spec AzureDevOpsOrganizationProfile.updateDescription: the service applies `description` only when
+        # it is true (Microsoft's example CreateOrUpdatePool.json sends both)
+        profile["description"] = pool.description
+        profile["updateDescription"] = True
     return profile
 
 
@@ -91,8 +96,10 @@ def days_data(pool: Pool) -> list[dict[str, int]]:
 def agent_profile(pool: Pool) -> dict[str, Any]:
     profile: dict[str, Any] = {"kind": "Stateful" if pool.agents.kind == "stateful" else "Stateless"}
     if pool.agents.kind == "stateful":
-        _set(profile, "gracePeriodTimeSpan", pool.agents.grace_period)
-        _set(profile, "maxAgentLifetime", pool.agents.maximum_lifetime)
+        # written in the service's own spelling (canonical_timespan), so the read-back shows no change
+        for key, value in (("gracePeriodTimeSpan", pool.agents.grace_period), ("maxAgentLifetime", pool.agents.maximum_lifetime)):
+            if value is not None:
+                profile[key] = canonical_timespan(value)
     standby = pool.standby
     if standby.kind == "manual" and standby.manual is not None:
         profile["resourcePredictionsProfile"] = {"kind": "Manual"}
@@ -107,14 +114,14 @@ def image_entry(image: PoolImage, gallery_image_ids: Mapping[str, str]) -> dict[
     entry: dict[str, Any] = {}
     if image.gallery_image is not None:
         entry["resourceId"] = gallery_image_version_id(gallery_image_ids[image.gallery_image], image.version)
-    _set(entry, "resourceId", image.resource_id)
+    _set(entry, "resourceId", canonical_id(image.resource_id) if image.resource_id else None)
     _set(entry, "wellKnownImageName", image.well_known)
     _set(entry, "aliases", list(image.aliases))
     entry["buffer"] = str(image.buffer)
     _set(entry, "ephemeralType", image.ephemeral)
     script = image.provisioning_script
     if script is not None:
-        entry["provisioningScriptStorageAccountResourceId"] = script.storage_account_id
+        entry["provisioningScriptStorageAccountResourceId"] = canonical_id(script.storage_account_id)
         entry["provisioningScriptEntryPoint"] = script.entry_point
         _set(entry, "provisioningScriptManagedIdentityClientId", script.identity_client_id)
         _set(entry, "provisioningScriptShouldRestart", script.restart)

@@ -10,18 +10,25 @@ Why a list and not `azurerm_shared_image_versions`: that data source fails its o
 internal/services/compute/shared_image_versions_data_source.go and its tagsFilterError test), which
 blocks the plan with a message that names neither the image nor the fix. `azapi_resource_list`
 returns an empty list instead, and the precondition says what to do.
+
+The versions list itself fails ("Failed to list resources", a 404) when the image definition is
+gone (deleted outside Terraform, or the gallery stack not applied since the image was added). So the
+gallery's definitions are listed first, and a precondition on the versions list, which Terraform
+checks before it reads a data source, names the missing definition and the stage that makes it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from cdktn import Fn, Op, Precondition
+from cdktn import Fn, Op, Precondition, Token
 from constructs import Construct
 
-# Gallery image versions, Compute API (Azure/azure-rest-api-specs compute GalleryRP 2024-03-03).
+# Gallery image definitions and versions, Compute API (Azure/azure-rest-api-specs compute GalleryRP 2024-03-03).
+DEFINITIONS_TYPE = "Microsoft.Compute/galleries/images@2024-03-03"
 VERSIONS_TYPE = "Microsoft.Compute/galleries/images/versions@2024-03-03"
 SUCCEEDED_QUERY = "value[?properties.provisioningState=='Succeeded'].name"
+NAMES_QUERY = "value[].name"
 
 
 def guard_condition(succeeded_versions: Any, version: str) -> Any:
@@ -43,11 +50,43 @@ def image_precondition(image: str, version: str, succeeded_versions: Any) -> Pre
     return Precondition(condition=guard_condition(succeeded_versions, version), error_message=guard_message(image, version))
 
 
+def definition_message(image: str, gallery: str) -> str:
+    return (
+        f"gallery image {image} has no image definition in gallery {gallery}; apply the gallery stage "
+        "(`mdpool deploy --stage gallery`), then build the image and plan the pool stack again"
+    )
+
+
+def definition_precondition(image: str, gallery: str, definition_names: Any) -> Precondition:
+    """True when the gallery lists a definition named `image` (Azure compares names ignoring case)."""
+    lowered = Fn.lower(Fn.join(",", Token.as_list(definition_names)))
+    return Precondition(
+        condition=Fn.contains(Fn.split(",", lowered), image.lower()), error_message=definition_message(image, gallery)
+    )
+
+
+class GalleryDefinitions(Construct):
+    """The names of a gallery's image definitions, read at plan time."""
+
+    def __init__(self, scope: Construct, id: str, *, gallery_id: str) -> None:
+        from cdktn_provider_azapi.data_azapi_resource_list import DataAzapiResourceList
+
+        super().__init__(scope, id)
+        self.data = DataAzapiResourceList(
+            self, "definitions", type=DEFINITIONS_TYPE, parent_id=gallery_id, response_export_values={"names": NAMES_QUERY}
+        )
+
+    @property
+    def names(self) -> Any:
+        return self.data.interpolation_for_attribute("output.names")
+
+
 class GalleryVersions(Construct):
     """The names of an image definition's versions that succeeded, read at plan time."""
 
-    def __init__(self, scope: Construct, id: str, *, definition_id: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, definition_id: str, preconditions: list[Precondition] | None = None) -> None:
         # Imported here: the stand-in tests use the guard above without loading provider bindings.
+        from cdktn import TerraformResourceLifecycle
         from cdktn_provider_azapi.data_azapi_resource_list import DataAzapiResourceList
 
         super().__init__(scope, id)
@@ -57,6 +96,7 @@ class GalleryVersions(Construct):
             type=VERSIONS_TYPE,
             parent_id=definition_id,
             response_export_values={"succeeded": SUCCEEDED_QUERY},
+            lifecycle=TerraformResourceLifecycle(precondition=preconditions) if preconditions else None,
         )
 
     @property

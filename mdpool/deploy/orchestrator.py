@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping, Protocol, Sequence
 from rich.console import Console
 
 from mdpool.deploy.errors import DeployError, NotReady
+from mdpool.deploy.migration import offers_import, plan_variables
 from mdpool.deploy.plan_summary import PlanSummary, render_table, summarize
 from mdpool.deploy.protection import (
     PROTECTED_KINDS,
@@ -424,9 +425,15 @@ class Deployment:
         policy = self.policy.for_stack(stack_json)
         try:
             terraform.init()
+            # the pool's one-time hand-over from azurerm: only a state that holds the azurerm pool imports it
+            variables = plan_variables(stack_json, terraform.state_addresses()) if offers_import(stack_json) else {}
+            if variables:
+                self._say(
+                    f"{terraform.name}: the state holds the azurerm pool of mdpool round 1; it is imported into azapi_resource (API 2026-06-02), not replaced"
+                )
             # plan with prevent_destroy lifted, so the whole plan can be read; the guard below protects
             with prevent_destroy_lifted(terraform.directory, prevent_destroy_addresses(stack_json)):
-                terraform.plan(PLAN_FILE)
+                terraform.plan(PLAN_FILE, variables)
             summary = summarize(terraform.name, terraform.show_plan(PLAN_FILE), policy)
         except BaseException:
             self._remove_plan(terraform)

@@ -64,6 +64,7 @@ class ResourceChange:
     deposed: bool = False
     replace_paths: tuple[str, ...] = ()  # attributes that force the replacement
     protected_kind: str | None = None
+    imported: bool = False  # adopted into the state by an `import` block (plan JSON `change.importing`)
 
     @property
     def display_name(self) -> str:
@@ -93,7 +94,8 @@ class PlanSummary:
 
     @property
     def pending(self) -> tuple[ResourceChange, ...]:
-        return tuple(change for change in self.changes if change.action.changes_something)
+        """What applying changes: an import writes the state even when the resource itself stays as it is."""
+        return tuple(change for change in self.changes if change.action.changes_something or change.imported)
 
     def count(self, action: Action) -> int:
         return sum(1 for change in self.changes if change.action is action)
@@ -114,6 +116,9 @@ class PlanSummary:
         if not self.has_changes:
             return f"{self.stack}: no changes"
         parts = [f"{count} to {action}" for action, count in self.counts().items() if count]
+        imports = sum(1 for change in self.changes if change.imported)
+        forgets = self.count(Action.FORGET)
+        parts += [f"{count} to {word}" for word, count in (("import", imports), ("forget", forgets)) if count]
         if self.outputs_changed and not parts:
             parts.append("outputs only")
         return f"{self.stack}: " + ", ".join(parts)
@@ -153,6 +158,7 @@ def summarize(stack: str, plan: Mapping[str, Any], policy: ProtectionPolicy | No
                 action=action_of(change.get("actions") or []),
                 deposed=bool(item.get("deposed")),
                 replace_paths=tuple(_path_text(p) for p in change.get("replace_paths") or []),
+                imported=bool(change.get("importing")),
                 protected_kind=policy.kind_of(
                     item.get("type", ""), item["address"], arm_type_of(change.get("before")) or arm_type_of(change.get("after"))
                 ),
@@ -195,6 +201,8 @@ def render_table(summary: PlanSummary) -> Table:
             notes.append("forced by " + ", ".join(change.replace_paths))
         if change.deposed:
             notes.append("deposed object")
+        if change.imported:
+            notes.append("imported")
         style = _STYLE.get(change.action, "")
         table.add_row(
             Text(change.action.value, style=style),

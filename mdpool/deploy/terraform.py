@@ -146,9 +146,22 @@ class StackTerraform:
         # in CI (MDPOOL_PROVIDER_LOCK=readonly) a committed lock file is enforced, never updated
         self._stream("init", ["-input=false", *init_arguments(self.directory, self.env)])
 
-    def plan(self, plan_file: str) -> None:
+    def plan(self, plan_file: str, variables: Mapping[str, str] | None = None) -> None:
         """Plan into `plan_file` (relative to the stack directory): apply later applies exactly this."""
-        self._stream("plan", ["-input=false", f"-lock-timeout={self.lock_timeout}", f"-out={plan_file}"])
+        assigned = [f"-var={key}={value}" for key, value in sorted((variables or {}).items())]
+        self._stream("plan", ["-input=false", f"-lock-timeout={self.lock_timeout}", *assigned, f"-out={plan_file}"])
+
+    def state_addresses(self) -> list[str]:
+        """The managed resources' addresses in the stack's state (`show -json`: [] when there is no state yet,
+        where `state list` would fail)."""
+        state = json.loads(self._capture("show", ["-json"]) or "{}")
+        found: list[str] = []
+        modules = [((state.get("values") or {}).get("root_module")) or {}]
+        while modules:
+            module = modules.pop()
+            found += [r["address"] for r in module.get("resources") or [] if r.get("mode") == "managed"]
+            modules += module.get("child_modules") or []
+        return sorted(found)
 
     def show_plan(self, plan_file: str) -> dict[str, Any]:
         return json.loads(self._capture("show", ["-json", plan_file]))

@@ -48,8 +48,8 @@ MAX_REPLICAS = 100
 MAX_BUILD_MINUTES = 960
 # imagebuilder.json 2025-10-01: every integer (validExitCodes, updateLimit, ...) is format int32
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-_SHA256 = re.compile(r"[0-9a-fA-F]{64}")  # fullmatch: a trailing newline is not part of a checksum
-_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:h|m|s|ms))+")
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")  # anchored for the JSON schema; used with fullmatch (no trailing newline)
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 _SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 

@@ -44,15 +44,30 @@ def _verb(change: BlockChange) -> str:
     return "replace" if change.replaced else _VERB[change.status]
 
 
-def moved_blocks(stack: StackDiff) -> dict[str, str]:
-    """from -> to of the head's `moved` blocks: Terraform moves that state, nothing is destroyed."""
-    block = stack.head.blocks.get("moved") if stack.head else None
+def _entries(stack: StackDiff, kind: str) -> list[dict]:
+    block = stack.head.blocks.get(kind) if stack.head else None
     entries = block.values if block and isinstance(block.values, list) else []
-    return {
+    return [entry for entry in entries if isinstance(entry, dict)]
+
+
+def moved_blocks(stack: StackDiff) -> dict[str, str]:
+    """from -> to of what the head hands over without destroying: its `moved` blocks, and a `removed` block
+    with `destroy = false` paired with an `import` block (mdpool.constructs.handover, the pool's hand-over
+    from azurerm): Terraform keeps the resource."""
+    moves = {
         entry["from"]: entry["to"]
-        for entry in entries
-        if isinstance(entry, dict) and isinstance(entry.get("from"), str) and isinstance(entry.get("to"), str)
+        for entry in _entries(stack, "moved")
+        if isinstance(entry.get("from"), str) and isinstance(entry.get("to"), str)
     }
+    forgotten = [
+        entry["from"]
+        for entry in _entries(stack, "removed")
+        if isinstance(entry.get("from"), str) and (entry.get("lifecycle") or {}).get("destroy") is False
+    ]
+    imported = [entry["to"] for entry in _entries(stack, "import") if isinstance(entry.get("to"), str)]
+    if len(forgotten) == len(imported):  # one hand-over each (the pool stack has exactly one)
+        moves.update(zip(forgotten, imported))
+    return moves
 
 
 def _moved_from_base(stack: StackDiff, address: str) -> bool:
@@ -97,7 +112,8 @@ def _warnings(review: Review) -> list[str]:
             if change.status == "removed" and change.address in moves:
                 lines.append(
                     f"> {_code(block.address)} in stack {_code(stack.name)} moves to "
-                    f"{_code(moves[change.address])} (a `moved` block): Terraform keeps the resource, "
+                    f"{_code(moves[change.address])} (a `moved` block, or `removed` with destroy = false and an "
+                    "`import`): Terraform keeps the resource, "
                     "nothing is destroyed or created."
                 )
             elif change.replaced:

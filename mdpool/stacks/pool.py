@@ -57,6 +57,8 @@ class PoolStack(TerraformStack):
             project_id=project.project.id,
             site=site,
             gallery_image_ids=gallery.definition_ids(),
+            gallery=(config.names.gallery_id, config.names.gallery),
+            known_id=config.names.pool_id(pool),
             subnet_id=subnet_id,
             depends_on=network_grants,
         )

@@ -200,3 +200,44 @@ def gallery_version_problem(version: str) -> str | None:
 # The short marketplace form /<publisher>/<offer>/<sku>/<version> Microsoft's own request example for
 # 2026-06-02 sends as `resourceId` (devopsinfrastructure examples/CreateOrUpdatePool.json)
 MARKETPLACE_SHORT_ID = re.compile(r"/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+/(?:latest|[0-9]+(?:\.[0-9]+){2,3})")
+
+
+# The fixed segments of the ids a pool body carries, spelt as the service returns them (the pools spec's
+# examples, e.g. CreateOrUpdatePool.json: /subscriptions/.../resourceGroups/.../providers/Microsoft.Storage/
+# storageAccounts/...). ARM matches these segments ignoring case, but azapi compares the body it sent with
+# the one it reads back case-sensitively, so an id typed in another case would show as a change every plan.
+_CANONICAL_SEGMENTS = {
+    segment.lower(): segment
+    for segment in (
+        "subscriptions",
+        "resourceGroups",
+        "providers",
+        "Microsoft.Compute",
+        "Microsoft.Storage",
+        "galleries",
+        "images",
+        "versions",
+        "storageAccounts",
+        "locations",
+        "publishers",
+        "artifactTypes",
+        "vmImage",
+        "offers",
+        "skus",
+    )
+}
+
+
+def canonical_id(value: str) -> str:
+    """`value` with its type segments (resourcegroups, microsoft.compute, ...) in the service's spelling;
+    names (the user's resource groups, galleries, images) stay as written."""
+    if not value.startswith("/subscriptions/") and not value.lower().startswith("/subscriptions/"):
+        return value  # not an ARM id (e.g. the short marketplace form): sent as written
+    segments = value.split("/")
+    out = []
+    for index, segment in enumerate(segments):
+        # even positions after the leading "" are keys; the value after `providers` and after
+        # `artifactTypes` are fixed words too (a namespace, vmImage)
+        fixed = index % 2 == 1 or (index > 0 and segments[index - 1].lower() in ("providers", "artifacttypes"))
+        out.append(_CANONICAL_SEGMENTS.get(segment.lower(), segment) if fixed else segment)
+    return "/".join(out)

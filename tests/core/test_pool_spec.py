@@ -180,9 +180,9 @@ def test_the_body_matches_microsofts_example_key_for_key():
         return {path: value}
 
     theirs, mine = leaves(example), leaves(ours)
-    # What the example sends that a pool body must not write: the service's state, and the flag
-    # that lets the service rewrite the description (mdpool owns the description it writes).
-    not_written = {"/provisioningState", "/organizationProfile/updateDescription"}
+    # What the example sends that a pool body must not write: the service's state. `updateDescription`
+    # is written with the description: the service applies a description only when it is true (spec).
+    not_written = {"/provisioningState"}
     assert {path: value for path, value in theirs.items() if path not in not_written} == {
         path: mine[path] for path in theirs if path not in not_written and path in mine
     }

@@ -200,18 +200,67 @@ def test_pool_runs_on_the_azapi_provider(pool_stack):
     assert "static_ip_addresses" not in pool_stack["output"]  # no static addresses asked for
 
 
-def test_a_state_from_the_azurerm_pool_moves_without_replacement(pool_stack):
-    # Same construct path, same logical id: the former azurerm pool's state moves to the azapi pool.
-    assert pool_stack["moved"] == [{"from": "azurerm_managed_devops_pool.pool_8FF6099E", "to": "azapi_resource.pool_8FF6099E"}]
+def test_a_state_from_the_azurerm_pool_is_handed_over_on_the_chosen_api_version(pool_stack):
+    # Same construct path, same logical id: the former azurerm pool is forgotten (not destroyed) and,
+    # when mdpool sets the variable, imported with ?api-version=2026-06-02 (no `moved`: azapi's MoveState
+    # would pick the newest, preview, API version). tests/deploy/test_pool_handover.py runs it on terraform.
+    assert "moved" not in pool_stack
+    assert pool_stack["removed"] == [{"from": "azurerm_managed_devops_pool.pool_8FF6099E", "lifecycle": {"destroy": False}}]
+    pool_id = (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-jhp-pool-dev-weu"
+        "/providers/Microsoft.DevOpsInfrastructure/pools/mdp-jhp-dev-weu"
+    )
+    assert pool_stack["import"] == [
+        {
+            "for_each": f'${{toset(var.import_azurerm_pool ? ["{pool_id}?api-version=2026-06-02"] : [])}}',
+            "to": "azapi_resource.pool_8FF6099E",
+            "id": "${each.value}",
+        }
+    ]
+    assert pool_stack["variable"]["import_azurerm_pool"]["default"] is False
+
+
+def test_the_pool_create_retries_while_its_identity_propagates(pool_stack):
+    # the pools Azure Verified Module's managed_devops_pool_retry_on_error, exactly
+    pool = only(pool_stack["resource"], "azapi_resource")
+    assert pool["retry"] == {
+        "error_message_regex": [
+            "Failed to provision agent pool. Exception: The logged in user,.*, was not found in the Azure DevOps organization provided,.*"
+        ]
+    }
+    import re
+
+    recorded = (
+        "Failed to provision agent pool. Exception: The logged in user, 3f2a..., was not found in the Azure DevOps "
+        "organization provided, https://dev.azure.com/contoso."
+    )  # Managed DevOps Pools troubleshooting, PoolProvisioningFailed
+    assert any(re.search(pattern, recorded) for pattern in pool["retry"]["error_message_regex"])
+    assert not any(
+        re.search(pattern, "Failed to provision agent pool. Exception: quota") for pattern in pool["retry"]["error_message_regex"]
+    )
+
+
+def test_the_versions_list_first_checks_that_the_gallery_has_the_definition(pool_stack):
+    lists = pool_stack["data"]["azapi_resource_list"]
+    (definitions_address,) = [a for a, d in lists.items() if d["type"] == "Microsoft.Compute/galleries/images@2024-03-03"]
+    definitions = lists[definitions_address]
+    assert definitions["parent_id"] == (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-jhp-images-dev-weu"
+        "/providers/Microsoft.Compute/galleries/gal_jhp_dev_weu"
+    )
+    (versions,) = [d for d in lists.values() if d["type"] == "Microsoft.Compute/galleries/images/versions@2024-03-03"]
+    (check,) = versions["lifecycle"]["precondition"]
+    assert f"data.azapi_resource_list.{definitions_address}.output.names" in check["condition"]
+    assert check["error_message"].startswith("gallery image ubuntu-22.04 has no image definition in gallery gal_jhp_dev_weu;")
 
 
 def test_the_pool_waits_for_a_succeeded_version_of_its_gallery_image(pool_stack):
     pool = only(pool_stack["resource"], "azapi_resource")
-    versions = only(pool_stack["data"], "azapi_resource_list")
+    (address,) = [a for a, d in pool_stack["data"]["azapi_resource_list"].items() if "versions" in d["type"]]
+    versions = pool_stack["data"]["azapi_resource_list"][address]
     assert versions["type"] == "Microsoft.Compute/galleries/images/versions@2024-03-03"
     assert versions["parent_id"].startswith("${data.terraform_remote_state.cross-stack-reference-input-gallery-dev.")
     assert versions["response_export_values"] == {"succeeded": "value[?properties.provisioningState=='Succeeded'].name"}
-    (address,) = pool_stack["data"]["azapi_resource_list"]
     (guard,) = pool["lifecycle"]["precondition"]
     assert guard["condition"] == f"${{(length(data.azapi_resource_list.{address}.output.succeeded) > 0)}}"
     assert guard["error_message"] == (

@@ -45,6 +45,8 @@ def standin_variants(deploy_config, tmp_path_factory) -> dict[str, Path]:
         "identity-updated": dataclasses.replace(base, extra_gallery_inputs={"note": "updated"}),
         # the pool asks for static outbound addresses; its stack outputs the ones the service assigned
         "static-ips": dataclasses.replace(base, static_ip_addresses=("20.1.2.3", "20.1.2.4")),
+        # mdpool round 1: the pool at its former address, no hand-over blocks
+        "round-one": dataclasses.replace(base, round_one=True),
     }
     root = tmp_path_factory.mktemp("standins")
     return {name: synthesize_standins(env, root / name / "cdktf.out") for name, env in variants.items()}

@@ -8,8 +8,10 @@ stack reads the gallery's image definition ids through the `terraform_remote_sta
 cdktn generates for a cross-stack reference, exactly as the real pool stack does.
 
 Like the real gallery construct, the gallery and image definition stand-ins carry
-`lifecycle.prevent_destroy`; each stand-in's `triggers_replace` holds its Azure name, so renaming
-one makes Terraform replace it, as azurerm would for a real gallery or pool.
+`lifecycle.prevent_destroy`; each gallery stand-in's `triggers_replace` holds its Azure name, so
+renaming one makes Terraform replace it, as azurerm would for a real gallery. The pool stand-in
+carries the hand-over from round 1's azurerm pool that the real pool stack emits
+(mdpool.constructs.handover); `round_one` synthesizes round 1's layout instead.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ class StandInEnvironment:
     pool_id: str
     extra_gallery_inputs: dict[str, str] = field(default_factory=dict)
     static_ip_addresses: tuple[str, ...] = ()  # as the real pool stack's output, when static IPs are asked for
+    # mdpool round 1: the pool at another address (the real one was azurerm_managed_devops_pool.pool_X), with
+    # no hand-over blocks; otherwise the pool carries the hand-over mdpool emits (mdpool.constructs.handover)
+    round_one: bool = False
 
     @classmethod
     def from_config(cls, config) -> "StandInEnvironment":
@@ -49,6 +54,10 @@ class StandInEnvironment:
             pool=names.pool,
             pool_id=f"{pool_rg}/providers/Microsoft.DevOpsInfrastructure/pools/{names.pool}",
         )
+
+
+FORMER_POOL = "former_pool"
+"""The stand-in pool's name in round 1's layout (the real pool was azurerm_managed_devops_pool there)."""
 
 
 def _state_path(stack: str) -> str:
@@ -96,12 +105,31 @@ def synthesize_standins(env: StandInEnvironment, out_dir: Path) -> Path:
 
     pool = TerraformStack(app, pool_name)
     LocalBackend(pool, path=_state_path(pool_name))
+    if not env.round_one:
+        from mdpool.constructs.handover import emit_hand_over
+        from mdpool.deploy.migration import IMPORT_VARIABLE
+
+        emit_hand_over(
+            pool,
+            variable=IMPORT_VARIABLE,
+            former=f"terraform_data.{FORMER_POOL}",
+            to="terraform_data.pool",
+            import_id=f"{env.pool_id}?api-version=2026-06-02",
+            description="stand-in of the pool's hand-over from azurerm",
+        )
     DataResource(
         pool,
-        "pool",
-        triggers_replace={"name": env.pool},
+        FORMER_POOL if env.round_one else "pool",
+        # azapi_resource imports the pool with everything it reads; a terraform_data imports its id only, so
+        # a `triggers_replace` would turn the import into a replacement that azapi never plans. The stand-in
+        # azapi pool keeps its name in `input` (a rename is an update here, a replacement in Azure).
+        triggers_replace={"name": env.pool} if env.round_one else None,
         # the cross-stack reference: cdktn adds gallery outputs and a terraform_remote_state here
-        input={"id": env.pool_id, "images": {n: _id_of(d) for n, d in definitions.items()}},
+        input={
+            "id": env.pool_id,
+            **({} if env.round_one else {"name": env.pool}),
+            "images": {n: _id_of(d) for n, d in definitions.items()},
+        },
     )
     TerraformOutput(pool, "pool_id", value=env.pool_id)
     TerraformOutput(pool, "pool_name", value=env.pool)

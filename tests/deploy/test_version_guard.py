@@ -101,3 +101,44 @@ def test_the_pool_plans_once_a_version_succeeded(tmp_path, terraform_env, versio
     result = plan(synthesize_guarded_pool(tmp_path / "out", versions, pinned), terraform_env)
     assert result.returncode == 0, result.stderr
     assert "terraform_data.pool will be created" in result.stdout
+
+
+def synthesize_listed_definitions(out: Path, definitions: list[str]) -> Path:
+    """A stack `pool-definitions`: the gallery's definitions (a local in the shape of the Compute API's list)
+    and a stand-in of the versions list that fails to read as azapi's does when the definition is gone
+    ("Failed to list resources"): a `terraform_remote_state` whose state path is a folder. It carries
+    the precondition the pool construct puts on the real versions list."""
+    from cdktn import App, DataTerraformRemoteStateLocal, LocalBackend, TerraformLocal, TerraformStack
+
+    from mdpool.constructs.version_guard import definition_precondition
+
+    use_bundled_node()
+    app = App(outdir=str(out), stack_traces=False)
+    stack = TerraformStack(app, "pool-definitions")
+    LocalBackend(stack, path="state.tfstate")
+    listed = TerraformLocal(stack, "definitions_response", {"value": [{"name": name} for name in definitions]})
+    names = TerraformLocal(stack, "definition_names", f"${{local.{listed.friendly_unique_id}.value[*].name}}")  # value[].name
+    (out / "unreadable.tfstate").mkdir(parents=True)
+    versions = DataTerraformRemoteStateLocal(stack, "versions", path="../../unreadable.tfstate")
+    check = definition_precondition("ubuntu-22.04", "gal_jhp_dev_weu", names.as_list)
+    versions.add_override("lifecycle", {"precondition": [{"condition": check.condition, "error_message": check.error_message}]})
+    app.synth()
+    return out / "stacks" / "pool-definitions"
+
+
+def test_a_missing_image_definition_fails_the_plan_with_mdpools_message(tmp_path, terraform_env):
+    result = plan(synthesize_listed_definitions(tmp_path / "out", ["ubuntu-24.04"]), terraform_env)
+    assert result.returncode != 0
+    assert (
+        "gallery image ubuntu-22.04 has no image definition in gallery gal_jhp_dev_weu; apply the gallery stage "
+        "(`mdpool deploy --stage gallery`), then build the image and plan the pool stack again"
+    ) in one_line(result.stderr)
+    assert "Failed to read state file" not in result.stderr  # the list itself is never read
+
+
+@pytest.mark.parametrize("listed", [["ubuntu-22.04"], ["Ubuntu-22.04", "ubuntu-24.04"]])  # Azure compares names ignoring case
+def test_a_listed_definition_passes_the_check(tmp_path, terraform_env, listed):
+    result = plan(synthesize_listed_definitions(tmp_path / "out", listed), terraform_env)
+    # the precondition holds, so terraform goes on to read the versions list (here: the stand-in's failure)
+    assert "Failed to read state file" in result.stderr
+    assert "has no image definition" not in result.stderr

@@ -2,7 +2,7 @@
 
 `tests/data/review/azurerm-pool-example/` is the example as round 1 synthesized it (the snapshot at
 commit 44e905b, pool as `azurerm_managed_devops_pool`). The head is today's example: the same pool as
-`azapi_resource` with a `moved` block, so the review must tell a move, not a destroy and a create,
+`azapi_resource` handed over by `removed` (destroy = false) and `import`, so the review must tell a move, not a destroy and a create,
 and the pool's plain words must read the same on both sides, value for value.
 """
 
@@ -21,7 +21,7 @@ def test_the_azurerm_pool_moves_to_azapi_without_destroying_anything(example_syn
     text = render_markdown(diff_synthesized(load_synthesized(ROUND_ONE), load_synthesized(example_synth)), "r1", "now")
     assert (
         "> `azurerm_managed_devops_pool.pool_8FF6099E` in stack `pool-dev` moves to "
-        "`azapi_resource.pool_8FF6099E` (a `moved` block)"
+        "`azapi_resource.pool_8FF6099E` (a `moved` block, or `removed` with destroy = false and an `import`)"
     ) in text
     assert "Terraform will destroy" not in text and "Terraform will replace" not in text
     assert "0 to create" in text and "0 to destroy" in text and "0 to replace" in text

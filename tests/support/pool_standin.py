@@ -99,3 +99,41 @@ class PoolStandIn:
                     if machine.status in BUSY:
                         self.busy_deleted.append(name)
         return 200, {}, None
+
+
+# --- the pool itself, as the service answers a PUT and later reads -------------------------------
+
+
+def _dotnet_timespan(text: str) -> str:
+    """What the service returns for a time span: .NET's constant format `[d.]hh:mm:ss`
+    (Microsoft's Managed DevOps Pools docs show `7.00:00:00` and `00:30:00`)."""
+    days, _, clock = text.rpartition(".") if text.count(":") == 2 and "." in text.split(":")[0] else ("", "", text)
+    hours, minutes, seconds = (int(part) for part in clock.split(":"))
+    day_count = int(days or 0) + hours // 24
+    clock = f"{hours % 24:02d}:{minutes:02d}:{seconds:02d}"
+    return f"{day_count}.{clock}" if day_count else clock
+
+
+def service_read(properties: dict[str, Any]) -> dict[str, Any]:
+    """The `properties` a GET returns after a PUT of `properties`, as Microsoft's response examples show it
+    (examples/CreateOrUpdatePool*.json, 200/201): `provisioningState` added, `isEphemeral` beside an
+    `ephemeralType`, the assigned `ipAddresses` beside `staticIpAddressCount`, an organization's
+    `openAccess` not returned; time spans in .NET's form."""
+    import copy
+
+    body = copy.deepcopy(properties)
+    body["provisioningState"] = "Succeeded"
+    for org in (body.get("organizationProfile") or {}).get("organizations") or []:
+        org.pop("openAccess", None)
+    agent = body.get("agentProfile") or {}
+    for key in ("gracePeriodTimeSpan", "maxAgentLifetime"):
+        if key in agent:
+            agent[key] = _dotnet_timespan(agent[key])
+    fabric = body.get("fabricProfile") or {}
+    for image in fabric.get("images") or []:
+        if "ephemeralType" in image:
+            image["isEphemeral"] = image["ephemeralType"] != "None"
+    network = fabric.get("networkProfile") or {}
+    if network.get("staticIpAddressCount"):
+        network["ipAddresses"] = [f"{index}.{index}.{index}.{index}" for index in range(1, network["staticIpAddressCount"] + 1)]
+    return body
