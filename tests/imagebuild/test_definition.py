@@ -240,13 +240,18 @@ def test_shell_steps_are_refused_in_a_windows_image():
     assert len(found) == 2 and all("runs on Linux only and this image is Windows" in p for p in found)
 
 
+def test_a_uri_with_a_trailing_newline_is_refused():
+    found = one_problem(linux({"ShellCustomizer": True, "Name": "x", "ScriptUri": "https://example.com/s.sh\n"}))
+    assert "is not an https:// URL" in found
+
+
 def test_plain_http_is_refused_and_a_sas_token_is_never_printed():
     found = one_problem(linux({"ShellCustomizer": True, "Name": "x", "ScriptUri": "http://user:pw@example.com/s.sh?sig=SECRET"}))
     assert "is not an https:// URL" in found and "SECRET" not in found and "pw@" not in found
     assert redact_uri("https://a.blob.core.windows.net/c/s.sh?sv=1&sig=abc") == "https://a.blob.core.windows.net/c/s.sh?..."
 
 
-@pytest.mark.parametrize("value", ["abc", SHA[:-1], SHA + "0", "g" * 64, 123])
+@pytest.mark.parametrize("value", ["abc", SHA[:-1], SHA + "0", "g" * 64, 123, SHA + "\n"])
 def test_checksum_must_be_64_hex_digits(value):
     found = one_problem(linux({"ShellCustomizer": True, "Name": "x", "ScriptUri": "https://e.com/s.sh", "Sha256Checksum": value}))
     assert "Sha256Checksum: is not a SHA-256 checksum" in found
@@ -256,6 +261,7 @@ def test_checksum_must_be_64_hex_digits(value):
     "timeout, expected",
     [
         ("5 minutes", "is not a duration"),
+        ("5m\n", "is not a duration"),  # the whole value: a trailing newline is refused
         ("0s", "outside Azure's limits"),
         ("17h", "outside Azure's limits"),
         ("2h", "is longer than the build's timeout (60 minutes)"),
