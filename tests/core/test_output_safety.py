@@ -363,3 +363,43 @@ def test_sigterm_during_synth_leaves_the_previous_output_and_no_staging(tmp_path
     assert stderr.splitlines() == [f"interrupted; nothing half-written is left in {out}"]
     assert snapshot(out) == before
     assert sorted(os.listdir(tmp_path)) == ["cdktf.out"]  # no staging folder, no lock file
+
+
+def test_a_manifest_with_a_marker_of_another_value_is_not_mdpools(tmp_path, example_synth):
+    # the marker is compared by value, not by key: another tool's "mdpool" entry marks nothing
+    out = tmp_path / "cdktf.out"
+    shutil.copytree(example_synth, out)
+    (out / "stacks" / "web").mkdir()
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["mdpool"] = {"written_by": "someone else"}
+    manifest["stacks"]["web"] = {}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    before = snapshot(out)
+    done = synth_cli(out)
+    assert done.returncode == 1 and "not an mdpool output" in done.stderr, done.stderr
+    assert snapshot(out) == before
+
+
+def test_an_unmarked_manifest_with_three_stacks_is_not_mdpools(tmp_path):
+    # round 1's unmarked output had exactly gallery-<env> and pool-<env>; a third stack is someone else's
+    out = tmp_path / "cdktf.out"
+    stacks = ("gallery-dev", "pool-dev", "web")
+    for stack in stacks:
+        (out / "stacks" / stack).mkdir(parents=True)
+        (out / "stacks" / stack / "cdk.tf.json").write_text("{}")
+    (out / "manifest.json").write_text(json.dumps({"version": "0.24.0", "stacks": {s: {} for s in stacks}}))
+    before = snapshot(out)
+    done = synth_cli(out)
+    assert_refused(done, out, "is a folder of other files (manifest.json, stacks), not an mdpool output")
+    assert snapshot(out) == before
+
+
+def test_a_re_synth_leaves_no_retired_or_staging_folder_beside_the_output(tmp_path):
+    # the previous output is kept aside only until the new one stands, then removed
+    config = load_config(EXAMPLE_CONFIG)
+    out = tmp_path / "cdktf.out"
+    synthesize(config, out)
+    first = snapshot(out)
+    synthesize(config, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+    assert snapshot(out) == first
