@@ -20,11 +20,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 from mdpool.deploy.errors import TerraformError
 
-# The pool stack moves the round-1 azurerm_managed_devops_pool to azapi_resource with a `moved` block
-# across resource types, which Terraform supports from 1.8 (the stack says `required_version >= 1.8.0`,
-# mdpool.stacks.foundation); asking for it here tells the user before a synth, not at init. OpenTofu
-# is held to the same required_version.
-MINIMUM_VERSION = {"Terraform": (1, 8, 0), "OpenTofu": (1, 8, 0)}
+# The pool stack hands the round-1 azurerm_managed_devops_pool over with `removed { lifecycle { destroy =
+# false } }` and an `import` with `for_each` (Terraform 1.7); the stack says `required_version >= 1.8.0`
+# (mdpool.stacks.foundation), and asking for it here tells the user before a synth, not at init. OpenTofu
+# takes a `lifecycle` block in `removed` only from 1.10 (opentofu/opentofu issue 2556; opentofu-schema
+# pull 34 moves it to the 1.10 schema): 1.8 and 1.9 refuse the pool stack at init.
+MINIMUM_VERSION = {"Terraform": (1, 8, 0), "OpenTofu": (1, 10, 0)}
 ENV_BINARY = "MDPOOL_TERRAFORM"
 _VERSION_LINE = re.compile(r"^(Terraform|OpenTofu) v(\d+)\.(\d+)\.(\d+)", re.MULTILINE)
 

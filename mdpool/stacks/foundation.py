@@ -64,5 +64,6 @@ def configure_azapi(stack: TerraformStack, config: EnvironmentConfig) -> None:
     from cdktn_provider_azapi.provider import AzapiProvider
 
     AzapiProvider(stack, "azapi", subscription_id=config.subscription_id, tenant_id=config.tenant_id)
-    # The pool's `moved` block crosses resource types (azurerm -> azapi): Terraform 1.8 and later.
+    # The pool's hand-over from azurerm (removed with lifecycle, import with for_each): Terraform 1.7 and later;
+    # mdpool asks for 1.8 (OpenTofu: 1.10, mdpool.deploy.terraform.MINIMUM_VERSION).
     stack.add_override("terraform.required_version", ">= 1.8.0")

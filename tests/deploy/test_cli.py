@@ -24,7 +24,7 @@ def test_missing_terraform_is_one_line(command, tmp_path):
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "no-such-terraform: terraform executable not found; choose one with --terraform-bin or $MDPOOL_TERRAFORM; "
-        "mdpool needs Terraform >= 1.8.0 or OpenTofu >= 1.8.0"
+        "mdpool needs Terraform >= 1.8.0 or OpenTofu >= 1.10.0"
     ]
     if command == "plan":  # with --json, stdout carries the failure as a document (and nothing else)
         document = json_document(done.stdout, command="plan")
@@ -41,7 +41,7 @@ def test_missing_terraform_from_the_environment(tmp_path):
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"{tmp_path / 'tofu'}: terraform executable not found; choose one with --terraform-bin or "
-        "$MDPOOL_TERRAFORM; mdpool needs Terraform >= 1.8.0 or OpenTofu >= 1.8.0"
+        "$MDPOOL_TERRAFORM; mdpool needs Terraform >= 1.8.0 or OpenTofu >= 1.10.0"
     ]
 
 
@@ -238,7 +238,7 @@ def test_a_relative_terraform_bin_is_found_from_where_the_user_typed_it(workspac
 def test_a_terraform_bin_that_is_a_folder_or_not_executable_is_one_line(tmp_path):
     plain = tmp_path / "terraform"
     plain.write_text("#!/bin/sh\n")
-    how = "choose one with --terraform-bin or $MDPOOL_TERRAFORM; mdpool needs Terraform >= 1.8.0 or OpenTofu >= 1.8.0"
+    how = "choose one with --terraform-bin or $MDPOOL_TERRAFORM; mdpool needs Terraform >= 1.8.0 or OpenTofu >= 1.10.0"
     for given, what in [(tmp_path, "is a folder, not a terraform executable"), (plain, "is not executable (chmod +x it)")]:
         done = run_mdpool("plan", "--config", str(CONFIG), "--out", str(tmp_path / "out"), "--terraform-bin", str(given))
         assert done.returncode == 1

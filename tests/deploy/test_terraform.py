@@ -32,14 +32,23 @@ def test_missing_binary_is_one_clear_line(terraform_env):
         locate_terraform("no-such-terraform", terraform_env)
     assert caught.value.lines == [
         "no-such-terraform: terraform executable not found; choose one with --terraform-bin or "
-        "$MDPOOL_TERRAFORM; mdpool needs Terraform >= 1.8.0 or OpenTofu >= 1.8.0"
+        "$MDPOOL_TERRAFORM; mdpool needs Terraform >= 1.8.0 or OpenTofu >= 1.10.0"
     ]
 
 
 def test_env_variable_chooses_the_binary(terraform_env, tmp_path):
-    tofu = fake_binary(tmp_path, "tofu", "OpenTofu v1.8.3\non linux_amd64")
+    tofu = fake_binary(tmp_path, "tofu", "OpenTofu v1.10.3\non linux_amd64")
     binary = locate_terraform(None, {**terraform_env, "MDPOOL_TERRAFORM": str(tofu)})
-    assert (binary.product, binary.version, binary.path) == ("OpenTofu", (1, 8, 3), str(tofu))
+    assert (binary.product, binary.version, binary.path) == ("OpenTofu", (1, 10, 3), str(tofu))
+
+
+def test_an_opentofu_without_lifecycle_in_removed_blocks_is_refused(terraform_env, tmp_path):
+    # OpenTofu 1.9 refuses `lifecycle` in a `removed` block (opentofu/opentofu issue 2556), which the pool stack has
+    tofu = fake_binary(tmp_path, "tofu", "OpenTofu v1.9.1\non linux_amd64")
+    with pytest.raises(TerraformError) as caught:
+        locate_terraform(str(tofu), terraform_env)
+    (line,) = caught.value.lines
+    assert line.startswith(f"{tofu}: OpenTofu 1.9.1 is too old; mdpool needs") and "OpenTofu >= 1.10.0" in line
 
 
 def test_too_old_binary_is_refused_with_the_version_it_needs(terraform_env, tmp_path):
