@@ -115,7 +115,8 @@ def test_pool_capabilities(full):
 def test_pinned_gallery_version_is_guarded(full):
     (pool,) = full["pool-prod"]["resource"]["azapi_resource"].values()
     (guard,) = pool["lifecycle"]["precondition"]
-    (versions_address,) = full["pool-prod"]["data"]["azapi_resource_list"]
+    lists = full["pool-prod"]["data"]["azapi_resource_list"]
+    (versions_address,) = [address for address, data in lists.items() if data["type"].endswith("/versions@2024-03-03")]
     assert guard["condition"] == (f'${{contains(data.azapi_resource_list.{versions_address}.output.succeeded, "1.2.3")}}')
     assert guard["error_message"].startswith("gallery image win-2022 has no Succeeded version 1.2.3 yet; run ")
 
