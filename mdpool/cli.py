@@ -96,9 +96,7 @@ def synth(
         except KeyboardInterrupt:
             fail([f"interrupted; nothing half-written is left in {out}"], code=caught.exit_code)
     if OUTPUT.json:
-        stacks = [
-            {"name": name, "resources": result.resource_count(name), "folder": str(path)} for name, path in result.stacks.items()
-        ]
+        stacks = [{"name": name, "resources": result.resource_count(name), "folder": str(path)} for name, path in result.stacks.items()]
         emit_json({"environment": cfg.environment, "out": str(out), "stacks": stacks}, problems=cfg.warnings)
     elif OUTPUT.verbosity >= 0:
         print_synth_summary(cfg, result)

@@ -112,12 +112,7 @@ def document_schema() -> dict[str, Any]:
             {
                 "if": {"properties": {"exit_code": {"const": 0}}},
                 # a run that succeeded may carry warnings, never an error
-                "then": {
-                    "properties": {
-                        "ok": {"const": True},
-                        "problems": {"items": {"properties": {"severity": {"const": "warning"}}}},
-                    }
-                },
+                "then": {"properties": {"ok": {"const": True}, "problems": {"items": {"properties": {"severity": {"const": "warning"}}}}}},
                 "else": {"properties": {"ok": {"const": False}}},
             }
         ],

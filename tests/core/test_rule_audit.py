@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.constructs.pool_body import pool_properties
 from mdpool.problems import InputError
 from tests.core.test_config_rules import DELETE, write

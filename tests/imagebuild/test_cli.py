@@ -196,10 +196,7 @@ def test_build_json_reports_each_image_and_the_failure_as_a_problem(example_arm,
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1, err
     document = json_document(out, command="images build")  # stdout is the document alone; the lines went to stderr
-    assert {(i["image"], i["status"]) for i in document["report"]["images"]} == {
-        ("ubuntu-22.04", "failed"),
-        ("ubuntu-24.04", "built"),
-    }
+    assert {(i["image"], i["status"]) for i in document["report"]["images"]} == {("ubuntu-22.04", "failed"), ("ubuntu-24.04", "built")}
     (problem,) = document["problems"]
     assert problem["text"].startswith("ubuntu-22.04: failed (Failed)") and problem["text"] in err.splitlines()
     proc = mdpool(cli_env, *BUILD, "ubuntu-24.04", "--json")
