@@ -530,3 +530,19 @@ def test_a_size_with_a_temporary_disk_in_a_mix_without_one_fails(tmp_path, endpo
 
     result = rows(load_config(write_config(tmp_path, change)), endpoints)["resource-disk"]
     assert result.status == "failed" and "Standard_D2as_v5 has none" in result.message
+
+
+def test_the_quota_family_is_matched_ignoring_case(example, endpoints, azure):
+    # the Compute SKU says standardDSv2Family; the usages may spell it otherwise (ARM names are case-insensitive)
+    del azure.usages["standardDSv2Family"]
+    azure.usages["StandardDSv2Family"] = (1, 40)
+    result = rows(example, endpoints)["quota"]
+    assert result.status == "failed" and "lists no quota" not in result.message
+
+
+def test_a_restriction_type_is_matched_ignoring_case(example, endpoints, azure):
+    sku = mdp_sku("Standard_DS3_v2", "standardDSv2Family", restricted="NotAvailableForSubscription")
+    for restriction in sku["properties"]["restrictions"]:
+        restriction["type"] = "location"
+    azure.mdp_skus = [sku]
+    assert rows(example, endpoints)["pool-sku"].status == "failed"

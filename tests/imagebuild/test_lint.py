@@ -211,6 +211,11 @@ def test_a_rule_can_be_disabled_per_step():
     assert lint(step) == []
 
 
+def test_a_suppression_is_read_in_any_case():
+    step = shell("# MDPOOL-LINT: Disable=mdp104, mdp101", "sudo DEBIAN_FRONTEND=noninteractive apt-get install git")
+    assert lint(step) == []
+
+
 def test_bash_syntax_errors_point_at_the_inline_line():
     found = lint(shell(WAIT, "echo ok", "if true; then echo", "echo after"), tools=True)
     syntax = [f for f in found if f.rule == "bash-syntax"]
