@@ -235,6 +235,10 @@ class Organization(Model):
     """Let every pipeline of the organization use the pool without authorizing it by hand."""
     alias: NonEmpty | None = None
     """A short name for the organization in the pool (API 2026-06-02)."""
+    parallel_jobs: Annotated[int, Field(ge=0)] | None = None
+    """The organization's self-hosted parallel jobs (Organization settings > Parallel jobs), for mdpool's
+    check only: a warning when the pools serving this organization may run more agents at once; jobs beyond
+    the parallel jobs wait in the queue (learn.microsoft.com/azure/devops/pipelines/licensing/concurrent-jobs)."""
 
     @model_validator(mode="after")
     def _url_or_name(self) -> Organization:
@@ -448,6 +452,8 @@ class Pool(Model):
             return ("pool_defaults", field, *rest)
         if self._key is not None and field == "name":
             field = "pool_name"  # under `pools:`, `name` is the short name
+        elif field == "key":
+            field = "name"
         return (*self._origin, field, *rest)
 
 

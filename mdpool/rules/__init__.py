@@ -9,7 +9,8 @@ A rule mdpool adds without such a source is a warning (printed, exit 0), never a
 docs/rules.md lists them all.
 
 One module per subject: `schema` (pydantic's errors as problems), `gallery`, `images` (what a
-pool runs on), `pool` (one pool's settings), `network`, `names`, `environment` (tags, state).
+pool runs on), `pool` (one pool's settings), `network`, `names`, `environment` (tags, state), `fleet`
+(across the pools of `pools:`).
 A rule yields `(loc, message)` for an error or `(loc, message, "warning")` for a warning
 (`mdpool.rules.findings`).
 """
@@ -22,6 +23,7 @@ from mdpool.config import EnvironmentConfig
 from mdpool.problems import Problem
 from mdpool.rules.environment import environment_rules
 from mdpool.rules.findings import Finding
+from mdpool.rules.fleet import fleet_rules
 from mdpool.rules.gallery import gallery_rules
 from mdpool.rules.images import image_rules, storage_rules
 from mdpool.rules.names import name_checks, unique_name_rules
@@ -47,3 +49,4 @@ def all_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     yield from environment_rules(config)
     yield from name_checks(config)
     yield from unique_name_rules(config)
+    yield from fleet_rules(config)

@@ -39,9 +39,12 @@ def fleet(**changes) -> dict:
 
 
 def problems_of(path: Path) -> list[str]:
-    with pytest.raises(InputError) as caught:
+    """The errors loading `path` reports; [] when it loads."""
+    try:
         load_config(path)
-    return [str(problem) for problem in caught.value.problems]
+    except InputError as error:
+        return [str(problem) for problem in error.problems]
+    return []
 
 
 def test_the_fleet_example_has_two_pools_with_their_defaults():
@@ -204,3 +207,55 @@ def test_the_fleet_example_is_valid_under_the_editor_schema_and_both_forms_toget
     assert [error.message for error in validator.iter_errors(FLEET)] == []
     both = fleet(pool=copy.deepcopy(load_yaml(EXAMPLE_CONFIG).data["pool"]))
     assert list(validator.iter_errors(both))
+
+
+# --- rules across pools -------------------------------------------------------------------------------
+
+
+def test_pool_names_differing_only_in_case_are_refused(tmp_path):
+    data = fleet()
+    data["pools"][1]["name"] = "Linux"
+    data["pools"][1]["dev_center_name"] = "dc-other"  # leave only the pool names alike
+    problems = problems_of(write(tmp_path, data))
+    assert any(": pools[1].name: pool 'Linux' is already pools[0]" in p for p in problems), problems
+
+
+def test_two_pools_with_one_azure_name_in_one_group_are_refused_and_in_two_groups_accepted(tmp_path):
+    data = fleet()
+    data["pools"][0]["pool_name"] = "mdp-shared"
+    data["pools"][1]["pool_name"] = "MDP-Shared"
+    assert problems_of(write(tmp_path, data)) == []  # derived groups differ (rg-...-linux-..., rg-...-windows-...): two resources
+    data["resource_groups"] = {"pool": "rg-pools", "create": False}
+    problems = problems_of(write(tmp_path, data))
+    assert any(": pools[1].pool_name: managed devops pool 'MDP-Shared'" in p for p in problems), problems
+
+
+def test_a_pool_resource_group_every_pool_stack_would_create_is_refused(tmp_path):
+    data = fleet(resource_groups={"pool": "rg-pools"})
+    problems = problems_of(write(tmp_path, data))
+    assert any(": resource_groups.pool: every pool stack would create" in p for p in problems), problems
+    # the gallery's group (the gallery stack owns it) or existing groups are fine
+    assert problems_of(write(tmp_path, fleet(resource_groups={"pool": "rg-jhp-images-dev-weu"}))) == []
+    assert problems_of(write(tmp_path, fleet(resource_groups={"pool": "rg-pools", "create": False}))) == []
+
+
+SUBNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/{}"
+
+
+def test_a_subnet_serves_one_pool(tmp_path):
+    data = fleet()
+    data["pool_defaults"]["network"] = {"subnet_id": SUBNET.format("agents")}
+    problems = problems_of(write(tmp_path, data))
+    assert any(": pool_defaults.network.subnet_id: this subnet already serves pools[0]" in p for p in problems), problems
+    data["pools"][1]["network"] = {"subnet_id": SUBNET.format("windows")}
+    assert problems_of(write(tmp_path, data)) == []
+
+
+def test_parallel_jobs_of_the_organization_against_the_pools_sum(tmp_path):
+    data = fleet()
+    data["pool_defaults"]["organizations"][0]["parallel_jobs"] = 14  # 10 + 4: fits exactly
+    assert load_config(write(tmp_path, data)).warnings == []
+    data["pool_defaults"]["organizations"][0]["parallel_jobs"] = 13
+    warnings = [str(w) for w in load_config(write(tmp_path, data)).warnings]
+    assert len(warnings) == 1 and ": pool_defaults.organizations[0].parallel_jobs: warning: " in warnings[0]
+    assert "may run 14 agents at once but the organization has 13 parallel jobs" in warnings[0]
