@@ -32,6 +32,15 @@ NoSynthOption = Annotated[
         help="Use the synth output already in --out (e.g. the one reviewed in a pull request) instead of synthesizing.",
     ),
 ]
+PoolOption = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--pool",
+        metavar="NAME",
+        show_default=False,
+        help="Only this pool of `pools:` in the pool stage (its short name). Repeatable; default: every pool.",
+    ),
+]
 JsonOption = Annotated[
     bool,
     typer.Option(
@@ -46,6 +55,7 @@ def plan(
     terraform_bin: TerraformBinOption = None,
     no_synth: NoSynthOption = False,
     json_summary: JsonOption = False,
+    pool: PoolOption = None,
     stage: Annotated[
         Optional[Stage],
         typer.Option(
@@ -89,7 +99,7 @@ def plan(
             fail(["--save needs --stage gallery|images|pool: a saved plan is one stage's plan"], code=2)
         from mdpool.deploy.saved_plan import say_images_after_plan
 
-        session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
+        session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth, pools=pool)
 
         def plan_then_images(deployment) -> None:
             from mdpool.cost.summary import say_standby_cost
@@ -109,7 +119,7 @@ def plan(
         except DeployError as error:
             fail(error.lines)
     command = "mdpool deploy --plan DIR" if save is not None else "mdpool deploy"
-    session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth)
+    session = _Session(config, out, terraform_bin, json_summary, no_synth=no_synth, pools=pool)
 
     def plan_one_stage(deployment) -> None:
         from mdpool.cost.summary import say_standby_cost
@@ -163,6 +173,7 @@ def deploy(
     ] = None,
     no_synth: NoSynthOption = False,
     json_summary: JsonOption = False,
+    pool: PoolOption = None,
     recycle: Annotated[
         bool,
         typer.Option(
@@ -198,11 +209,15 @@ def deploy(
 
     stages = in_order(stage or [])
     applies = Stage.GALLERY in stages or Stage.POOL in stages  # the image builds ask nothing
-    session = _Session(config, out, terraform_bin, json_summary, asks=applies and not auto_approve, no_synth=no_synth)
+    session = _Session(
+        config, out, terraform_bin, json_summary, asks=applies and not auto_approve, no_synth=no_synth, pools=pool
+    )
     builds = Stage.IMAGES in stages and any(image.build for image in session.cfg.gallery.images)
-    # without the images stage, the pool stage asks Azure whether its gallery images have versions
+    # without the images stage, the pool stage asks Azure whether its pools' gallery images have versions
     reads_versions = (
-        Stage.POOL in stages and Stage.IMAGES not in stages and any(image.gallery_image for image in session.cfg.pool.images)
+        Stage.POOL in stages
+        and Stage.IMAGES not in stages
+        and any(image.gallery_image for p in session.selected_pools for image in p.images)
     )
     session.run(
         lambda deployment: deployment.deploy(stages),
@@ -212,7 +227,7 @@ def deploy(
         parallel=parallel,
         force_build=force_build,
         poll_interval=poll_interval,
-        recycle=recycle or session.cfg.pool.recycle_after_build,
+        recycle=recycle or any(p.recycle_after_build for p in session.selected_pools),
         preflight=None if skip_checks else session.preflight,
     )
 
@@ -245,7 +260,7 @@ def _deploy_saved(
         parallel=parallel,
         poll_interval=poll_interval,
         needs_credential=saved.stage is Stage.IMAGES,
-        recycle=recycle or session.cfg.pool.recycle_after_build,
+        recycle=recycle or any(p.recycle_after_build for p in session.cfg.pools),
     )
 
 
@@ -261,6 +276,7 @@ class _Session:
         asks: bool = False,
         no_synth: bool = False,
         prepare=None,
+        pools: list[str] | None = None,
     ) -> None:
         from rich.console import Console
 
@@ -287,6 +303,7 @@ class _Session:
         self.out = out
         self.no_synth = no_synth
         self.prepare = prepare  # instead of a synth: e.g. put a saved plan's synth output in place
+        self.selected_pools = _selected_pools(self.cfg, pools)  # --pool: the pool stage's pools
 
     def _echo(self, line: str) -> None:
         from rich.text import Text
@@ -333,7 +350,8 @@ class _Session:
                     if not self.no_synth:
                         with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
                             synthesize(self.cfg, self.out, locked=True)
-                        self.console.print(f"synthesized {self.cfg.gallery_stack} and {self.cfg.pool_stack} into {self.out}")
+                        stacks = [self.cfg.gallery_stack, *self.cfg.pool_stacks]
+                        self.console.print(f"synthesized {', '.join(stacks[:-1])} and {stacks[-1]} into {self.out}")
                     if self.prepare is not None:
                         self.prepare()
                     synth = SynthOutput.load(self.out)
@@ -362,6 +380,7 @@ class _Session:
                         confirm=None if auto_approve else self._confirm,
                         allow_replace=allow_replace,
                         recycle=self._recycle if recycle else None,
+                        pools=[self.cfg.stack_of(p) for p in self.selected_pools],
                     )
                     action(deployment)
             except Interrupted as interrupted:
@@ -384,10 +403,11 @@ class _Session:
 
         preflight(self.cfg, echo=lambda line: self.console.print(line, markup=False, highlight=False, soft_wrap=True))
 
-    def _recycle(self):
+    def _recycle(self, stack: str):
         from mdpool.deploy.recycle import recycle_pool
 
-        return recycle_pool(self.cfg)
+        pool = next(p for p in self.cfg.pools if self.cfg.stack_of(p) == stack)
+        return recycle_pool(self.cfg, pool=pool)
 
     def _checked_connection(self, poll_interval: float):
         """Azure, with a credential that has given a token: checked before anything is synthesized or applied."""
@@ -411,3 +431,17 @@ class _Session:
         """Keep the run's report: the JSON document (--json) carries it, whether the run ends well or not."""
         if deployment is not None and deployment.report is not None:
             keep_report(deployment.report.to_json())
+
+
+def _selected_pools(cfg, names: list[str] | None) -> list:
+    """The pools `--pool NAME` picks (names compared ignoring case, as the rules do); all without it."""
+    if not names:
+        return list(cfg.pools)
+    keys = [p.key for p in cfg.pools if p.key is not None]
+    if not keys:
+        fail(["--pool picks pools of `pools:`; this config has one pool (`pool:`): leave --pool out"], code=2)
+    wanted = {name.casefold() for name in names}
+    unknown = sorted(name for name in names if name.casefold() not in {key.casefold() for key in keys})
+    if unknown:
+        fail([f"--pool {name}: no such pool; allowed: {', '.join(keys)}" for name in unknown], code=2)
+    return [p for p in cfg.pools if p.key is not None and p.key.casefold() in wanted]

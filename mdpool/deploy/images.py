@@ -101,8 +101,8 @@ class ImageBuildStage:
             force=self.force or bool(self.options and self.options.force),
         )
 
-    def without_version(self, gallery_outputs: Mapping[str, Output]) -> Sequence[str]:
-        """The gallery images the pool uses that have no version yet ("name" or "name version X" when pinned).
+    def without_version(self, gallery_outputs: Mapping[str, Output], stack: str) -> Sequence[str]:
+        """The gallery images the pool of `stack` uses that have no version yet ("name" or "name version X" when pinned).
 
         One ARM call per image (GET .../images/{name}/versions) through the image builder client's
         pipeline, the same credential, endpoint and retries the build flow uses; only versions that
@@ -110,7 +110,8 @@ class ImageBuildStage:
         """
         from mdpool.imagebuild.builder import Connection
 
-        wanted = {image.gallery_image: image.version for image in self.cfg.pool.images if image.gallery_image}
+        pool = next(pool for pool in self.cfg.pools if self.cfg.stack_of(pool) == stack)
+        wanted = {image.gallery_image: image.version for image in pool.images if image.gallery_image}
         if not wanted:
             return []
         definitions = gallery_outputs.get("image_definition_ids")

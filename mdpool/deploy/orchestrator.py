@@ -50,12 +50,17 @@ PLAN_FILE = "mdpool.tfplan"  # inside each stack directory; removed after use (p
 
 @dataclass(frozen=True)
 class SynthOutput:
-    """A synthesized output directory: the gallery and pool stacks and where they live."""
+    """A synthesized output directory: the gallery stack, one stack per pool, and where they live."""
 
     root: Path
     gallery: str
-    pool: str
+    pools: tuple[str, ...]
     directories: Mapping[str, Path]
+
+    @property
+    def pool(self) -> str:
+        """The first pool stack (the only one of a one-pool config)."""
+        return self.pools[0]
 
     @property
     def environment(self) -> str:
@@ -75,14 +80,14 @@ class SynthOutput:
             raise DeployError(f"{manifest_path}: not a synthesized output ({error}); run `mdpool synth` first") from None
         galleries = sorted(name for name in directories if name.startswith("gallery-"))
         pools = sorted(name for name in directories if name.startswith("pool-"))
-        if len(galleries) != 1 or len(pools) != 1:
+        if len(galleries) != 1 or not pools:
             raise DeployError(
-                f"{manifest_path}: stacks {sorted(directories)}; expected exactly one gallery-<env> and one pool-<env>"
+                f"{manifest_path}: stacks {sorted(directories)}; expected exactly one gallery-<env> and pool stacks"
             )
         for directory in directories.values():
             if not (directory / "cdk.tf.json").is_file():
                 raise DeployError(f"{directory / 'cdk.tf.json'}: missing; run `mdpool synth` again")
-        return cls(root=root, gallery=galleries[0], pool=pools[0], directories=directories)
+        return cls(root=root, gallery=galleries[0], pools=tuple(pools), directories=directories)
 
 
 # --- image builds ------------------------------------------------------------------------------
@@ -112,8 +117,8 @@ class ImageBuilds(Protocol):
     def build(self, gallery_outputs: Mapping[str, Output]) -> Sequence[ImageResult]:
         """Build what needs building (in parallel), skip what is up to date, reattach to running builds."""
 
-    def without_version(self, gallery_outputs: Mapping[str, Output]) -> Sequence[str]:
-        """The gallery images the pool uses that have no version (the pinned one, if pinned) yet."""
+    def without_version(self, gallery_outputs: Mapping[str, Output], stack: str) -> Sequence[str]:
+        """The gallery images the pool of `stack` uses that have no version (the pinned one, if pinned) yet."""
 
 
 # --- what happened -----------------------------------------------------------------------------
@@ -210,7 +215,8 @@ class Deployment:
         allow_replace: Iterable[str] = (),
         policy: ProtectionPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
-        recycle: Callable[[], Any] | None = None,
+        recycle: Callable[[str], Any] | None = None,
+        pools: Sequence[str] | None = None,
     ) -> None:
         self.synth = synth
         self.terraform = terraform
@@ -220,7 +226,9 @@ class Deployment:
         self.allow_replace = tuple(allow_replace)
         self.policy = policy or ProtectionPolicy()
         self.clock = clock
-        self.recycle = recycle  # after the pool stage: mdpool.deploy.recycle.recycle_pool (--recycle)
+        self.recycle = recycle  # after each pool stack: mdpool.deploy.recycle.recycle_pool (--recycle), by stack
+        # the pool stacks the pool stage works on (--pool): all by default, in the synth's order
+        self.pool_stacks = tuple(synth.pools) if pools is None else tuple(s for s in synth.pools if s in set(pools))
         self.report: Report | None = None  # the last run's report, also when it ended in an error
         self._allowed_used: set[str] = set()
 
@@ -237,21 +245,23 @@ class Deployment:
             summary = self._plan_stack(gallery, report)
             self._warn_refusals(summary)
             if not gallery.outputs():
-                report.stacks.append(
-                    StackReport(self.synth.pool, status="not planned", note=f"{self.synth.gallery} is not deployed yet")
-                )
-                self._say(
-                    f"{self.synth.pool}: not planned yet; it reads {self.synth.gallery}'s outputs, so it is "
-                    f"planned after the gallery is deployed (`mdpool deploy` does both, in order)"
-                )
-            else:
-                if summary.outputs_changed:
-                    self._say(
-                        f"{self.synth.pool}: planned against {self.synth.gallery}'s current outputs, which the "
-                        f"gallery plan changes; its plan may change once the gallery is applied"
+                for pool in self.pool_stacks:
+                    report.stacks.append(
+                        StackReport(pool, status="not planned", note=f"{self.synth.gallery} is not deployed yet")
                     )
+                    self._say(
+                        f"{pool}: not planned yet; it reads {self.synth.gallery}'s outputs, so it is "
+                        f"planned after the gallery is deployed (`mdpool deploy` does both, in order)"
+                    )
+            else:
                 report.ran.append(Stage.POOL.value)
-                self._warn_refusals(self._plan_stack(self._stack(self.synth.pool), report))
+                for pool in self.pool_stacks:  # one plan per pool stack, each its own row
+                    if summary.outputs_changed:
+                        self._say(
+                            f"{pool}: planned against {self.synth.gallery}'s current outputs, which the "
+                            f"gallery plan changes; its plan may change once the gallery is applied"
+                        )
+                    self._warn_refusals(self._plan_stack(self._stack(pool), report))
             report.result = "planned"
         self._say(
             f"nothing was applied; `mdpool deploy` applies the stacks in order, with the image builds between "
@@ -300,8 +310,13 @@ class Deployment:
         with self._running(report):
             report.ran.append(stage.value)
             if stage is Stage.POOL:
-                self._pool_prerequisites(run)
-            terraform = self._stack(self.synth.pool if stage is Stage.POOL else self.synth.gallery)
+                if len(self.pool_stacks) != 1:  # a saved plan is one stack's plan
+                    raise DeployError(
+                        f"the pool stage has {len(self.pool_stacks)} stacks ({', '.join(self.pool_stacks)}); "
+                        "plan one at a time: --pool NAME"
+                    )
+                self._pool_prerequisites(run, self.pool_stacks[0])
+            terraform = self._stack(self.pool_stacks[0] if stage is Stage.POOL else self.synth.gallery)
             summary = self._plan_stack(terraform, report, keep=True)
             refused = summary.refused(self.allow_replace)
             if refused:  # refused before the approval, not after it
@@ -312,35 +327,40 @@ class Deployment:
         return terraform, summary
 
     def _pool_stage(self, run: "_Run", report: Report) -> None:
-        self._pool_prerequisites(run)
-        self._deploy_stack(self._stack(self.synth.pool), report)
-        self.after_pool(report)
+        for pool in self.pool_stacks:  # each pool stack on its own: checked, planned, applied, recycled
+            self._pool_prerequisites(run, pool)
+            self._deploy_stack(self._stack(pool), report)
+            self.after_pool(report, pool)
 
-    def after_pool(self, report: Report) -> None:
-        """Once the pool stack is applied: its static addresses, then the opt-in recycle of old agents."""
+    def after_pool(self, report: Report, pool: str | None = None) -> None:
+        """Once a pool stack is applied: its static addresses, then the opt-in recycle of old agents."""
+        pool = pool or self.synth.pool
         if report.stacks and report.stacks[-1].applied:
-            self._report_static_ips(report)
+            self._report_static_ips(report, pool)
         if self.recycle is not None:
-            result = self.recycle()
-            report.recycled, report.recycle_waiting = result.recycled, result.waiting
-            self._say(result.line(self.synth.pool))
+            result = self.recycle(pool)
+            report.recycled = (report.recycled or 0) + result.recycled
+            report.recycle_waiting = (report.recycle_waiting or 0) + result.waiting
+            self._say(result.line(pool))
 
-    def _report_static_ips(self, report: Report) -> None:
+    def _report_static_ips(self, report: Report, pool: str) -> None:
         """The pool's static outbound addresses (the service fills them in), for firewall allow-lists."""
-        output = self._stack(self.synth.pool).outputs().get("static_ip_addresses")
+        output = self._stack(pool).outputs().get("static_ip_addresses")
         if output is not None and isinstance(output.value, list) and output.value:
-            report.static_ip_addresses = [str(address) for address in output.value]
-            self._say(f"{self.synth.pool}: static outbound IP addresses: {', '.join(report.static_ip_addresses)}")
+            addresses = [str(address) for address in output.value]
+            report.static_ip_addresses += addresses
+            self._say(f"{pool}: static outbound IP addresses: {', '.join(addresses)}")
 
-    def _pool_prerequisites(self, run: "_Run") -> None:
+    def _pool_prerequisites(self, run: "_Run", pool: str) -> None:
         outputs = self._gallery_outputs(run, Stage.POOL)
         if Stage.IMAGES not in run.stages:
-            # the blog's "slight hitch": a pool referencing an image without a version stays failed
-            missing = list(self.images.without_version(outputs))
+            # the blog's "slight hitch": a pool referencing an image without a version stays failed;
+            # each pool needs versions of the gallery images it uses, and only those
+            missing = list(self.images.without_version(outputs, pool))
             if missing:
                 many = len(missing) > 1
                 raise NotReady(
-                    f"{self.synth.pool}: not planned: gallery image{'s' if many else ''} {', '.join(missing)} "
+                    f"{pool}: not planned: gallery image{'s' if many else ''} {', '.join(missing)} "
                     f"{'have' if many else 'has'} no version yet, and a pool that references an image without a "
                     f"version stays failed; build {'them' if many else 'it'} first: mdpool deploy --stage images"
                 )
@@ -404,7 +424,7 @@ class Deployment:
         failed = [result for result in results if not result.ok]
         if failed:
             then = (
-                f"{self.synth.pool}: not applied, because an image build failed; fix it and run `{report.rerun}` again"
+                f"{', '.join(self.pool_stacks)}: not applied, because an image build failed; fix it and run `{report.rerun}` again"
                 if Stage.POOL in run.stages
                 else f"fix it and run `{report.rerun}` again"
             )

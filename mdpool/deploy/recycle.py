@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from mdpool.deploy.errors import DeployError
 
 if TYPE_CHECKING:
-    from mdpool.config import EnvironmentConfig
+    from mdpool.config import EnvironmentConfig, Pool
     from mdpool.imagebuild.builder import Connection
 
 POOLS_API_VERSION = "2026-06-02"
@@ -205,22 +205,22 @@ def newest_versions(client: Any, definition_ids: Mapping[str, str]) -> dict[str,
     return newest
 
 
-def pool_id_of(config: "EnvironmentConfig") -> str:
-    names = config.names
-    return f"{names.resource_group_id(names.pool_resource_group)}/providers/Microsoft.DevOpsInfrastructure/pools/{names.pool}"
+def pool_id_of(config: "EnvironmentConfig", pool: "Pool | None" = None) -> str:
+    return config.names.pool_id(pool or config.pool)
 
 
-def recycle_pool(config: "EnvironmentConfig", connection: "Connection | None" = None) -> RecycleResult:
+def recycle_pool(config: "EnvironmentConfig", connection: "Connection | None" = None, pool: "Pool | None" = None) -> RecycleResult:
     """List the pool's machines, delete this run's batch of idle ones on older versions, say what waits."""
     from mdpool.imagebuild.builder import Connection
 
+    pool = pool or config.pool
     connection = (connection or Connection.from_environment()).with_credential()
     client = connection.client(config.subscription_id)
     # Only gallery images the pool runs on "latest" roll forward; a pinned version stays as it is.
-    used = {image.gallery_image for image in config.pool.images if image.gallery_image and image.version == "latest"}
+    used = {image.gallery_image for image in pool.images if image.gallery_image and image.version == "latest"}
     definition_ids = {name: config.names.gallery_image_id(name) for name in sorted(used)}
     newest = newest_versions(client, definition_ids)
-    machines = PoolMachines(client, pool_id_of(config))
+    machines = PoolMachines(client, pool_id_of(config, pool))
     plan = plan_recycle(machines.machines(), newest)
     machines.delete(plan.delete)
     return RecycleResult(

@@ -427,7 +427,7 @@ def say_images_after_plan(deployment: "Deployment") -> None:
     synth, report = deployment.synth, deployment.report
     if report is None or report.result != "planned" or not deployment.images.names():
         return
-    if not any(stack.name == synth.pool and stack.status == "planned" for stack in report.stacks):
+    if not any(stack.name in synth.pools and stack.status == "planned" for stack in report.stacks):
         return  # the gallery is not deployed yet: the plan said so
     planner = getattr(deployment.images, "plan", None)
     if planner is None:

@@ -38,6 +38,11 @@ class StandInEnvironment:
     # mdpool round 1: the pool at another address (the real one was azurerm_managed_devops_pool.pool_X), with
     # no hand-over blocks; otherwise the pool carries the hand-over mdpool emits (mdpool.constructs.handover)
     round_one: bool = False
+    fleet: tuple[tuple[str, str, str], ...] = ()  # with `pools:`: (stack, pool name, pool id) per pool
+
+    @property
+    def pool_stacks(self) -> tuple[tuple[str, str, str], ...]:
+        return self.fleet or ((f"pool-{self.environment}", self.pool, self.pool_id),)
 
     @classmethod
     def from_config(cls, config) -> "StandInEnvironment":
@@ -53,6 +58,11 @@ class StandInEnvironment:
             identity_id=names.builder_identity_id,
             pool=names.pool,
             pool_id=f"{pool_rg}/providers/Microsoft.DevOpsInfrastructure/pools/{names.pool}",
+            fleet=tuple(
+                (config.stack_of(pool), names.for_pool(pool).pool, names.pool_id(pool))
+                for pool in config.pools
+                if pool.key is not None
+            ),
         )
 
 
@@ -77,7 +87,7 @@ def synthesize_standins(env: StandInEnvironment, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     app = App(outdir=str(out_dir), stack_traces=False)
 
-    gallery_name, pool_name = f"gallery-{env.environment}", f"pool-{env.environment}"
+    gallery_name = f"gallery-{env.environment}"
     gallery = TerraformStack(app, gallery_name)
     LocalBackend(gallery, path=_state_path(gallery_name))
     protect = {"prevent_destroy": True}
@@ -103,38 +113,39 @@ def synthesize_standins(env: StandInEnvironment, out_dir: Path) -> Path:
     TerraformOutput(gallery, "builder_identity_id", value=env.identity_id)
     TerraformOutput(gallery, "builder_principal_id", value=identity.id)
 
-    pool = TerraformStack(app, pool_name)
-    LocalBackend(pool, path=_state_path(pool_name))
-    if not env.round_one:
-        from mdpool.constructs.handover import emit_hand_over
-        from mdpool.deploy.migration import IMPORT_VARIABLE
+    for pool_name, azure_name, pool_id in env.pool_stacks:  # one stack per pool, as the real app
+        pool = TerraformStack(app, pool_name)
+        LocalBackend(pool, path=_state_path(pool_name))
+        if not env.round_one:
+            from mdpool.constructs.handover import emit_hand_over
+            from mdpool.deploy.migration import IMPORT_VARIABLE
 
-        emit_hand_over(
+            emit_hand_over(
+                pool,
+                variable=IMPORT_VARIABLE,
+                former=f"terraform_data.{FORMER_POOL}",
+                to="terraform_data.pool",
+                import_id=f"{pool_id}?api-version=2026-06-02",
+                description="stand-in of the pool's hand-over from azurerm",
+            )
+        DataResource(
             pool,
-            variable=IMPORT_VARIABLE,
-            former=f"terraform_data.{FORMER_POOL}",
-            to="terraform_data.pool",
-            import_id=f"{env.pool_id}?api-version=2026-06-02",
-            description="stand-in of the pool's hand-over from azurerm",
+            FORMER_POOL if env.round_one else "pool",
+            # azapi_resource imports the pool with everything it reads; a terraform_data imports its id only, so
+            # a `triggers_replace` would turn the import into a replacement that azapi never plans. The stand-in
+            # azapi pool keeps its name in `input` (a rename is an update here, a replacement in Azure).
+            triggers_replace={"name": azure_name} if env.round_one else None,
+            # the cross-stack reference: cdktn adds gallery outputs and a terraform_remote_state here
+            input={
+                "id": pool_id,
+                **({} if env.round_one else {"name": azure_name}),
+                "images": {n: _id_of(d) for n, d in definitions.items()},
+            },
         )
-    DataResource(
-        pool,
-        FORMER_POOL if env.round_one else "pool",
-        # azapi_resource imports the pool with everything it reads; a terraform_data imports its id only, so
-        # a `triggers_replace` would turn the import into a replacement that azapi never plans. The stand-in
-        # azapi pool keeps its name in `input` (a rename is an update here, a replacement in Azure).
-        triggers_replace={"name": env.pool} if env.round_one else None,
-        # the cross-stack reference: cdktn adds gallery outputs and a terraform_remote_state here
-        input={
-            "id": env.pool_id,
-            **({} if env.round_one else {"name": env.pool}),
-            "images": {n: _id_of(d) for n, d in definitions.items()},
-        },
-    )
-    TerraformOutput(pool, "pool_id", value=env.pool_id)
-    TerraformOutput(pool, "pool_name", value=env.pool)
-    if env.static_ip_addresses:
-        TerraformOutput(pool, "static_ip_addresses", value=list(env.static_ip_addresses))
-    pool.add_dependency(gallery)
+        TerraformOutput(pool, "pool_id", value=pool_id)
+        TerraformOutput(pool, "pool_name", value=azure_name)
+        if env.static_ip_addresses:
+            TerraformOutput(pool, "static_ip_addresses", value=list(env.static_ip_addresses))
+        pool.add_dependency(gallery)
     app.synth()
     return out_dir

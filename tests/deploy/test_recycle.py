@@ -155,7 +155,7 @@ def test_only_ready_machines_are_ever_deleted(status):
 def test_the_deploy_summary_says_what_was_recycled(workspace, terraform, captured, arm, deploy_config):
     pool = seed(arm, deploy_config)
     deployment = make_deployment(
-        workspace, terraform, captured, arm, deploy_config, recycle=lambda: recycle_pool(deploy_config, connection(arm))
+        workspace, terraform, captured, arm, deploy_config, recycle=lambda stack: recycle_pool(deploy_config, connection(arm))
     )
     report = deployment.deploy()
     assert report.result == "succeeded"
