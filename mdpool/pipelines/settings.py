@@ -50,6 +50,8 @@ class PipelineSettings:
     parallel_builds: int = PARALLEL_BUILDS
     image_refresh_cron: str = "0 3 * * 1"
     """When the scheduled image refresh runs (config `pipelines.image_refresh_cron`, UTC)."""
+    pools: tuple[str, ...] = ()
+    """The short names of `pools:` (each planned and applied by its own job); empty for one `pool:`."""
 
     @property
     def image_build_minutes(self) -> int:
@@ -77,4 +79,5 @@ def pipeline_settings(cfg: EnvironmentConfig, config_path: str) -> PipelineSetti
         build_window_minutes=window,
         watch_jobs=max(watch_jobs, 0),
         image_refresh_cron=cfg.pipelines.image_refresh_cron.strip(),
+        pools=tuple(pool.key for pool in cfg.pools if pool.key is not None),
     )

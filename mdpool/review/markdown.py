@@ -21,6 +21,7 @@ from mdpool.review.pool_words import (
     describe_pool,
     is_pool,
 )
+from mdpool.review.reach import ImageReach, image_reach
 from mdpool.review.references import Resolver
 
 NO_CHANGES = "No changes: the synthesized stacks are identical."
@@ -351,6 +352,17 @@ def _cost_section(changes: list[CostChange]) -> list[str]:
     return lines + ["", LEFT_OUT]
 
 
+def _reach_section(reached: list[ImageReach]) -> list[str]:
+    """Per changed gallery image, the pools that run on it: a shared image's change reaches every one."""
+    if not reached:
+        return []
+    lines = ["", "## Gallery images and the pools they reach", "", "| image | change | pools |", "|---|---|---|"]
+    for item in reached:
+        pools = ", ".join(f"{_code(name)} (stack {_code(stack)})" for stack, name in item.pools) or "none"
+        lines.append(f"| {_cell(_code(item.image))} | {item.change} | {_cell(pools)} |")
+    return lines
+
+
 def render_markdown(review: Review, base_label: str, head_label: str, costs: list[CostChange] | None = None) -> str:
     """The whole summary. Deterministic: the same two inputs (and prices) give the same text."""
     lines = ["# mdpool review", "", f"Base: {_code(base_label)} · compared with: {_code(head_label)}", ""]
@@ -360,6 +372,7 @@ def render_markdown(review: Review, base_label: str, head_label: str, costs: lis
     warnings = _warnings(review)
     if warnings:
         lines += [""] + [line for warning in warnings for line in (warning, ">")][:-1]
+    lines += _reach_section(image_reach(review))
     lines += _cost_section(costs or [])
     base, head = Resolver(review.base), Resolver(review.head)
     for stack in review.stacks:

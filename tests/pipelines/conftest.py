@@ -35,7 +35,23 @@ def long_builds(config: dict) -> None:
         image["build"]["timeout_minutes"] = 240
 
 
-VARIANTS = {"example": None, "azurerm-state": azurerm_state, "no-builds": no_builds, "long-builds": long_builds}
+def fleet(config: dict) -> None:
+    """The pools of config/fleet.yaml (linux, windows) in place of the example's one pool."""
+    from mdpool.yamlsource import load_yaml
+
+    azurerm_state(config)
+    pools = load_yaml(REPO / "config" / "fleet.yaml").data
+    del config["pool"]
+    config["pool_defaults"], config["pools"] = pools["pool_defaults"], pools["pools"]
+
+
+VARIANTS = {
+    "example": None,
+    "azurerm-state": azurerm_state,
+    "no-builds": no_builds,
+    "long-builds": long_builds,
+    "fleet": fleet,
+}
 
 
 @pytest.fixture(scope="session")
