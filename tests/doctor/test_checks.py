@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from mdpool.loader import load_config
 from mdpool.doctor.runner import run_checks
@@ -546,3 +547,34 @@ def test_a_restriction_type_is_matched_ignoring_case(example, endpoints, azure):
         restriction["type"] = "location"
     azure.mdp_skus = [sku]
     assert rows(example, endpoints)["pool-sku"].status == "failed"
+
+
+# --- a fleet: the pools of one size add up in the region's quota ----------------------------------
+
+
+def _fleet(tmp_path, heavy: int = 5):
+    """config/fleet.yaml's pools (linux 10 x Standard_DS3_v2, windows 4 x Standard_D8ads_v5) and a third
+    pool on the linux pool's size."""
+    from tests.conftest import REPO
+
+    fleet = yaml.safe_load((REPO / "config" / "fleet.yaml").read_text())
+
+    def change(data):
+        del data["pool"]
+        data["pool_defaults"], data["pools"] = fleet["pool_defaults"], fleet["pools"]
+        third = {"name": "heavy", "maximum_concurrency": heavy, "sku": "standard_ds3_v2", "images": fleet["pools"][0]["images"]}
+        data["pools"].append(third)
+
+    return load_config(write_config(tmp_path, change))
+
+
+@pytest.mark.parametrize("limit, status", [(60, "ok"), (59, "failed")])
+def test_pools_of_one_size_add_up_against_the_quota(tmp_path, endpoints, azure, limit, status):
+    azure.usages["standardDSv2Family"] = (0, limit)  # (10 + 5) agents x 4 vCPUs = 60
+    found = rows(_fleet(tmp_path), endpoints)
+    result = found["quota:Standard_DS3_v2"]
+    assert result.status == status, result.message
+    assert result.message.startswith("needs 60 vCPUs of standardDSv2Family (15 x Standard_DS3_v2 at 4 vCPUs)")
+    if status == "failed":
+        assert "lower maximum_concurrency of pools linux, heavy to 14 together" in result.fix
+    assert "quota" not in found  # one row per size in a fleet

@@ -32,17 +32,47 @@ def vcpus(sku: dict[str, Any]) -> int | None:
 
 
 def run(ctx: Context) -> list[CheckResult]:
-    sizes = ctx.cfg.pool.vm_sizes
-    if not ctx.cfg.pool.instance_mix:
-        return [_size_result(ctx, sizes[0], NAME)]
+    """One row per VM size: the pools of one size in the config's region share its family's quota, so
+    their maximum_concurrency adds up; a pool with an instance mix is compared size by size on its own."""
+    pools = ctx.cfg.pools
+    single: dict[str, list] = {}  # size (as first written) -> the pools on it alone
+    for pool in pools:
+        if not pool.instance_mix:
+            size = next((known for known in single if known.lower() == pool.sku.lower()), pool.sku)
+            single.setdefault(size, []).append(pool)
+    rows: list[CheckResult] = []
+    for size, sharing in single.items():
+        check = NAME if len(pools) == 1 else f"{NAME}:{size}"
+        agents = sum(pool.maximum_concurrency for pool in sharing)
+        try:
+            rows.append(_size_result(ctx, size, check, agents, _whose(sharing, len(pools))))
+        except Unchecked as error:
+            if len(pools) == 1:
+                raise
+            rows.append(warning(check, error.message, error.fix))
+    for pool in (pool for pool in pools if pool.instance_mix):
+        rows += _mix_rows(ctx, pool, _whose([pool], len(pools)))
+    return rows
+
+
+def _whose(pools: list, count: int) -> str:
+    """What to lower in the fix: the one pool's setting, or the pools' settings in a fleet."""
+    if count == 1:
+        return "pool.maximum_concurrency"
+    return "maximum_concurrency of pools " + ", ".join(str(pool.key) for pool in pools)
+
+
+def _mix_rows(ctx: Context, pool, whose: str) -> list[CheckResult]:
     # Instance mix: the service may put every agent on any of the sizes, so each size is compared alone;
     # a size that does not fit is a warning while another fits, a failure when none does
     rows = []
-    for size in sizes:
+    suffix = "" if pool.key is None else f"@{pool.key}"
+    for size in pool.vm_sizes:
+        check = f"{NAME}:{size}{suffix}"
         try:
-            rows.append(_size_result(ctx, size, f"{NAME}:{size}"))
+            rows.append(_size_result(ctx, size, check, pool.maximum_concurrency, whose))
         except Unchecked as error:
-            rows.append(warning(f"{NAME}:{size}", error.message, error.fix))
+            rows.append(warning(check, error.message, error.fix))
     if any(row.status == "ok" for row in rows):
         rows = [
             warning(row.check, f"{row.message}; another size of the mix fits", row.fix) if row.failed else row for row in rows
@@ -50,8 +80,8 @@ def run(ctx: Context) -> list[CheckResult]:
     return rows
 
 
-def _size_result(ctx: Context, size: str, check: str) -> CheckResult:
-    location, agents = ctx.cfg.location, ctx.cfg.pool.maximum_concurrency
+def _size_result(ctx: Context, size: str, check: str, agents: int, whose: str = "pool.maximum_concurrency") -> CheckResult:
+    location = ctx.cfg.location
     sku = ctx.compute_skus.get(size.lower())
     per_vm = vcpus(sku) if sku else None
     family = str((sku or {}).get("family") or "")
@@ -94,5 +124,5 @@ def _size_result(ctx: Context, size: str, check: str) -> CheckResult:
         numbers,
         f"raise the Managed DevOps Pools quota for {family} in {location} by {short} to at least "
         f"{limit + short} (portal: Quotas > Managed DevOps Pools > Request adjustment), "
-        f"or lower pool.maximum_concurrency to {free // per_vm}",
+        f"or lower {whose} to {free // per_vm}" + (" together" if "pools" in whose else ""),
     )
