@@ -5,18 +5,27 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from mdpool.config import DAYS, EnvironmentConfig
+from mdpool.config import DAYS, EnvironmentConfig, Pool
 from mdpool.synth import SynthResult
 
 
 def print_synth_summary(config: EnvironmentConfig, result: SynthResult, console: Console | None = None) -> None:
     console = console or Console()
     rows = summary_rows(config, result)
-    layout = [
-        ("Stacks (in deployment order)", ("stack", "resources", "folder"), rows["stacks"]),
-        (f"Pool {config.names.pool}: images", ("image", "aliases", "buffer"), rows["images"]),
-        ("Standby agents", ("day", "time -> agents"), rows["schedule"]),
+    layout: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = [
+        ("Stacks (in deployment order)", ("stack", "resources", "folder"), rows["stacks"])
     ]
+    for pool in config.pools:  # each pool's images and standby schedule, in the order of the config
+        name = config.names.for_pool(pool).pool
+        pool_rows = summary_rows(config, result, pool)
+        layout += [
+            (f"Pool {name}: images", ("image", "aliases", "buffer"), pool_rows["images"]),
+            (
+                "Standby agents" if pool.key is None else f"Pool {name}: standby agents",
+                ("day", "time -> agents"),
+                pool_rows["schedule"],
+            ),
+        ]
     for title, headers, body in layout:
         table = Table(title=title, title_justify="left")
         for header in headers:
@@ -26,8 +35,9 @@ def print_synth_summary(config: EnvironmentConfig, result: SynthResult, console:
         console.print(table)
 
 
-def summary_rows(config: EnvironmentConfig, result: SynthResult) -> dict[str, list[tuple[str, ...]]]:
-    """Plain rows for the summary tables: stacks, pool images, standby schedule."""
+def summary_rows(config: EnvironmentConfig, result: SynthResult, pool: Pool | None = None) -> dict[str, list[tuple[str, ...]]]:
+    """Plain rows for the summary tables: stacks, and `pool`'s (default: the first pool's) images and standby schedule."""
+    pool = pool or config.pool
     stacks: list[tuple[str, ...]] = [
         (
             name,
@@ -37,15 +47,15 @@ def summary_rows(config: EnvironmentConfig, result: SynthResult) -> dict[str, li
         for name, path in result.stacks.items()
     ]
     images: list[tuple[str, ...]] = []
-    for image in config.pool.images:
+    for image in pool.images:
         source = image.well_known or image.resource_id or f"gallery {image.gallery_image} ({image.version})"
         images.append((source, ", ".join(image.aliases) or "-", str(image.buffer)))
-    return {"stacks": stacks, "images": images, "schedule": list(schedule_rows(config))}
+    return {"stacks": stacks, "images": images, "schedule": list(schedule_rows(config, pool))}
 
 
-def schedule_rows(config: EnvironmentConfig) -> list[tuple[str, str]]:
-    """The standby schedule in words: one row per day."""
-    standby = config.pool.standby
+def schedule_rows(config: EnvironmentConfig, pool: Pool | None = None) -> list[tuple[str, str]]:
+    """The standby schedule of `pool` (default: the first pool) in words: one row per day."""
+    standby = (pool or config.pool).standby
     if standby.kind == "off":
         return [("standby", "none")]
     if standby.kind == "automatic":
