@@ -216,3 +216,20 @@ def test_a_moved_pool_is_not_a_loss():
     item["previous_address"] = "azurerm_managed_devops_pool.pool_8FF6099E"
     summary = summarize("pool-dev", {"resource_changes": [item]})
     assert summary.refused([]) == [] and not summary.has_changes
+
+
+def test_an_import_alone_is_a_change_to_apply():
+    # the pool's hand-over without a forget (a state written by hand): the import must still be applied
+    plan = {
+        "resource_changes": [
+            {
+                "address": "azapi_resource.pool_8FF6099E",
+                "mode": "managed",
+                "type": "azapi_resource",
+                "name": "pool_8FF6099E",
+                "change": {"actions": ["no-op"], "importing": {"id": "/subscriptions/s/pools/p?api-version=2026-06-02"}},
+            }
+        ]
+    }
+    summary = summarize("pool-dev", plan)
+    assert summary.has_changes and summary.headline() == "pool-dev: 1 to import"
