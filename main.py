@@ -25,9 +25,10 @@ def main() -> int:
         return 1
     from mdpool.app import build_app
     from mdpool.output_folder import mark_manifest
+    from mdpool.rollout.overlay import synth_config
 
     out = os.environ.get("CDKTF_OUTDIR", "cdktf.out")
-    build_app(config, out).synth()
+    build_app(synth_config(config, out), out).synth()  # a running canary included, as `mdpool synth` does
     mark_manifest(Path(out))  # as `mdpool synth`: the output is recognisably mdpool's to replace later
     return 0
 

@@ -125,6 +125,10 @@ from mdpool.doctor.command import doctor as _doctor  # noqa: E402
 
 app.command("doctor")(_doctor)
 
+from mdpool.rollout.command import rollout as _rollout  # noqa: E402
+
+app.command("rollout")(_rollout)
+
 
 def main() -> None:
     from mdpool.cli_support import run

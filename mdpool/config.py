@@ -527,6 +527,49 @@ def resolve_pool(entry: FleetPool, defaults: BaseModel | None, index: int) -> Po
     return pool
 
 
+# --- image rollout (`mdpool rollout`) -------------------------------------------------------------
+
+
+class SmokePipeline(Model):
+    """An Azure Pipelines pipeline `mdpool rollout` runs on a pool's canary image: queued through the Runs API
+    (learn.microsoft.com/rest/api/azure/devops/pipelines/runs/run-pipeline) with the canary's alias as a
+    template parameter, which the pipeline passes to the `ImageOverride` demand
+    (learn.microsoft.com/azure/devops/managed-devops-pools/demands, "ImageOverride")."""
+
+    organization: NonEmpty
+    """The organization to queue it in: a name (dev.azure.com/<name>) or the URL of one of the pools' organizations."""
+    project: NonEmpty
+    """The project that holds the pipeline."""
+    pipeline: int | NonEmpty
+    """The pipeline's id (a number) or its name."""
+    alias_parameter: NonEmpty = "imageOverride"
+    """The template parameter that receives the canary's alias; the pipeline uses it as
+    `demands: ImageOverride -equals ${{ parameters.imageOverride }}`."""
+
+    def organization_url(self) -> str:
+        text = self.organization.rstrip("/")
+        return text if text.startswith("https://") else f"https://dev.azure.com/{text}"
+
+
+class Rollout(Model):
+    """How a new image version reaches the pools (`mdpool rollout IMAGE`, and the images stage of `mdpool deploy`)."""
+
+    strategy: Literal["immediate", "canary"] = "immediate"
+    """`immediate`: a new version reaches the pools at `latest` as soon as it exists (as before).
+    `canary`: the images stage of `mdpool deploy` rolls each new version out as `mdpool rollout` does:
+    a canary image first, the smoke pipelines, then promotion or rollback (docs/rollout.md)."""
+    smoke: list[SmokePipeline] = []
+    """The smoke pipelines, at least one per Azure DevOps organization of the pools that roll out."""
+    timeout_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    """How long the smoke runs may take, all together, before the rollout counts them as failed."""
+
+    @model_validator(mode="after")
+    def _canary_needs_smoke(self) -> Rollout:
+        if self.strategy == "canary" and not self.smoke:
+            raise ValueError("strategy canary needs at least one `smoke` pipeline to judge the canary by")
+        return self
+
+
 # --- the whole file -----------------------------------------------------------------------------
 
 
@@ -566,6 +609,8 @@ class EnvironmentConfig(Model):
     pool_defaults: PoolDefaults | None = None  # type: ignore[valid-type]
     """Settings every pool under `pools:` takes unless it gives its own."""
     pipelines: Pipelines = Field(default_factory=lambda: Pipelines())
+    rollout: Rollout = Rollout()
+    """How new image versions reach the pools: at once, or through a canary and a smoke pipeline."""
     _config_path: Path = PrivateAttr(default=Path("config.yaml"))
     _warnings: list = PrivateAttr(default_factory=list)
     _pools: list[Pool] = PrivateAttr(default_factory=list)

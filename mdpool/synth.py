@@ -92,6 +92,13 @@ def _synthesize(config: EnvironmentConfig, out_dir: Path) -> SynthResult:
         build_app,  # loads the provider bindings: only here, never on import
     )
 
+    from mdpool.rollout.overlay import synth_config
+    from mdpool.rollout.state import StateFileError
+
+    try:  # a running canary (mdpool rollout) is part of what the pool stack says: mdpool.rollout.overlay
+        config = synth_config(config, out_dir)
+    except StateFileError as error:
+        raise InputError([Problem(str(out_dir), None, "", str(error))]) from None
     try:
         staging = _make_sibling(out_dir, "")
     except OSError as error:

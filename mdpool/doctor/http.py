@@ -191,11 +191,21 @@ class TokenClient:
         self._client = PipelineClient("https://unused.invalid", policies=policies, **kwargs)
 
     def get(self, url: str, params: dict[str, str] | None = None) -> Reply:
+        return self.send("GET", url, params)
+
+    def send(self, method: str, url: str, params: dict[str, str] | None = None, body: Any = None) -> Reply:
+        """One request; a POST is never resent after a server error (azure-core's RetryPolicy retries only
+        idempotent methods on a status), so a queued pipeline run is never queued twice by a retry."""
         from azure.core.rest import HttpRequest
 
         if urlsplit(url).scheme != "https":
             raise Unchecked(f"{url}: not an https URL; no token is sent over plain http")
-        response = self._client.send_request(HttpRequest("GET", url, params=params or {}))
+        request = (
+            HttpRequest(method, url, params=params or {}, json=body)
+            if body is not None
+            else HttpRequest(method, url, params=params or {})
+        )
+        response = self._client.send_request(request)
         return Reply(response.status_code, _json(response))
 
     def close(self) -> None:

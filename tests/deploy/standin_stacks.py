@@ -39,6 +39,8 @@ class StandInEnvironment:
     # no hand-over blocks; otherwise the pool carries the hand-over mdpool emits (mdpool.constructs.handover)
     round_one: bool = False
     fleet: tuple[tuple[str, str, str], ...] = ()  # with `pools:`: (stack, pool name, pool id) per pool
+    pool_images: tuple = ()
+    """The pool body's `fabricProfile.images` (mdpool.constructs.pool_body), so a plan shows an image change."""
 
     @property
     def pool_stacks(self) -> tuple[tuple[str, str, str], ...]:
@@ -140,6 +142,7 @@ def synthesize_standins(env: StandInEnvironment, out_dir: Path) -> Path:
                 "id": pool_id,
                 **({} if env.round_one else {"name": azure_name}),
                 "images": {n: _id_of(d) for n, d in definitions.items()},
+                **({"fabric_images": list(env.pool_images)} if env.pool_images else {}),
             },
         )
         TerraformOutput(pool, "pool_id", value=pool_id)

@@ -45,7 +45,8 @@ distributor's ``artifactTags`` as resource tags (what Azure Image Builder does),
 ``Image Build log location: https://<account>.blob.core.windows.net/packerlogs/<guid>/customization.log``.
 
 Gallery image versions (``Microsoft.Compute``): ``GET .../galleries/{g}/images/{i}/versions`` (paged by
-``versions_page_size`` with ``nextLink``), ``GET``/``DELETE`` ``.../versions/{v}``. With
+``versions_page_size`` with ``nextLink``), ``GET``/``DELETE`` ``.../versions/{v}``, ``PATCH .../versions/{v}``
+with ``{"properties": {"publishingProfile": {"excludeFromLatest": bool}}}`` (recorded in ``version_patches``). With
 ``ArmStandIn(strict_gallery=True)`` an image definition that was neither declared with
 ``arm.add_gallery_image(id)`` nor given a version answers 404, as Azure does.
 
@@ -306,6 +307,7 @@ class ArmStandIn:
         self._lock = threading.RLock()
         self._templates: dict[tuple[str, str], _Template] = {}
         self._versions: dict[str, dict[str, dict[str, Any]]] = {}
+        self.version_patches: list[tuple[str, bool]] = []  # (version id, excludeFromLatest) per PATCH, in order
         self._operations: dict[str, _Operation] = {}
         self._faults: list[Fault] = []
         self._plans: list[BuildPlan] = []
@@ -695,7 +697,7 @@ class ArmStandIn:
         if (m := _RE_OPERATION.match(path)) is not None:
             return self._handle_operation(m.group("kind").lower(), m.group("op"))
         if (m := _RE_VERSIONS.match(path)) is not None:
-            return self._handle_versions(method, m.group("image"), m.group("version"), req.query)
+            return self._handle_versions(method, m.group("image"), m.group("version"), req.query, req.body)
         if (m := _RE_TEMPLATE_LIST.match(path)) is not None and method == "GET":
             rg = m.group("rg").lower()
             items = []
@@ -733,7 +735,7 @@ class ArmStandIn:
         return 200, {}, body
 
     def _handle_versions(
-        self, method: str, image: str, version: str | None, query: dict[str, str]
+        self, method: str, image: str, version: str | None, query: dict[str, str], body: Any = None
     ) -> tuple[int, dict[str, str], Any]:
         versions = self._versions.get(image.lower(), {})
         if self.strict_gallery and image.lower() not in self._gallery_images and image.lower() not in self._versions:
@@ -766,7 +768,26 @@ class ArmStandIn:
         if method == "DELETE":
             del versions[version.lower()]
             return 200, {}, None
+        if method == "PATCH":
+            return self._patch_version(found, query, body)
         return 405, {}, _error("MethodNotAllowed", method)
+
+    def _patch_version(self, found: dict[str, Any], query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
+        """GalleryImageVersions_Update (compute GalleryRP 2024-03-03): a GalleryImageVersionUpdate body; only
+        `properties.publishingProfile.excludeFromLatest` (boolean) is applied, the rest of the shape is refused."""
+        if "api-version" not in query:
+            return 400, {}, _error("MissingApiVersionParameter", "The api-version query parameter is required.")
+        profile = ((body or {}).get("properties") or {}).get("publishingProfile") if isinstance(body, dict) else None
+        if (
+            not isinstance(profile, dict)
+            or set(body) - {"properties", "tags"}
+            or set(body["properties"]) != {"publishingProfile"}
+            or not isinstance(profile.get("excludeFromLatest"), bool)
+        ):
+            return 400, {}, _error("InvalidRequestContent", "properties.publishingProfile.excludeFromLatest (boolean) expected")
+        found["properties"]["publishingProfile"]["excludeFromLatest"] = profile["excludeFromLatest"]
+        self.version_patches.append((found["id"], profile["excludeFromLatest"]))
+        return 200, {}, found
 
     def _handle_template(
         self, method: str, sub: str, rg: str, name: str, rest: str, body: Any

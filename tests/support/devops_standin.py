@@ -15,6 +15,20 @@ service is answered 401, so a test sees a token sent to the wrong place.
   (401 TF400813 for a non-member; ``{"count": n, "value": [bool, ...]}``). Organization-level agent
   pool administrators are granted every bit of the DistributedTask namespace on ``AgentPools``.
 - ``ScopedTokenCredential``: a TokenCredential handing out one token per audience (scope).
+
+For `mdpool verify` and `mdpool rollout` an organization also serves (api-version required on each):
+
+- agent pools ``GET /{org}/_apis/distributedtask/pools?poolName=`` (``org.agent_pools``: names) and
+  project queues ``GET /{org}/{project}/_apis/distributedtask/queues?queueName=`` (``org.queues``:
+  project -> queue names; a project not in ``org.projects`` answers 404 TF200016), shapes of the
+  Distributed Task REST reference (TaskAgentPool, TaskAgentQueue);
+- ``GET /{org}/_apis/distributedtask/resourceusage?parallelismTag=Private&poolIsHosted=false``: the
+  purchased self-hosted parallel jobs (``org.self_hosted_parallel_jobs``) as ResourceUsage.resourceLimit.totalCount;
+- pipelines ``GET /{org}/{project}/_apis/pipelines`` and the Runs API: ``POST .../pipelines/{id}/runs``
+  queues a run (an unknown template parameter answers 400 as Azure DevOps does), ``GET .../runs/{runId}``
+  answers ``inProgress`` for ``pipeline.polls`` looks, then ``completed`` with ``pipeline.result``
+  (``add_pipeline(org, project, id, name, parameters=("imageOverride",), result="succeeded", polls=1)``);
+  ``org.runs`` records every queued run (its template parameters included).
 """
 
 from __future__ import annotations
@@ -196,6 +210,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @dataclass
+class StandInPipeline:
+    id: int
+    name: str
+    parameters: tuple[str, ...] = ("imageOverride",)
+    result: str = "succeeded"
+    """How its runs end: succeeded | failed | canceled."""
+    polls: int = 1
+    """Looks (GET) at a run that still answer inProgress before it completes."""
+
+
+@dataclass
+class StandInRun:
+    id: int
+    pipeline: StandInPipeline
+    project: str
+    template_parameters: dict[str, Any]
+    looks: int = 0
+
+
+@dataclass
 class Organization:
     name: str
     member: bool = True
@@ -203,6 +237,13 @@ class Organization:
     """What the signed-in identity is allowed on token AgentPools of the DistributedTask namespace."""
     user: str = "deployer@example.com"
     evaluations: list[tuple[int, str]] = field(default_factory=list)
+    projects: set[str] = field(default_factory=set)
+    agent_pools: set[str] = field(default_factory=set)
+    queues: dict[str, set[str]] = field(default_factory=dict)
+    self_hosted_parallel_jobs: int = 1
+    """Purchased self-hosted parallel jobs (one is free: learn.microsoft.com, "Configure and pay for parallel jobs")."""
+    pipelines: dict[tuple[str, int], StandInPipeline] = field(default_factory=dict)
+    runs: list[StandInRun] = field(default_factory=list)
 
 
 class DevOpsStandIn(HttpsStandIn):
@@ -213,6 +254,12 @@ class DevOpsStandIn(HttpsStandIn):
         self.organizations: dict[str, Organization] = {}
         self.route("GET", r"^/(?P<org>[^/]+)/_apis/connectionData/?$", self._connection_data)
         self.route("GET", r"^/(?P<org>[^/]+)/_apis/security/permissions/(?P<ns>[^/]+)/(?P<bits>\d+)/?$", self._has_permissions)
+        self.route("GET", r"^/(?P<org>[^/]+)/_apis/distributedtask/pools/?$", self._agent_pools)
+        self.route("GET", r"^/(?P<org>[^/]+)/_apis/distributedtask/resourceusage/?$", self._resource_usage)
+        self.route("GET", r"^/(?P<org>[^/]+)/(?P<project>[^/_][^/]*)/_apis/distributedtask/queues/?$", self._queues)
+        self.route("GET", r"^/(?P<org>[^/]+)/(?P<project>[^/_][^/]*)/_apis/pipelines/?$", self._pipelines)
+        self.route("POST", r"^/(?P<org>[^/]+)/(?P<project>[^/_][^/]*)/_apis/pipelines/(?P<id>\d+)/runs/?$", self._run_pipeline)
+        self.route("GET", r"^/(?P<org>[^/]+)/(?P<project>[^/_][^/]*)/_apis/pipelines/(?P<id>\d+)/runs/(?P<run>\d+)/?$", self._get_run)
 
     def add_organization(
         self, name: str, *, member: bool = True, may_administer: bool = True, allowed_bits: int | None = None
@@ -272,3 +319,154 @@ class DevOpsStandIn(HttpsStandIn):
             granted = org.allowed_bits if namespace == AGENT_POOLS_NAMESPACE and token.startswith("AgentPools") else 0
             values.append((granted & bits) == bits)  # every requested bit must be allowed
         return 200, {}, {"count": len(values), "value": values}
+
+    # -- agent pools, queues, parallel jobs (mdpool verify) ---------------------------------------
+
+    def add_pipeline(self, org_name: str, project: str, pipeline_id: int, name: str, **settings: Any) -> StandInPipeline:
+        org = self.organizations[org_name.lower()]
+        org.projects.add(project)
+        pipeline = StandInPipeline(pipeline_id, name, **settings)
+        org.pipelines[(project.lower(), pipeline_id)] = pipeline
+        return pipeline
+
+    def _checked(self, request: Request) -> tuple[Organization | None, tuple[int, dict[str, str], Any] | None]:
+        org = self._org(request)
+        if org is None:
+            return None, (404, {}, {"message": "TF400898: The organization was not found."})
+        if not org.member:
+            return None, self._not_member(org.name)
+        if "api-version" not in request.query:
+            return None, (400, {}, {"message": "The api-version query parameter is required."})
+        return org, None
+
+    def _project(self, org: Organization, request: Request) -> str | None:
+        assert request.match is not None
+        wanted = request.match.group("project").lower()
+        return next((p for p in org.projects if p.lower() == wanted), None)
+
+    def _no_project(self, request: Request) -> tuple[int, dict[str, str], Any]:
+        assert request.match is not None
+        return (
+            404,
+            {},
+            {"message": f"TF200016: The following project does not exist: {request.match.group('project')}. "
+             "Verify that the name of the project is correct and that the project exists on the specified "
+             "Azure DevOps Server.", "typeKey": "ProjectDoesNotExistWithNameException"},
+        )
+
+    def _agent_pools(self, request: Request) -> tuple[int, dict[str, str], Any]:
+        org, refusal = self._checked(request)
+        if refusal:
+            return refusal
+        assert org is not None
+        wanted = request.query.get("poolName")
+        names = sorted(n for n in org.agent_pools if wanted is None or n.lower() == wanted.lower())
+        value = [{"id": 10 + i, "name": n, "isHosted": False, "poolType": "automation", "size": 0} for i, n in enumerate(names)]
+        return 200, {}, {"count": len(value), "value": value}
+
+    def _queues(self, request: Request) -> tuple[int, dict[str, str], Any]:
+        org, refusal = self._checked(request)
+        if refusal:
+            return refusal
+        assert org is not None
+        project = self._project(org, request)
+        if project is None:
+            return self._no_project(request)
+        wanted = request.query.get("queueName")
+        names = sorted(n for n in org.queues.get(project, set()) if wanted is None or n.lower() == wanted.lower())
+        value = [
+            {"id": 100 + i, "projectId": "0000-" + project, "name": n, "pool": {"id": 10, "name": n, "isHosted": False}}
+            for i, n in enumerate(names)
+        ]
+        return 200, {}, {"count": len(value), "value": value}
+
+    def _resource_usage(self, request: Request) -> tuple[int, dict[str, str], Any]:
+        org, refusal = self._checked(request)
+        if refusal:
+            return refusal
+        assert org is not None
+        hosted = request.query.get("poolIsHosted", "").lower() == "true"
+        tag = request.query.get("parallelismTag", "")
+        total = 0 if hosted or tag != "Private" else org.self_hosted_parallel_jobs
+        limit = {
+            "parallelismTag": tag,
+            "isPremium": False,
+            "totalCount": total,
+            "totalMinutes": 0,
+            "isHosted": hosted,
+            "failedToReachAllProviders": False,
+            "hostId": "00000000-0000-4000-8000-00000000000a",
+            "resourceLimitsData": {},
+        }
+        return 200, {}, {"resourceLimit": limit, "usedCount": 0, "usedMinutes": 0, "runningRequests": []}
+
+    # -- pipelines and runs (mdpool rollout's smoke runs) ----------------------------------------
+
+    def _pipelines(self, request: Request) -> tuple[int, dict[str, str], Any]:
+        org, refusal = self._checked(request)
+        if refusal:
+            return refusal
+        assert org is not None
+        project = self._project(org, request)
+        if project is None:
+            return self._no_project(request)
+        value = [
+            {"id": p.id, "name": p.name, "folder": "\\", "revision": 1}
+            for (proj, _), p in sorted(org.pipelines.items()) if proj == project.lower()
+        ]
+        return 200, {}, {"count": len(value), "value": value}
+
+    def _pipeline(self, org: Organization, project: str, request: Request) -> StandInPipeline | None:
+        assert request.match is not None
+        return org.pipelines.get((project.lower(), int(request.match.group("id"))))
+
+    def _run_json(self, org: Organization, run: StandInRun) -> dict[str, Any]:
+        pipeline = run.pipeline
+        done = run.looks > pipeline.polls
+        web = f"https://dev.azure.com/{org.name}/{run.project}/_build/results?buildId={run.id}"
+        body: dict[str, Any] = {
+            "id": run.id,
+            "name": f"20261203.{run.id}",
+            "state": "completed" if done else "inProgress",
+            "pipeline": {"id": pipeline.id, "name": pipeline.name, "folder": "\\", "revision": 1},
+            "templateParameters": dict(run.template_parameters),
+            "createdDate": "2026-12-03T08:00:00.0000000Z",
+            "url": f"https://dev.azure.com/{org.name}/_apis/pipelines/{pipeline.id}/runs/{run.id}",
+            "_links": {"web": {"href": web}},
+        }
+        if done:
+            body["result"] = pipeline.result
+            body["finishedDate"] = "2026-12-03T08:05:00.0000000Z"
+        return body
+
+    def _run_pipeline(self, request: Request) -> tuple[int, dict[str, str], Any]:
+        org, refusal = self._checked(request)
+        if refusal:
+            return refusal
+        assert org is not None
+        project = self._project(org, request)
+        if project is None:
+            return self._no_project(request)
+        pipeline = self._pipeline(org, project, request)
+        if pipeline is None:
+            return 404, {}, {"message": "Pipeline not found.", "typeKey": "PipelineNotFoundException"}
+        body = request.body if isinstance(request.body, dict) else {}
+        parameters = body.get("templateParameters") or {}
+        unknown = [name for name in parameters if name not in pipeline.parameters]
+        if unknown:
+            return 400, {}, {"message": f"Unexpected parameter '{unknown[0]}'", "typeKey": "PipelineValidationException"}
+        run = StandInRun(1000 + len(org.runs), pipeline, project, dict(parameters))
+        org.runs.append(run)
+        return 200, {}, self._run_json(org, run)
+
+    def _get_run(self, request: Request) -> tuple[int, dict[str, str], Any]:
+        org, refusal = self._checked(request)
+        if refusal:
+            return refusal
+        assert org is not None and request.match is not None
+        run_id = int(request.match.group("run"))
+        run = next((r for r in org.runs if r.id == run_id), None)
+        if run is None:
+            return 404, {}, {"message": f"Run {run_id} not found.", "typeKey": "RunNotFoundException"}
+        run.looks += 1
+        return 200, {}, self._run_json(org, run)

@@ -1,0 +1,79 @@
+"""`mdpool rollout`: a canary, the smoke run, then promotion or rollback; against the ARM and Azure DevOps
+stand-ins and the real terraform on the stand-in pool stack (tests/rollout/standin_rollout.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mdpool.rollout import state as machine
+from tests.rollout.conftest import IMAGE, NEW, OLD, ORGANIZATION
+
+
+def gallery_id(world) -> str:
+    from mdpool.config import load_config
+
+    return load_config(world.settings.config).names.gallery_image_id(IMAGE)
+
+
+def test_a_healthy_canary_is_promoted_and_idle_agents_on_the_old_version_recycled(deployed):
+    world = deployed
+    rollout, close, stack = world.rollout()
+    try:
+        outcome = rollout.run(IMAGE)
+    finally:
+        close()
+    assert outcome.ok, world.text
+    assert outcome.lines == [f"rollout of {IMAGE} {NEW}: promoted"]
+    definition = gallery_id(world)
+
+    # the canary apply: the previous version pinned as the default, the new one as <image>-canary, buffer 0
+    canary = stack.applied[0]
+    assert canary == (
+        {"resourceId": f"{definition}/versions/{OLD}", "aliases": ["jhp-ubuntu-22.04/latest"], "buffer": "*"},
+        {"resourceId": f"{definition}/versions/{NEW}", "aliases": [f"{IMAGE}-canary"], "buffer": "0"},
+    )
+    # the smoke run was queued once, in the pool's organization, with the canary's alias as its parameter
+    runs = world.devops.organizations[ORGANIZATION].runs
+    assert [run.template_parameters for run in runs] == [{"imageOverride": f"{IMAGE}-canary"}]
+    # promoted: the pool is back at `latest` as the config says (Terraform state == config), no canary
+    assert stack.applied[-1] == ({"resourceId": f"{definition}/versions/latest", "aliases": ["jhp-ubuntu-22.04/latest"], "buffer": "*"},)
+    assert stack.pool_input()["fabric_images"] == [dict(entry) for entry in stack.applied[-1]]
+    # held back from latest during the canary, then let in
+    assert world.arm.version_patches == [(f"{definition}/versions/{NEW}", True), (f"{definition}/versions/{NEW}", False)]
+    assert world.exclude_from_latest(NEW) is False
+    # idle agents on the old version recycled (half the ready ones per run), the leased one never
+    assert world.pool.deleted == ["m1-ready-old"] and world.pool.busy_deleted == []
+    saved = json.loads(rollout.path.read_text())
+    assert saved["phase"] == machine.PROMOTED and saved["runs"][0]["result"] == "succeeded"
+
+
+def test_a_failing_smoke_run_keeps_the_old_version_excludes_the_new_and_names_the_run(deployed):
+    world = deployed
+    pipeline = next(iter(world.devops.organizations[ORGANIZATION].pipelines.values()))
+    pipeline.result = "failed"
+    rollout, close, stack = world.rollout()
+    try:
+        outcome = rollout.run(IMAGE)
+    finally:
+        close()
+    assert not outcome.ok
+    url = f"https://dev.azure.com/{ORGANIZATION}/build/_build/results?buildId=1000"
+    assert outcome.lines == [
+        f"rollout of {IMAGE} {NEW}: rolled back: smoke run {url} failed; the pools keep {OLD}, and {NEW} is excluded from latest"
+    ]
+    definition = gallery_id(world)
+    # the pool stack as the config says again (latest), and latest is the old version: the new one is excluded
+    assert stack.pool_input()["fabric_images"] == [
+        {"resourceId": f"{definition}/versions/latest", "aliases": ["jhp-ubuntu-22.04/latest"], "buffer": "*"}
+    ]
+    assert world.exclude_from_latest(NEW) is True and world.exclude_from_latest(OLD) is False
+    assert world.pool.deleted == []  # nothing recycled: the old version stays
+    # run again: the same version is not tried twice
+    rollout, close, _ = world.rollout()
+    try:
+        with pytest.raises(Exception, match=f"{NEW}: rolled back .*build a new version"):
+            rollout.run(IMAGE)
+    finally:
+        close()
