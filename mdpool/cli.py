@@ -129,6 +129,10 @@ from mdpool.rollout.command import rollout as _rollout  # noqa: E402
 
 app.command("rollout")(_rollout)
 
+from mdpool.verify.command import verify as _verify  # noqa: E402
+
+app.command("verify")(_verify)
+
 
 def main() -> None:
     from mdpool.cli_support import run

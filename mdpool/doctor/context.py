@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mdpool.doctor.http import DEVOPS_SCOPE, GRAPH_SCOPE, Arm, Endpoints, TokenClient
@@ -25,8 +26,10 @@ DEVOPS_INFRASTRUCTURE_API = "2026-06-02"
 class Context:
     """One doctor run: the environment, its clients, and cached answers."""
 
-    def __init__(self, cfg: EnvironmentConfig, endpoints: Endpoints) -> None:
+    def __init__(self, cfg: EnvironmentConfig, endpoints: Endpoints, out: Path | None = None) -> None:
         self.cfg = cfg
+        self.out = out
+        """The synth output folder (`mdpool verify --out`): a running rollout is recorded beside it."""
         self.endpoints = endpoints
         self.names = cfg.names
         self.arm = Arm(endpoints)

@@ -15,11 +15,11 @@ def row(result: CheckResult) -> str:
     return f"{result.status:<8} {result.check}: {result.message}{fix}"
 
 
-def summary(results: Iterable[CheckResult]) -> str:
+def summary(results: Iterable[CheckResult], command: str = "doctor") -> str:
     results = list(results)
     failures = sum(r.status == FAILED for r in results)
     warnings = sum(r.status == WARNING for r in results)
-    return f"doctor: {len(results)} check(s), {failures} failed, {warnings} warning(s)"
+    return f"{command}: {len(results)} check(s), {failures} failed, {warnings} warning(s)"
 
 
 def to_json(results: Iterable[CheckResult]) -> dict[str, Any]:

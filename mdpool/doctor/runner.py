@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mdpool.doctor.checks import (
     build_vm_size,
@@ -46,18 +47,21 @@ def run_checks(
     *,
     cheap_only: bool = False,
     on_result: Callable[[CheckResult], None] | None = None,
+    checks: Sequence[Any] = CHECKS,
+    out: Path | None = None,
 ) -> list[CheckResult]:
-    """Every applicable check's rows, in order. `cheap_only`: the ones `mdpool deploy` runs first."""
+    """Every applicable check's rows, in order. `cheap_only`: the ones `mdpool deploy` runs first.
+    `checks`: the check modules to run (`mdpool verify` runs its own, mdpool.verify.CHECKS)."""
     from azure.core.exceptions import ClientAuthenticationError
 
     from mdpool.doctor.context import Context
     from mdpool.doctor.http import Endpoints, Unchecked, one_line
 
-    ctx = Context(cfg, endpoints or Endpoints.from_environment())
+    ctx = Context(cfg, endpoints or Endpoints.from_environment(), out)
     results: list[CheckResult] = []
     no_token: str | None = None  # the first check that could not get a token says why; the rest point to it
     try:
-        for check in CHECKS:
+        for check in checks:
             if not check.applies(cfg) or (cheap_only and not check.CHEAP):
                 continue
             try:

@@ -77,3 +77,58 @@ def test_a_failing_smoke_run_keeps_the_old_version_excludes_the_new_and_names_th
             rollout.run(IMAGE)
     finally:
         close()
+
+
+def test_a_rollout_killed_between_steps_resumes_where_it_stopped(deployed, tmp_path):
+    """SIGKILL (a crash, a lost agent) while the smoke run is watched: the next run watches the same run,
+    never queues a second one, and promotes."""
+    import dataclasses
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    world = deployed
+    organization = world.devops.organizations[ORGANIZATION]
+    pipeline = next(iter(organization.pipelines.values()))
+    pipeline.polls = 10_000  # the run stays in progress while the child watches it
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps(dataclasses.asdict(world.settings)))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.rollout.standin_rollout", str(settings), IMAGE],
+        cwd=REPO,
+        env=world.settings.terraform_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    rollout, close, stack = world.rollout()
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            saved = machine.load(rollout.path)
+            if saved is not None and saved.phase == machine.SMOKE and saved.runs and organization.runs[0].looks >= 2:
+                break
+            assert child.poll() is None and time.monotonic() < deadline, child.stderr.read() if child.stderr else ""
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        assert machine.load(rollout.path).phase == machine.SMOKE  # the file is whole (written atomically)
+
+        pipeline.polls = 0  # the run completes at the next look
+        outcome = rollout.run(IMAGE)
+    finally:
+        close()
+        if child.poll() is None:
+            child.kill()
+    assert outcome.ok, world.text
+    assert f"rollout of {IMAGE} {NEW}: resuming at smoke" in world.text
+    assert len(organization.runs) == 1  # watched again, not queued again
+    # this process applied only the promotion: the canary was applied by the killed one
+    definition = gallery_id(world)
+    assert stack.applied == [({"resourceId": f"{definition}/versions/latest", "aliases": ["jhp-ubuntu-22.04/latest"], "buffer": "*"},)]
+    assert stack.pool_input()["fabric_images"] == [dict(entry) for entry in stack.applied[-1]]
+    assert world.exclude_from_latest(NEW) is False

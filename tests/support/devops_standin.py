@@ -28,7 +28,9 @@ For `mdpool verify` and `mdpool rollout` an organization also serves (api-versio
   queues a run (an unknown template parameter answers 400 as Azure DevOps does), ``GET .../runs/{runId}``
   answers ``inProgress`` for ``pipeline.polls`` looks, then ``completed`` with ``pipeline.result``
   (``add_pipeline(org, project, id, name, parameters=("imageOverride",), result="succeeded", polls=1)``);
-  ``org.runs`` records every queued run (its template parameters included).
+  ``org.runs`` records every queued run (its template parameters included);
+- ``GET /{org}/{project}/_apis/pipelines/pipelinePermissions/queue/{id}``: ``allPipelines.authorized``
+  for the queues in ``org.open_queues`` ((project, queue name)).
 """
 
 from __future__ import annotations
@@ -244,6 +246,8 @@ class Organization:
     """Purchased self-hosted parallel jobs (one is free: learn.microsoft.com, "Configure and pay for parallel jobs")."""
     pipelines: dict[tuple[str, int], StandInPipeline] = field(default_factory=dict)
     runs: list[StandInRun] = field(default_factory=list)
+    open_queues: set[tuple[str, str]] = field(default_factory=set)
+    """(project, queue name) open to every pipeline of the project (pipeline permissions, allPipelines)."""
 
 
 class DevOpsStandIn(HttpsStandIn):
@@ -258,6 +262,11 @@ class DevOpsStandIn(HttpsStandIn):
         self.route("GET", r"^/(?P<org>[^/]+)/_apis/distributedtask/resourceusage/?$", self._resource_usage)
         self.route("GET", r"^/(?P<org>[^/]+)/(?P<project>[^/_][^/]*)/_apis/distributedtask/queues/?$", self._queues)
         self.route("GET", r"^/(?P<org>[^/]+)/(?P<project>[^/_][^/]*)/_apis/pipelines/?$", self._pipelines)
+        self.route(
+            "GET",
+            r"^/(?P<org>[^/]+)/(?P<project>[^/_][^/]*)/_apis/pipelines/pipelinePermissions/queue/(?P<queue>\d+)/?$",
+            self._queue_permissions,
+        )
         self.route("POST", r"^/(?P<org>[^/]+)/(?P<project>[^/_][^/]*)/_apis/pipelines/(?P<id>\d+)/runs/?$", self._run_pipeline)
         self.route("GET", r"^/(?P<org>[^/]+)/(?P<project>[^/_][^/]*)/_apis/pipelines/(?P<id>\d+)/runs/(?P<run>\d+)/?$", self._get_run)
 
@@ -373,10 +382,11 @@ class DevOpsStandIn(HttpsStandIn):
         if project is None:
             return self._no_project(request)
         wanted = request.query.get("queueName")
-        names = sorted(n for n in org.queues.get(project, set()) if wanted is None or n.lower() == wanted.lower())
+        every = sorted(org.queues.get(project, set()))  # a queue's id: 100 + its place among the project's queues
         value = [
             {"id": 100 + i, "projectId": "0000-" + project, "name": n, "pool": {"id": 10, "name": n, "isHosted": False}}
-            for i, n in enumerate(names)
+            for i, n in enumerate(every)
+            if wanted is None or n.lower() == wanted.lower()
         ]
         return 200, {}, {"count": len(value), "value": value}
 
@@ -470,3 +480,22 @@ class DevOpsStandIn(HttpsStandIn):
             return 404, {}, {"message": f"Run {run_id} not found.", "typeKey": "RunNotFoundException"}
         run.looks += 1
         return 200, {}, self._run_json(org, run)
+
+    def _queue_permissions(self, request: Request) -> tuple[int, dict[str, str], Any]:
+        org, refusal = self._checked(request)
+        if refusal:
+            return refusal
+        assert org is not None and request.match is not None
+        project = self._project(org, request)
+        if project is None:
+            return self._no_project(request)
+        queue_id = int(request.match.group("queue"))
+        names = sorted(org.queues.get(project, set()))
+        if not 0 <= queue_id - 100 < len(names):
+            return 404, {}, {"message": f"Queue {queue_id} not found."}
+        authorized = (project, names[queue_id - 100]) in org.open_queues
+        return 200, {}, {
+            "resource": {"type": "queue", "id": str(queue_id)},
+            "pipelines": [],
+            "allPipelines": {"authorized": authorized} if authorized else None,
+        }

@@ -10,6 +10,14 @@ API 2026-06-02 that `mdpool deploy --recycle` calls:
   answers 200 with no body (Pools_DeleteResources). A body out of the spec's shape answers 400. Deleting
   a machine that runs a job (Leased, Allocated) is recorded in ``busy_deleted`` for tests to refuse.
 
+For `mdpool verify` it also serves the pool itself and its Azure Monitor metric:
+
+- ``GET {pool_id}``: the pool (Pools_Get) with ``provisioning_state`` (``None``: 404 ResourceNotFound);
+- ``GET {pool_id}/providers/Microsoft.Insights/metrics``: Metrics - List (api-version 2023-10-01) of the
+  pool's ``Count`` metric filtered on ``Status eq 'Failed'`` and split by ``ErrorCode``, from
+  ``provisioning_errors`` (error code -> agents that failed to provision in the window asked); a request
+  without metricnames, a start/end timespan or api-version answers 400, as Azure Monitor does.
+
 Usage::
 
     with ArmStandIn() as arm:
@@ -45,9 +53,14 @@ class PoolStandIn:
         self.busy_deleted: list[str] = []
         self.delete_bodies: list[Any] = []
         self._lock = threading.Lock()
+        self.provisioning_state: str | None = "Succeeded"
+        self.provisioning_errors: dict[str, int] = {}
+        self.metric_queries: list[dict[str, str]] = []
         path = re.escape(self.pool_id) + r"/resources$"
         arm.route("GET", path, self._list)
         arm.route("POST", path, self._delete)
+        arm.route("GET", re.escape(self.pool_id) + r"/?$", self._pool)
+        arm.route("GET", re.escape(self.pool_id) + r"/providers/Microsoft\.Insights/metrics$", self._metrics)
 
     def machine_id(self, name: str) -> str:
         return f"{self.pool_id}/resources/{name}"
@@ -100,6 +113,58 @@ class PoolStandIn:
                         self.busy_deleted.append(name)
         return 200, {}, None
 
+    def _pool(self, request: StandInRequest) -> tuple[int, dict, Any]:
+        name = self.pool_id.rsplit("/", 1)[-1]
+        if self.provisioning_state is None:
+            return 404, {}, {"error": {"code": "ResourceNotFound", "message": f"The Resource 'Microsoft.DevOpsInfrastructure/pools/{name}' was not found."}}
+        if request.query.get("api-version") != "2026-06-02":
+            return 400, {}, {"error": {"code": "InvalidApiVersionParameter", "message": "api-version 2026-06-02 expected"}}
+        return 200, {}, {
+            "id": self.pool_id,
+            "name": name,
+            "type": "Microsoft.DevOpsInfrastructure/pools",
+            "location": "westeurope",
+            "properties": {"provisioningState": self.provisioning_state, "maximumConcurrency": 2},
+        }
+
+    def _metrics(self, request: StandInRequest) -> tuple[int, dict, Any]:
+        import datetime as dt
+
+        query = dict(request.query)
+        self.metric_queries.append(query)
+        start, _, end = query.get("timespan", "").partition("/")
+        try:
+            window = dt.datetime.fromisoformat(end.replace("Z", "+00:00")) - dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+        except ValueError:
+            window = None
+        if query.get("api-version") != "2023-10-01" or query.get("metricnames") != "Count" or window is None:
+            return 400, {}, {"code": "BadRequest", "message": "api-version, metricnames and timespan start/end are required"}
+        failed_only = "Status eq 'Failed'" in query.get("$filter", "")
+        series = [
+            {
+                "metadatavalues": [{"name": {"value": "errorcode", "localizedValue": "errorcode"}, "value": code}],
+                "data": [{"timeStamp": start, "count": count}],
+            }
+            for code, count in sorted(self.provisioning_errors.items())
+            if failed_only
+        ]
+        return 200, {}, {
+            "cost": 0,
+            "timespan": query["timespan"],
+            "interval": query.get("interval", "PT1H"),
+            "namespace": "Microsoft.DevOpsInfrastructure/pools",
+            "resourceregion": "westeurope",
+            "value": [
+                {
+                    "id": f"{self.pool_id}/providers/Microsoft.Insights/metrics/Count",
+                    "type": "Microsoft.Insights/metrics",
+                    "name": {"value": "Count", "localizedValue": "Count"},
+                    "unit": "Count",
+                    "timeseries": series,
+                    "errorCode": "Success",
+                }
+            ],
+        }
 
 # --- the pool itself, as the service answers a PUT and later reads -------------------------------
 
