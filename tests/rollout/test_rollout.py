@@ -132,3 +132,38 @@ def test_a_rollout_killed_between_steps_resumes_where_it_stopped(deployed, tmp_p
     assert stack.applied == [({"resourceId": f"{definition}/versions/latest", "aliases": ["jhp-ubuntu-22.04/latest"], "buffer": "*"},)]
     assert stack.pool_input()["fabric_images"] == [dict(entry) for entry in stack.applied[-1]]
     assert world.exclude_from_latest(NEW) is False
+
+
+def test_a_smoke_run_past_the_timeout_rolls_back(deployed):
+    world = deployed
+    pipeline = next(iter(world.devops.organizations[ORGANIZATION].pipelines.values()))
+    pipeline.polls = 10**6  # never finishes
+    rollout, close, stack = world.rollout()
+    ticks = iter(range(0, 10**6, 25))  # each look at the clock: 25 s later (rollout.timeout_minutes is 1)
+    rollout.smoke.clock = lambda: float(next(ticks))
+    try:
+        outcome = rollout.run(IMAGE)
+    finally:
+        close()
+    assert not outcome.ok
+    assert "still inProgress after 1 min (rollout.timeout_minutes)" in outcome.lines[0]
+    assert world.exclude_from_latest(NEW) is True
+    assert stack.pool_input()["fabric_images"][0]["resourceId"].endswith("/versions/latest")
+
+
+def test_abort_rolls_a_canary_back(deployed):
+    world = deployed
+    pipeline = next(iter(world.devops.organizations[ORGANIZATION].pipelines.values()))
+    pipeline.polls = 10**6
+    rollout, close, stack = world.rollout()
+    try:
+        # a rollout left at its canary (as a stopped run leaves it), then aborted
+        state = machine.RolloutState(IMAGE, NEW, OLD, ["mdp-jhp-dev-weu"], phase=machine.CANARY)
+        machine.save(rollout.path, state)
+        outcome = rollout.run(IMAGE, abort=True)
+    finally:
+        close()
+    assert not outcome.ok and "rolled back: aborted (mdpool rollout --abort)" in outcome.lines[0]
+    assert stack.applied and stack.pool_input()["fabric_images"][0]["resourceId"].endswith("/versions/latest")
+    assert world.exclude_from_latest(NEW) is True
+    assert world.devops.organizations[ORGANIZATION].runs == []  # nothing queued
