@@ -110,6 +110,9 @@ def image_specs(cfg: EnvironmentConfig, names: Sequence[str] | None = None) -> l
                     timeout_minutes=build.timeout_minutes,
                     tags=dict(cfg.tags),
                     architecture=image.architecture,
+                    # a canary rollout judges a new version before the pools at `latest` see it (mdpool.rollout)
+                    exclude_from_latest=cfg.rollout.strategy == "canary"
+                    and any(entry.gallery_image == image.name and entry.version == "latest" for pool in cfg.pools for entry in pool.images),
                 ),
                 subscription_id=cfg.subscription_id,
                 resource_group=names_.gallery_resource_group,

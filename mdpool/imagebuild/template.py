@@ -79,6 +79,8 @@ class TemplateSettings:
     tags: Mapping[str, str] = field(default_factory=dict)
     architecture: str = X64
     """x64 or Arm64: the gallery image definition's architecture."""
+    exclude_from_latest: bool = False
+    """Publish the version held back from `latest` (rollout.strategy canary: `mdpool rollout` lets it in)."""
 
 
 def run_output_name(now: datetime | None = None) -> str:
@@ -177,7 +179,8 @@ def image_template(
             "type": "SharedImage",
             "galleryImageId": settings.gallery_image_id,
             "runOutputName": run_output,
-            "excludeFromLatest": False,
+            # imagebuilder 2025-10-01 ImageTemplateSharedImageDistributor.excludeFromLatest
+            "excludeFromLatest": settings.exclude_from_latest,
             "targetRegions": [region.arm() for region in definition.target_regions],
             "artifactTags": artifact_tags,
         }

@@ -136,20 +136,42 @@ class Rollout:
             raise RolloutRefused(
                 f"{image} {new}: rolled back ({last.failure}); it stays excluded from latest: build a new version and roll that out"
             )
+        if version is None and self.config.rollout.strategy == "canary" and not excluded_from_latest(succeeded[new]):
+            # with strategy canary a build publishes its version held back from latest: one in latest is promoted
+            self._nothing = [f"{image} {new}: already in latest; nothing to roll out (--version {new} canaries it anyway)"]
+            return None
         earlier = [
             name
             for name, item in succeeded.items()
             if version_key(name) < version_key(new) and not excluded_from_latest(item)
         ]
         if not earlier:
-            self._nothing = [
-                f"{image} {new}: no earlier version to fall back on, so no canary: the pools take it as their first version"
-            ]
+            self._release(image, new, "no earlier version to fall back on, so no canary: the pools take it as their first version")
             return None
         state = RolloutState(image=image, version=new, previous=max(earlier, key=version_key), pools=[self._pool_name(p) for p in pools])
         machine.save(self.path, state)
         self.say(f"rollout of {image} {new} (previous {state.previous}) to {', '.join(state.pools)}: started ({self.path})")
         return state
+
+    def release_without_canary(self, image: str, why: str) -> list[str]:
+        """Let the newest version of `image` into latest at once (no pool serves yet, so none to judge it on)."""
+        from mdpool.deploy.recycle import version_key
+
+        names = [
+            str(item.get("name"))
+            for item in self._versions(image)
+            if (item.get("properties") or {}).get("provisioningState") == "Succeeded"
+        ]
+        if not names:
+            return []
+        self._release(image, max(names, key=version_key), why)
+        return list(self._nothing)
+
+    def _release(self, image: str, version: str, why: str) -> None:
+        from mdpool.deploy.exclude_from_latest import set_excluded_from_latest
+
+        set_excluded_from_latest(self.arm, self._version_id(image, version), False)
+        self._nothing = [f"{image} {version}: {why}"]
 
     def _check_smoke_pipelines(self, pools: "list[Pool]") -> None:
         missing = []

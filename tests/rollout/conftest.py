@@ -90,8 +90,8 @@ def world(tmp_path, arm, devops, terraform_env) -> World:
     config = rollout_config(tmp_path)
     cfg = load_config(config)
     image_id = cfg.names.gallery_image_id(IMAGE)
-    for version in (OLD, NEW):
-        arm.add_image_version(image_id, version)
+    arm.add_image_version(image_id, OLD)
+    arm.add_image_version(image_id, NEW, exclude_from_latest=True)  # as a canary build publishes it: held back
     arm.add_image_version(cfg.names.gallery_image_id("ubuntu-24.04"), "0.25001.1")
     pool = PoolStandIn(arm, pool_id_of(cfg), page_size=2)
     pool.add_machine("m1-ready-old", status="Ready", image=image_id, image_version=OLD)

@@ -48,10 +48,17 @@ def test_an_unknown_version_is_refused_and_nothing_is_written(world):
     assert world.arm.version_patches == []
 
 
-def test_a_first_version_has_nothing_to_fall_back_on(world):
-    outcome, rollout, stack = run(world, version=OLD)
+def test_a_first_version_has_nothing_to_fall_back_on_and_goes_straight_into_latest(world):
+    from mdpool.config import load_config
+
+    image_id = load_config(world.settings.config).names.gallery_image_id(IMAGE)
+    world.arm._versions[image_id.lower()].pop(OLD.lower())  # NEW, held back, is the only version
+    outcome, rollout, stack = run(world)
     assert outcome.ok and outcome.state is None and stack.applied == []
-    assert "no earlier version to fall back on" in outcome.lines[0]
+    assert outcome.lines == [
+        f"{IMAGE} {NEW}: no earlier version to fall back on, so no canary: the pools take it as their first version"
+    ]
+    assert world.arm.version_patches == [(f"{image_id}/versions/{NEW}", False)]
     assert not rollout.path.exists()
 
 

@@ -40,8 +40,8 @@ def test_a_healthy_canary_is_promoted_and_idle_agents_on_the_old_version_recycle
     # promoted: the pool is back at `latest` as the config says (Terraform state == config), no canary
     assert stack.applied[-1] == ({"resourceId": f"{definition}/versions/latest", "aliases": ["jhp-ubuntu-22.04/latest"], "buffer": "*"},)
     assert stack.pool_input()["fabric_images"] == [dict(entry) for entry in stack.applied[-1]]
-    # held back from latest during the canary, then let in
-    assert world.arm.version_patches == [(f"{definition}/versions/{NEW}", True), (f"{definition}/versions/{NEW}", False)]
+    # born held back from latest (strategy canary), let in on promotion
+    assert world.arm.version_patches == [(f"{definition}/versions/{NEW}", False)]
     assert world.exclude_from_latest(NEW) is False
     # idle agents on the old version recycled (half the ready ones per run), the leased one never
     assert world.pool.deleted == ["m1-ready-old"] and world.pool.busy_deleted == []
@@ -167,3 +167,32 @@ def test_abort_rolls_a_canary_back(deployed):
     assert stack.applied and stack.pool_input()["fabric_images"][0]["resourceId"].endswith("/versions/latest")
     assert world.exclude_from_latest(NEW) is True
     assert world.devops.organizations[ORGANIZATION].runs == []  # nothing queued
+
+
+def test_a_version_already_in_latest_is_held_back_first_when_rolled_out_by_hand(deployed, tmp_path):
+    """Strategy immediate (builds publish into latest): `mdpool rollout` holds the version back before the canary."""
+    from tests.rollout.conftest import rollout_config
+
+    world = deployed
+    world.settings.config = str(rollout_config(tmp_path, lambda data: data["rollout"].update(strategy="immediate")))
+    definition = gallery_id(world)
+    world.arm._versions[definition.lower()][NEW.lower()]["properties"]["publishingProfile"]["excludeFromLatest"] = False
+    rollout, close, _ = world.rollout()
+    try:
+        outcome = rollout.run(IMAGE)
+    finally:
+        close()
+    assert outcome.ok, world.text
+    assert world.arm.version_patches == [(f"{definition}/versions/{NEW}", True), (f"{definition}/versions/{NEW}", False)]
+
+
+def test_under_strategy_canary_a_version_in_latest_is_already_promoted(world):
+    definition = gallery_id(world)
+    world.arm._versions[definition.lower()][NEW.lower()]["properties"]["publishingProfile"]["excludeFromLatest"] = False
+    rollout, close, stack = world.rollout()
+    try:
+        outcome = rollout.run(IMAGE)
+    finally:
+        close()
+    assert outcome.ok and outcome.state is None and stack.applied == []
+    assert outcome.lines == [f"{IMAGE} {NEW}: already in latest; nothing to roll out (--version {NEW} canaries it anyway)"]

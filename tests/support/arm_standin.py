@@ -507,9 +507,10 @@ class ArmStandIn:
         name: str | None = None,
         tags: dict[str, str] | None = None,
         provisioning_state: str = "Succeeded",
+        exclude_from_latest: bool = False,
     ) -> str:
         with self._lock:
-            return self._create_version(gallery_image_id, name, tags or {}, provisioning_state)
+            return self._create_version(gallery_image_id, name, tags or {}, provisioning_state, exclude_from_latest)
 
     def add_gallery_image(self, gallery_image_id: str) -> None:
         """Declare a gallery image definition (only matters with ``strict_gallery=True``)."""
