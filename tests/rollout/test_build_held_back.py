@@ -13,10 +13,10 @@ from tests.rollout.conftest import rollout_config
 
 
 def distributor(cfg, name: str) -> dict:
-    from mdpool.imagebuild.images import render_spec
+    from mdpool.imagebuild.images import load_definition
 
     (spec,) = [spec for spec in image_specs(cfg) if spec.name == name]
-    return image_template(render_spec(spec), spec.settings, run_output="run")["properties"]["distribute"][0]
+    return image_template(load_definition(spec), spec.settings, run_output="run")["properties"]["distribute"][0]
 
 
 @pytest.mark.parametrize(
