@@ -184,6 +184,12 @@ def deploy(
     skip_checks: Annotated[
         bool, typer.Option("--skip-checks", help="Do not run the cheap `mdpool doctor` checks before deploying.")
     ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify", help="After the pool stage, run `mdpool verify`'s checks; exit 1 when one fails (the pool does not serve)."
+        ),
+    ] = False,
     plan_dir: Annotated[
         Optional[Path],
         typer.Option(
@@ -229,6 +235,8 @@ def deploy(
         poll_interval=poll_interval,
         recycle=recycle or any(p.recycle_after_build for p in session.selected_pools),
         preflight=None if skip_checks else session.preflight,
+        verify=verify and Stage.POOL in stages,
+        rollout=session.cfg.rollout.strategy == "canary" and Stage.IMAGES in stages,
     )
 
 
@@ -323,6 +331,8 @@ class _Session:
         recycle: bool = False,
         needs_credential: bool = False,
         preflight: Callable[[], None] | None = None,
+        verify: bool = False,
+        rollout: bool = False,
     ) -> None:
         from contextlib import nullcontext
 
@@ -361,26 +371,34 @@ class _Session:
                             f"but {self.config_path} describes {self.cfg.environment!r}; "
                             "synthesize it again"
                         )
-                    deployment = Deployment(
-                        synth,
-                        self.terraform,
-                        ImageBuildStage(
-                            self.cfg,
-                            console=self.console,
-                            connection=connection,
-                            options=BuildOptions(
-                                force=force_build,
-                                parallel=parallel,
-                                poll_interval=poll_interval,
-                                # as `mdpool images build`: a fresh role assignment is retried at about the poll pace
-                                auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01),
+
+                    def make_deployment(**hooks) -> Deployment:
+                        return Deployment(
+                            synth,
+                            self.terraform,
+                            ImageBuildStage(
+                                self.cfg,
+                                console=self.console,
+                                connection=connection,
+                                options=BuildOptions(
+                                    force=force_build,
+                                    parallel=parallel,
+                                    poll_interval=poll_interval,
+                                    # as `mdpool images build`: a fresh role assignment is retried at about the poll pace
+                                    auth_retry_interval=max(min(60.0, poll_interval * 2), 0.01),
+                                ),
                             ),
-                        ),
-                        console=self.console,
-                        confirm=None if auto_approve else self._confirm,
-                        allow_replace=allow_replace,
+                            console=self.console,
+                            confirm=None if auto_approve else self._confirm,
+                            allow_replace=allow_replace,
+                            **hooks,
+                        )
+
+                    deployment = make_deployment(
                         recycle=self._recycle if recycle else None,
                         pools=[self.cfg.stack_of(p) for p in self.selected_pools],
+                        rollout=self._rollouts(connection, make_deployment) if rollout else None,
+                        verify=self._verify if verify else None,
                     )
                     action(deployment)
             except Interrupted as interrupted:
@@ -402,6 +420,33 @@ class _Session:
         from mdpool.doctor.command import preflight
 
         preflight(self.cfg, echo=lambda line: self.console.print(line, markup=False, highlight=False, soft_wrap=True))
+
+    def _verify(self):
+        from mdpool.verify.command import run_verify
+
+        return run_verify(self.cfg, self.out, echo=None)
+
+    def _rollouts(self, connection, make_deployment):
+        """The images stage's canary rollouts (rollout.strategy canary): mdpool.rollout, on this session's terraform."""
+
+        def roll_out(built):
+            from mdpool.deploy.stages import Stage
+            from mdpool.rollout.command import build_rollout, rollout_endpoints
+            from mdpool.rollout.deploy_stage import roll_out_built
+            from mdpool.synth import synthesize
+
+            def apply_pool() -> None:
+                synthesize(self.cfg, self.out, locked=True)  # the rollout state decides what the pool stacks say
+                make_deployment().deploy([Stage.POOL])
+
+            say = lambda line: self.console.print(line, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+            runner, close = build_rollout(self.cfg, self.out, rollout_endpoints(connection), apply_pool, say)
+            try:
+                return roll_out_built(runner, built, lambda: make_deployment().pool_deployed())
+            finally:
+                close()
+
+        return roll_out
 
     def _recycle(self, stack: str):
         from mdpool.deploy.recycle import recycle_pool

@@ -155,6 +155,8 @@ class Report:
     recycled: int | None = None  # idle agents deleted by --recycle (None: not asked)
     recycle_waiting: int | None = None  # agents on older versions left for later (busy, or beyond the batch)
     standby_cost: list[dict[str, Any]] = field(default_factory=list)  # per pool, after a plan (mdpool.cost.summary)
+    rollouts: list[str] = field(default_factory=list)  # what each canary rollout of the images stage ended in
+    verify: list[dict[str, str]] | None = None  # `mdpool verify`'s rows after the pool stage (None: not asked)
 
     @property
     def rerun(self) -> str:
@@ -176,6 +178,8 @@ class Report:
             "static_ip_addresses": self.static_ip_addresses,
             "recycle": None if self.recycled is None else {"recycled": self.recycled, "waiting": self.recycle_waiting},
             "standby_cost": self.standby_cost,
+            "rollouts": self.rollouts,
+            "verify": self.verify,
         }
 
 
@@ -217,6 +221,8 @@ class Deployment:
         clock: Callable[[], float] = time.monotonic,
         recycle: Callable[[str], Any] | None = None,
         pools: Sequence[str] | None = None,
+        rollout: Callable[[Sequence[str]], list[str]] | None = None,
+        verify: Callable[[], Sequence[Any]] | None = None,
     ) -> None:
         self.synth = synth
         self.terraform = terraform
@@ -229,6 +235,10 @@ class Deployment:
         self.recycle = recycle  # after each pool stack: mdpool.deploy.recycle.recycle_pool (--recycle), by stack
         # the pool stacks the pool stage works on (--pool): all by default, in the synth's order
         self.pool_stacks = tuple(synth.pools) if pools is None else tuple(s for s in synth.pools if s in set(pools))
+        # after the images stage, with rollout.strategy canary: each built image through its canary (mdpool.rollout);
+        # returns what each ended in, raises DeployError naming the failed run on a rollback
+        self.rollout = rollout
+        self.verify = verify  # after the pool stage: `mdpool verify`'s checks (--verify); a failed row fails the deploy
         self.report: Report | None = None  # the last run's report, also when it ended in an error
         self._allowed_used: set[str] = set()
 
@@ -300,6 +310,11 @@ class Deployment:
 
     def _images_stage(self, run: "_Run", report: Report) -> None:
         self._build_images(self._gallery_outputs(run, Stage.IMAGES), report, run)
+        built = [result.name for result in report.images if result.outcome in ("built", "reattached")]
+        if self.rollout is not None:  # also with nothing built: a rollout an earlier deploy left under way resumes
+            for line in self.rollout(built):
+                report.rollouts.append(line)
+                self._say(line)
 
     # -- one stage's plan, kept for `mdpool plan --stage S --save DIR` (mdpool.deploy.saved_plan) ---
 
@@ -331,6 +346,8 @@ class Deployment:
             self._pool_prerequisites(run, pool)
             self._deploy_stack(self._stack(pool), report)
             self.after_pool(report, pool)
+        if self.verify is not None:  # once every pool stack is applied: does the fleet serve?
+            self._verify(report)
 
     def after_pool(self, report: Report, pool: str | None = None) -> None:
         """Once a pool stack is applied: its static addresses, then the opt-in recycle of old agents."""
@@ -342,6 +359,29 @@ class Deployment:
             report.recycled = (report.recycled or 0) + result.recycled
             report.recycle_waiting = (report.recycle_waiting or 0) + result.waiting
             self._say(result.line(pool))
+
+    def _verify(self, report: Report) -> None:
+        """`mdpool verify`'s rows, printed as it prints them; a failed one fails the deploy (the stacks stay applied)."""
+        from mdpool.doctor.output import row, summary
+
+        results = list(self.verify()) if self.verify is not None else []
+        report.verify = [result.to_json() for result in results]
+        for result in results:
+            self._say(row(result))
+        self._say(summary(results, "verify"))
+        failures = [row(result) for result in results if result.failed]
+        if failures:
+            stacks = ", ".join(self.pool_stacks)
+            raise DeployError(failures + [f"{stacks}: applied, but the pool does not serve yet; fix the above, then: mdpool verify"])
+
+    def pool_deployed(self) -> bool:
+        """Whether a pool stack has been applied (its state has outputs)."""
+        for pool in self.pool_stacks:
+            stack = self._stack(pool)
+            stack.init()
+            if stack.outputs():
+                return True
+        return False
 
     def _report_static_ips(self, report: Report, pool: str) -> None:
         """The pool's static outbound addresses (the service fills them in), for firewall allow-lists."""
