@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
 
-from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, JsonOption, emit_json
+from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, JsonOption, emit_json, fail
 from mdpool.deploy.cli import OutOption, TerraformBinOption
 
 if TYPE_CHECKING:
@@ -73,6 +73,13 @@ def rollout(
 
     session = _Session(config, out, terraform_bin, False, no_synth=True)
     cfg = session.cfg
+    if not abort:  # what the config alone can say, before a synth or a sign-in
+        from mdpool.rollout.runner import RolloutRefused, check_rollout
+
+        try:
+            check_rollout(cfg, image)
+        except RolloutRefused as error:
+            fail(error.lines)
     # the first synth, inside the session's lock of --out (and again before each apply of the pool stack)
     session.prepare = lambda: synthesize(cfg, out, locked=True)
     if json_output:  # stdout carries the one JSON document; progress goes to stderr

@@ -91,11 +91,7 @@ class Rollout:
         return self._outcome(state)
 
     def _begin(self, image: str, version: str | None, abort: bool) -> RolloutState | None:
-        try:
-            self.config.image(image)
-        except KeyError:
-            names = ", ".join(i.name for i in self.config.gallery.images) or "none"
-            raise RolloutRefused(f"{image}: not a gallery image of {self.config.config_path}; gallery images: {names}") from None
+        check_image(self.config, image)
         current = machine.load(self.path)
         if current is not None and not current.finished:
             if current.image != image or (version is not None and version != current.version):
@@ -113,12 +109,7 @@ class Rollout:
         from mdpool.deploy.exclude_from_latest import excluded_from_latest
         from mdpool.deploy.recycle import version_key
 
-        pools = [pool for pool in self.config.pools if rolls_out(pool, image)]
-        if not pools:
-            raise RolloutRefused(
-                f"{image}: no pool runs it at `latest` (a pinned version changes with the config, not by a rollout)"
-            )
-        self._check_smoke_pipelines(pools)
+        pools = check_rollout(self.config, image)
         succeeded = {
             str(item.get("name")): item
             for item in self._versions(image)
@@ -173,24 +164,6 @@ class Rollout:
         set_excluded_from_latest(self.arm, self._version_id(image, version), False)
         self._nothing = [f"{image} {version}: {why}"]
 
-    def _check_smoke_pipelines(self, pools: "list[Pool]") -> None:
-        missing = []
-        for pool in pools:
-            if pool.github is not None:
-                missing.append(f"{self._pool_name(pool)} serves GitHub; the smoke runs are Azure Pipelines runs")
-            for organization in pool.organizations:
-                if self._smoke_for(organization) is None:
-                    missing.append(organization.resolved_url)
-        if missing:
-            raise RolloutRefused(
-                f"rollout.smoke: no smoke pipeline for {', '.join(missing)}; add one per organization "
-                f"(organization, project, pipeline) so the canary is judged where it serves"
-            )
-
-    def _smoke_for(self, organization: "Organization") -> "SmokePipeline | None":
-        wanted = organization.resolved_url.rstrip("/").lower()
-        return next((s for s in self.config.rollout.smoke if s.organization_url().lower() == wanted), None)
-
     # -- the steps ---------------------------------------------------------------------------
 
     def _hold(self, state: RolloutState) -> None:
@@ -210,7 +183,7 @@ class Rollout:
         for organization in self._organizations(state):
             if organization.resolved_url.rstrip("/").lower() in queued:
                 continue  # queued before an interruption: watched, never queued twice
-            smoke = self._smoke_for(organization)
+            smoke = smoke_for(self.config, organization)
             assert smoke is not None  # checked when the rollout started
             run = self.smoke.queue(smoke, state.canary_alias)
             state.runs.append(run)
@@ -328,3 +301,38 @@ class Rollout:
         from mdpool.deploy.recycle import pool_id_of
 
         return pool_id_of(self.config)
+
+
+def check_image(config: "EnvironmentConfig", image: str) -> None:
+    try:
+        config.image(image)
+    except KeyError:
+        names = ", ".join(i.name for i in config.gallery.images) or "none"
+        raise RolloutRefused(f"{image}: not a gallery image of {config.config_path}; gallery images: {names}") from None
+
+
+def check_rollout(config: "EnvironmentConfig", image: str) -> "list[Pool]":
+    """The pools that roll `image` out, each organization of theirs with a smoke pipeline; RolloutRefused otherwise.
+    Reads the config only: the CLI asks it before anything slow."""
+    check_image(config, image)
+    pools = [pool for pool in config.pools if rolls_out(pool, image)]
+    if not pools:
+        raise RolloutRefused(f"{image}: no pool runs it at `latest` (a pinned version changes with the config, not by a rollout)")
+    missing = []
+    for pool in pools:
+        if pool.github is not None:
+            missing.append(f"{config.names.pool} (serves GitHub; the smoke runs are Azure Pipelines runs)")
+        for organization in pool.organizations:
+            if smoke_for(config, organization) is None:
+                missing.append(organization.resolved_url)
+    if missing:
+        raise RolloutRefused(
+            f"rollout.smoke: no smoke pipeline for {', '.join(missing)}; add one per organization "
+            f"(organization, project, pipeline) so the canary is judged where it serves"
+        )
+    return pools
+
+
+def smoke_for(config: "EnvironmentConfig", organization: "Organization") -> "SmokePipeline | None":
+    wanted = organization.resolved_url.rstrip("/").lower()
+    return next((s for s in config.rollout.smoke if s.organization_url().lower() == wanted), None)
