@@ -21,6 +21,8 @@ SETUP_MINUTES = 10
 """Checkout, Python, `make setup` and the Azure login before a watch starts, with room to spare."""
 BUILD_MARGIN_MINUTES = 20
 """Azure Image Builder's queueing and distribution to the gallery, beyond the build timeout."""
+ROLLOUT_MARGIN_MINUTES = 20
+"""Per image rolled out, beyond its smoke runs: two syntheses and three applies of the pool stack."""
 PARALLEL_BUILDS = 4
 """The blog's maxParallel, and `mdpool images build`'s default."""
 
@@ -52,6 +54,10 @@ class PipelineSettings:
     """When the scheduled image refresh runs (config `pipelines.image_refresh_cron`, UTC)."""
     pools: tuple[str, ...] = ()
     """The short names of `pools:` (each planned and applied by its own job); empty for one `pool:`."""
+    rollout_images: tuple[str, ...] = ()
+    """With rollout.strategy canary: the built images a pool runs at `latest`, rolled out in a stage of their own."""
+    rollout_minutes: int = 0
+    """How long the rollout job may take: the smoke runs' timeout per image, plus set-up and two applies."""
 
     @property
     def image_build_minutes(self) -> int:
@@ -68,16 +74,28 @@ def pipeline_settings(cfg: EnvironmentConfig, config_path: str) -> PipelineSetti
         needed = batches * (max(build.timeout_minutes for build in builds) + BUILD_MARGIN_MINUTES)
         watch_jobs = math.ceil(needed / window) - 1
     env = cfg.environment
+    rollout_images: tuple[str, ...] = ()
+    if cfg.rollout.strategy == "canary":
+        rollout_images = tuple(
+            image.name
+            for image in cfg.gallery.images
+            if image.build is not None
+            and any(entry.gallery_image == image.name and entry.version == "latest" for pool in cfg.pools for entry in pool.images)
+        )
     return PipelineSettings(
         config_path=config_path,
         environment=env,
         subscription_id=cfg.subscription_id,
         service_connection=f"mdpool-{env}",
-        deploy_environments={stage: f"mdpool-{env}-{stage}" for stage in ("gallery", "images", "pool")},
+        deploy_environments={
+            stage: f"mdpool-{env}-{stage}" for stage in ("gallery", "images", *(("rollout",) if rollout_images else ()), "pool")
+        },
         shared_state=cfg.state.backend == "azurerm",
         images=tuple(image.name for image in cfg.gallery.images if image.build is not None),
         build_window_minutes=window,
         watch_jobs=max(watch_jobs, 0),
         image_refresh_cron=cfg.pipelines.image_refresh_cron.strip(),
         pools=tuple(pool.key for pool in cfg.pools if pool.key is not None),
+        rollout_images=rollout_images,
+        rollout_minutes=len(rollout_images) * (cfg.rollout.timeout_minutes + ROLLOUT_MARGIN_MINUTES) + SETUP_MINUTES,
     )

@@ -45,12 +45,22 @@ def fleet(config: dict) -> None:
     config["pool_defaults"], config["pools"] = pools["pool_defaults"], pools["pools"]
 
 
+def canary(config: dict) -> None:
+    azurerm_state(config)
+    config["rollout"] = {
+        "strategy": "canary",
+        "smoke": [{"organization": "your-organization", "project": "build", "pipeline": "image-smoke"}],
+        "timeout_minutes": 45,
+    }
+
+
 VARIANTS = {
     "example": None,
     "azurerm-state": azurerm_state,
     "no-builds": no_builds,
     "long-builds": long_builds,
     "fleet": fleet,
+    "canary": canary,
 }
 
 

@@ -59,7 +59,8 @@ def test_every_apply_job_consumes_its_plan_artifact_and_plans_nothing(rendered, 
             text = "\n".join(
                 line for line in "\n".join(scripts(job)).splitlines() if not line.lstrip().startswith("#")
             )  # commands, not comments
-            calls = mdpool_lines(job)
+            # besides the apply, only the pool stage's `mdpool verify`, which reads
+            calls = [call for call in mdpool_lines(job) if not (name == "pool" and call.startswith(".venv/bin/mdpool verify "))]
             assert calls and all(
                 call.startswith(f'.venv/bin/mdpool deploy --plan "$PIPELINE_WORKSPACE/plan-{name}"') for call in calls
             ), calls

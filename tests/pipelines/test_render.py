@@ -95,13 +95,14 @@ def test_deploy_stages_run_in_azures_order_behind_environments(rendered):
         ("azurerm-state", ["gallery_plan", "gallery", "images_plan", "images", "pool_plan", "pool"]),
         ("no-builds", ["gallery_plan", "gallery", "pool_plan", "pool"]),
         ("example", ["state", "gallery_plan", "gallery", "images_plan", "images", "pool_plan", "pool"]),
+        ("canary", ["gallery_plan", "gallery", "images_plan", "images", "rollout", "pool_plan", "pool"]),
     ]:
         found = stages(rendered[variant]["deploy.yml"])
         assert [s["stage"] for s in found] == expected, variant
         for previous, stage in zip(found, found[1:]):
             assert stage["dependsOn"] == previous["stage"], variant
         for stage in found:
-            if stage["stage"] in ("gallery", "images", "pool"):
+            if stage["stage"] in ("gallery", "images", "rollout", "pool"):
                 for job in stage["jobs"]:
                     assert job["environment"] == f"mdpool-dev-{stage['stage']}", (variant, job)
                     assert "runOnce" in job["strategy"]
@@ -263,3 +264,25 @@ def test_render_replaces_what_it_wrote_before(tmp_path):
     (tmp_path / "deploy.yml").write_text((tmp_path / "deploy.yml").read_text() + "# edited by hand\n")
     assert run_mdpool("pipeline", "render", "--out", str(tmp_path)).returncode == 0
     assert (tmp_path / "deploy.yml").read_bytes() == (REPO / "pipelines" / "deploy.yml").read_bytes()
+
+
+def test_a_canary_rollout_is_a_stage_of_its_own_in_both_pipelines_that_build(rendered, variant_settings):
+    settings = variant_settings["canary"]
+    assert settings.rollout_images == ("ubuntu-22.04",)  # the built image the pool runs at latest
+    # 45 minutes of smoke runs + 20 for the applies, + 10 for the set-up
+    assert settings.rollout_minutes == 75
+    for file, before in (("deploy.yml", "images"), ("refresh-images.yml", "images")):
+        (rollout,) = [s for s in stages(rendered["canary"][file]) if s["stage"] == "rollout"]
+        assert rollout["dependsOn"] == before
+        (job,) = rollout["jobs"]
+        assert str(job["timeoutInMinutes"]) == "75"
+        (script,) = [step["inputs"]["inlineScript"] for step in azure_steps(rollout)]
+        assert 'for image in ubuntu-22.04 ; do\n  .venv/bin/mdpool rollout "$image" --config "$MDPOOL_CONFIG"\ndone' in script
+    for variant in ("example", "azurerm-state", "no-builds", "long-builds"):
+        assert "rollout" not in [s["stage"] for s in stages(rendered[variant]["deploy.yml"])], variant
+
+
+def test_the_pool_stage_verifies_that_the_pool_serves(rendered):
+    (pool,) = [s for s in stages(rendered["azurerm-state"]["deploy.yml"]) if s["stage"] == "pool"]
+    (script,) = [step["inputs"]["inlineScript"] for step in azure_steps(pool)]
+    assert script.rstrip().endswith('.venv/bin/mdpool verify --config "$MDPOOL_CONFIG"')
