@@ -16,6 +16,14 @@ if TYPE_CHECKING:
     from mdpool.rollout.runner import Rollout
 
 
+def rollout_endpoints(connection) -> "Endpoints":
+    """Azure DevOps as `mdpool doctor` reaches it (MDPOOL_DEVOPS_*), ARM through `connection` (signed in already)."""
+    from mdpool.doctor.http import Endpoints
+
+    base = Endpoints.from_environment()
+    return Endpoints(arm=connection or base.arm, devops=base.devops, devops_verify=base.devops_verify)
+
+
 def build_rollout(
     cfg: "EnvironmentConfig",
     out: Path,
@@ -91,24 +99,15 @@ def rollout(
         session.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def run(deployment) -> None:
-        from mdpool.doctor.http import Endpoints
-
         def apply_pool() -> None:
             synthesize(cfg, out, locked=True)  # reads the rollout state: the canary, or the config alone
             deployment.deploy([Stage.POOL])
 
-        base = Endpoints.from_environment()
-        endpoints = Endpoints(
-            arm=deployment.images.connection or base.arm,
-            graph=base.graph,
-            graph_verify=base.graph_verify,
-            devops=base.devops,
-            devops_verify=base.devops_verify,
-        )
+        endpoints = rollout_endpoints(deployment.images.connection)
         runner, close = build_rollout(cfg, out, endpoints, apply_pool, echo)
         try:
             outcome = runner.run(image, version, abort=abort)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Interrupted):  # also inside an apply of the pool stack (the deploy's Interrupted)
             raise Interrupted(
                 f"interrupted; the rollout is recorded in {runner.path}: run `mdpool rollout {image}` again to continue "
                 f"(or `mdpool rollout {image} --abort` to roll it back)"
