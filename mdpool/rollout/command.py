@@ -117,15 +117,11 @@ def rollout(
         if outcome.ok:
             for line in outcome.lines:
                 echo(line)
-        if json_output:
+        if json_output:  # the rollout state as `report`; a rollback's line as the problem
             emit_json(
-                {
-                    "ok": outcome.ok,
-                    "exit_code": 0 if outcome.ok else 1,
-                    "command": "rollout",
-                    "problems": [] if outcome.ok else [{"text": line} for line in outcome.lines],
-                    "rollout": outcome.state.to_json() if outcome.state else None,
-                }
+                {"rollout": outcome.state.to_json() if outcome.state else None, "lines": outcome.lines},
+                problems=[] if outcome.ok else outcome.lines,
+                exit_code=0 if outcome.ok else 1,
             )
         if not outcome.ok:
             raise DeployError(outcome.lines)

@@ -22,12 +22,12 @@ def verify(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = Path("cdktf.o
     One row per check: ok, warning (not checked, or worth a look) or failed with the fix. Exit 1 when
     a check failed, 0 otherwise. Reads only; changes nothing.
     """
-    from mdpool.doctor.output import row, summary, to_json
+    from mdpool.doctor.output import problems, row, summary, to_json
 
     cfg = load_config_or_exit(config)
     results = run_verify(cfg, out, echo=None if json_output else lambda line: print(line, flush=True))
-    if json_output:
-        emit_json({"ok": not any(r.failed for r in results), "command": "verify", **to_json(results)})
+    if json_output:  # as doctor's: the rows under `report`, failed ones errors and warnings warnings
+        emit_json(to_json(results), problems=problems(results, str(config)), exit_code=1 if any(r.failed for r in results) else 0)
     else:
         print(summary(results, "verify"))
     if any(r.failed for r in results):

@@ -29,6 +29,8 @@ JSON_COMMANDS = {
     "deploy",
     "review",
     "pipeline render",
+    "rollout",
+    "verify",
 }
 
 
@@ -66,7 +68,7 @@ def _matches_stderr(document, stderr: str) -> None:
 
 # --- failure documents, every command -------------------------------------------------------------
 
-REQUIRED = {"review": ["--base", "cdktf.out"]}
+REQUIRED = {"review": ["--base", "cdktf.out"], "rollout": ["ubuntu-22.04"]}
 
 
 @pytest.mark.parametrize("command", sorted(JSON_COMMANDS))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 from tests.conftest import MDPOOL, REPO
 from tests.rollout.conftest import rollout_config
+from tests.support.json_contract import json_document
 
 
 def rollout(*args: str) -> subprocess.CompletedProcess[str]:
@@ -28,6 +28,6 @@ def test_json_failures_are_one_document(tmp_path):
     config = rollout_config(tmp_path)
     done = rollout("ubuntu-24.04", "--config", str(config), "--out", str(tmp_path / "o"), "--json")
     assert done.returncode == 1
-    document = json.loads(done.stdout)
-    assert document["ok"] is False and document["exit_code"] == 1
+    document = json_document(done.stdout, command="rollout")
+    assert document["ok"] is False and document["exit_code"] == 1 and document["report"] is None
     assert document["problems"][0]["text"].startswith("ubuntu-24.04: no pool runs it at `latest`")

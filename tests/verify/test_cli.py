@@ -3,7 +3,6 @@ the stand-ins' endpoints and CAs through MDPOOL_ARM_* and MDPOOL_DEVOPS_* (as te
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 
@@ -11,6 +10,7 @@ import pytest
 
 from tests.conftest import MDPOOL, REPO
 from tests.support.devops_standin import DEVOPS_TOKEN
+from tests.support.json_contract import json_document
 
 POOL = "mdp-jhp-dev-weu"
 
@@ -77,6 +77,8 @@ def test_verify_fails_with_the_fix_and_json_says_it_too(cli_env, azure):
 
     done = verify(cli_env, azure, "--json")
     assert done.returncode == 1
-    document = json.loads(done.stdout)
-    assert document["ok"] is False and document["result"] == "failed" and document["command"] == "verify"
-    assert [c["check"] for c in document["checks"] if c["status"] == "failed"] == ["parallel-jobs:your-organization", f"provisioning:{POOL}"]
+    document = json_document(done.stdout, command="verify")
+    assert document["ok"] is False and document["exit_code"] == 1 and document["report"]["result"] == "failed"
+    report = document["report"]["checks"]
+    assert [c["check"] for c in report if c["status"] == "failed"] == ["parallel-jobs:your-organization", f"provisioning:{POOL}"]
+    assert [p["path"] for p in document["problems"]] == ["parallel-jobs:your-organization", f"provisioning:{POOL}"]
