@@ -45,9 +45,10 @@ def with_rollout(config: "EnvironmentConfig", state: RolloutState | None) -> "En
     """The config the pool stack is synthesized from: `config` itself unless a canary is running."""
     if state is None or state.phase not in CANARY_PHASES:
         return config
-    pools = [canary_pool(pool, state) if rolls_out(pool, state.image) else pool for pool in config.pools]
-    # one pool today (config.pool); the fleet (issue 17) replaces the list the same way
-    return config.model_copy(update={"pool": pools[0]})
+    copy = config.model_copy()  # the file's pools resolved again, the derived names kept
+    # each pool that follows the image at latest carries the canary (a pool's private key, its stack, survives model_copy)
+    copy._pools = [canary_pool(pool, state) if rolls_out(pool, state.image) else pool for pool in config.pools]
+    return copy
 
 
 def synth_config(config: "EnvironmentConfig", out_dir: Path | str) -> "EnvironmentConfig":

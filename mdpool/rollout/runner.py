@@ -294,13 +294,10 @@ class Rollout:
         return f"{self.config.names.gallery_image_id(image)}/versions/{version}"
 
     def _pool_name(self, pool: "Pool") -> str:
-        # one pool per config today: its derived name; the fleet (issue 17) names each pool
-        return self.config.names.pool
+        return self.config.names.for_pool(pool).pool
 
     def _pool_id(self, pool: "Pool") -> str:
-        from mdpool.deploy.recycle import pool_id_of
-
-        return pool_id_of(self.config)
+        return self.config.names.pool_id(pool)
 
 
 def check_image(config: "EnvironmentConfig", image: str) -> None:
@@ -321,7 +318,7 @@ def check_rollout(config: "EnvironmentConfig", image: str) -> "list[Pool]":
     missing = []
     for pool in pools:
         if pool.github is not None:
-            missing.append(f"{config.names.pool} (serves GitHub; the smoke runs are Azure Pipelines runs)")
+            missing.append(f"{config.names.for_pool(pool).pool} (serves GitHub; the smoke runs are Azure Pipelines runs)")
         for organization in pool.organizations:
             if smoke_for(config, organization) is None:
                 missing.append(organization.resolved_url)

@@ -1,4 +1,4 @@
-"""The pools a verify looks at: each with its Azure name and resource id (one per config today; the fleet, issue 17, several)."""
+"""The pools a verify looks at (every pool of a fleet), each with its Azure name and resource id."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ class PoolTarget:
 
 
 def pool_targets(cfg: "EnvironmentConfig") -> list[PoolTarget]:
-    from mdpool.deploy.recycle import pool_id_of
-
-    return [PoolTarget(pool, cfg.names.pool, pool_id_of(cfg)) for pool in cfg.pools]
+    return [PoolTarget(pool, cfg.names.for_pool(pool).pool, cfg.names.pool_id(pool)) for pool in cfg.pools]
 
 
 def organizations(cfg: "EnvironmentConfig") -> "list[tuple[Organization, list[tuple[PoolTarget, Organization]]]]":

@@ -73,7 +73,7 @@ class World:
         return self.output.getvalue()
 
     def exclude_from_latest(self, version: str) -> bool:
-        from mdpool.config import load_config
+        from mdpool.loader import load_config
 
         cfg = load_config(self.settings.config)
         versions = self.arm.image_versions(cfg.names.gallery_image_id(IMAGE))
@@ -83,7 +83,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path, arm, devops, terraform_env) -> World:
-    from mdpool.config import load_config
+    from mdpool.loader import load_config
     from mdpool.node import use_bundled_node
 
     use_bundled_node()

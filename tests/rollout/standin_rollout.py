@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from rich.console import Console
 
-from mdpool.config import EnvironmentConfig, load_config
+from mdpool.config import EnvironmentConfig
+from mdpool.loader import load_config
 from mdpool.constructs.pool_body import image_entry
 from mdpool.deploy.images import ImageBuildStage
 from mdpool.deploy.orchestrator import Deployment, SynthOutput

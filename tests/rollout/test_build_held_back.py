@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.imagebuild.images import image_specs
 from mdpool.imagebuild.template import image_template
 from tests.rollout.conftest import rollout_config

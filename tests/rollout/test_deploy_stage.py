@@ -33,7 +33,7 @@ def newest(world, image: str) -> dict:
 
 
 def world_cfg(world):
-    from mdpool.config import load_config
+    from mdpool.loader import load_config
 
     return load_config(world.settings.config)
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.problems import InputError
 from mdpool.rollout import state as machine
 from mdpool.rollout.overlay import with_rollout
@@ -49,7 +49,7 @@ def test_an_unknown_version_is_refused_and_nothing_is_written(world):
 
 
 def test_a_first_version_has_nothing_to_fall_back_on_and_goes_straight_into_latest(world):
-    from mdpool.config import load_config
+    from mdpool.loader import load_config
 
     image_id = load_config(world.settings.config).names.gallery_image_id(IMAGE)
     world.arm._versions[image_id.lower()].pop(OLD.lower())  # NEW, held back, is the only version

@@ -12,7 +12,7 @@ from tests.rollout.conftest import IMAGE, NEW, OLD, ORGANIZATION
 
 
 def gallery_id(world) -> str:
-    from mdpool.config import load_config
+    from mdpool.loader import load_config
 
     return load_config(world.settings.config).names.gallery_image_id(IMAGE)
 

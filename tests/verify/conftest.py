@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.deploy.recycle import pool_id_of
 from tests.deploy.conftest import CONFIG, DATA
 from tests.support.arm_standin import ArmStandIn

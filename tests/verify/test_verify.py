@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.rollout import state as machine
 
 POOL = "mdp-jhp-dev-weu"

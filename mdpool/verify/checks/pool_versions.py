@@ -57,7 +57,8 @@ def expected_versions(ctx: "Context", pool: "Pool") -> dict[str, set[str]]:
     """Image definition id (lower case) -> the versions its machines may run."""
     from mdpool.rollout.overlay import with_rollout
 
-    pool_now = with_rollout(ctx.cfg, _rollout(ctx)).pool if pool is ctx.cfg.pool else pool
+    current = with_rollout(ctx.cfg, _rollout(ctx))  # a running canary: its version is expected too
+    pool_now = next((p for p in current.pools if p.key == pool.key), pool)
     expected: dict[str, set[str]] = {}
     for entry in pool_now.images:
         if not entry.gallery_image:
