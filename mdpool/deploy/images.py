@@ -176,15 +176,21 @@ def aim_at_outputs(spec: "ImageSpec", outputs: Mapping[str, Output]) -> "ImageSp
 
 
 def to_image_result(result: "BuildResult") -> ImageResult:
+    from mdpool.imagebuild.phases import clock, slowest
+
     message = result.message or None
     if result.status == "failed":
         state = f" ({result.run_state})" if result.run_state else ""
         log = f"; customization log: {result.log_url}" if result.log_url else ""
-        message = f"{result.message or 'no message from Azure'}{state}{log}"
+        step = f"; failed in {result.failed_step}" if result.failed_step else ""
+        problem = f"; {result.log_problem}" if result.log_problem else ""
+        message = f"{result.message or 'no message from Azure'}{state}{step}{log}{problem}"
+    longest = slowest(result.phases)
     return ImageResult(
         name=result.image,
         outcome=_OUTCOMES.get(result.status, result.status),
         version_id=result.version_id,
         seconds=result.duration,
         message=message,
+        slowest_phase=f"{longest.phase} {clock(longest.seconds)}" if longest else None,
     )

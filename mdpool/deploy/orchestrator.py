@@ -102,6 +102,7 @@ class ImageResult:
     version_id: str | None = None
     seconds: float = 0.0
     message: str | None = None  # why it failed, with the log location when Azure gave one
+    slowest_phase: str | None = None  # e.g. "Customizing 31:02": the build's longest phase, as polled
 
     @property
     def ok(self) -> bool:
@@ -458,7 +459,8 @@ class Deployment:
         report.images.extend(results)
         for result in results:
             version = f" (version {result.version_id.rsplit('/', 1)[-1]})" if result.version_id else ""
-            self._say(f"  {result.name}: {result.outcome}{version}")
+            slowest = f"; slowest phase {result.slowest_phase}" if result.slowest_phase else ""
+            self._say(f"  {result.name}: {result.outcome}{version}{slowest}")
         if any(result.outcome == "interrupted" for result in results):
             raise KeyboardInterrupt
         failed = [result for result in results if not result.ok]

@@ -39,10 +39,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from mdpool.imagebuild.images import ImageSpec, image_specs, load_definition
+from mdpool.imagebuild.phases import PhaseClock, PhaseTime, describe_phases
 from mdpool.imagebuild.template import (
-    content_hash,
     image_template,
     run_output_name,
+    settings_content_hash,
     template_content_hash,
     CONTENT_HASH_TAG,
 )
@@ -82,6 +83,14 @@ class BuildResult:
     run_state: str | None = None
     previous_log: str | None = None
     """Last log location of an old template that was canceled or replaced (its logs go with it)."""
+    phases: tuple[PhaseTime, ...] = ()
+    """How long the run spent in each sub-state (Queued, Building, ...), as polled."""
+    failed_step: str | None = None
+    """The customizer that failed, by the customization.log (mdpool.imagebuild.build_log)."""
+    log_tail: tuple[str, ...] = ()
+    """The last lines of the failed run's customization.log, when mdpool could read it."""
+    log_problem: str | None = None
+    """Why the log could not be read: the role mdpool needs and where the log is."""
 
     @property
     def ok(self) -> bool:
@@ -100,6 +109,8 @@ class Progress:
     sub_state: str | None = None
     elapsed: float = 0.0
     message: str = ""
+    phases: tuple[PhaseTime, ...] = ()
+    """The run's phases so far (the current one last, still running)."""
 
 
 @dataclass(frozen=True)
@@ -311,9 +322,10 @@ class _ImageBuild:
         self.report = report
         self.stop = stop
         self.started = time.monotonic()
-        self.digest = content_hash(definition, spec.settings.source, spec.settings.architecture)
+        self.digest = settings_content_hash(definition, spec.settings)
         self.previous_log: str | None = None
         self.phase = "checking"
+        self.clock = PhaseClock()
 
     # -- helpers
 
@@ -330,17 +342,23 @@ class _ImageBuild:
 
     def progress(self, phase: str, run_state: str | None = None, sub_state: str | None = None, message: str = "") -> None:
         self.phase = phase
-        self.report(Progress(self.spec.name, phase, _plain(run_state), _plain(sub_state), self.elapsed(), message))
+        elapsed = self.elapsed()
+        self.report(
+            Progress(self.spec.name, phase, _plain(run_state), _plain(sub_state), elapsed, message, self.clock.times(elapsed))
+        )
 
     def result(self, status: str, **kwargs: Any) -> BuildResult:
         if "run_state" in kwargs:
             kwargs["run_state"] = _plain(kwargs["run_state"])
+        elapsed = self.elapsed()
+        self.clock.end(elapsed)
         result = BuildResult(
             image=self.spec.name,
             status=status,
             template_name=self.name,
-            duration=self.elapsed(),
+            duration=elapsed,
             previous_log=self.previous_log,
+            phases=self.clock.times(elapsed),
             **kwargs,
         )
         self.progress(
@@ -624,9 +642,11 @@ class _ImageBuild:
             status = template.properties.last_run_status if template.properties else None
             state = status.run_state if status else None
             sub_state = status.run_sub_state if status else None
-            self.progress(phase, state, sub_state)  # every poll: the display shows elapsed time
             if state is not None and state not in RUNNING_STATES:
+                self.clock.end(self.elapsed())
                 return self.finish(ops, template, run_output, reattached)
+            self.clock.observe(_plain(sub_state), self.elapsed())
+            self.progress(phase, state, sub_state)  # every poll: the display shows elapsed time
             if time.monotonic() > deadline:
                 raise BuildError(
                     f"the build is still {state} after its timeout of {self.spec.settings.timeout_minutes} minutes plus margin"
@@ -649,7 +669,40 @@ class _ImageBuild:
             summary = f"the build was canceled: {message}".rstrip(": ")
         else:
             summary = message or f"the build ended {state}"
-        return self.result(FAILED, run_state=state, message=summary, log_url=log_url)
+        log = self.read_log(template, log_url) if state == "Failed" else None
+        if log is None:
+            return self.result(FAILED, run_state=state, message=summary, log_url=log_url)
+        return self.result(
+            FAILED,
+            run_state=state,
+            message=summary,
+            log_url=log_url,
+            failed_step=log.failed_step,
+            log_tail=log.tail,
+            log_problem=log.problem,
+        )
+
+    def read_log(self, template: Any, log_url: str | None) -> Any:
+        """The failed step and the end of the customization.log (build_log), or why it cannot be read."""
+        from mdpool.imagebuild.build_log import LogReport, Step, read_log
+
+        staging = getattr(template.properties, "exact_staging_resource_group", None) if template.properties else None
+        staging_name = staging.rsplit("/", 1)[-1] if staging else None
+        if not log_url:
+            where = f"the staging resource group {staging_name}" if staging_name else "the staging resource group"
+            return LogReport(
+                problem=f"Azure named no log location; the customization.log is in {where} (storage account, container packerlogs)"
+            )
+        steps = [Step(step.arm()["type"], step.name) for step in (*self.definition.customizers, *self.definition.validators)]
+        assert self.connection.credential is not None
+        return read_log(
+            log_url,
+            steps,
+            self.connection.credential,
+            verify=self.connection.verify,
+            client_kwargs=self.connection.client_kwargs,
+            staging_resource_group=staging_name,
+        )
 
     def with_auth_retry(self, call: Callable[[], Any]) -> Any:
         """Retry authorization failures for a bounded window after the role assignment was made."""
@@ -746,6 +799,15 @@ def describe_result(result: BuildResult) -> list[str]:
         state = f" ({result.run_state})" if result.run_state else ""
         log = f"; customization log: {result.log_url}" if result.log_url else ""
         lines = [f"{result.image}: failed{state} after {took}: {result.message}{log}"]
+        if result.failed_step:
+            lines.append(f"{result.image}: failed in {result.failed_step}")
+        if result.log_tail:
+            lines.append(f"{result.image}: last {len(result.log_tail)} lines of the customization log:")
+            lines.extend(f"  | {line}" for line in result.log_tail)
+        if result.log_problem:
+            lines.append(f"{result.image}: {result.log_problem}")
+    if result.phases and result.status != SKIPPED:
+        lines.insert(1, f"{result.image}: phases: {describe_phases(result.phases)}")
     if result.previous_log:
         lines.append(f"{result.image}: log of the replaced run: {result.previous_log}")
     return lines

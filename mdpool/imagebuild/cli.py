@@ -181,6 +181,18 @@ def build(
         code = caught.exit_code  # 130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP
     if OUTPUT.json:
         failed = [line for result in results if not result.ok for line in describe_result(result)]
-        emit_json({"images": [dataclasses.asdict(result) for result in results]}, problems=failed, exit_code=code)
+        emit_json({"images": [_result_json(result) for result in results]}, problems=failed, exit_code=code)
     if code:
         raise typer.Exit(code)
+
+
+def _result_json(result) -> dict:
+    """One image's build for --json: the result's fields, durations rounded, each phase in seconds."""
+
+    document = dataclasses.asdict(result)
+    document["duration"] = round(result.duration, 2)
+    document["phases"] = [
+        {"phase": p.phase, "started": round(p.started, 2), "seconds": round(p.seconds, 2)} for p in result.phases
+    ]
+    document["log_tail"] = list(result.log_tail)
+    return document

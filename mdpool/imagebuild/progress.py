@@ -10,6 +10,7 @@ from rich.live import Live
 from rich.table import Table
 
 from mdpool.imagebuild.builder import Progress
+from mdpool.imagebuild.phases import clock, describe_phases
 
 
 class BuildBoard:
@@ -47,21 +48,24 @@ class BuildBoard:
         self._last_line[progress.image] = key
         state = "/".join(part for part in (progress.run_state, progress.sub_state) if part)
         text = " ".join(part for part in (progress.phase, state, progress.message) if part)
-        self.console.print(f"[{_clock(progress.elapsed)}] {progress.image}: {text}", markup=False, highlight=False)
+        self.console.print(f"[{clock(progress.elapsed)}] {progress.image}: {text}", markup=False, highlight=False)
 
     def table(self) -> Table:
         table = Table(title="Image builds", expand=False)
-        for column in ("Image", "Phase", "State", "Sub-state", "Elapsed", "Message"):
+        for column in ("Image", "Phase", "State", "Sub-state", "Elapsed", "Phases", "Message"):
             table.add_column(column, overflow="fold")
         now = time.monotonic()
         for row in self.rows.values():
             elapsed = row.elapsed
             if row.phase not in ("queued", "built", "skipped", "failed", "detached") and row.image in self.seen_at:
                 elapsed += now - self.seen_at[row.image]
-            table.add_row(row.image, row.phase, row.run_state or "", row.sub_state or "", _clock(elapsed), row.message[:120])
+            table.add_row(
+                row.image,
+                row.phase,
+                row.run_state or "",
+                row.sub_state or "",
+                clock(elapsed),
+                describe_phases(row.phases),  # as of the last poll
+                row.message[:120],
+            )
         return table
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes:02d}:{secs:02d}"

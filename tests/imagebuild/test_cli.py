@@ -196,7 +196,10 @@ def test_build_json_reports_each_image_and_the_failure_as_a_problem(example_arm,
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1, err
     document = json_document(out, command="images build")  # stdout is the document alone; the lines went to stderr
-    assert {(i["image"], i["status"]) for i in document["report"]["images"]} == {("ubuntu-22.04", "failed"), ("ubuntu-24.04", "built")}
+    assert {(i["image"], i["status"]) for i in document["report"]["images"]} == {
+        ("ubuntu-22.04", "failed"),
+        ("ubuntu-24.04", "built"),
+    }
     (problem,) = document["problems"]
     assert problem["text"].startswith("ubuntu-22.04: failed (Failed)") and problem["text"] in err.splitlines()
     proc = mdpool(cli_env, *BUILD, "ubuntu-24.04", "--json")
@@ -205,6 +208,22 @@ def test_build_json_reports_each_image_and_the_failure_as_a_problem(example_arm,
     document = json_document(out, command="images build")
     assert [(i["image"], i["status"]) for i in document["report"]["images"]] == [("ubuntu-24.04", "skipped")]
     assert document["problems"] == []
+
+
+def test_build_json_carries_every_images_phases_and_the_failed_step(example_arm, cli_env):
+    example_arm.script_build("jhp-ubuntu-2204-buildagent", outcome="Failed", duration=0.6)
+    proc = mdpool(cli_env, *BUILD, "--json")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    document = json_document(out, command="images build")
+    by_image = {image["image"]: image for image in document["report"]["images"]}
+    assert by_image["ubuntu-24.04"]["status"] == "built" and by_image["ubuntu-22.04"]["status"] == "failed"
+    for image in by_image.values():
+        assert image["phases"] and {"phase", "started", "seconds"} == set(image["phases"][0])
+        assert image["phases"][0]["phase"] == "Queued"
+    # the az CLI stand-in hands out one token for every audience: Azure Storage refuses it (401)
+    assert "Storage Blob Data Reader" in by_image["ubuntu-22.04"]["log_problem"]
+    assert "ubuntu-22.04: phases: Queued" in err
 
 
 def test_ctrl_c_detaches_and_running_again_reattaches(example_arm, cli_env):

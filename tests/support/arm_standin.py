@@ -33,7 +33,8 @@ Image templates (``Microsoft.VirtualMachineImages``, any api-version, recorded p
 - ``GET .../imageTemplates`` (list in a resource group).
 - ``POST .../imageTemplates/{name}/run``: 202 + ``Azure-AsyncOperation`` + ``Location``; starts a build
   that runs on the wall clock for the scripted duration (default ``build_duration`` seconds) through
-  the sub-states Queued, Building, Customizing, Optimizing, Distributing. Its async operation stays
+  every sub-state of the 2025-10-01 spec (Queued, Building, Customizing, Optimizing, Validating,
+  Distributing), an equal share of the duration each. Its async operation stays
   InProgress until the build ends. A second run while one is running answers 409.
 - ``POST .../imageTemplates/{name}/cancel``: 202; the run goes Canceling, then Canceled after
   ``cancel_duration`` seconds. Cancel without a running build answers 409.
@@ -42,7 +43,16 @@ Image templates (``Microsoft.VirtualMachineImages``, any api-version, recorded p
 A successful build creates a gallery image version in the distributor's ``galleryImageId`` with the
 distributor's ``artifactTags`` as resource tags (what Azure Image Builder does), named
 ``0.<yyddd>.<n>``; a failed one sets ``lastRunStatus.message`` to Azure's wording including
-``Image Build log location: https://<account>.blob.core.windows.net/packerlogs/<guid>/customization.log``.
+``Image Build log location: <log url>`` (``arm.log_url(rg, name)``, path-style on the stand-in:
+``https://127.0.0.1:<port>/<account>/packerlogs/<folder>/customization.log``).
+
+The customization log (Azure Storage Get Blob): ``GET /<account>/packerlogs/<folder>/customization.log``
+with a storage-scoped bearer token (the credential hands out a token of its own for
+``https://storage.azure.com/.default``; an ARM token gets 401) and ``x-ms-version`` (400 without);
+serves what ``arm.set_customization_log(rg, name, text)`` set, else, for a failed run, Packer's
+telemetry lines around each customizer with the last one failing; 404 ``BlobNotFound`` otherwise.
+Deny it as Azure does with ``arm.fail("GET", "customization.log$", 403, code="AuthorizationPermissionMismatch",
+headers={"x-ms-error-code": "AuthorizationPermissionMismatch"})``.
 
 Gallery image versions (``Microsoft.Compute``): ``GET .../galleries/{g}/images/{i}/versions`` (paged by
 ``versions_page_size`` with ``nextLink``), ``GET``/``DELETE`` ``.../versions/{v}``, ``PATCH .../versions/{v}``
@@ -132,7 +142,10 @@ _RE_VERSIONS = re.compile(
     r"/images/[^/]+)/versions(?:/(?P<version>[^/]+))?/?$",
     re.I,
 )
-SUB_STATES = ("Queued", "Building", "Customizing", "Optimizing", "Distributing")
+# Image Builder 2025-10-01 ImageTemplateLastRunStatus.runSubState, in the spec's order
+SUB_STATES = ("Queued", "Building", "Customizing", "Optimizing", "Validating", "Distributing")
+STORAGE_SCOPE = "https://storage.azure.com/.default"
+_RE_BLOB = re.compile(r"^/(?P<account>[a-z0-9]{3,24})/packerlogs/(?P<folder>[^/]+)/customization\.log$")
 TERMINAL_RUN_STATES = ("Succeeded", "PartiallySucceeded", "Failed", "Canceled")
 
 
@@ -148,15 +161,19 @@ class StaticTokenCredential:
         self.expires_in = expires_in
         self.calls = 0
 
+    def token_for(self, scopes: tuple[str, ...]) -> str:
+        """Azure Storage gets a token of its own (its audience differs), so a blob read proves its scope."""
+        return f"{self.token}.storage" if STORAGE_SCOPE in scopes else self.token
+
     def get_token(
         self, *scopes: str, claims: str | None = None, tenant_id: str | None = None, enable_cae: bool = False, **kwargs: Any
     ) -> AccessToken:
         self.calls += 1
-        return AccessToken(self.token, int(time.time()) + self.expires_in)
+        return AccessToken(self.token_for(scopes), int(time.time()) + self.expires_in)
 
     def get_token_info(self, *scopes: str, options: dict | None = None) -> AccessTokenInfo:
         self.calls += 1
-        return AccessTokenInfo(self.token, int(time.time()) + self.expires_in)
+        return AccessTokenInfo(self.token_for(scopes), int(time.time()) + self.expires_in)
 
     def close(self) -> None:
         pass
@@ -314,6 +331,7 @@ class ArmStandIn:
         self._provisioning_failures: list[ProvisioningFailure] = []
         self._routes: list[tuple[str, re.Pattern[str], Callable[[StandInRequest], tuple[int, dict, Any]]]] = []
         self._version_counter = itertools.count(1)
+        self._logs: dict[str, str] = {}
         self._tmp = tempfile.TemporaryDirectory(prefix="arm-standin-")
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -606,9 +624,60 @@ class ArmStandIn:
             run.message = run.plan.message or "The build was canceled."
 
     def log_url(self, rg: str, name: str) -> str:
-        """The customization.log URL the stand-in puts into failure messages for that template."""
+        """The customization.log URL the stand-in puts into failure messages for that template.
+
+        Path-style on the stand-in itself (`https://127.0.0.1:<port>/<account>/packerlogs/<folder>/customization.log`,
+        as Azure's `<account>.blob.core.windows.net/packerlogs/<folder>/customization.log`), so a client
+        can read it: Get Blob with a storage-scoped bearer token and an x-ms-version header.
+        """
         digest = hashlib.sha256(f"{rg.lower()}/{name.lower()}".encode()).hexdigest()
-        return f"https://st{digest[:16]}.blob.core.windows.net/packerlogs/{digest[16:24]}-{digest[24:28]}/customization.log"
+        return f"{self.base_url}/st{digest[:16]}/packerlogs/{digest[16:24]}-{digest[24:28]}/customization.log"
+
+    def set_customization_log(self, rg: str, name: str, text: str) -> None:
+        """What the template's customization.log says (default: every customizer ran, the last one failed)."""
+        with self._lock:
+            self._logs[urlsplit(self.log_url(rg, name)).path] = text
+
+    def _customization_log(self, tpl: _Template) -> str:
+        """Packer's telemetry lines (Learn, Troubleshoot Azure VM Image Builder) around each customizer; the last fails."""
+        provisioner = {
+            "Shell": "shell",
+            "PowerShell": "powershell",
+            "File": "file",
+            "WindowsRestart": "windows-restart",
+            "WindowsUpdate": "windows-update",
+        }
+        steps = (tpl.body.get("properties") or {}).get("customize") or []
+        lines = ["PACKER OUT ==> azure-arm: Connected to SSH!"]
+        for index, step in enumerate(steps):
+            kind = provisioner.get(step.get("type"), "shell")
+            lines.append(f"PACKER ERR 2026/12/03 09:00:0{index % 10} [INFO] (telemetry) Starting provisioner {kind}")
+            lines.append(f"PACKER OUT     azure-arm: running {step.get('name') or kind}")
+            if index < len(steps) - 1:
+                lines.append(f"PACKER ERR 2026/12/03 09:00:0{index % 10} [INFO] (telemetry) ending {kind}")
+        lines += [
+            "PACKER OUT     azure-arm: E: Unable to locate package nosuchpackage",
+            "PACKER ERR Script exited with non-zero exit status: 100",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def _handle_blob(self, req: StandInRequest) -> tuple[int, dict[str, str], Any]:
+        if req.method != "GET":
+            return 405, {}, None
+        if not any(k.lower() == "x-ms-version" for k in req.headers):  # Get Blob with OAuth needs 2017-11-09+
+            return 400, {"x-ms-error-code": "MissingRequiredHeader"}, None
+        text = self._logs.get(req.path)
+        if text is None:
+            for tpl in self._templates.values():
+                if (
+                    urlsplit(self.log_url(tpl.rg, tpl.name)).path == req.path
+                    and tpl.run is not None
+                    and tpl.run.state == "Failed"
+                ):
+                    text = self._customization_log(tpl)
+        if text is None:
+            return 404, {"x-ms-error-code": "BlobNotFound"}, None
+        return 200, {"Content-Type": "text/plain"}, text.encode()
 
     def _failure_message(self, tpl: _Template) -> str:
         return (
@@ -695,6 +764,8 @@ class ArmStandIn:
 
     def _handle(self, req: StandInRequest) -> tuple[int, dict[str, str], Any]:
         path, method = req.path, req.method
+        if _RE_BLOB.match(path) is not None:
+            return self._handle_blob(req)
         if (m := _RE_OPERATION.match(path)) is not None:
             return self._handle_operation(m.group("kind").lower(), m.group("op"))
         if (m := _RE_VERSIONS.match(path)) is not None:
@@ -926,7 +997,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        if self.headers.get("Authorization") != f"Bearer {owner.credential.token}":
+        scopes = (STORAGE_SCOPE,) if _RE_BLOB.match(parts.path) else ()
+        if self.headers.get("Authorization") != f"Bearer {owner.credential.token_for(scopes)}":
             status, headers, payload = 401, {}, _error("AuthenticationFailed", "Missing or wrong bearer token.")
         else:
             request = StandInRequest(
@@ -948,12 +1020,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if status == LOST:
             self.close_connection = True  # no answer at all: the client sees the connection drop
             return
-        data = b"" if payload is None else json.dumps(payload).encode()
+        raw_payload = isinstance(payload, bytes)  # a blob: sent as it is, with the handler's Content-Type
+        data = b"" if payload is None else payload if raw_payload else json.dumps(payload).encode()
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
         self.send_header("x-ms-request-id", str(uuid.uuid4()))
-        if data:
+        if data and not raw_payload:
             self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
