@@ -87,6 +87,8 @@ class Names:
     image_templates: dict[str, str]
     pools: dict[str | None, PoolNames] = field(default_factory=dict)
     """Pool key (None for `pool:`) -> that pool's names."""
+    staging_resource_groups: dict[str, str] = field(default_factory=dict)
+    """Image -> its staging resource group, for built images when builder.staging_resource_group is set."""
 
     @property
     def subscription_scope(self) -> str:
@@ -119,6 +121,10 @@ class Names:
     def pool_id(self, pool: Pool) -> str:
         names = self.for_pool(pool)
         return f"{self.resource_group_id(names.resource_group)}/providers/Microsoft.DevOpsInfrastructure/pools/{names.pool}"
+
+    def staging_resource_group_id(self, image: str) -> str | None:
+        name = self.staging_resource_groups.get(image)
+        return self.resource_group_id(name) if name else None
 
 
 def region_code(config: EnvironmentConfig) -> str:
@@ -167,4 +173,9 @@ def derive_names(config: EnvironmentConfig) -> Names:
             for image in config.gallery.images
         },
         pools=pools,
+        staging_resource_groups={
+            image.name: f"{config.builder.staging_resource_group}-{image.name}"
+            for image in config.gallery.images
+            if image.build is not None and config.builder.staging_resource_group is not None
+        },
     )

@@ -66,7 +66,7 @@ def plan_images(
     from mdpool.imagebuild.builder import BuildError, up_to_date_version
     from mdpool.imagebuild.images import image_specs, load_definition
     from mdpool.imagebuild.source_version import SourceError, resolve_specs
-    from mdpool.imagebuild.template import content_hash
+    from mdpool.imagebuild.template import settings_content_hash
     from mdpool.problems import InputError
 
     connection = connection.with_credential()
@@ -75,7 +75,7 @@ def plan_images(
         resolved = resolve_specs(configured, connection)
         planned = []
         for before, spec in zip(configured, resolved):
-            digest = content_hash(load_definition(spec), spec.settings.source, spec.settings.architecture)
+            digest = settings_content_hash(load_definition(spec), spec.settings)
             existing = None if force else up_to_date_version(spec, connection)
             if existing:
                 planned.append(
@@ -121,7 +121,7 @@ def _why(spec: "ImageSpec", configured: "ImageSpec", connection: "Connection") -
     for candidate in reversed(older):  # newest first: the version the last build most likely used
         # rendered with that version: a definition template may use {{ Version }}
         definition = load_definition(with_source(configured, candidate))
-        if content_hash(definition, candidate, spec.settings.architecture) in hashes:
+        if content_hash(definition, candidate, spec.settings.architecture, spec.settings.boot_optimization) in hashes:
             return f"{SOURCE_MOVED}: {candidate.version} -> {spec.settings.source.version}"
     return DEFINITION_CHANGED
 
@@ -166,7 +166,7 @@ def pinned_specs(specs: Sequence["ImageSpec"], planned: Sequence[PlannedImage]) 
     """
     from mdpool.imagebuild.images import load_definition
     from mdpool.imagebuild.source_version import with_source
-    from mdpool.imagebuild.template import PlatformSource, content_hash
+    from mdpool.imagebuild.template import PlatformSource, settings_content_hash
 
     by_name = {spec.name: spec for spec in specs}
     pinned, problems = [], []
@@ -180,7 +180,7 @@ def pinned_specs(specs: Sequence["ImageSpec"], planned: Sequence[PlannedImage]) 
             continue
         publisher, offer, sku, version = image.source.split(":", 3)
         spec = with_source(by_name[image.name], PlatformSource(publisher, offer, sku, version))
-        digest = content_hash(load_definition(spec), spec.settings.source, spec.settings.architecture)
+        digest = settings_content_hash(load_definition(spec), spec.settings)
         if digest != image.content_hash:
             problems.append(
                 f"image {image.name}: its content hash is {digest[:12]} now, the approved plan built "

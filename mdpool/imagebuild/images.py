@@ -113,6 +113,10 @@ def image_specs(cfg: EnvironmentConfig, names: Sequence[str] | None = None) -> l
                     # a canary rollout judges a new version before the pools at `latest` see it (mdpool.rollout)
                     exclude_from_latest=cfg.rollout.strategy == "canary"
                     and any(entry.gallery_image == image.name and entry.version == "latest" for pool in cfg.pools for entry in pool.images),
+                    boot_optimization=build.boot_optimization,
+                    staging_resource_group_id=names_.staging_resource_group_id(image.name),
+                    subnet_id=build.network.subnet_id if build.network else None,
+                    container_instance_subnet_id=build.network.container_instance_subnet_id if build.network else None,
                 ),
                 subscription_id=cfg.subscription_id,
                 resource_group=names_.gallery_resource_group,

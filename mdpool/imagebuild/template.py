@@ -81,6 +81,14 @@ class TemplateSettings:
     """x64 or Arm64: the gallery image definition's architecture."""
     exclude_from_latest: bool = False
     """Publish the version held back from `latest` (rollout.strategy canary: `mdpool rollout` lets it in)."""
+    boot_optimization: bool | None = None
+    """`build.boot_optimization`: None is the default (on for x64, never for Arm64)."""
+    staging_resource_group_id: str | None = None
+    """`stagingResourceGroup`: the group Image Builder builds in (None: a random IT_... group of its own)."""
+    subnet_id: str | None = None
+    """`vmProfile.vnetConfig.subnetId`: the build VM's existing subnet (None: Image Builder's own network)."""
+    container_instance_subnet_id: str | None = None
+    """`vmProfile.vnetConfig.containerInstanceSubnetId`: the isolated build's container instance subnet."""
 
 
 def run_output_name(now: datetime | None = None) -> str:
@@ -89,7 +97,9 @@ def run_output_name(now: datetime | None = None) -> str:
     return f"aib-{now.astimezone(timezone.utc):%Y%m%d%H%M%S}"
 
 
-def hash_inputs(definition: ImageDefinition, source: PlatformSource, architecture: str = X64) -> dict[str, Any]:
+def hash_inputs(
+    definition: ImageDefinition, source: PlatformSource, architecture: str = X64, boot_optimization: bool | None = None
+) -> dict[str, Any]:
     """Every input that decides the bits of the image, and nothing else.
 
     In: the source image, the OS disk size, the customizers, the validators and error handling,
@@ -102,20 +112,29 @@ def hash_inputs(definition: ImageDefinition, source: PlatformSource, architectur
         "source": source.arm(),
         "osDiskSizeGB": definition.disk_size_gib,
         **_steps(definition),
-        "optimize": _optimize(architecture),
+        "optimize": _optimize(architecture, boot_optimization),
         "targetRegions": [region.arm() for region in definition.target_regions],
     }
 
 
-def content_hash(definition: ImageDefinition, source: PlatformSource, architecture: str = X64) -> str:
+def content_hash(
+    definition: ImageDefinition, source: PlatformSource, architecture: str = X64, boot_optimization: bool | None = None
+) -> str:
     """SHA-256 of `hash_inputs` in canonical JSON: equal for equal images, different otherwise.
 
     The builds pass the source with `latest` already resolved to the marketplace's newest version
     (mdpool.imagebuild.source_version), so that version is hashed and a new marketplace image makes
     a new build; a source still saying `latest` (e.g. `images render`) hashes as the word.
+    `boot_optimization` left unset or set to the default (true on x64) hashes as before it existed.
     """
-    canonical = json.dumps(hash_inputs(definition, source, architecture), sort_keys=True, separators=(",", ":"))
+    inputs = hash_inputs(definition, source, architecture, boot_optimization)
+    canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def settings_content_hash(definition: ImageDefinition, settings: TemplateSettings) -> str:
+    """`content_hash` of a definition built with these settings (source, architecture, boot optimization)."""
+    return content_hash(definition, settings.source, settings.architecture, settings.boot_optimization)
 
 
 def _steps(definition: ImageDefinition) -> dict[str, Any]:
@@ -130,9 +149,16 @@ def _steps(definition: ImageDefinition) -> dict[str, Any]:
     return steps
 
 
-def _optimize(architecture: str) -> dict[str, Any] | None:
-    """Boot optimization as the blog's script sets it (VMBootState Enabled), where Azure supports it."""
-    return {"vmBoot": {"state": "Enabled"}} if boot_optimization_supported(architecture) else None
+def _optimize(architecture: str, boot_optimization: bool | None = None) -> dict[str, Any] | None:
+    """Boot optimization: on as the blog's script sets it (VMBootState Enabled) where Azure supports it,
+    unless the config turns it off (`Disabled`, a value of the 2025-10-01 spec's vmBoot.state).
+
+    Arm64 gets no optimize block at all (not supported; the config refuses `true` for it), so an
+    unset or default setting renders, and hashes, exactly as before the setting existed.
+    """
+    if not boot_optimization_supported(architecture):
+        return None
+    return {"vmBoot": {"state": "Disabled" if boot_optimization is False else "Enabled"}}
 
 
 def _validate(definition: ImageDefinition) -> dict[str, Any] | None:
@@ -160,10 +186,15 @@ def image_template(
     definition: ImageDefinition, settings: TemplateSettings, *, run_output: str, digest: str | None = None
 ) -> dict[str, Any]:
     """The ARM body of the image template (PUT .../imageTemplates/{name}?api-version=2025-10-01)."""
-    digest = digest or content_hash(definition, settings.source, settings.architecture)
+    digest = digest or settings_content_hash(definition, settings)
     vm_profile: dict[str, Any] = {"vmSize": settings.vm_size}
     if definition.disk_size_gib is not None:
         vm_profile["osDiskSizeGB"] = definition.disk_size_gib
+    if settings.subnet_id:  # where the build runs, not what it makes: outside the content hash
+        vnet: dict[str, Any] = {"subnetId": settings.subnet_id}
+        if settings.container_instance_subnet_id:
+            vnet["containerInstanceSubnetId"] = settings.container_instance_subnet_id
+        vm_profile["vnetConfig"] = vnet
     artifact_tags = {**settings.tags, CONTENT_HASH_TAG: digest, IMAGE_TAG: settings.image_name}
     properties: dict[str, Any] = {
         "buildTimeoutInMinutes": settings.timeout_minutes,
@@ -171,7 +202,9 @@ def image_template(
         "source": settings.source.arm(),
         **_steps(definition),
     }
-    optimize = _optimize(settings.architecture)
+    if settings.staging_resource_group_id:
+        properties["stagingResourceGroup"] = settings.staging_resource_group_id
+    optimize = _optimize(settings.architecture, settings.boot_optimization)
     if optimize is not None:
         properties["optimize"] = optimize
     properties["distribute"] = [

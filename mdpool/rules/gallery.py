@@ -58,3 +58,16 @@ def gallery_rules(config: EnvironmentConfig) -> Iterator[Finding]:
                 )
             elif not (path.name.endswith(".json") or path.name.endswith(".json.j2")):
                 yield (*loc, "build", "definition"), "image definition files end in .json or .json.j2"
+
+
+def build_network_rules(config: EnvironmentConfig) -> Iterator[Finding]:
+    for index, image in enumerate(config.gallery.images):
+        network = image.build.network if image.build else None
+        if network is None:
+            continue
+        for key in ("subnet_id", "container_instance_subnet_id"):
+            value = getattr(network, key)
+            # Image Builder 2025-10-01 VirtualNetworkConfig: "Resource id of a pre-existing subnet"
+            problem = formats.arm_id_problem(value, formats.SUBNET_ID) if value is not None else None
+            if problem:
+                yield ("gallery", "images", index, "build", "network", key), f"not a subnet id: {problem}"

@@ -40,6 +40,8 @@ def name_checks(config: EnvironmentConfig) -> list[Finding]:
         checks.append(
             (("gallery", "images", index, "build", "template_name"), "image template", names.image_template(image.name))
         )
+        if image.name in names.staging_resource_groups:
+            checks.append((("builder", "staging_resource_group"), "resource group", names.staging_resource_groups[image.name]))
     found: list[Finding] = []
     for loc, kind, name in checks:
         message = RULES[kind].problem(name)

@@ -33,6 +33,16 @@ class GalleryStack(TerraformStack):
             self, "image-builder", identity_name=names.builder_identity, role_name=names.builder_role, site=site
         )
         self.gallery.grant_publish(self.builder)
+        for image, group in names.staging_resource_groups.items():
+            self.builder.add_staging_group(image, group, site)
+        networks = {
+            image.build.network.vnet_id.lower(): image.build.network.vnet_id
+            for image in config.gallery.images
+            if image.build is not None and image.build.network is not None
+        }
+        for vnet_id in sorted(networks.values()):
+            parts = vnet_id.split("/")  # /subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v
+            self.builder.grant_network_join(vnet_id, f"{names.builder_role} network {parts[4]}/{parts[-1]}")
         self.gallery.grant_read(config.devops_infrastructure_principal_id, "devops-infrastructure")
         self.site = site
 

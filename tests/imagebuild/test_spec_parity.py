@@ -310,3 +310,41 @@ def test_the_int32_refusals_match_the_spec(spec):
     assert spec.errors(body, "ImageTemplate") == [
         "properties.customize.0.validExitCodes.0: 2147483648 is greater than the maximum of 2147483647"
     ]
+
+
+# --- build settings: boot optimization, staging group, build network ------------------------------
+
+VNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/v"
+
+
+@pytest.mark.parametrize(
+    "changes, where, expected",
+    [
+        ({"boot_optimization": False}, ("optimize",), {"vmBoot": {"state": "Disabled"}}),
+        ({"boot_optimization": True}, ("optimize",), {"vmBoot": {"state": "Enabled"}}),
+        (
+            {"staging_resource_group_id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-staging-img"},
+            ("stagingResourceGroup",),
+            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-staging-img",
+        ),
+        ({"subnet_id": f"{VNET}/subnets/build"}, ("vmProfile", "vnetConfig"), {"subnetId": f"{VNET}/subnets/build"}),
+        (
+            {"subnet_id": f"{VNET}/subnets/build", "container_instance_subnet_id": f"{VNET}/subnets/aci"},
+            ("vmProfile", "vnetConfig"),
+            {"subnetId": f"{VNET}/subnets/build", "containerInstanceSubnetId": f"{VNET}/subnets/aci"},
+        ),
+    ],
+)
+def test_build_settings_render_where_the_spec_wants_them(spec, changes, where, expected):
+    body = render({"TargetRegion": [{"Name": "westeurope"}]}, "Linux", **changes)
+    assert spec.errors(body, "ImageTemplate") == []
+    value = body["properties"]
+    for key in where:
+        value = value[key]
+    assert value == expected
+
+
+def test_the_spec_refuses_a_boot_state_mdpool_never_renders(spec):
+    body = render({"TargetRegion": [{"Name": "westeurope"}]}, "Linux")
+    body["properties"]["optimize"]["vmBoot"]["state"] = "Off"
+    assert spec.errors(body, "ImageTemplate") != []  # the validator sees the enum: Enabled/Disabled only
