@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mdpool.doctor.checks import (
+    build_policy,
     build_vm_size,
     devops,
     gallery_images,
@@ -38,6 +39,7 @@ CHECKS = (
     service_principal,
     devops,
     gallery_images,
+    build_policy,
 )
 
 

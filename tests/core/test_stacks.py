@@ -290,3 +290,38 @@ def test_a_gallery_image_the_pool_lists_twice_is_guarded_once(example_config, tm
     app = build_app(config, str(tmp_path))
     guards = [node for node in app.node.find_all() if isinstance(node, GalleryVersions)]
     assert len(guards) == 1
+
+
+def test_staging_groups_and_the_build_network_are_granted_to_the_builder(tmp_path):
+    # Learn image-builder-json (stagingResourceGroup): Contributor for the template's identity on the
+    # group; Learn image-builder-permissions (existing VNet): virtualNetworks/read + subnets/join/action.
+    from mdpool.config import load_config
+    from mdpool.synth import synthesize
+    from tests.imagebuild.configs_helper import definition, region, write_config
+
+    vnet = f"{SUBSCRIPTION}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-build"
+    network = {"subnet_id": f"{vnet}/subnets/build", "container_instance_subnet_id": f"{vnet}/subnets/aci"}
+    config = write_config(
+        tmp_path,
+        definition=definition(region("westeurope")),
+        builder={"staging_resource_group": "rg-aib-staging"},
+        build={"network": network},
+    )
+    out = tmp_path / "cdktf.out"
+    synthesize(load_config(config), out)
+    resources = stack(out, "gallery-dev")["resource"]
+    groups = by_name(resources, "azurerm_resource_group")
+    staging = groups["rg-aib-staging-ubuntu-22.04"]
+    assert staging["location"] == "westeurope"
+    assignments = list(resources["azurerm_role_assignment"].values())
+    (contributor,) = [a for a in assignments if a.get("role_definition_name") == "Contributor"]
+    assert contributor["scope"].startswith("${azurerm_resource_group.") and contributor["scope"].endswith(".id}")
+    assert "staging" in contributor["scope"] and "user_assigned_identity" in contributor["principal_id"]
+    roles = by_name(resources, "azurerm_role_definition")
+    network_role = roles["[JHP] Azure Image Builder Service (dev) network rg-net/vnet-build"]
+    assert network_role["permissions"] == [
+        {"actions": ["Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/join/action"]}
+    ]
+    assert network_role["assignable_scopes"] == [vnet] and network_role["scope"] == f"{SUBSCRIPTION}/resourceGroups/rg-net"
+    (join,) = [a for a in assignments if a.get("scope") == vnet]
+    assert join["role_definition_id"].endswith(".role_definition_resource_id}")

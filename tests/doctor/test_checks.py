@@ -40,6 +40,7 @@ def test_the_example_on_a_healthy_subscription_is_all_ok(example, endpoints, dev
         ("service-principal", "ok"),
         (f"devops:{ORGANIZATION}", "ok"),
         ("gallery-images", "ok"),
+        ("build-policy", "ok"),
     ]
     by = {r.check: r for r in results}
     assert by["quota"].message == (
@@ -578,3 +579,66 @@ def test_pools_of_one_size_add_up_against_the_quota(tmp_path, endpoints, azure, 
     if status == "failed":
         assert "lower maximum_concurrency of pools linux, heavy to 14 together" in result.fix
     assert "quota" not in found  # one row per size in a fleet
+
+
+# --- Azure Policy and the build's staging resources -----------------------------------------------
+
+DENY_PUBLIC_IP = f"{SUB}/providers/Microsoft.Authorization/policyAssignments/deny-public-ip"
+ALLOWED_LOCATIONS = (
+    "/providers/Microsoft.Management/managementGroups/corp/providers/Microsoft.Authorization/policyAssignments/allowed-locations"
+)
+
+
+def test_azure_policy_is_asked_about_every_resource_a_build_creates(example, endpoints, azure):
+    row = rows(example, endpoints)["build-policy"]
+    assert row.status == "ok" and "none of the 5 resources" in row.message
+    kinds = [body["resourceDetails"]["resourceContent"]["type"] for body in azure.policy_checks]
+    # two staging groups (one per template), one storage account, one build VM size, one public IP
+    assert sorted(kinds) == sorted(
+        [
+            "Microsoft.Resources/resourceGroups",
+            "Microsoft.Resources/resourceGroups",
+            "Microsoft.Storage/storageAccounts",
+            "Microsoft.Compute/virtualMachines",
+            "Microsoft.Network/publicIPAddresses",
+        ]
+    )
+    assert all(body["resourceDetails"]["apiVersion"] for body in azure.policy_checks)
+
+
+def test_each_blocking_assignment_is_named_in_one_line(example, endpoints, azure):
+    azure.policy_denials["microsoft.network/publicipaddresses"] = [DENY_PUBLIC_IP]
+    azure.policy_field_denials["microsoft.storage/storageaccounts"] = [("location", ALLOWED_LOCATIONS)]
+    azure.policy_field_denials["microsoft.compute/virtualmachines"] = [("location", ALLOWED_LOCATIONS)]
+    results = [r for r in run_checks(example, endpoints) if r.check == "build-policy"]
+    assert [(r.status, r.message) for r in results] == [
+        (
+            "failed",
+            f"policy assignment allowed-locations ({ALLOWED_LOCATIONS}) denies the staging storage account (build logs), "
+            "the build VM (Standard_D4s_v3)",
+        ),
+        ("failed", f"policy assignment deny-public-ip ({DENY_PUBLIC_IP}) denies the build VM's public IP address"),
+    ]
+    assert all("\n" not in r.message and "builder.staging_resource_group" in r.fix for r in results)
+
+
+def test_a_build_in_the_users_subnet_creates_no_public_ip(tmp_path, endpoints, azure):
+    vnet = f"{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/v"
+
+    def in_subnet(data):
+        for image in data["gallery"]["images"]:
+            image["build"]["network"] = {"subnet_id": f"{vnet}/subnets/build"}
+        data["builder"]["staging_resource_group"] = "rg-aib"
+
+    azure.policy_denials["microsoft.network/publicipaddresses"] = [DENY_PUBLIC_IP]
+    row = rows(load_config(write_config(tmp_path, in_subnet)), endpoints)["build-policy"]
+    assert row.status == "ok"
+    groups = [b["resourceDetails"]["resourceContent"].get("name") for b in azure.policy_checks]
+    assert "rg-aib-ubuntu-22.04" in groups and "rg-aib-ubuntu-24.04" in groups
+
+
+def test_a_policy_check_azure_refuses_warns_that_it_was_not_checked(example, endpoints, arm):
+    arm.deny_authorization("POST", r"/checkPolicyRestrictions$", times=100)
+    row = rows(example, endpoints)["build-policy"]
+    assert row.status == "warning" and "could not ask Azure Policy: HTTP 403" in row.message
+    assert "checkPolicyRestrictions/read" in row.fix

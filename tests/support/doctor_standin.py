@@ -11,11 +11,15 @@ Managed DevOps Pools in westeurope with 100 free vCPUs of standardDSv2Family, th
 - ``usages[family] = (current, limit)`` (the service's quota usages);
 - ``permissions[scope] = [{"actions": [...], "notActions": [...]}]`` (scope: the subscription or a resource
   group id, lower case); ``resource_groups``: the groups that exist (others answer 404 ResourceGroupNotFound);
-- ``storage_accounts[(rg, name)] = {container, ...}``.
+- ``storage_accounts[(rg, name)] = {container, ...}``;
+- ``policy_denials[resource type, lower case] = [policy assignment id, ...]``: checkPolicyRestrictions
+  answers a NonCompliant deny evaluation for each; ``policy_field_denials[type] = [(field, assignment id)]``
+  a `Deny` field restriction; ``policy_checks``: the request bodies it got.
 
 Shapes follow the REST specs: Microsoft.DevOpsInfrastructure 2026-06-02 (checkNameAvailability,
 locations/{loc}/skus, locations/{loc}/usages, pools), Microsoft.Resources providers, Compute
-resource SKUs, Microsoft.Authorization permissions, Microsoft.Storage storage accounts and containers.
+resource SKUs, Microsoft.Authorization permissions, Microsoft.Storage storage accounts and containers,
+Microsoft.PolicyInsights 2024-10-01 checkPolicyRestrictions (CheckRestrictionsResult).
 
 ``GraphStandIn`` serves ``GET /v1.0/servicePrincipals?$filter=displayName eq '...'`` from
 ``service_principals`` (display name -> list of object ids), or 403 when ``readable`` is False.
@@ -129,6 +133,9 @@ class DoctorAzure:
         }
         self.resource_groups: set[str] = set()
         self.storage_accounts: dict[tuple[str, str], set[str]] = {}
+        self.policy_denials: dict[str, list[str]] = {}
+        self.policy_field_denials: dict[str, list[tuple[str, str]]] = {}
+        self.policy_checks: list[dict[str, Any]] = []
         p = r"^/subscriptions/(?P<sub>[^/]+)"
         arm.route("GET", p + r"/providers/(?P<ns>Microsoft\.[A-Za-z]+)/?$", self._provider)
         arm.route("GET", p + r"/providers/Microsoft\.Compute/skus/?$", self._compute_skus)
@@ -145,10 +152,50 @@ class DoctorAzure:
             "GET", p + r"(?:/resourceGroups/(?P<rg>[^/]+))?/providers/Microsoft\.Authorization/permissions/?$", self._permissions
         )
         arm.route(
+            "POST",
+            p + r"(?:/resourceGroups/(?P<rg>[^/]+))?/providers/Microsoft\.PolicyInsights/checkPolicyRestrictions/?$",
+            self._policy,
+        )
+        arm.route(
             "GET",
             p + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Storage/storageAccounts/"
             r"(?P<account>[^/]+)(?:/blobServices/default/containers/(?P<container>[^/]+))?/?$",
             self._storage,
+        )
+
+    def _policy(self, req: StandInRequest):
+        """Policy Restrictions - Check (PolicyInsights 2024-10-01): denials of the resource content's type."""
+        content = ((req.body or {}).get("resourceDetails") or {}).get("resourceContent")
+        if not isinstance(content, dict) or not content.get("type"):
+            return 400, {}, _error("InvalidCheckRestrictionsRequest", "resourceDetails.resourceContent with a type is required")
+        self.policy_checks.append(req.body)
+        kind = content["type"].lower()
+
+        def reference(assignment: str) -> dict[str, str]:
+            return {
+                "policyDefinitionId": "/providers/Microsoft.Authorization/policyDefinitions/6c112d4e-5bc7-47ae-a041-ea2d9dccd749",
+                "policySetDefinitionId": "",
+                "policyDefinitionReferenceId": "",
+                "policyAssignmentId": assignment,
+            }
+
+        evaluations = [
+            {
+                "policyInfo": reference(assignment),
+                "evaluationResult": "NonCompliant",
+                "evaluationDetails": {"evaluatedExpressions": [{"result": "True", "expression": "type", "path": "type"}]},
+                "effectDetails": {"policyEffect": "Deny"},
+            }
+            for assignment in self.policy_denials.get(kind, [])
+        ]
+        fields = [
+            {"field": field, "restrictions": [{"result": "Deny", "values": ["westeurope"], "policy": reference(assignment)}]}
+            for field, assignment in self.policy_field_denials.get(kind, [])
+        ]
+        return self._needs_api_version(req) or (
+            200,
+            {},
+            {"fieldRestrictions": fields, "contentEvaluationResult": {"policyEvaluations": evaluations}},
         )
 
     def _needs_api_version(self, req: StandInRequest) -> tuple[int, dict, Any] | None:
