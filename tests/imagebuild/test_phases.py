@@ -110,3 +110,20 @@ def test_a_canceled_build_reads_no_log(arm, spec):
     arm.script_build(TEMPLATE, outcome="Canceled", duration=0.1)
     (result,) = build(arm, [spec], options=OPTIONS)
     assert result.status == FAILED and arm.requests_matching("GET", r"customization\.log") == []
+    assert result.log_problem is None and result.failed_step is None  # nothing failed in the log
+
+
+def test_a_log_whose_steps_all_ended_names_no_step_and_one_left_open_is_named():
+    from mdpool.imagebuild.build_log import Step, failed_step
+
+    steps = [Step("Shell", "Hello"), Step("File", "Copy"), Step("Shell", "Tools")]
+    ended = "\n".join(
+        f"(telemetry) Starting provisioner {kind}\n(telemetry) ending {kind}" for kind in ("shell", "file", "shell")
+    )
+    assert failed_step(ended, steps) is None
+    open_file = "(telemetry) Starting provisioner shell\n(telemetry) ending shell\n(telemetry) Starting provisioner file\n"
+    assert failed_step(open_file, steps) == "step 2 'Copy' (File)"
+    # a provisioner the template does not have at that position: named by the log, not guessed
+    assert failed_step("(telemetry) Starting provisioner powershell\n", steps) == (
+        "provisioner powershell (step 1 by the log; the template has 3)"
+    )
