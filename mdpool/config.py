@@ -235,7 +235,7 @@ class GalleryImage(Model):
             if problem:
                 raise ValueError(f"vm_size: {problem}")
         if build is not None and build.boot_optimization and architecture is not None:
-            from mdpool.imagebuild.architecture import boot_optimization_supported
+            from mdpool.validate.architecture import boot_optimization_supported
 
             if not boot_optimization_supported(architecture):  # Learn, "VM boot optimization": not for Arm64
                 raise ValueError(

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from mdpool.imagebuild.architecture import boot_optimization_supported
+from mdpool.validate.architecture import boot_optimization_supported
 
 if TYPE_CHECKING:
     from mdpool.config import EnvironmentConfig, GalleryImage

@@ -295,7 +295,7 @@ def test_a_gallery_image_the_pool_lists_twice_is_guarded_once(example_config, tm
 def test_staging_groups_and_the_build_network_are_granted_to_the_builder(tmp_path):
     # Learn image-builder-json (stagingResourceGroup): Contributor for the template's identity on the
     # group; Learn image-builder-permissions (existing VNet): virtualNetworks/read + subnets/join/action.
-    from mdpool.config import load_config
+    from mdpool.loader import load_config
     from mdpool.synth import synthesize
     from tests.imagebuild.configs_helper import definition, region, write_config
 

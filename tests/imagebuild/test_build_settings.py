@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from mdpool.config import load_config
+from mdpool.loader import load_config
 from mdpool.imagebuild import image_specs, load_definition
 from mdpool.imagebuild.template import content_hash, image_template, settings_content_hash
 from mdpool.problems import InputError
