@@ -180,7 +180,7 @@ def build(
     if not code and any(r.status == "detached" for r in results):
         code = caught.exit_code  # 130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP
     if OUTPUT.json:
-        failed = [line for result in results if not result.ok for line in describe_result(result)]
+        failed = [describe_result(result)[0] for result in results if not result.ok]  # one problem per image; details in report
         emit_json({"images": [_result_json(result) for result in results]}, problems=failed, exit_code=code)
     if code:
         raise typer.Exit(code)
