@@ -184,7 +184,7 @@ def to_image_result(result: "BuildResult") -> ImageResult:
         log = f"; customization log: {result.log_url}" if result.log_url else ""
         step = f"; failed in {result.failed_step}" if result.failed_step else ""
         problem = f"; {result.log_problem}" if result.log_problem else ""
-        message = f"{result.message or 'no message from Azure'}{state}{step}{log}{problem}"
+        message = f"{result.message or 'no message from Azure'}{state}{step}{problem}{log}"
     longest = slowest(result.phases)
     return ImageResult(
         name=result.image,

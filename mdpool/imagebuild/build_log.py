@@ -104,7 +104,8 @@ def read_log(
     from azure.core.rest import HttpRequest
 
     kwargs = dict(client_kwargs or {})
-    kwargs.pop("polling_interval", None)
+    for key in ("polling_interval", "base_url"):  # ARM client settings; this client talks to the blob's URL
+        kwargs.pop(key, None)
     if verify is not None:
         kwargs["connection_verify"] = verify
     policies = [

@@ -77,7 +77,7 @@ def test_doctor_on_the_example_reports_each_problem_with_its_fix(cli_env, azure,
     done = mdpool(cli_env, "doctor", "--config", "config/example.yaml")
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[-1] == "doctor: 9 check(s), 4 failed, 0 warning(s)"
+    assert lines[-1] == "doctor: 10 check(s), 4 failed, 0 warning(s)"  # build-policy is the 10th
     failed = {line.split()[1].rstrip(":"): line for line in lines if line.startswith("failed ")}
     assert set(failed) == {"providers", "pool-name", "quota", f"devops:{ORGANIZATION}"}
     assert failed["quota"] == (
