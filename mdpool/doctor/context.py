@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mdpool.doctor.http import DEVOPS_SCOPE, GRAPH_SCOPE, Arm, Endpoints, TokenClient
 
 if TYPE_CHECKING:
-    from mdpool.config import EnvironmentConfig
+    from mdpool.config import EnvironmentConfig, Pool
 
 # api-versions of the documented ARM operations the checks call
 PROVIDERS_API = "2021-04-01"  # Providers - Get (learn.microsoft.com/rest/api/resources/providers/get)
@@ -34,6 +34,7 @@ class Context:
         self.names = cfg.names
         self.arm = Arm(endpoints)
         self._token_clients: list[TokenClient] = []
+        self._our_pools: dict[str | None, dict[str, Any] | None] = {}
 
     @property
     def subscription(self) -> str:
@@ -54,15 +55,26 @@ class Context:
             if str(item.get("resourceType", "")).lower() == "virtualmachines"
         }
 
-    @cached_property
+    @property
     def our_pool(self) -> dict[str, Any] | None:
-        """The pool as Azure has it, if it already exists in our resource group (Pools_Get), else None."""
-        reply = self.arm.get(
-            f"{self.subscription}/resourceGroups/{self.names.pool_resource_group}/providers/"
-            f"Microsoft.DevOpsInfrastructure/pools/{self.names.pool}",
-            DEVOPS_INFRASTRUCTURE_API,
-        )
-        return reply.body if reply.ok and isinstance(reply.body, dict) else None
+        """The first pool as Azure has it (the only one of a `pool:` config); see our_pool_of."""
+        return self.our_pool_of(self.cfg.pools[0])
+
+    def our_pool_of(self, pool: Pool) -> dict[str, Any] | None:
+        """`pool` as Azure has it, if it already exists in its resource group (Pools_Get), else None; asked once."""
+        if pool.key not in self._our_pools:
+            names = self.names.for_pool(pool)
+            reply = self.arm.get(
+                f"{self.subscription}/resourceGroups/{names.resource_group}/providers/"
+                f"Microsoft.DevOpsInfrastructure/pools/{names.pool}",
+                DEVOPS_INFRASTRUCTURE_API,
+            )
+            self._our_pools[pool.key] = reply.body if reply.ok and isinstance(reply.body, dict) else None
+        return self._our_pools[pool.key]
+
+    def row(self, check: str, pool: Pool) -> str:
+        """A check's row name for one pool: the check itself for a `pool:` config, `check@<name>` in a fleet."""
+        return check if len(self.cfg.pools) == 1 else f"{check}@{pool.key}"
 
     @cached_property
     def subscription_permissions(self) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ API_VERSION = "7.1"
 
 
 def applies(cfg: EnvironmentConfig) -> bool:
-    return bool(cfg.pool.organizations)
+    return any(pool.organizations for pool in cfg.pools)
 
 
 def _org_name(organization: Organization) -> str:
@@ -40,9 +40,18 @@ def _org_name(organization: Organization) -> str:
     return parts.path.strip("/").split("/")[0] if parts.path.strip("/") else parts.netloc.split(".")[0]
 
 
+def _organizations(cfg: EnvironmentConfig) -> list[Organization]:
+    """Every organization any pool serves, once each: the rights asked for are the organization's, not a pool's."""
+    seen: dict[str, Organization] = {}
+    for pool in cfg.pools:
+        for organization in pool.organizations:
+            seen.setdefault(organization.resolved_url.rstrip("/").lower(), organization)
+    return list(seen.values())
+
+
 def run(ctx: Context) -> list[CheckResult]:
     rows = []
-    for organization in ctx.cfg.pool.organizations:  # one row each; one not answering does not hide the others
+    for organization in _organizations(ctx.cfg):  # one row each; one not answering does not hide the others
         try:
             rows.append(_check(ctx, organization))
         except Unchecked as error:

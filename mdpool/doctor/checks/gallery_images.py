@@ -16,7 +16,7 @@ CHEAP = False  # the deploy builds images itself; pages through every version
 
 
 def applies(cfg: EnvironmentConfig) -> bool:
-    return any(image.gallery_image for image in cfg.pool.images)
+    return any(image.gallery_image for pool in cfg.pools for image in pool.images)
 
 
 def run(ctx: Context) -> list[CheckResult]:
@@ -26,10 +26,10 @@ def run(ctx: Context) -> list[CheckResult]:
     )
 
     findings, problems, fixes = [], [], []
-    for pool_image in ctx.cfg.pool.images:
-        if not pool_image.gallery_image:
-            continue
-        name, wanted = pool_image.gallery_image, pool_image.version
+    wanted_versions = dict.fromkeys(  # every pool's gallery images, each (image, version) asked about once
+        (image.gallery_image, image.version) for pool in ctx.cfg.pools for image in pool.images if image.gallery_image
+    )
+    for name, wanted in wanted_versions:
         image = ctx.cfg.image(name)
         if image.build is not None and wanted == "latest":
             findings.append(f"{name}: built by the deploy")

@@ -38,19 +38,23 @@ def needed(cfg: EnvironmentConfig) -> dict[str, list[str]]:
             "Microsoft.VirtualMachineImages/imageTemplates/write",
             "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
         ]
-    pool = [
-        "Microsoft.DevCenter/devcenters/write",
-        "Microsoft.DevCenter/projects/write",
-        "Microsoft.DevOpsInfrastructure/pools/write",
-    ]
-    if cfg.pool.network and cfg.pool.network.new:
-        pool += ["Microsoft.Network/virtualNetworks/write", "Microsoft.Network/virtualNetworks/subnets/write", ROLE_ASSIGNMENTS]
-    if cfg.pool.identity_ids:
-        pool += ["Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"]
-    scopes: dict[str, list[str]] = {}
-    for rg, actions in ((names.gallery_resource_group, gallery), (names.pool_resource_group, pool)):
-        scopes.setdefault(rg, [])
-        scopes[rg] += [a for a in actions if a not in scopes[rg]]
+    scopes: dict[str, list[str]] = {names.gallery_resource_group: list(gallery)}
+    for one in cfg.pools:  # each pool's stack creates its resources in its own resource group
+        pool = [
+            "Microsoft.DevCenter/devcenters/write",
+            "Microsoft.DevCenter/projects/write",
+            "Microsoft.DevOpsInfrastructure/pools/write",
+        ]
+        if one.network and one.network.new:
+            pool += [
+                "Microsoft.Network/virtualNetworks/write",
+                "Microsoft.Network/virtualNetworks/subnets/write",
+                ROLE_ASSIGNMENTS,
+            ]
+        if one.identity_ids:
+            pool += ["Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"]
+        actions = scopes.setdefault(names.for_pool(one).resource_group, [])
+        actions += [a for a in pool if a not in actions]
     return scopes
 
 

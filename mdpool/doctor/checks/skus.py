@@ -44,8 +44,17 @@ def _sku_name(sku: dict[str, Any]) -> str:
     return str(sku.get("name") or "")
 
 
+def _sizes(cfg: EnvironmentConfig) -> list[str]:
+    """Every VM size any pool may run on (its sku, or each size of its instance mix), once each ignoring case."""
+    sizes: dict[str, str] = {}
+    for pool in cfg.pools:
+        for size in pool.vm_sizes:
+            sizes.setdefault(size.lower(), size)
+    return list(sizes.values())
+
+
 def run(ctx: Context) -> list[CheckResult]:
-    location, sizes = ctx.cfg.location, ctx.cfg.pool.vm_sizes
+    location, sizes = ctx.cfg.location, _sizes(ctx.cfg)
     # Sku_ListByLocation: GET .../providers/Microsoft.DevOpsInfrastructure/locations/{loc}/skus (devopsinfrastructure.json)
     offered = ctx.arm.list(
         f"{ctx.subscription}/providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus",
@@ -57,15 +66,17 @@ def run(ctx: Context) -> list[CheckResult]:
         for name in {str(item.get("name") or ""), _sku_name(item)}:
             if name:
                 by_name[name.lower()] = item
-    mix = len(sizes) > 1 or bool(ctx.cfg.pool.instance_mix)
-    return [_size_result(size, location, by_name, offered, mix) for size in sizes]
+    mix = len(sizes) > 1 or any(pool.instance_mix for pool in ctx.cfg.pools)
+    # in a fleet a size may be one pool's sku and another's mix: the row names the size, not the setting
+    several = "a size of pool.instance_mix" if len(ctx.cfg.pools) == 1 else "the pools' VM size"
+    return [_size_result(size, location, by_name, offered, mix, several) for size in sizes]
 
 
 def _size_result(
-    size: str, location: str, by_name: dict[str, dict[str, Any]], offered: list[dict[str, Any]], mix: bool
+    size: str, location: str, by_name: dict[str, dict[str, Any]], offered: list[dict[str, Any]], mix: bool, several: str
 ) -> CheckResult:
-    """One row per VM size: the pool's sku, or each size of its instance mix."""
-    check, setting = (f"{NAME}:{size}", "a size of pool.instance_mix") if mix else (NAME, "pool.sku")
+    """One row per VM size: the pool's sku, or each size of its instance mix (of every pool, in a fleet)."""
+    check, setting = (f"{NAME}:{size}", several) if mix else (NAME, "pool.sku")
     sku = by_name.get(size.lower())
     if sku is None:
         close = difflib.get_close_matches(size, sorted({_sku_name(s) for s in offered}), n=3, cutoff=0.6)
