@@ -7,7 +7,8 @@ nothing is added. Annotations go to stderr, beside the plain line: both runners 
 both streams (azure-pipelines-agent's handlers and actions/runner's ScriptHandler attach their
 command parsing to stdout and stderr), and stdout may be carrying a `--json` summary.
 
-Escaping, each system's own rules:
+The message and the file are first made inert as every printed value is (mdpool.printed: control
+characters shown as codes, no nested `##vso[`), then escaped by each system's own rules:
 - Azure Pipelines (microsoft/azure-pipelines-task-lib node/taskcommand.ts `escape`/`escapedata`,
   the agent's Command.cs unescape): property values escape `%` `;` `]` `\\r` `\\n`, the message
   escapes `%` `\\r` `\\n` (`%` as `%AZP25`).
@@ -20,6 +21,8 @@ from __future__ import annotations
 import os
 import sys
 from typing import Iterable, Mapping, TextIO
+
+from mdpool.printed import shown
 
 AZURE, GITHUB = "azure", "github"
 
@@ -83,4 +86,6 @@ def annotate(items: Iterable[object], env: Mapping[str, str] | None = None, stre
         text = str(item)
         where = f"{file}:{line}: " if line else f"{file}: "
         message = text[len(where) :] if file and text.startswith(where) else text
-        print(annotation(system, message, severity=getattr(item, "severity", "error"), file=file, line=line), file=stream)
+        # the message and the place are values: made inert first (mdpool.printed), then escaped for the command
+        place = shown(file) if file else None
+        print(annotation(system, shown(message), severity=getattr(item, "severity", "error"), file=place, line=line), file=stream)

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Callable, Iterable, NoReturn
 import typer
 
 from mdpool.config_file import CONFIG_ENVVAR, NOT_FOUND, SEARCH_ORDER, USER_CONFIG, discover_config
+from mdpool.printed import echo, json_text
 from mdpool.problems import InputError, Problem
 
 # --config's default: found when the command runs (mdpool.config_file.discover_config), so that
@@ -127,20 +128,20 @@ def emit_json(report: dict[str, Any] | None = None, problems: Iterable[object] =
     if OUTPUT.json_written:
         return
     payload = OUTPUT.report if report is None else report
-    print(json.dumps(document(_command_name(), exit_code, problems, payload), indent=2, default=str), flush=True)
+    print(json_text(json.dumps(document(_command_name(), exit_code, problems, payload), indent=2, default=str)), flush=True)
     OUTPUT.json_written = True
 
 
 def say(*parts: object, err: bool = False) -> None:
     """A message for people: skipped with -q (problems still print; they go through fail())."""
     if OUTPUT.verbosity >= 0:
-        print(*parts, file=sys.stderr if err or OUTPUT.json else sys.stdout)
+        echo(*parts, file=sys.stderr if err or OUTPUT.json else sys.stdout)
 
 
 def note(*parts: object) -> None:
     """A detail for -v (what was read, how long it took), on stderr so stdout stays the command's output."""
     if OUTPUT.verbosity > 0:
-        print(*parts, file=sys.stderr)
+        echo(*parts, file=sys.stderr)
 
 
 def fail(lines: Iterable[object], code: int = 1) -> NoReturn:
@@ -149,10 +150,13 @@ def fail(lines: Iterable[object], code: int = 1) -> NoReturn:
     With --json the lines also form the run's JSON document on stdout (mdpool.json_output), with
     the payload keep_report() kept, so a script gets one document whether the command got far or
     failed on its first argument.
+
+    Each item is one line: a value in it cannot break it, run a CI command or drive the terminal
+    (mdpool.printed).
     """
     items = list(lines)
     for line in items:
-        print(str(line), file=sys.stderr)
+        echo(line, file=sys.stderr)
     if code == 1:
         _annotate_in_ci(items)
     if OUTPUT.json:
@@ -185,7 +189,7 @@ def load_config_or_exit(path: Path):
 def warn(warnings: Iterable[Problem]) -> None:
     """Print each warning to stderr (`FILE:LINE: path: warning: ...`); the command goes on (exit 0)."""
     for warning in warnings:
-        print(str(warning), file=sys.stderr)
+        echo(warning, file=sys.stderr)
 
 
 def load_environment_or_exit(path: Path):
@@ -223,7 +227,7 @@ def run(app: Callable[..., Any], args: list[str] | None = None) -> NoReturn:
     try:
         code = app(args=args, standalone_mode=False)
     except ClickException as error:
-        print(f"Error: {error.format_message()} (mdpool --help)", file=sys.stderr)
+        echo(f"Error: {error.format_message()} (mdpool --help)", file=sys.stderr)
         stopped_in = getattr(error, "ctx", None)  # a usage error knows the command it stopped in
         if stopped_in is not None:
             OUTPUT.command = _command_name(stopped_in)

@@ -6,11 +6,12 @@ from rich.console import Console
 from rich.table import Table
 
 from mdpool.config import DAYS, EnvironmentConfig, Pool
+from mdpool.printed import cell, console as shown_console
 from mdpool.synth import SynthResult
 
 
 def print_synth_summary(config: EnvironmentConfig, result: SynthResult, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or shown_console()
     rows = summary_rows(config, result)
     layout: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = [
         ("Stacks (in deployment order)", ("stack", "resources", "folder"), rows["stacks"])
@@ -27,11 +28,11 @@ def print_synth_summary(config: EnvironmentConfig, result: SynthResult, console:
             ),
         ]
     for title, headers, body in layout:
-        table = Table(title=title, title_justify="left")
+        table = Table(title=cell(title), title_justify="left")  # values as rich Text: no markup is read from them
         for header in headers:
             table.add_column(header)
         for row in body:
-            table.add_row(*row)
+            table.add_row(*(cell(value) for value in row))
         console.print(table)
 
 

@@ -286,15 +286,14 @@ class _Session:
         prepare=None,
         pools: list[str] | None = None,
     ) -> None:
-        from rich.console import Console
-
         from mdpool.cli_support import load_environment_or_exit
         from mdpool.deploy.errors import DeployError
         from mdpool.deploy.terraform import Terraform
+        from mdpool.printed import console
 
         self.json_summary = json_summary
         # with --json, stdout carries the summary alone; everything for people goes to stderr
-        self.console = Console(stderr=json_summary, highlight=False)
+        self.console = console(stderr=json_summary)
         try:
             self.terraform = Terraform.create(terraform_bin, echo=self._echo, color=self.console.is_terminal and not json_summary)
         except DeployError as error:
@@ -316,8 +315,11 @@ class _Session:
     def _echo(self, line: str) -> None:
         from rich.text import Text
 
-        # terraform's own colours (on a terminal) are kept; its lines are dimmed next to mdpool's
-        self.console.print(Text.from_ansi(line, style="dim"), soft_wrap=True)
+        from mdpool.printed import shown_terminal_line
+
+        # terraform's own colours (on a terminal) are kept, any other control character shown as its
+        # code (a plan prints config values); its lines are dimmed next to mdpool's
+        self.console.print(Text.from_ansi(shown_terminal_line(line), style="dim"), soft_wrap=True)
 
     def run(
         self,
@@ -341,6 +343,7 @@ class _Session:
         from mdpool.deploy.orchestrator import Deployment, Interrupted, SynthOutput
         from mdpool.imagebuild.builder import BuildOptions
         from mdpool.output_folder import output_lock
+        from mdpool.printed import cell
         from mdpool.problems import InputError
         from mdpool.signals import stop_signals
         from mdpool.synth import check_target, synthesize
@@ -358,7 +361,7 @@ class _Session:
                     preflight()
                 with output_lock(self.out) if writes or self.out.is_dir() else nullcontext():
                     if not self.no_synth:
-                        with self.console.status(f"synthesizing {self.config_path} into {self.out}"):
+                        with self.console.status(cell(f"synthesizing {self.config_path} into {self.out}")):
                             synthesize(self.cfg, self.out, locked=True)
                         stacks = [self.cfg.gallery_stack, *self.cfg.pool_stacks]
                         self.console.print(f"synthesized {', '.join(stacks[:-1])} and {stacks[-1]} into {self.out}")

@@ -29,10 +29,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, Mapping, Protocol, Sequence
 
 from rich.console import Console
+from rich.text import Text
 
 from mdpool.deploy.errors import DeployError, NotReady
 from mdpool.deploy.migration import offers_import, plan_variables
 from mdpool.deploy.plan_summary import PlanSummary, render_table, summarize
+from mdpool.printed import cell
 from mdpool.deploy.protection import (
     PROTECTED_KINDS,
     ProtectionPolicy,
@@ -522,7 +524,9 @@ class Deployment:
 
     def _warn_refusals(self, summary: PlanSummary) -> None:
         for change in summary.refused(self.allow_replace):
-            self.console.print(f"[bold red]warning:[/] {self._refusal(summary.stack, change)}", soft_wrap=True)
+            self.console.print(
+                Text.assemble(("warning:", "bold red"), " ", cell(self._refusal(summary.stack, change))), soft_wrap=True
+            )
 
     def _remove_plan(self, terraform: StackTerraform) -> None:
         (terraform.directory / PLAN_FILE).unlink(missing_ok=True)

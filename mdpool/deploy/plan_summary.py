@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mdpool.deploy.protection import ProtectionPolicy, arm_type_of
+from mdpool.printed import cell, shown
 
 
 class Action(str, Enum):
@@ -187,7 +188,7 @@ _STYLE = {
 
 def render_table(summary: PlanSummary) -> Table:
     """One row per changing resource; replace and destroy in red, protected resources flagged."""
-    table = Table(title=summary.headline(), title_justify="left", show_edge=False, pad_edge=False)
+    table = Table(title=cell(summary.headline()), title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("action")
     table.add_column("resource")
     table.add_column("name")
@@ -206,14 +207,16 @@ def render_table(summary: PlanSummary) -> Table:
         style = _STYLE.get(change.action, "")
         table.add_row(
             Text(change.action.value, style=style),
-            Text(change.address, style="bold" if change.action.loses_resource else ""),
-            change.name_text,
-            Text("; ".join(notes), style="red" if change.protected_kind and change.action.loses_resource else ""),
+            Text(shown(change.address), style="bold" if change.action.loses_resource else ""),
+            cell(change.name_text),
+            Text(shown("; ".join(notes)), style="red" if change.protected_kind and change.action.loses_resource else ""),
         )
     if summary.outputs_changed:
         # cdktn's own outputs for cross-stack references are counted, not listed: their names are noise
         named = [name for name in summary.outputs_changed if not name.startswith(CROSS_STACK_OUTPUT)]
         internal = len(summary.outputs_changed) - len(named)
-        table.caption = "outputs changing: " + ", ".join(named + ([f"{internal} cross-stack reference(s)"] if internal else []))
+        table.caption = cell(
+            "outputs changing: " + ", ".join(named + ([f"{internal} cross-stack reference(s)"] if internal else []))
+        )
         table.caption_justify = "left"
     return table

@@ -15,6 +15,7 @@ from mdpool.cli_support import (
     keep_report,
     load_environment_or_exit,
 )
+from mdpool.printed import echo
 
 
 def doctor(
@@ -29,16 +30,16 @@ def doctor(
     from mdpool.doctor.output import problems, row, summary, to_json
 
     cfg = load_environment_or_exit(config)
-    results = _run(cfg, cheap_only=False, echo=None if json_output else lambda line: print(line, flush=True))
+    results = _run(cfg, cheap_only=False, echo=None if json_output else echo)
     if json_output:
         emit_json(to_json(results), problems=problems(results, str(config)), exit_code=1 if any(r.failed for r in results) else 0)
     else:
-        print(summary(results))
+        echo(summary(results))
     if any(r.failed for r in results):
         if json_output:
             for result in results:
                 if result.failed:
-                    print(row(result), file=sys.stderr)
+                    echo(row(result), file=sys.stderr)
         raise typer.Exit(1)
 
 

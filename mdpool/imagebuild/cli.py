@@ -6,6 +6,7 @@ Heavy modules (the Azure SDK, rich's live display) are imported inside the comma
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -20,6 +21,7 @@ from mdpool.cli_support import (
     fail,
     load_config_or_exit,
 )
+from mdpool.printed import echo, json_text
 from mdpool.problems import InputError
 
 app = typer.Typer(
@@ -51,7 +53,7 @@ def render(
     except InputError as error:
         fail(error.problems)
     body = image_template(definition, spec.settings, run_output=run_output_name())
-    typer.echo(json.dumps(body, indent=2))
+    typer.echo(json_text(json.dumps(body, indent=2)))
 
 
 @app.command()
@@ -91,11 +93,11 @@ def lint(names: Names = None, config: ConfigOption = DEFAULT_CONFIG, json_output
         emit_json(report, problems=findings, exit_code=1 if errors else 0)
         raise typer.Exit(1 if errors else 0)
     for finding in findings:
-        typer.echo(str(finding), err=True)
+        echo(finding, file=sys.stderr)
     summary = f"lint: {len(specs)} image(s), {errors} error(s), {len(findings) - errors} warning(s)"
     if errors:
         fail([summary])
-    typer.echo(summary)
+    echo(summary)
 
 
 @app.command()
@@ -175,7 +177,7 @@ def build(
         fail(error.problems)
     for result in results:
         for line in describe_result(result):
-            typer.echo(line, err=OUTPUT.json or not result.ok)
+            echo(line, file=sys.stderr if OUTPUT.json or not result.ok else sys.stdout)
     code = 1 if any(r.status == "failed" for r in results) else 0
     if not code and any(r.status == "detached" for r in results):
         code = caught.exit_code  # 130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP

@@ -11,13 +11,14 @@ from rich.table import Table
 
 from mdpool.imagebuild.builder import Progress
 from mdpool.imagebuild.phases import clock, describe_phases
+from mdpool.printed import cell, console as shown_console
 
 
 class BuildBoard:
     """A progress callback for `build_images`; use as a context manager around the build."""
 
     def __init__(self, images: Sequence[str], console: Console | None = None) -> None:
-        self.console = console or Console(stderr=True)
+        self.console = console or shown_console(stderr=True)
         self.rows: dict[str, Progress] = {name: Progress(name, "queued") for name in images}
         self.seen_at: dict[str, float] = {}  # when each row last changed, to keep its clock running
         self.live: Live | None = None
@@ -59,7 +60,7 @@ class BuildBoard:
             elapsed = row.elapsed
             if row.phase not in ("queued", "built", "skipped", "failed", "detached") and row.image in self.seen_at:
                 elapsed += now - self.seen_at[row.image]
-            table.add_row(
+            values = (
                 row.image,
                 row.phase,
                 row.run_state or "",
@@ -68,4 +69,5 @@ class BuildBoard:
                 describe_phases(row.phases),  # as of the last poll
                 row.message[:120],
             )
+            table.add_row(*(cell(value) for value in values))
         return table

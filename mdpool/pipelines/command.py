@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from mdpool.cli_support import DEFAULT_CONFIG, OUTPUT, ConfigOption, JsonOption, emit_json, fail, keep_report, say
+from mdpool.printed import echo
 
 app = typer.Typer(
     name="pipeline",
@@ -73,7 +74,7 @@ def render(
             fail([f"{out / name}: cannot write it ({error.strerror or error}); --out needs a folder you can write"])
         say(f"wrote {out / name}")
     if not settings.shared_state:
-        print(
+        echo(
             f"note: {reference} keeps Terraform state in local files (state.backend: local); "
             f"{out / 'deploy.yml'} refuses to run until it uses the azurerm backend",
             file=sys.stderr,
@@ -130,16 +131,16 @@ def comment(
         fail([f"{summary}: cannot read the review summary: {getattr(error, 'strerror', None) or error}"])
     pull_request = PullRequest.from_environment(os.environ)
     if isinstance(pull_request, str):
-        print(f"not posting the review: {pull_request}")
+        echo(f"not posting the review: {pull_request}")
         return
     token = os.environ.get("SYSTEM_ACCESSTOKEN", "")
     if not token:
-        print(
+        echo(
             "not posting the review: SYSTEM_ACCESSTOKEN is not set "
             "(map it in the step: env: SYSTEM_ACCESSTOKEN: $(System.AccessToken))"
         )
         return
     try:
-        print(post_review(pull_request, token, markdown, config_reference(config)))
+        echo(post_review(pull_request, token, markdown, config_reference(config)))
     except CommentError as error:
         fail([f"posting the review failed: {error}"])

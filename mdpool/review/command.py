@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from mdpool.cli_support import OUTPUT, DEFAULT_CONFIG, ConfigOption, JsonOption, emit_json, fail, say
+from mdpool.printed import shown_lines
 
 BaseOption = Annotated[
     str,
@@ -134,6 +135,6 @@ def review(
 
         emit_json(review_document(summary, text, None if out is None else str(out), costs))
     elif out is None:
-        typer.echo(text, nl=False)
+        typer.echo(shown_lines(text), nl=False)  # Markdown of config values: inert in a terminal or CI log
     else:
         say(f"review written to {out}" + ("" if summary.has_changes else " (no changes)"))
