@@ -2,7 +2,11 @@
 
 Uses the Azure DevOps REST API's pull-request threads endpoint with the job's System.AccessToken
 (the build service needs "Contribute to pull requests"). One comment per config: a hidden marker
-finds the comment a previous push left, and that comment is updated instead of adding another.
+finds the comment a previous push left, and that comment is updated instead of adding another, but
+only when mdpool's own identity wrote it: the comment's `author.id` (Comment, IdentityRef) must be
+the `authenticatedUser.id` that connectionData names for the token (Azure DevOps' Location service,
+learn.microsoft.com/javascript/api/azure-devops-extension-api/connectiondata). Anyone can start a
+comment with the marker; such a comment is left alone and a new one is posted.
 
 The token goes only into the Authorization header of https requests to the collection the pipeline
 named, and nowhere else: the requests go through azure-core's pipeline with redirects off
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import quote, urlsplit
@@ -27,6 +32,10 @@ MAX_COMMENT_CHARACTERS = 100_000
 TIMEOUT_SECONDS = 30.0
 ACTIVE = 1  # CommentThreadStatus.active
 TEXT = 1  # CommentType.text
+# A pull request id is an int32 in the REST API (Pull Requests - Get Pull Request By Id: pullRequestId
+# "integer (int32)"), positive: ASCII digits only (str.isdigit also takes other scripts' digits).
+PULL_REQUEST_ID = re.compile(r"[0-9]{1,10}")
+MAX_PULL_REQUEST_ID = 2**31 - 1
 
 
 class CommentError(Exception):
@@ -52,8 +61,11 @@ class PullRequest:
         missing = [name for name in ("SYSTEM_COLLECTIONURI", "SYSTEM_TEAMPROJECTID", "BUILD_REPOSITORY_ID") if not env.get(name)]
         if missing:
             return f"{', '.join(missing)} not set: run this inside an Azure Pipelines job"
-        if not pull_request.isdigit():
-            return f"SYSTEM_PULLREQUEST_PULLREQUESTID is {pull_request!r}, not a number"
+        if not PULL_REQUEST_ID.fullmatch(pull_request) or not 1 <= int(pull_request) <= MAX_PULL_REQUEST_ID:
+            return (
+                f"SYSTEM_PULLREQUEST_PULLREQUESTID is {pull_request[:20]!r}{'...' if len(pull_request) > 20 else ''}, "
+                f"not a pull request id (ASCII digits, 1 to {MAX_PULL_REQUEST_ID})"
+            )
         return cls(env["SYSTEM_COLLECTIONURI"], env["SYSTEM_TEAMPROJECTID"], env["BUILD_REPOSITORY_ID"], int(pull_request))
 
     @property
@@ -131,13 +143,13 @@ class _Client:
             ],
         )
 
-    def call(self, method: str, url: str, body: Any = None) -> Any:
+    def call(self, method: str, url: str, body: Any = None, *, versioned: bool = True) -> Any:
         from azure.core.exceptions import AzureError
         from azure.core.rest import HttpRequest
 
         request = HttpRequest(
             method,
-            f"{url}{'&' if '?' in url else '?'}api-version={API_VERSION}",
+            f"{url}{'&' if '?' in url else '?'}api-version={API_VERSION}" if versioned else url,
             headers={"Accept": "application/json"},
             **({} if body is None else {"json": body}),
         )
@@ -192,6 +204,24 @@ def _thread_id(answer: Any, what: str, url: str) -> int:
     return answer["id"]
 
 
+def _own_identity(client: _Client, collection_uri: str) -> str:
+    """The id of the identity the token signs in as (connectionData's authenticatedUser), lowercase."""
+    # GET {collection}/_apis/connectionData, as `mdpool doctor` asks it (mdpool.doctor.checks.devops)
+    url = f"{collection_uri.rstrip('/')}/_apis/connectionData"
+    answer = client.call("GET", url, versioned=False)
+    user = answer.get("authenticatedUser") if isinstance(answer, dict) else None
+    identity = user.get("id") if isinstance(user, dict) else None
+    if not isinstance(identity, str) or not identity.strip():
+        raise CommentError(f"GET {url}: the answer names no authenticated identity; nothing was posted")
+    return identity.strip().lower()
+
+
+def _author_id(comment: dict) -> str | None:
+    author = comment.get("author")
+    identity = author.get("id") if isinstance(author, dict) else None
+    return identity.strip().lower() if isinstance(identity, str) else None
+
+
 def default_verify() -> str | bool:
     """The CA bundle: SSL_CERT_FILE when set (as OpenSSL, and so Python's ssl, read it), else requests' own."""
     return os.environ.get("SSL_CERT_FILE") or True
@@ -217,12 +247,16 @@ def post_review(
     threads = client.call("GET", url)
     if not isinstance(threads, dict) or not isinstance(threads.get("value"), list):
         raise CommentError(f"GET {url}: the answer is not a list of threads; nothing was posted")
+    identity = None  # asked only when a marked comment is found
     for thread in threads["value"]:
         if not isinstance(thread, dict):
             continue
         comments = thread.get("comments")
         first = comments[0] if isinstance(comments, list) and comments and isinstance(comments[0], dict) else {}
         if not thread.get("isDeleted") and str(first.get("content", "")).startswith(marker(key)):
+            identity = identity or _own_identity(client, pull_request.collection_uri)
+            if _author_id(first) != identity:
+                continue  # somebody else wrote the marker: never edit it
             thread_id = _thread_id(thread, "GET", url)
             if not isinstance(first.get("id"), int):
                 raise CommentError(f"GET {url}: thread {thread_id}'s comment has no id; nothing was posted")

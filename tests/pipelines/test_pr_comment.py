@@ -23,12 +23,14 @@ from mdpool.pipelines.pr_comment import (
     post_review,
 )
 from tests.conftest import run_mdpool
-from tests.support.pr_threads_standin import Answer, DevOpsStandIn
+from tests.support.pr_threads_standin import BUILD_SERVICE_ID, Answer, DevOpsStandIn
 
 PROJECT, REPOSITORY, PR = "6f0c6f5e-project", "0d1e2f3a-repository", 42
 TOKEN = "pr-comment-token-7f3a"
 SUMMARY = "# mdpool review\n\n- SKU: **Standard_DS3_v2 → Standard_D4s_v3**\n"
 SIGN_IN_PAGE = "<!DOCTYPE html><html><head><title>Azure DevOps Services | Sign In</title></head></html>"
+ME = {"id": BUILD_SERVICE_ID, "displayName": "Build Service"}  # the token's identity, as comments record an author
+SOMEONE = {"id": "3f1e0000-0000-4000-8000-00000000beef", "displayName": "A contributor"}
 
 
 @pytest.fixture
@@ -65,20 +67,58 @@ def test_a_new_comment_is_posted_as_an_active_thread(devops):
 def test_the_comment_of_an_earlier_push_is_updated_not_repeated(devops):
     devops.threads.extend(
         [
-            {"id": 7, "isDeleted": True, "comments": [{"id": 1, "content": marker("config/example.yaml") + "\nold, deleted"}]},
-            {"id": 8, "comments": [{"id": 1, "content": "LGTM"}, {"id": 2, "content": marker("config/example.yaml")}]},
-            {"id": 9, "comments": [{"id": 1, "content": marker("config/prod.yaml") + "\nprod"}]},
-            {"id": 10, "comments": [{"id": 3, "content": marker("config/example.yaml") + "\nold"}]},
+            {
+                "id": 7,
+                "isDeleted": True,
+                "comments": [{"id": 1, "author": ME, "content": marker("config/example.yaml") + "\nold, deleted"}],
+            },
+            {
+                "id": 8,
+                "comments": [
+                    {"id": 1, "author": SOMEONE, "content": "LGTM"},
+                    {"id": 2, "content": marker("config/example.yaml")},
+                ],
+            },
+            {"id": 9, "comments": [{"id": 1, "author": ME, "content": marker("config/prod.yaml") + "\nprod"}]},
+            {"id": 10, "comments": [{"id": 3, "author": ME, "content": marker("config/example.yaml") + "\nold"}]},
         ]
     )
     said = post(devops)
     assert said == "updated the review comment on pull request 42 (thread 10)"
     assert devops.threads[3]["comments"][0]["content"].endswith(SUMMARY)
     assert devops.threads[2]["comments"][0]["content"].endswith("prod")  # another config's comment stays
-    assert [(seen.method, seen.url.split("/threads", 1)[1].split("?")[0]) for seen in devops.seen] == [
-        ("GET", ""),
-        ("PATCH", "/10/comments/3"),
+    assert [(seen.method, seen.url.split("/org", 1)[1].split("?")[0]) for seen in devops.seen] == [
+        ("GET", f"/{PROJECT}/_apis/git/repositories/{REPOSITORY}/pullRequests/42/threads"),
+        ("GET", "/_apis/connectionData"),  # who the token is: only its own comment is edited
+        ("PATCH", f"/{PROJECT}/_apis/git/repositories/{REPOSITORY}/pullRequests/42/threads/10/comments/3"),
     ]
+
+
+@pytest.mark.parametrize("author", [SOMEONE, None, {"id": 7}, {"displayName": "Build Service"}, "Build Service"])
+def test_a_marked_comment_somebody_else_wrote_is_left_alone(devops, author):
+    """Anyone may start a comment with mdpool's marker: it is never edited, a new comment is posted."""
+    planted = marker("config/example.yaml") + "\n[approve here](https://example.invalid)"
+    comment = {"id": 3, "content": planted} | ({} if author is None else {"author": author})
+    devops.threads.append({"id": 10, "comments": [comment]})
+    said = post(devops)
+    assert said == "posted the review on pull request 42 (thread 101)"
+    assert devops.threads[0]["comments"][0]["content"] == planted
+    assert [seen.method for seen in devops.seen] == ["GET", "GET", "POST"]
+    token_went_only_to_the_collection(devops)
+
+
+def test_the_own_identity_is_compared_as_a_guid_in_any_case(devops):
+    devops.threads.append({"id": 10, "comments": [{"id": 3, "author": {"id": BUILD_SERVICE_ID.upper()}, "content": marker("c")}]})
+    assert post(devops, key="c") == "updated the review comment on pull request 42 (thread 10)"
+
+
+@pytest.mark.parametrize("answer", [{"authenticatedUser": {}}, {"authenticatedUser": {"id": " "}}, {}, [1]])
+def test_without_an_own_identity_nothing_is_posted(devops, answer):
+    devops.threads.append({"id": 10, "comments": [{"id": 3, "author": ME, "content": marker("c")}]})
+    devops.script("GET", Answer(200, body={"value": devops.threads}), Answer(200, body=answer))
+    with pytest.raises(CommentError, match="connectionData: the answer names no authenticated identity; nothing was posted"):
+        post(devops, key="c")
+    assert [seen.method for seen in devops.seen] == ["GET", "GET"]
 
 
 def test_a_refusal_names_the_permission_and_never_the_token(devops):
@@ -160,7 +200,7 @@ def test_a_wrong_answer_is_a_failure(devops, method, answer, says):
 
 
 def test_an_update_answered_with_something_else_is_a_failure(devops):
-    devops.threads.append({"id": 10, "comments": [{"id": 3, "content": marker("c") + "\nold"}]})
+    devops.threads.append({"id": 10, "comments": [{"id": 3, "author": ME, "content": marker("c") + "\nold"}]})
     devops.script("PATCH", Answer(200, body={"message": "accepted"}))
     with pytest.raises(CommentError, match="the answer is not the updated comment"):
         post(devops, key="c")
@@ -214,6 +254,39 @@ def test_a_long_summary_is_cut_with_a_pointer_to_the_artifact():
 )
 def test_builds_without_a_pull_request_to_comment_on_say_why(env, reason):
     assert PullRequest.from_environment(env).startswith(reason)
+
+
+BUILD = {"SYSTEM_COLLECTIONURI": "https://dev.azure.com/org/", "SYSTEM_TEAMPROJECTID": PROJECT, "BUILD_REPOSITORY_ID": REPOSITORY}
+
+
+@pytest.mark.parametrize("value, number", [("1", 1), ("42", 42), ("2147483647", 2147483647), ("0042", 42)])
+def test_a_pull_request_id_is_ascii_digits_up_to_int32(value, number):
+    found = PullRequest.from_environment({**BUILD, "SYSTEM_PULLREQUEST_PULLREQUESTID": value})
+    assert isinstance(found, PullRequest) and found.pull_request_id == number
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0",
+        "2147483648",
+        "99999999999",
+        "\u0664\u0662",
+        "\uff14\uff12",
+        "\u00b2",
+        "4\u0662",
+        "+42",
+        " 42",
+        "42\n",
+        "4_2",
+        "9" * 5000,
+    ],
+)
+def test_anything_else_is_not_a_pull_request_id(value):
+    """Arabic-Indic, fullwidth and superscript digits pass str.isdigit(); int() even converts the first two."""
+    reason = PullRequest.from_environment({**BUILD, "SYSTEM_PULLREQUEST_PULLREQUESTID": value})
+    assert isinstance(reason, str) and "not a pull request id (ASCII digits, 1 to 2147483647)" in reason
+    assert len(reason) < 200
 
 
 def pipeline_env(devops: DevOpsStandIn, **extra: str) -> dict[str, str]:

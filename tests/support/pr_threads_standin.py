@@ -87,13 +87,20 @@ class _Server:
         self._loopback.stop()
 
 
+BUILD_SERVICE_ID = "9c2d7a3e-0000-4000-8000-0000000000b5"
+"""The identity the job's token signs in as (connectionData's authenticatedUser.id)."""
+
+
 class DevOpsStandIn:
-    """The threads API of one pull request, at `<base_url>/org/<project>/_apis/git/repositories/<repo>/pullRequests/<n>/threads`."""
+    """The threads API of one pull request, at `<base_url>/org/<project>/_apis/git/repositories/<repo>/pullRequests/<n>/threads`,
+    and `<base_url>/org/_apis/connectionData` naming the token's identity (`identity`); a posted
+    comment's `author` is that identity, as Azure DevOps records it."""
 
     def __init__(self) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="devops-standin-")
         ca, self.ca_file = write_ca(Path(self._tmp.name))
         self.threads: list[dict] = []
+        self.identity = BUILD_SERVICE_ID
         self.scripted: dict[str, list[Answer]] = {}
         self._lock = threading.Lock()
 
@@ -117,10 +124,14 @@ class DevOpsStandIn:
             if queue:
                 return queue.pop(0)
         path = path.split("?", 1)[0]
+        if method == "GET" and re.fullmatch(r"/[^/]+/_apis/connectionData", path):
+            # the shape of the Location service's ConnectionData (authenticatedUser: Identity)
+            return Answer(200, body={"authenticatedUser": {"id": self.identity, "providerDisplayName": "Build Service"}})
         if method == "GET" and path.endswith("/threads"):
             return Answer(200, body={"value": self.threads, "count": len(self.threads)})
         if method == "POST" and path.endswith("/threads"):
-            thread = {"id": 100 + len(self.threads), "comments": [dict(body["comments"][0], id=1)], "status": body["status"]}
+            comment = dict(body["comments"][0], id=1, author={"id": self.identity, "displayName": "Build Service"})
+            thread = {"id": 100 + len(self.threads), "comments": [comment], "status": body["status"]}
             self.threads.append(thread)
             return Answer(200, body=thread)
         found = re.search(r"/threads/(\d+)/comments/(\d+)$", path)
