@@ -6,7 +6,6 @@ directory: cdktn writes no absolute paths once the backend is explicit, and stac
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mdpool.config import EnvironmentConfig
+from mdpool.files import FileRefused, load_json_file, path_inside
 from mdpool.provider_lock import place_lock_files
 from mdpool.output_folder import check_output_folder, mark_manifest, output_lock
 from mdpool.problems import InputError, Problem
@@ -30,11 +30,14 @@ class SynthResult:
     """Stack name -> its folder (holding cdk.tf.json), in deployment order."""
 
     def stack_json(self, name: str) -> dict:
-        return json.loads((self.stacks[name] / "cdk.tf.json").read_text(encoding="utf-8"))
+        document = load_json_file(self.stacks[name] / "cdk.tf.json")
+        return document if isinstance(document, dict) else {}
 
     def resource_count(self, name: str) -> int:
         resources = self.stack_json(name).get("resource", {})
-        return sum(len(by_name) for by_name in resources.values())
+        return (
+            sum(len(by_name) for by_name in resources.values() if isinstance(by_name, dict)) if isinstance(resources, dict) else 0
+        )
 
 
 def synthesize(config: EnvironmentConfig, out_dir: Path | str, *, locked: bool = False) -> SynthResult:
@@ -128,22 +131,61 @@ def _make_sibling(target: Path, kind: str) -> Path:
             continue
 
 
+MAX_STACKS = 100
+"""More stacks than an output mdpool writes could hold (our own bound: a gallery and a pool stack today)."""
+
+
 def read_synth_output(out_dir: Path | str) -> SynthResult:
-    """The stacks of an existing synth output folder, in the order the manifest's dependencies give."""
+    """The stacks of an existing synth output folder, in the order the manifest's dependencies give.
+
+    The manifest may be hand-made (`--no-synth`): anything but the shape cdktn writes is an
+    InputError of one line: too big or deep, a dependency cycle or an unknown one, a working
+    directory that is absolute or leads outside `out_dir`."""
     out_dir = Path(out_dir)
-    manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
-    stacks = manifest["stacks"]
-    ordered: list[str] = []
+    manifest_path = out_dir / "manifest.json"
 
-    def visit(name: str) -> None:
-        if name not in ordered:
-            for dependency in stacks[name].get("dependencies", []):
-                visit(dependency)
-            ordered.append(name)
+    def refused(message: str) -> InputError:
+        return InputError([Problem(str(manifest_path), None, "", f"{message}; run `mdpool synth` again")])
 
-    for name in sorted(stacks):
-        visit(name)
-    return SynthResult(out_dir, {name: out_dir / stacks[name]["workingDirectory"] for name in ordered})
+    try:
+        manifest = load_json_file(manifest_path)
+    except FileNotFoundError:
+        raise refused("missing") from None
+    except FileRefused as refusal:
+        raise refused(f"it {refusal}") from None
+    stacks = manifest.get("stacks") if isinstance(manifest, dict) else None
+    if not isinstance(stacks, dict) or not 0 < len(stacks) <= MAX_STACKS or not all(isinstance(e, dict) for e in stacks.values()):
+        raise refused(f"stacks: missing, or not a mapping of at most {MAX_STACKS} stack names to objects")
+
+    def dependencies(name: str) -> list[str]:
+        found = stacks[name].get("dependencies", [])
+        if not isinstance(found, list) or not all(isinstance(d, str) and d in stacks for d in found):
+            raise refused(f"stacks.{name}.dependencies: not a list of the manifest's stack names")
+        return found
+
+    ordered: list[str] = []  # dependencies first, depth first, without recursion (a long chain cannot overflow)
+    for root in sorted(stacks):
+        if root in ordered:
+            continue
+        path = [(root, iter(dependencies(root)))]
+        while path:
+            name, pending = path[-1]
+            following = next(pending, None)
+            if following is None:
+                path.pop()
+                ordered.append(name)
+            elif following in (entry for entry, _ in path):
+                raise refused(f"stacks.{name}.dependencies: a cycle through {following}")
+            elif following not in ordered:
+                path.append((following, iter(dependencies(following))))
+    try:
+        folders = {
+            name: path_inside(out_dir, stacks[name].get("workingDirectory"), f"stacks.{name}.workingDirectory")
+            for name in ordered
+        }
+    except FileRefused as refusal:
+        raise refused(str(refusal)) from None
+    return SynthResult(out_dir, folders)
 
 
 def _carry_over_terraform_files(old: Path, new: Path) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 import yamlcore  # type: ignore[import-untyped]
 
+from mdpool.files import FileRefused, read_bounded
 from mdpool.problems import InputError, Problem, nearest_line
 
 Loc = tuple[str | int, ...]
@@ -154,18 +155,17 @@ def load_yaml(path: Path) -> YamlDocument:
     shown = str(path)
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        if size > MAX_FILE_BYTES and path.is_file():
             raise InputError([Problem(shown, None, "", f"file has {size} bytes; allowed: at most {MAX_FILE_BYTES}")])
-        with path.open("rb") as file:  # bounded: /dev/zero or a growing file reports a size of 0
-            raw = file.read(MAX_FILE_BYTES + 1)
+        raw = read_bounded(path, MAX_FILE_BYTES)  # a regular file only (a FIFO would block), bounded
     except FileNotFoundError:
         raise InputError([Problem(shown, None, "", "file not found")]) from None
-    except IsADirectoryError:
-        raise InputError([Problem(shown, None, "", "is a folder, not a file; give the path of a YAML file")]) from None
+    except FileRefused as refused:
+        if path.is_dir():
+            raise InputError([Problem(shown, None, "", "is a folder, not a file; give the path of a YAML file")]) from None
+        raise InputError([Problem(shown, None, "", f"{refused}; give the path of a YAML file")]) from None
     except OSError as error:
         raise InputError([Problem(shown, None, "", f"cannot read the file: {error.strerror or error}")]) from None
-    if len(raw) > MAX_FILE_BYTES:  # a special file can report size 0
-        raise InputError([Problem(shown, None, "", f"file is larger than {MAX_FILE_BYTES} bytes; allowed: at most that")])
     text = decode_utf8(raw, shown)
     try:
         loader = _Loader(text)  # the reader refuses control characters here already

@@ -75,10 +75,15 @@ class SynthOutput:
     def load(cls, root: Path) -> "SynthOutput":
         from mdpool.synth import read_synth_output
 
+        from mdpool.deploy.output_check import check_synth_output
+        from mdpool.problems import InputError
+
         manifest_path = root / "manifest.json"
         try:
             directories = read_synth_output(root).stacks
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        except InputError as error:
+            raise DeployError([f"{manifest_path}: not a synthesized output ({p.message})" for p in error.problems]) from None
+        except OSError as error:
             raise DeployError(f"{manifest_path}: not a synthesized output ({error}); run `mdpool synth` first") from None
         galleries = sorted(name for name in directories if name.startswith("gallery-"))
         pools = sorted(name for name in directories if name.startswith("pool-"))
@@ -89,6 +94,9 @@ class SynthOutput:
         for directory in directories.values():
             if not (directory / "cdk.tf.json").is_file():
                 raise DeployError(f"{directory / 'cdk.tf.json'}: missing; run `mdpool synth` again")
+        problems = check_synth_output(directories, root)  # only what mdpool writes reaches Terraform
+        if problems:
+            raise DeployError(problems)
         return cls(root=root, gallery=galleries[0], pools=tuple(pools), directories=directories)
 
 

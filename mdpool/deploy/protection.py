@@ -82,10 +82,13 @@ class ProtectionPolicy:
 
 def prevent_destroy_addresses(stack_json: Path) -> dict[str, str]:
     """address -> resource type for each resource with `lifecycle.prevent_destroy` in a cdk.tf.json."""
-    document = json.loads(stack_json.read_text())
+    from mdpool.files import load_json_file
+
+    document = load_json_file(stack_json)  # checked before (mdpool.deploy.output_check); read bounded again
+    resources = document.get("resource") if isinstance(document, dict) else None
     found = {}
-    for resource_type, blocks in (document.get("resource") or {}).items():
-        for name, block in (blocks or {}).items():
+    for resource_type, blocks in (resources if isinstance(resources, dict) else {}).items():
+        for name, block in (blocks if isinstance(blocks, dict) else {}).items():
             lifecycle = block.get("lifecycle") if isinstance(block, dict) else None
             if isinstance(lifecycle, dict) and lifecycle.get("prevent_destroy") is True:
                 found[f"{resource_type}.{name}"] = resource_type

@@ -45,19 +45,17 @@ def display_path(path: Path) -> str:
 def render_definition(path: Path, variables: Mapping[str, str]) -> RenderedDefinition:
     """The text of the definition at `path`, rendered if it is a jinja2 template; InputError if not readable."""
     label = display_path(path)
+    from mdpool.files import FileRefused, read_bounded
     from mdpool.yamlsource import MAX_FILE_BYTES, decode_utf8
 
     try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_FILE_BYTES + 1)
+        raw = read_bounded(path, MAX_FILE_BYTES)  # a regular file only (a FIFO would block), bounded
     except FileNotFoundError:
         raise InputError(
             [Problem(label, None, "", "image definition file not found; check build.definition (relative to the config file)")]
         ) from None
-    except OSError as error:
-        raise InputError([Problem(label, None, "", f"cannot read the image definition: {error.strerror or error}")]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputError([Problem(label, None, "", f"file is larger than {MAX_FILE_BYTES} bytes; allowed: at most that")])
+    except FileRefused as refused:
+        raise InputError([Problem(label, None, "", f"cannot read the image definition: it {refused}")]) from None
     source = decode_utf8(raw, label)
     if not path.name.endswith(".j2"):
         return RenderedDefinition(source, label, label)
@@ -259,6 +257,9 @@ def _folder_loader(main: Path, main_source: str):
     """
     import jinja2
 
+    from mdpool.files import FileRefused, read_bounded
+    from mdpool.yamlsource import MAX_FILE_BYTES
+
     root = main.parent.resolve()
 
     class FolderLoader(jinja2.BaseLoader):
@@ -271,9 +272,9 @@ def _folder_loader(main: Path, main_source: str):
             path = (root / Path(*pieces)).resolve()
             if not path.is_relative_to(root) or not path.is_file():
                 raise jinja2.TemplateNotFound(template)
-            try:
-                source = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+            try:  # the same rules as the definition itself: a regular file, bounded
+                source = read_bounded(path, MAX_FILE_BYTES).decode("utf-8")
+            except (OSError, FileRefused, UnicodeDecodeError):
                 raise jinja2.TemplateNotFound(template) from None
             return source, str(path), lambda: False  # never cached across renders
 

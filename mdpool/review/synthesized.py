@@ -8,11 +8,11 @@ moves, and are dropped here, at any depth.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mdpool.files import FileRefused, load_json_file, path_inside
 from mdpool.problems import InputError, Problem
 
 METADATA_KEY = "//"
@@ -81,7 +81,10 @@ def blocks_of(document: dict[str, Any]) -> dict[str, Block]:
     for kind, body in without_metadata(document).items():
         if kind in _TYPED_KINDS and isinstance(body, dict):
             for type_, objects in body.items():
-                for name, values in (objects or {}).items():
+                if not isinstance(objects, dict):  # a hand-made file: compared as a whole, never a crash
+                    blocks.append(Block(kind, f"{_TYPED_KINDS[kind]}{type_}", type_, objects))
+                    continue
+                for name, values in objects.items():
                     blocks.append(Block(kind, f"{_TYPED_KINDS[kind]}{type_}.{name}", type_, values))
         elif kind in _NAMED_KINDS and isinstance(body, dict):
             for name, values in body.items():
@@ -93,15 +96,15 @@ def blocks_of(document: dict[str, Any]) -> dict[str, Block]:
 
 def _read_json(path: Path, what: str) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return load_json_file(path)  # a regular file, bounded; its JSON nesting bounded too
     except (FileNotFoundError, NotADirectoryError):  # NotADirectory: the folder given is a file
         raise InputError(
             [Problem(str(path), None, "", f"no {what} here; expected the output of `mdpool synth --out DIR`")]
         ) from None
     except OSError as error:
         raise InputError([Problem(str(path), None, "", f"cannot read {what}: {error.strerror or error}")]) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError([Problem(str(path), None, "", f"cannot read {what}: {error}")]) from None
+    except FileRefused as refused:
+        raise InputError([Problem(str(path), None, "", f"cannot read {what}: it {refused}")]) from None
 
 
 def load_synthesized(directory: Path, label: str | None = None) -> Synthesized:
@@ -119,7 +122,12 @@ def load_synthesized(directory: Path, label: str | None = None) -> Synthesized:
             problems.append(Problem(str(manifest_path), None, f"stacks.{name}.synthesizedStackPath", "missing"))
             continue
         try:
-            document = _read_json(directory / relative, f"stack {name}")
+            stack_file = path_inside(directory, relative, "the path")
+        except FileRefused as refused:
+            problems.append(Problem(str(manifest_path), None, f"stacks.{name}.synthesizedStackPath", str(refused)))
+            continue
+        try:
+            document = _read_json(stack_file, f"stack {name}")
         except InputError as error:
             problems.extend(error.problems)
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -201,7 +202,41 @@ def test_a_special_file_is_read_bounded_not_forever():
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20)
     except subprocess.TimeoutExpired:
         pytest.fail("reading /dev/zero did not stop")
-    assert f"/dev/zero: file is larger than {MAX_FILE_BYTES} bytes; allowed: at most that" in done.stderr
+    # refused before a byte is read: a device is no config (mdpool.files.read_bounded)
+    assert "/dev/zero: is a device, not a regular file; give the path of a YAML file" in done.stderr
+
+
+def _socket(path):
+    import socket
+
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    return server
+
+
+@pytest.mark.parametrize("kind, says", [("fifo", "a named pipe (FIFO)"), ("socket", "a socket")])
+def test_a_fifo_or_socket_as_the_config_is_one_line_and_never_blocks(tmp_path, kind, says):
+    """Opening a FIFO for reading waits for a writer: validate hung forever on one."""
+    from tests.conftest import run_mdpool
+
+    path = tmp_path / "config.yaml"
+    holder = os.mkfifo(path) if kind == "fifo" else _socket(path)
+    try:
+        done = run_mdpool("validate", "--config", str(path), timeout=30)
+    finally:
+        if holder is not None:
+            holder.close()
+    assert done.returncode == 1
+    assert done.stderr == f"{path}: is {says}, not a regular file; give the path of a YAML file\n"
+
+
+def test_a_regular_file_at_the_size_limit_is_read_one_more_byte_is_not(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"a: 1\n" + b"#" * (MAX_FILE_BYTES - 6) + b"\n")
+    assert load_yaml(path).data == {"a": 1}
+    path.write_bytes(path.read_bytes() + b"\n")
+    with pytest.raises(InputError, match=f"allowed: at most {MAX_FILE_BYTES}"):
+        load_yaml(path)
 
 
 def test_a_folder_given_as_the_file(tmp_path):

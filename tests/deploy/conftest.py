@@ -63,7 +63,15 @@ def terraform_env(tmp_path_factory) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"TF_CLI_CONFIG_FILE": str(rc), "TF_PLUGIN_CACHE_DIR": str(home / "plugin-cache")})
     env.pop("MDPOOL_TERRAFORM", None)
+    env["MDPOOL_TEST_STANDIN_STACKS"] = "terraform_data"  # the stand-ins' one type (mdpool.deploy.output_check)
     return env
+
+
+@pytest.fixture(autouse=True)
+def _standin_stacks_allowed(monkeypatch):
+    """The stand-in stacks are built from terraform_data, which mdpool never writes: the deploy
+    tests, and only they, let that type in (mdpool.deploy.output_check.STANDIN_ENV)."""
+    monkeypatch.setenv("MDPOOL_TEST_STANDIN_STACKS", "terraform_data")
 
 
 class Workspace:

@@ -175,7 +175,7 @@ def test_a_broken_stack_file_is_named(tmp_path):
         load_synthesized(tmp_path)
     (problem,) = error.value.problems
     assert problem.file == str(tmp_path / "stacks" / "pool-dev" / "cdk.tf.json")
-    assert problem.message.startswith("cannot read stack pool-dev: Expecting property name")
+    assert problem.message.startswith("cannot read stack pool-dev: it is not valid JSON (Expecting property name")
 
 
 def test_pool_words_for_all_week_standby_a_pinned_gallery_id_and_a_data_disk():
