@@ -118,6 +118,16 @@ def _deeper_than(document: Any, limit: int) -> bool:
     return False
 
 
+def not_utf8(path: Path | str) -> bool:
+    """Whether a path holds bytes that are not UTF-8 (Python keeps them as lone surrogates): such a
+    name cannot reach cdktn's Node process, a JSON document or a terminal unchanged."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def path_inside(folder: Path, relative: object, what: str) -> Path:
     """`folder / relative` for a path an output file names (a manifest's stack path or working
     directory), refused unless it is relative, has no `..`, and its real location (symbolic links

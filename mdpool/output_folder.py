@@ -16,10 +16,12 @@ import fcntl
 import json
 import os
 import posixpath
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from mdpool.files import FileRefused, load_json_file, not_utf8
 from mdpool.problems import InputError, Problem
 
 DEFAULT_OUT = "cdktf.out"
@@ -45,8 +47,8 @@ def _inside(path: Path, folder: Path) -> bool:
 def _manifest_marked(folder: Path) -> tuple[bool, dict | None]:
     """Whether `folder/manifest.json` carries mdpool's marker; also the manifest (None: unreadable)."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = load_json_file(folder / MANIFEST)  # a regular file, bounded: never a FIFO that blocks
+    except (OSError, FileRefused):
         return False, None
     if not isinstance(manifest, dict):
         return False, None
@@ -66,7 +68,7 @@ def _foreign_entries(folder: Path, manifest: dict) -> list[str]:
     """What the folder holds that neither mdpool nor Terraform put there (deleted by a replace)."""
     foreign = [entry.name for entry in folder.iterdir() if entry.name not in OUTPUT_ENTRIES]
     stacks_dir = folder / "stacks"
-    if stacks_dir.is_dir():
+    if stacks_dir.is_dir() and not stacks_dir.is_symlink():  # a link: its target's files are not ours to move
         known = set(manifest.get("stacks") or {})
         for stack in stacks_dir.iterdir():
             if stack.name not in known or not stack.is_dir() or stack.is_symlink():
@@ -80,6 +82,8 @@ def _foreign_entries(folder: Path, manifest: dict) -> list[str]:
 
 def check_output_folder(out: Path, *, config_path: Path | None = None, state_directory: str | None = None) -> None:
     """Raise InputError (one line) unless a synth may replace `out` as a whole."""
+    if not_utf8(os.path.abspath(out)):  # jsii would write a staging folder of another name, left behind
+        raise _refuse(out, "is not a UTF-8 path; --out needs a path in UTF-8, e.g. cdktf.out")
     target = Path(os.path.abspath(out))
     real = Path(os.path.realpath(out))
     home = Path(os.path.realpath(Path.home()))
@@ -158,9 +162,23 @@ def output_lock(out: Path) -> Iterator[None]:
     while True:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)  # where the output will be written anyway
-            handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            try:  # the type before opening: opening a device may act
+                if not stat.S_ISREG(os.lstat(path).st_mode) and not stat.S_ISLNK(os.lstat(path).st_mode):
+                    raise _refuse(out, f"the lock file {path} is not a regular file; remove it, or choose another --out")
+            except FileNotFoundError:
+                pass
+            # O_NOFOLLOW: a link planted at the lock's path (dangling or not) is never followed, so no
+            # file is created or opened where it points; the lock must be a regular file
+            handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o666)
         except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise _refuse(
+                    out, f"the lock file {path} is a symbolic link mdpool did not make; remove it, or choose another --out"
+                ) from None
             raise _refuse(out, f"cannot create the lock file {path} ({error.strerror})") from None
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            os.close(handle)
+            raise _refuse(out, f"the lock file {path} is not a regular file; remove it, or choose another --out")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:

@@ -33,8 +33,10 @@ import sys
 from typing import TextIO
 
 # Control characters a terminal or a log reader acts on (see above); \t and \n are handled by the callers.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_CONTROLS_AND_LINE_BREAKS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates (U+D800-U+DFFF) are the bytes of a file name that is not UTF-8 (os.fsdecode's
+# surrogateescape): they cannot be encoded for the terminal at all, so they are shown as codes too.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROLS_AND_LINE_BREAKS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # The `#` that starts `##vso[` or `##[` (any case: the agent's own masking of "##vso" ignores case,
 # Agent.Sdk/Util/StringUtil.cs). Inserting anything between the two `#` breaks both parsers.
 _HASH_COMMAND = re.compile(r"#(?=#(?:vso)?\[)", re.IGNORECASE)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from mdpool.deploy.errors import DeployError
 from mdpool.deploy.stages import Stage
+from mdpool.files import MAX_JSON_BYTES, FileRefused, load_json_file, path_inside, read_bounded
 
 if TYPE_CHECKING:
     from mdpool.deploy.orchestrator import Deployment
@@ -70,7 +71,7 @@ class SavedPlan:
     def load(cls, directory: Path) -> "SavedPlan":
         manifest = directory / MANIFEST
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
+            data = load_json_file(manifest)  # a regular file, bounded: the folder may be hand-made
             saved = cls(
                 directory=directory,
                 stage=Stage(data["stage"]),
@@ -80,11 +81,15 @@ class SavedPlan:
             )
             if data.get("format") != FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, this mdpool reads format {FORMAT}")
+            if saved.plan_file is not None and (not isinstance(saved.plan_file, str) or "/" in saved.plan_file):
+                raise ValueError("plan_file is not a file name in the folder")
+            if saved.plan_file is not None:  # it is applied, then deleted: never a file outside the folder
+                path_inside(directory, saved.plan_file, "plan_file")
         except (FileNotFoundError, NotADirectoryError):  # NotADirectory: DIR is a file
             raise DeployError(
                 f"{manifest}: missing; DIR must be a folder written by `mdpool plan --stage STAGE --save DIR`"
             ) from None
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, FileRefused) as error:
             raise DeployError(
                 f"{manifest}: not a saved mdpool plan ({error}); save it again with "
                 f"`mdpool plan --stage STAGE --save {directory.as_posix()}`"
@@ -388,8 +393,8 @@ def build_saved_images(deployment: "Deployment", saved: SavedPlan) -> None:
     from mdpool.deploy.image_plan import load_images
 
     try:
-        planned = load_images((saved.directory / IMAGES).read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        planned = load_images(read_bounded(saved.directory / IMAGES, MAX_JSON_BYTES).decode("utf-8"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, FileRefused) as error:
         raise DeployError(f"{saved.directory / IMAGES}: not a saved images plan ({error}); plan again: {saved.rerun()}") from None
     deployment.images.planned = planned  # type: ignore[attr-defined]
     deployment.deploy([Stage.IMAGES])

@@ -84,9 +84,11 @@ def render(
 
 
 def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
+    from mdpool.files import FileRefused, read_bounded
+
+    try:  # a regular file, bounded (a rendered pipeline is a few KiB)
+        return read_bounded(path, 16 * 1024 * 1024)
+    except (OSError, FileRefused):
         return None
 
 
@@ -105,7 +107,9 @@ def _unwritable(out: Path, rendered: dict[str, str]) -> list[str]:
     problems = []
     for name in rendered:
         path = out / name
-        if path.is_dir():
+        if path.is_symlink():  # os.replace would put the file where the link is: not ours to replace
+            problems.append(f"{path}: is a symbolic link; move it, or choose another --out")
+        elif path.is_dir():
             problems.append(f"{path}: is a folder; move it, or choose another --out")
         elif path.exists() and not (_read_bytes(path) or b"").startswith(GENERATED_HEADER.encode("utf-8")):
             problems.append(f"{path}: exists and was not written by mdpool pipeline render; move it, or choose another --out")
@@ -125,9 +129,11 @@ def comment(
     """
     from mdpool.pipelines.pr_comment import CommentError, PullRequest, post_review
 
-    try:
-        markdown = summary.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+    from mdpool.files import FileRefused, read_bounded
+
+    try:  # a regular file, bounded: the comment keeps at most MAX_COMMENT_CHARACTERS of it anyway
+        markdown = read_bounded(summary, 16 * 1024 * 1024).decode("utf-8")
+    except (OSError, UnicodeDecodeError, FileRefused) as error:
         fail([f"{summary}: cannot read the review summary: {getattr(error, 'strerror', None) or error}"])
     pull_request = PullRequest.from_environment(os.environ)
     if isinstance(pull_request, str):

@@ -54,13 +54,31 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+REVIEW_HEADER = b"# mdpool review\n\nBase: "
+"""How every review mdpool writes starts (mdpool.review.markdown): a file without it is not mdpool's to replace."""
+
+
 def _output_problem(out: Path) -> str | None:
-    """Why the review cannot be written to `out`, found before anything slow runs; None if it looks writable."""
+    """Why the review cannot be written to `out`, found before anything slow runs; None if it looks writable.
+
+    The same rules as `synth --out` (mdpool.output_folder): a new path, or a file mdpool wrote (a
+    review); never a symbolic link, a special file or a file of somebody else's, which it would replace."""
+    from mdpool.files import FileRefused, read_bounded
+
+    if out.is_symlink():
+        return f"{out}: is a symbolic link; --out needs a new file, or a review mdpool wrote, not a link"
     if out.is_dir():
         return f"{out}: is a folder; --out needs a file path, e.g. review.md"
     blocker = next((parent for parent in out.parents if parent.exists() or parent.is_symlink()), None)
     if blocker is not None and not blocker.is_dir():
         return f"{out}: {blocker} is a file, not a folder; --out needs a file path in a folder"
+    if out.exists():
+        try:
+            head = read_bounded(out, 16 * 1024 * 1024)[: len(REVIEW_HEADER)]
+        except (OSError, FileRefused) as refused:
+            return f"{out}: {refused}; --out needs a new file, or a review mdpool wrote"
+        if head != REVIEW_HEADER:
+            return f"{out}: exists and was not written by mdpool review; move it, or choose another --out"
     return None
 
 

@@ -313,3 +313,26 @@ def test_plan_no_synth_on_a_cyclic_manifest_is_one_line(workspace, terraform_env
     assert done.returncode == 1
     problems = [line for line in done.stderr.splitlines() if not line.startswith("warning: MDPOOL_TEST_STANDIN_STACKS")]
     assert len(problems) == 1 and "a cycle through" in problems[0], done.stderr
+
+
+# --- a saved plan folder names its plan file: a name in that folder, never a path out of it ---------------
+
+
+@pytest.mark.parametrize(
+    "plan_file, ok", [("gallery-dev.tfplan", True), ("../victim", False), ("/etc/passwd", False), ("a/../../victim", False)]
+)
+def test_a_saved_plan_applies_and_deletes_only_a_file_in_its_folder(tmp_path, plan_file, ok):
+    from mdpool.deploy.saved_plan import FORMAT, MANIFEST, SavedPlan
+
+    folder = tmp_path / "plan"
+    (folder / "synth").mkdir(parents=True)
+    (folder / "synth" / "manifest.json").write_text("{}")
+    (folder / "gallery-dev.tfplan").write_text("plan")
+    (tmp_path / "victim").write_text("keep")
+    manifest = {"format": FORMAT, "stage": "gallery", "environment": "dev", "stack": "gallery-dev", "plan_file": plan_file}
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    if ok:
+        assert SavedPlan.load(folder).plan_path == folder / "gallery-dev.tfplan"
+        return
+    with pytest.raises(DeployError, match="not a saved mdpool plan"):
+        SavedPlan.load(folder)
