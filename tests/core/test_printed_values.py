@@ -147,3 +147,21 @@ def test_a_line_break_in_the_config_path_adds_no_key_to_a_rendered_pipeline(tmp_
         expected = yaml.safe_load((folder / "plain" / name).read_text(encoding="utf-8"))
         assert "injected" not in rendered
         assert sorted(rendered) == sorted(expected)
+
+
+def test_summary_tables_read_no_markup_even_on_a_plain_rich_console(tmp_path, example_synth):
+    """The table cells are rich Text themselves: a console that reads markup (rich's default) still
+    prints `[/bold]` as text instead of raising MarkupError."""
+    import io
+
+    from rich.console import Console
+
+    from mdpool.config import load_config
+    from mdpool.summary import print_synth_summary
+    from mdpool.synth import read_synth_output
+
+    config = load_config(_config_with_aliases(tmp_path, HOSTILE_ALIASES))
+    buffer = io.StringIO()
+    print_synth_summary(config, read_synth_output(example_synth), Console(file=buffer, width=400, color_system=None))
+    assert "[/bold]" in buffer.getvalue() and "[link=https://example.invalid]x[/link]" in buffer.getvalue()
+    assert "\x1b" not in buffer.getvalue()
