@@ -14,8 +14,10 @@ hand-made JSON (too big, too deep, wrong types) is one line, never a traceback.
 
 The deploy tests run the real terraform on stand-in stacks built from Terraform's `terraform_data`
 resource. MDPOOL_TEST_STANDIN_STACKS=terraform_data lets that one built-in type in (and nothing else:
-provisioners stay refused, so a `terraform_data` runs no code); every run that honours it says so
-on stderr. It exists for mdpool's own tests; nothing in a pipeline mdpool renders sets it.
+provisioners stay refused, so a `terraform_data` runs no code); the signal tests, which need an apply
+that takes a while, spell out `terraform_data+local-exec` to also let a `local-exec` provisioner of a
+`terraform_data` in. Every run that honours either says so on stderr. It exists for mdpool's own
+tests; nothing in a pipeline mdpool renders sets it.
 """
 
 from __future__ import annotations
@@ -54,12 +56,27 @@ TERRAFORM_LOADS = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 
 STANDIN_ENV = "MDPOOL_TEST_STANDIN_STACKS"
 STANDIN_TYPES = frozenset({"terraform_data"})
+STANDIN_WITH_LOCAL_EXEC = "terraform_data+local-exec"
 
 
 def standin_allowance(env: Mapping[str, str] | None = None) -> frozenset[str]:
-    """The resource types the deploy tests' stand-in stacks need, when (and only when) asked for by name."""
+    """What the deploy tests' stand-in stacks need, when (and only when) asked for by name: the
+    `terraform_data` type, and `local-exec` (on that type only) when spelt out as well."""
     value = (os.environ if env is None else env).get(STANDIN_ENV, "")
+    if value == STANDIN_WITH_LOCAL_EXEC:
+        return STANDIN_TYPES | {"local-exec"}
     return STANDIN_TYPES if value == "terraform_data" else frozenset()
+
+
+def _standin_local_exec(block: dict, type_: str, allowance: frozenset[str]) -> bool:
+    provisioners = block.get("provisioner")
+    return (
+        "local-exec" in allowance
+        and type_ in STANDIN_TYPES
+        and isinstance(provisioners, list)
+        and all(isinstance(p, dict) and set(p) == {"local-exec"} for p in provisioners)
+        and "connection" not in block
+    )
 
 
 def stack_problems(document: Any, where: str, extra_resource_types: frozenset[str] = frozenset()) -> list[str]:
@@ -81,11 +98,12 @@ def stack_problems(document: Any, where: str, extra_resource_types: frozenset[st
                 if not isinstance(block, dict):
                     problems.append(f"{where}: {kind}.{type_}.{name} is not an object")
                     continue
-                problems += [
-                    f"{where}: {kind}.{type_}.{name} has a {key!r} block; mdpool writes none"
-                    for key in NEVER_IN_A_BLOCK
-                    if key in block
-                ]
+                if not _standin_local_exec(block, type_, extra_resource_types):
+                    problems += [
+                        f"{where}: {kind}.{type_}.{name} has a {key!r} block; mdpool writes none"
+                        for key in NEVER_IN_A_BLOCK
+                        if key in block
+                    ]
                 if type_ == "terraform_remote_state" and block.get("backend") not in BACKENDS:
                     problems.append(f"{where}: data.terraform_remote_state.{name} reads a backend mdpool does not use")
     return problems

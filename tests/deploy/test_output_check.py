@@ -336,3 +336,19 @@ def test_a_saved_plan_applies_and_deletes_only_a_file_in_its_folder(tmp_path, pl
         return
     with pytest.raises(DeployError, match="not a saved mdpool plan"):
         SavedPlan.load(folder)
+
+
+def test_local_exec_for_the_signal_tests_only_when_spelt_out_and_only_on_terraform_data(output, monkeypatch):
+    monkeypatch.setenv(output_check.STANDIN_ENV, output_check.STANDIN_WITH_LOCAL_EXEC)
+    _edit_stack(output, lambda d: d["resource"].update(terraform_data={"slow": {"provisioner": [LOCAL_EXEC]}}))
+    SynthOutput.load(output)
+    for spoil in (
+        lambda d: d["resource"]["terraform_data"]["slow"].update(provisioner=[{"remote-exec": {"inline": ["id"]}}]),
+        lambda d: d["resource"]["terraform_data"]["slow"].update(connection={"host": "example.invalid"}),
+        lambda d: d["resource"]["azurerm_resource_group"][next(iter(d["resource"]["azurerm_resource_group"]))].update(
+            provisioner=[LOCAL_EXEC]
+        ),
+    ):
+        _edit_stack(output, spoil)
+        with pytest.raises(DeployError, match="block; mdpool writes none"):
+            SynthOutput.load(output)

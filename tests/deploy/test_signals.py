@@ -18,13 +18,16 @@ import pytest
 from tests.conftest import MDPOOL, REPO
 from tests.support.child_signals import hangup_by_default
 from tests.support.json_contract import json_report
+from mdpool.deploy.output_check import STANDIN_ENV, STANDIN_WITH_LOCAL_EXEC
 from tests.deploy.test_cli import config_without_builds  # noqa: F401 - the fixture
 
 RERUN = "interrupted; nothing was cancelled: run `mdpool deploy --stage gallery` again to continue where it stopped"
 
 
 def slow_gallery(workspace, once_marker) -> None:
-    """Add a resource whose creation takes 30 s the first time: the apply is still running when the signal comes."""
+    """Add a resource whose creation takes 30 s the first time: the apply is still running when the signal comes.
+
+    A provisioner mdpool never writes: the test lets it in by name (mdpool.deploy.output_check)."""
     stack = workspace.out / "stacks" / "gallery-dev" / "cdk.tf.json"
     data = json.loads(stack.read_text())
     data["resource"]["terraform_data"]["slow"] = {
@@ -75,6 +78,7 @@ def test_a_signal_during_apply_stops_terraform_cleanly_and_a_rerun_converges(
     signum, code, workspace, terraform_env, config_without_builds, tmp_path
 ):  # noqa: F811
     slow_gallery(workspace, tmp_path / "slow-once")
+    terraform_env = {**terraform_env, STANDIN_ENV: STANDIN_WITH_LOCAL_EXEC}  # the slow provisioner, let in by name
     args = (
         "deploy",
         "--config",
@@ -89,7 +93,7 @@ def test_a_signal_during_apply_stops_terraform_cleanly_and_a_rerun_converges(
         "--json",
     )
     run = Run(args, terraform_env)
-    run.wait_for("local-exec")  # terraform is inside the apply, running the slow provisioner
+    run.wait_for("Provisioning with 'local-exec'")  # terraform is inside the apply, running the slow provisioner
     started = time.monotonic()
     run.process.send_signal(signum)
     run.process.send_signal(signum)  # a second one (docker stop, an impatient CI) is not forwarded again
