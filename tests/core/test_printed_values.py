@@ -156,7 +156,7 @@ def test_summary_tables_read_no_markup_even_on_a_plain_rich_console(tmp_path, ex
 
     from rich.console import Console
 
-    from mdpool.config import load_config
+    from mdpool.loader import load_config
     from mdpool.summary import print_synth_summary
     from mdpool.synth import read_synth_output
 
