@@ -26,7 +26,14 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-TOP_LEVEL = frozenset({"//", "terraform", "provider", "resource", "data", "output", "moved"})
+TOP_LEVEL = frozenset({"//", "terraform", "provider", "resource", "data", "output", "removed", "import", "variable"})
+REMOVED_KEYS = frozenset({"from", "lifecycle"})
+"""The pool stack's hand-over from azurerm: `removed { from, lifecycle { destroy = false } }` (a
+`removed` block may also carry provisioners that run at destroy time: never mdpool's)."""
+IMPORT_KEYS = frozenset({"to", "id", "for_each"})
+VARIABLE_KEYS = frozenset({"type", "default", "description"})
+"""What mdpool's variables (`import_azurerm_pool`) carry: no `validation`, whose condition could read
+files (`file()`) into an error message."""
 TERRAFORM_SETTINGS = frozenset({"backend", "required_providers", "required_version"})
 BACKENDS = frozenset({"local", "azurerm"})
 PROVIDER_SOURCES = {"azurerm": "azurerm", "azapi": "Azure/azapi"}
@@ -88,6 +95,7 @@ def stack_problems(document: Any, where: str, extra_resource_types: frozenset[st
     for provider in _mapping(document.get("provider", {}), f"{where}: provider", problems):
         if provider not in PROVIDER_SOURCES:
             problems.append(f"{where}: provider {provider!r} is not one mdpool configures")
+    problems += _handover_problems(document, where, RESOURCE_TYPES | extra_resource_types)
     allowed = {"resource": RESOURCE_TYPES | extra_resource_types, "data": DATA_TYPES}
     for kind, types in allowed.items():
         for type_, blocks in _mapping(document.get(kind, {}), f"{where}: {kind}", problems).items():
@@ -106,6 +114,29 @@ def stack_problems(document: Any, where: str, extra_resource_types: frozenset[st
                     ]
                 if type_ == "terraform_remote_state" and block.get("backend") not in BACKENDS:
                     problems.append(f"{where}: data.terraform_remote_state.{name} reads a backend mdpool does not use")
+    return problems
+
+
+def _handover_problems(document: dict, where: str, resource_types: frozenset[str]) -> list[str]:
+    """`removed`, `import` and `variable` blocks only in the shape mdpool writes them."""
+    problems: list[str] = []
+    for kind, keys in (("removed", REMOVED_KEYS), ("import", IMPORT_KEYS)):
+        blocks = document.get(kind, [])
+        if not isinstance(blocks, list) or not all(isinstance(block, dict) for block in blocks):
+            problems.append(f"{where}: {kind} is not a list of objects")
+            continue
+        for block in blocks:
+            problems += [f"{where}: {kind} block has {key!r}; mdpool writes none" for key in block if key not in keys]
+            target = str(block.get("from" if kind == "removed" else "to", ""))
+            if kind == "import" and target.split(".", 1)[0] not in resource_types:
+                problems.append(f"{where}: import into {target!r}, a type mdpool does not write")
+            if kind == "removed" and block.get("lifecycle") != {"destroy": False}:
+                problems.append(f"{where}: removed block for {target!r} does not keep the resource (lifecycle destroy = false)")
+    for name, variable in _mapping(document.get("variable", {}), f"{where}: variable", problems).items():
+        if not isinstance(variable, dict):
+            problems.append(f"{where}: variable.{name} is not an object")
+            continue
+        problems += [f"{where}: variable.{name} has {key!r}; mdpool writes none" for key in variable if key not in VARIABLE_KEYS]
     return problems
 
 

@@ -91,9 +91,9 @@ def rollout(
     # the first synth, inside the session's lock of --out (and again before each apply of the pool stack)
     session.prepare = lambda: synthesize(cfg, out, locked=True)
     if json_output:  # stdout carries the one JSON document; progress goes to stderr
-        from rich.console import Console
+        from mdpool.printed import console
 
-        session.console = Console(stderr=True, highlight=False)
+        session.console = console(stderr=True)  # values shown, never obeyed (mdpool.printed)
 
     def echo(line: str) -> None:
         session.console.print(line, markup=False, highlight=False, soft_wrap=True)

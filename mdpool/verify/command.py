@@ -25,16 +25,18 @@ def verify(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = Path("cdktf.o
     from mdpool.doctor.output import problems, row, summary, to_json
 
     cfg = load_config_or_exit(config)
-    results = run_verify(cfg, out, echo=None if json_output else lambda line: print(line, flush=True))
+    from mdpool.printed import echo  # values in the rows are shown, never obeyed
+
+    results = run_verify(cfg, out, echo=None if json_output else echo)
     if json_output:  # as doctor's: the rows under `report`, failed ones errors and warnings warnings
         emit_json(to_json(results), problems=problems(results, str(config)), exit_code=1 if any(r.failed for r in results) else 0)
     else:
-        print(summary(results, "verify"))
+        echo(summary(results, "verify"))
     if any(r.failed for r in results):
         if json_output:
             for result in results:
                 if result.failed:
-                    print(row(result), file=sys.stderr)
+                    echo(row(result), file=sys.stderr)
         raise typer.Exit(1)
 
 
@@ -56,6 +58,4 @@ def run_verify(
             endpoints = Endpoints.from_environment()
         except ValueError as error:
             fail([str(error)])
-    return run_checks(
-        cfg, endpoints, checks=CHECKS, out=out, on_result=(lambda result: echo(row(result))) if echo else None
-    )
+    return run_checks(cfg, endpoints, checks=CHECKS, out=out, on_result=(lambda result: echo(row(result))) if echo else None)

@@ -121,6 +121,24 @@ HOSTILE_STACKS = {
         lambda d: d["terraform"]["required_providers"]["azurerm"].update(source="evil/azurerm"),
         "required_providers.azurerm (source 'evil/azurerm')",
     ),
+    "a removed block that destroys": (
+        lambda d: d["removed"][0].update(lifecycle={"destroy": True}),
+        "does not keep the resource",
+    ),
+    "a removed block with a provisioner": (
+        lambda d: d["removed"][0].update(provisioner=[LOCAL_EXEC]),
+        "removed block has 'provisioner'",
+    ),
+    "an import into a type mdpool does not write": (
+        lambda d: d["import"][0].update(to="azurerm_linux_virtual_machine.x"),
+        "import into 'azurerm_linux_virtual_machine.x'",
+    ),
+    "a variable whose validation reads a file": (
+        lambda d: d["variable"]["import_azurerm_pool"].update(
+            validation=[{"condition": '${file("/etc/passwd") == ""}', "error_message": "x"}]
+        ),
+        "variable.import_azurerm_pool has 'validation'",
+    ),
     "an http backend": (
         lambda d: d["terraform"].update(backend={"http": {"address": "https://example.invalid"}}),
         "backend 'http'",

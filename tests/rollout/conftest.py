@@ -12,7 +12,7 @@ import yaml
 from rich.console import Console
 
 from mdpool.deploy.recycle import pool_id_of
-from tests.deploy.conftest import CONFIG, DATA, terraform_env  # noqa: F401 - the fixture
+from tests.deploy.conftest import CONFIG, DATA, terraform_env, _standin_stacks_allowed  # noqa: F401 - fixtures (the stand-in stacks' terraform_data let in)
 from tests.rollout.standin_rollout import Settings, make
 from tests.support.arm_standin import ArmStandIn
 from tests.support.devops_standin import DEVOPS_TOKEN, DevOpsStandIn

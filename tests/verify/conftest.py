@@ -11,7 +11,7 @@ import yaml
 
 from mdpool.loader import load_config
 from mdpool.deploy.recycle import pool_id_of
-from tests.deploy.conftest import CONFIG, DATA
+from tests.deploy.conftest import CONFIG, DATA, _standin_stacks_allowed  # noqa: F401 - fixtures (the stand-in stacks' terraform_data let in)
 from tests.support.arm_standin import ArmStandIn
 from tests.support.devops_standin import ARM_SCOPE, DEVOPS_SCOPE, DEVOPS_TOKEN, DevOpsStandIn, ScopedTokenCredential
 from tests.support.pool_standin import PoolStandIn
