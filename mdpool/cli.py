@@ -133,6 +133,10 @@ from mdpool.verify.command import verify as _verify  # noqa: E402
 
 app.command("verify")(_verify)
 
+from mdpool.schema_command import schema as _schema  # noqa: E402
+
+app.command("schema")(_schema)
+
 
 def main() -> None:
     from mdpool.cli_support import run

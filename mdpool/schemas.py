@@ -35,6 +35,12 @@ DEFINITION_SCHEMA = "schema/mdpool-image-definition.schema.json"
 JSON_OUTPUT_SCHEMA = "schema/mdpool-json-output.schema.json"
 CONFIG_REFERENCE = "docs/reference/configuration.md"
 REGENERATE = "make schema (python -m mdpool.schemas write)"
+SCHEMA_BASE = "https://mdpool.invalid/schema/"
+"""The `$id` of each schema: a stable URL-form identifier on a reserved domain that never resolves
+(RFC 2606 `.invalid`), the same for every version; the schema itself comes with the installed mdpool
+(`mdpool schema`), so editors use a file, not this address."""
+CONFIG_SCHEMA_ID = SCHEMA_BASE + "config.schema.json"
+DEFINITION_SCHEMA_ID = SCHEMA_BASE + "image-definition.schema.json"
 
 
 # --- the environment config --------------------------------------------------------------------------
@@ -46,7 +52,7 @@ def config_schema() -> dict[str, Any]:
     schema = EnvironmentConfig.model_json_schema()
     return {
         "$schema": DRAFT,
-        "$id": "mdpool-config.schema.json",
+        "$id": CONFIG_SCHEMA_ID,
         "title": "mdpool environment configuration",
         "description": "One environment of Azure Managed DevOps Pools on your own images (mdpool). "
         "Generated from mdpool.config by `" + REGENERATE + "`.",
@@ -167,7 +173,7 @@ def definition_schema() -> dict[str, Any]:
     properties.update(top)
     return {
         "$schema": DRAFT,
-        "$id": "mdpool-image-definition.schema.json",
+        "$id": DEFINITION_SCHEMA_ID,
         "title": "mdpool image definition (the blog's JSON format)",
         "description": "One build-agent image for Azure Image Builder, as New-AzImageBuilderTemplate's parameters. "
         "Generated from mdpool.imagebuild.definition by `" + REGENERATE + "`. mdpool also accepts "
