@@ -20,6 +20,7 @@ WHAT_TO_DO = (
     "sign in with `az login` (in an Azure Pipeline: an AzureCLI@2 task with the service connection), "
     "or set AZURE_TOKEN_CREDENTIALS to the credential to use"
 )
+REASON_LIMIT = 400  # azure-identity's reasons can run to pages (one per credential tried): the line stays readable
 _NOISE = ("DefaultAzureCredential failed", "Attempted credentials", "To mitigate this issue", "troubleshoot")
 
 
@@ -31,8 +32,21 @@ def _reason(error: Exception) -> str:
     """azure-identity's multi-line message as one line: the lines that say what each credential found."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     kept = [line for line in lines if not any(noise in line for noise in _NOISE)] or lines[:1]
-    reason = "; ".join(kept)
-    return reason if len(reason) <= 400 else reason[:397] + "..."
+    return shortened("; ".join(kept), REASON_LIMIT)
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` cut to about `limit` characters between words, never inside one ("..." says it was cut).
+
+    A first word longer than the limit (a URL, a path) is kept whole: cut, it would point nowhere.
+    """
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 3)
+    if cut <= 0:
+        first, _, rest = text.partition(" ")
+        return first + (" ..." if rest else "")
+    return text[:cut].rstrip(" ;,") + " ..."
 
 
 def checked_credential(credential: Any = None) -> Any:

@@ -37,25 +37,49 @@ def binding_line(name: str) -> str:
     return f"{name} {version}{provider}"
 
 
-def terraform_line(timeout: float = 10.0) -> str:
+# `--version` is asked to answer at once: a terraform that hangs (a wrapper waiting on the network,
+# a stuck plugin) costs it at most this long
+TERRAFORM_TIMEOUT = 1.0
+
+
+def terraform_line(timeout: float = TERRAFORM_TIMEOUT) -> str:
     """terraform (or $MDPOOL_TERRAFORM, as plan and deploy use) and its version, when it can be found."""
     wanted = os.environ.get("MDPOOL_TERRAFORM") or "terraform"
     binary = shutil.which(wanted)
     if binary is None:
         return f"{wanted} not found on PATH (plan and deploy need it)"
-    try:
-        answer = subprocess.run(
+    unknown = f"{os.path.basename(wanted)} at {binary}: version unknown"
+    try:  # its own process group: a wrapper script's children are stopped with it when it takes too long
+        process = subprocess.Popen(
             [binary, "version", "-json"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
+            text=True,
             env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+            start_new_session=True,
         )
-        version = json.loads(answer.stdout)["terraform_version"]
-    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
-        return f"{os.path.basename(wanted)} at {binary}: version unknown"
+    except OSError:
+        return unknown
+    try:
+        stdout, _ = process.communicate(timeout=timeout)
+        version = json.loads(stdout)["terraform_version"]
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        return f"{os.path.basename(wanted)}: unknown (timed out after {timeout:g} s; {binary})"
+    except (ValueError, KeyError, TypeError):
+        return unknown
     return f"{os.path.basename(wanted)} {version} ({binary})"
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:  # already gone
+        pass
+    process.wait()
 
 
 def version_lines() -> list[str]:

@@ -48,11 +48,24 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def repository_root(start: Path) -> Path:
+def repository_root(start: Path, ref: str | None = None) -> Path:
     found = _git(start, "rev-parse", "--show-toplevel")
     if found.returncode != 0:
+        if ref is not None:  # the user may have meant a folder: say that there is none either
+            raise _problem(
+                f"folder {ref} does not exist, and {start.resolve()} is not inside a git repository, "
+                "so it is no git ref either; give a folder of synthesized output (mdpool synth --out DIR)"
+            )
         raise _problem(f"{start.resolve()} is not inside a git repository, so a git ref cannot be used as base")
     return Path(found.stdout.strip())
+
+
+def is_path_only(base: str) -> bool:
+    """`base` can only be a path, never a git revision: it starts with `/` or `~/`, ends with a slash,
+    or has a part starting with `.` (git-check-ref-format(1): no component of a ref name begins with
+    a dot, and none ends with a slash; gitrevisions(7): no revision starts with `/`)."""
+    parts = base.replace("\\", "/").split("/")
+    return base.startswith(("/", "~/")) or base.endswith(("/", "\\")) or any(p.startswith(".") for p in parts if p)
 
 
 def resolve_commit(repo: Path, ref: str) -> str:
@@ -61,7 +74,7 @@ def resolve_commit(repo: Path, ref: str) -> str:
         raise _problem(f"{ref!r} is a file; give a folder of synthesized output (mdpool synth --out DIR) or a git ref")
     if found.returncode != 0:
         raise _problem(
-            f"{ref!r} is neither a folder of synthesized output nor a git ref known here "
+            f"no folder {ref!r} exists, and no git ref of that name is known here "
             f"(a remote branch must be fetched first, e.g. git fetch origin)"
         )
     return found.stdout.strip()
@@ -73,7 +86,7 @@ def ref_synthesis(
 ) -> Iterator[Callable[[], Synthesized]]:
     """Start synthesizing `config` (a path in this repository) as it is at git `ref`, with that ref's
     code, in the background; the yielded function waits for it. The head can synthesize meanwhile."""
-    repo = repository_root(cwd or Path.cwd())
+    repo = repository_root(cwd or Path.cwd(), ref)
     commit = resolve_commit(repo, ref)
     try:
         relative = config.resolve().relative_to(repo.resolve())
@@ -133,9 +146,13 @@ def ref_synthesis(
 @contextmanager
 def open_base(base: str, config: Path) -> Iterator[Callable[[], Synthesized]]:
     """`base` as a synthesized folder when it is one, otherwise as a git ref (synthesized meanwhile)."""
-    folder = Path(base)
+    folder = Path(base).expanduser()
     if folder.is_dir():
         yield lambda: load_synthesized(folder, base)
+    elif is_path_only(base) and folder.exists():
+        raise _problem(f"{base!r} is a file; give a folder of synthesized output (mdpool synth --out DIR) or a git ref")
+    elif is_path_only(base):  # not a git ref by its shape: the folder is missing
+        raise _problem(f"folder {base} does not exist; give a folder of synthesized output (mdpool synth --out DIR) or a git ref")
     else:
         with ref_synthesis(base, config) as result:
             yield result

@@ -49,6 +49,25 @@ def test_version_says_when_terraform_is_missing(tmp_path):
     assert result.stdout.splitlines()[-1] == f"{tmp_path / 'no-terraform'} not found on PATH (plan and deploy need it)"
 
 
+@pytest.mark.parametrize("answers_after", [0.5, 30])
+def test_version_waits_on_terraform_for_at_most_a_second(tmp_path, answers_after):
+    """A terraform wrapper that hangs (here: a child that sleeps) costs --version a second, not more."""
+    import time
+
+    slow = tmp_path / "terraform"
+    slow.write_text(f'#!/bin/sh\nsleep {answers_after}\necho \'{{"terraform_version": "1.9.8"}}\'\n')
+    slow.chmod(0o755)
+    started = time.monotonic()
+    result = run_mdpool("--version", env={"MDPOOL_TERRAFORM": str(slow)})
+    took = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    if answers_after < 1:  # within the second: its answer is shown
+        assert result.stdout.splitlines()[-1] == f"terraform 1.9.8 ({slow})"
+    else:
+        assert result.stdout.splitlines()[-1] == f"terraform: unknown (timed out after 1 s; {slow})"
+        assert took < 10  # not the 30 s the wrapper's child sleeps (its pipe is not waited on)
+
+
 def test_version_loads_no_provider_bindings():
     code = (
         "import sys\nfrom mdpool.cli import app\n"

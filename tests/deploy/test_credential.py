@@ -73,3 +73,29 @@ def test_deploy_checks_the_credential_before_synthesizing(tmp_path):
         "Azure credential DefaultAzureCredential gave no token (AzureCliCredential: Azure CLI not found on path); " + WHAT_TO_DO
     ]
     assert not out.exists()
+
+
+def _refusing_az(message: str) -> str:
+    """An `az` that is signed in but refused the token with `message` (as MFA or a conditional access policy does)."""
+    return f"#!/bin/sh\necho '{message}' >&2\nexit 1\n"
+
+
+# "AzureCliCredential: " + az's message is the reason shown; mdpool.azure_credential keeps it to 400 characters
+PREFIX = "AzureCliCredential: "
+WORDS = "ERROR: AADSTS50076: you must use multi-factor authentication to access the resource management " * 6
+
+
+@pytest.mark.parametrize("length", [400, 401, 620])
+def test_the_credential_reason_is_cut_between_words(tmp_path, length):
+    message = WORDS[: length - len(PREFIX)].rstrip()
+    message += "x" * (length - len(PREFIX) - len(message))  # exactly `length` characters, its last word whole or not
+    done = run_mdpool("images", "build", "--config", str(EXAMPLE_CONFIG), env=environment(tmp_path, _refusing_az(message)))
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    shown = line.removeprefix("Azure credential DefaultAzureCredential gave no token (").removesuffix("); " + WHAT_TO_DO)
+    if length <= 400:  # at the limit: whole
+        assert shown == PREFIX + message
+        return
+    assert shown.endswith(" ...") and len(shown) <= 400
+    kept = shown.removesuffix(" ...").split(" ")
+    assert kept == (PREFIX + message).split(" ")[: len(kept)]  # every word shown is a whole word of az's message

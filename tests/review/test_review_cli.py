@@ -6,6 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import MDPOOL, REPO, run_mdpool
 
 GIT = ["git", "-c", "user.name=mdpool tests", "-c", "user.email=tests@example.invalid", "-c", "init.defaultBranch=main"]
@@ -94,10 +96,42 @@ def test_an_unknown_ref_is_one_line_and_exit_1(tmp_path, example_synth):
     result = run_mdpool("review", "--base", "origin/no-such-branch", "--head", str(example_synth), cwd=repo)
     assert result.returncode == 1
     assert result.stderr == (
-        "--base: 'origin/no-such-branch' is neither a folder of synthesized output nor a git ref "
-        "known here (a remote branch must be fetched first, e.g. git fetch origin)\n"
+        "--base: no folder 'origin/no-such-branch' exists, and no git ref of that name is known here "
+        "(a remote branch must be fetched first, e.g. git fetch origin)\n"
     )
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("given", ["./base-out", "../base-out", "build/.out", "ABSOLUTE", "base-out/"])
+def test_a_missing_base_folder_says_the_folder_is_missing(tmp_path, example_synth, given):
+    """A --base that can only be a path (git-check-ref-format: no ref part starts with a dot or ends with a
+    slash; no revision starts with /) is a missing folder, also outside a git repository."""
+    where = tmp_path / "work"
+    where.mkdir()
+    given = str(tmp_path / "base-out") if given == "ABSOLUTE" else given
+    result = run_mdpool("review", "--base", given, "--head", str(example_synth), cwd=where)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"--base: folder {given} does not exist; give a folder of synthesized output (mdpool synth --out DIR) or a git ref\n"
+    )
+
+
+def test_a_base_that_may_be_a_folder_or_a_ref_outside_git_says_neither_exists(tmp_path, example_synth):
+    where = tmp_path / "work"
+    where.mkdir()  # not a git repository
+    result = run_mdpool("review", "--base", "cdktf.out", "--head", str(example_synth), cwd=where)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"--base: folder cdktf.out does not exist, and {where} is not inside a git repository, so it is no git ref "
+        "either; give a folder of synthesized output (mdpool synth --out DIR)\n"
+    )
+
+
+def test_an_existing_base_folder_given_as_a_path_is_read(tmp_path, example_synth):
+    shutil.copytree(example_synth, tmp_path / "base-out")
+    result = run_mdpool("review", "--base", "./base-out", "--head", str(example_synth), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "No changes: the synthesized stacks are identical." in result.stdout
 
 
 def test_a_base_folder_without_manifest_is_one_line_and_writes_nothing(tmp_path, example_synth):
