@@ -137,6 +137,10 @@ from mdpool.schema_command import schema as _schema  # noqa: E402
 
 app.command("schema")(_schema)
 
+from mdpool.starter.command import init as _init  # noqa: E402
+
+app.command("init")(_init)
+
 
 def main() -> None:
     from mdpool.cli_support import run
