@@ -224,6 +224,12 @@ class GalleryImage(Model):
     min_recommended_vcpu_count: Annotated[int, Field(ge=1, le=80)] | None = None
     min_recommended_memory_in_gb: Annotated[int, Field(ge=1, le=640)] | None = None
     build: ImageBuild | None = None
+    # Learn, "Store and share resources in an Azure Compute Gallery", Limits: 10,000 image versions per
+    # subscription per region (https://learn.microsoft.com/azure/virtual-machines/azure-compute-gallery#limits)
+    keep_versions: Annotated[int, Field(ge=0, le=10000)] = 5
+    """How many versions of this image stay after a successful build: the newest N by version number;
+    older ones are deleted, except the newest, what `latest` resolves to, a version a pool pins, one a
+    pool's machines run, one being written and one a rollout holds (mdpool.deploy.retention). 0 keeps all."""
 
     @field_validator("build")
     @classmethod

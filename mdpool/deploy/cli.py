@@ -345,6 +345,7 @@ class _Session:
         from mdpool.output_folder import output_lock
         from mdpool.printed import cell
         from mdpool.problems import InputError
+        from mdpool.rollout.state import state_path
         from mdpool.signals import stop_signals
         from mdpool.synth import check_target, synthesize
 
@@ -383,6 +384,7 @@ class _Session:
                                 self.cfg,
                                 console=self.console,
                                 connection=connection,
+                                rollout_state=state_path(self.cfg, self.out),  # a rollout's versions are kept
                                 options=BuildOptions(
                                     force=force_build,
                                     parallel=parallel,

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from mdpool.deploy.errors import DeployError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from mdpool.config import EnvironmentConfig
     from mdpool.deploy.terraform import Output
     from mdpool.imagebuild.builder import Connection
@@ -41,6 +43,7 @@ class PlannedImage:
     source: str  # publisher:offer:sku:version, the version resolved
     configured_version: str  # what the config says (`latest` or a pinned version)
     version_id: str | None = None  # the up-to-date version, when there is one
+    retention: dict[str, Any] | None = None  # a build's: the old versions it would delete, and why the rest stay
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -55,13 +58,22 @@ class PlannedImage:
             source=str(data["source"]),
             configured_version=str(data["configured_version"]),
             version_id=data.get("version_id"),
+            retention=data.get("retention"),
         )
 
 
 def plan_images(
-    cfg: "EnvironmentConfig", gallery_outputs: Mapping[str, "Output"], connection: "Connection", force: bool = False
+    cfg: "EnvironmentConfig",
+    gallery_outputs: Mapping[str, "Output"],
+    connection: "Connection",
+    force: bool = False,
+    rollout_state: "Path | None" = None,
 ) -> list[PlannedImage]:
-    """Every buildable image of `cfg`, aimed at the deployed gallery, with what a build would do and why."""
+    """Every buildable image of `cfg`, aimed at the deployed gallery, with what a build would do and why.
+
+    An image to build also carries its retention as the build would leave it (mdpool.deploy.retention,
+    with the new version counted as the newest): the old versions it would delete, and why the others stay.
+    """
     from mdpool.deploy.images import aim_at_outputs
     from mdpool.imagebuild.builder import BuildError, up_to_date_version
     from mdpool.imagebuild.images import image_specs, load_definition
@@ -86,13 +98,38 @@ def plan_images(
                 continue
             reason = FORCED if force else _why(spec, before, connection)
             planned.append(
-                PlannedImage(spec.name, True, reason, digest, spec.settings.source.urn, before.settings.source.version)
+                PlannedImage(
+                    spec.name,
+                    True,
+                    reason,
+                    digest,
+                    spec.settings.source.urn,
+                    before.settings.source.version,
+                    retention=_retention(cfg, spec, connection, rollout_state),
+                )
             )
     except (SourceError, BuildError) as error:
         raise DeployError(str(error)) from None
     except InputError as error:
         raise DeployError([str(problem) for problem in error.problems]) from None
     return planned
+
+
+def _retention(cfg: "EnvironmentConfig", spec: "ImageSpec", connection: "Connection", rollout_state: "Path | None") -> dict[str, Any]:
+    """What tidying after this image's build would delete (nothing is deleted now)."""
+    from mdpool.deploy.retention import plan_retention
+
+    with connection.client(spec.subscription_id) as client:
+        return plan_retention(
+            cfg,
+            spec.name,
+            client,
+            gallery_image_id=spec.settings.gallery_image_id,
+            resource_group=spec.resource_group,
+            rollout_state=rollout_state,
+            new_version=True,
+            new_excluded=spec.settings.exclude_from_latest,
+        ).to_json()
 
 
 def _why(spec: "ImageSpec", configured: "ImageSpec", connection: "Connection") -> str:
@@ -206,6 +243,11 @@ def images_markdown(planned: Sequence[PlannedImage], environment: str, command: 
     for image in planned:
         action = "build" if image.build else "skip"
         lines.append(f"| {image.name} | {action} | {image.reason} | `{image.source}` | `{image.content_hash[:12]}` |")
+    deletions = [(image.name, (image.retention or {}).get("delete") or []) for image in planned]
+    deletions = [(name, versions) for name, versions in deletions if versions]
+    if deletions:
+        lines += ["", "Old versions each build would delete (`keep_versions`):", ""]
+        lines += [f"- {name}: {', '.join(f'`{v}`' for v in versions)}" for name, versions in deletions]
     lines += ["", f"Approving builds exactly these images from these sources (`{command}`).", ""]
     return "\n".join(lines)
 

@@ -18,10 +18,13 @@ from mdpool.deploy.terraform import Output
 from mdpool.problems import InputError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
 
     from mdpool.config import EnvironmentConfig
     from mdpool.deploy.image_plan import PlannedImage
+    from mdpool.deploy.retention import Retention
     from mdpool.imagebuild.builder import BuildOptions, BuildResult, Connection
     from mdpool.imagebuild.images import ImageSpec
 
@@ -41,6 +44,7 @@ class ImageBuildStage:
         connection: "Connection | None" = None,
         options: "BuildOptions | None" = None,
         console: "Console | None" = None,
+        rollout_state: "Path | None" = None,
     ) -> None:
         self.cfg = cfg
         self.parallel = parallel
@@ -50,6 +54,8 @@ class ImageBuildStage:
         self.console = console
         self.planned: "Sequence[PlannedImage] | None" = None
         """Set from a saved images plan: build exactly these images, from these sources (image_plan)."""
+        self.rollout_state = rollout_state
+        """The rollout state file (mdpool.rollout.state.state_path): the versions a rollout under way holds are kept."""
 
     def names(self) -> Sequence[str]:
         return [image.name for image in self.cfg.gallery.images if image.build is not None]
@@ -75,7 +81,8 @@ class ImageBuildStage:
                 results = build_images(specs=specs, connection=connection, options=options, on_progress=board)
         except InputError as error:
             raise DeployError([str(problem) for problem in error.problems]) from None
-        return [to_image_result(result) for result in results]
+        tidied = tidy_built(self.cfg, specs, results, connection, self.rollout_state)
+        return [to_image_result(result, tidied.get(result.image)) for result in results]
 
     def _sources_resolved(self, specs: "list[ImageSpec]", connection: "Connection") -> "list[ImageSpec]":
         """`latest` resolved now, or the sources and images a saved plan fixed (mdpool.deploy.image_plan)."""
@@ -99,6 +106,7 @@ class ImageBuildStage:
             gallery_outputs,
             self.connection or Connection.from_environment(),
             force=self.force or bool(self.options and self.options.force),
+            rollout_state=self.rollout_state,
         )
 
     def without_version(self, gallery_outputs: Mapping[str, Output], stack: str) -> Sequence[str]:
@@ -175,7 +183,32 @@ def aim_at_outputs(spec: "ImageSpec", outputs: Mapping[str, Output]) -> "ImageSp
     return dataclasses.replace(spec, settings=dataclasses.replace(settings, **changes))
 
 
-def to_image_result(result: "BuildResult") -> ImageResult:
+def tidy_built(
+    cfg: "EnvironmentConfig",
+    specs: "Sequence[ImageSpec]",
+    results: "Sequence[BuildResult]",
+    connection: "Connection",
+    rollout_state: "Path | None",
+) -> "dict[str, Retention]":
+    """After the builds: each image built (or reattached to and finished) keeps its newest `keep_versions`
+    (mdpool.deploy.retention); never raises, a problem is a warning on the image."""
+    from mdpool.deploy.retention import Retention, tidy_after_builds
+
+    by_name = {spec.name: spec for spec in specs}
+    built = [
+        (r.image, by_name[r.image].settings.gallery_image_id, by_name[r.image].resource_group)
+        for r in results
+        if r.status in ("built", "reattached") and r.image in by_name
+    ]
+    try:
+        return tidy_after_builds(cfg, built, connection, rollout_state=rollout_state)
+    except Exception as error:  # noqa: BLE001 - tidying never fails a build
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        keep = {image.name: image.keep_versions for image in cfg.gallery.images}
+        return {name: Retention(name, keep.get(name, 0), warnings=[f"old versions not tidied: {detail}"]) for name, _, _ in built}
+
+
+def to_image_result(result: "BuildResult", retention: "Retention | None" = None) -> ImageResult:
     from mdpool.imagebuild.phases import clock, slowest
 
     message = result.message or None
@@ -193,4 +226,5 @@ def to_image_result(result: "BuildResult") -> ImageResult:
         seconds=result.duration,
         message=message,
         slowest_phase=f"{longest.phase} {clock(longest.seconds)}" if longest else None,
+        retention=retention.to_json() if retention is not None else None,
     )

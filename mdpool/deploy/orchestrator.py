@@ -35,6 +35,7 @@ from mdpool.deploy.errors import DeployError, NotReady
 from mdpool.deploy.migration import offers_import, plan_variables
 from mdpool.deploy.plan_summary import PlanSummary, render_table, summarize
 from mdpool.printed import cell
+from mdpool.deploy.retention import describe as describe_retention
 from mdpool.deploy.protection import (
     PROTECTED_KINDS,
     ProtectionPolicy,
@@ -111,6 +112,7 @@ class ImageResult:
     seconds: float = 0.0
     message: str | None = None  # why it failed, with the log location when Azure gave one
     slowest_phase: str | None = None  # e.g. "Customizing 31:02": the build's longest phase, as polled
+    retention: dict[str, Any] | None = None  # old versions deleted (or, in a plan, to delete) and why others stay
 
     @property
     def ok(self) -> bool:
@@ -471,6 +473,8 @@ class Deployment:
             version = f" (version {result.version_id.rsplit('/', 1)[-1]})" if result.version_id else ""
             slowest = f"; slowest phase {result.slowest_phase}" if result.slowest_phase else ""
             self._say(f"  {result.name}: {result.outcome}{version}{slowest}")
+            for line in describe_retention(result.name, result.retention or {}):
+                self._say(f"  {line}")
         if any(result.outcome == "interrupted" for result in results):
             raise KeyboardInterrupt
         failed = [result for result in results if not result.ok]
@@ -558,6 +562,9 @@ class Deployment:
             applied = [s.name for s in report.stacks if s.applied]
             built = [i.name for i in report.images if i.outcome in ("built", "reattached")]
             parts = ([f"applied {', '.join(applied)}"] if applied else []) + ([f"built {', '.join(built)}"] if built else [])
+            deleted = sum(len((i.retention or {}).get("deleted") or []) for i in report.images)
+            if deleted:
+                parts.append(f"deleted {deleted} old image version(s)")
             self._say(f"deployed {self.synth.environment}{scope}: {'; '.join(parts)} ({took})")
         if report.result in ("nothing to do", "succeeded") and partial:
             following = ALL_STAGES[ALL_STAGES.index(Stage(report.selected[-1])) + 1 :]

@@ -106,26 +106,32 @@ class PoolMachines:
     def __init__(self, client: Any, pool_id: str) -> None:
         self.client, self.pool_id = client, pool_id
 
-    def _send(self, method: str, url: str, params: Mapping[str, str] | None, json: Any = None) -> Any:
+    def _send(self, method: str, url: str, params: Mapping[str, str] | None, json: Any = None, missing_ok: bool = False) -> Any:
         from azure.core.exceptions import AzureError
         from azure.core.rest import HttpRequest
 
         try:
             response = self.client.send_request(HttpRequest(method, url, params=params, json=json))
+            if missing_ok and response.status_code == 404:
+                return None
             response.raise_for_status()
             return response
         except AzureError as error:
             detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise DeployError(f"recycle: {method} {url} failed: {detail}") from None
 
-    def machines(self) -> list[Machine]:
+    def machines(self, missing_ok: bool = False) -> list[Machine]:
+        """The pool's machines; with `missing_ok`, a pool that does not exist (404) has none."""
         url: str | None = f"{self.pool_id}/resources"
         params: Mapping[str, str] | None = {"api-version": POOLS_API_VERSION}
         found = []
         for _ in range(100):  # pages; bounded
             if url is None:
                 break
-            page = self._send("GET", url, params).json()
+            response = self._send("GET", url, params, missing_ok=missing_ok)
+            if response is None:
+                return []
+            page = response.json()
             for item in page.get("value") or []:
                 properties = item.get("properties") or {}
                 found.append(

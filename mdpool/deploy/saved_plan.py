@@ -323,6 +323,7 @@ def plan_images_stage(deployment: "Deployment", directory: Path | None, *, comma
     from mdpool.deploy.errors import NotReady
     from mdpool.deploy.image_plan import images_json, images_markdown
     from mdpool.deploy.orchestrator import ImageResult, Report
+    from mdpool.deploy.retention import describe as describe_retention
 
     synth = deployment.synth
     report = deployment.report = Report(
@@ -342,7 +343,11 @@ def plan_images_stage(deployment: "Deployment", directory: Path | None, *, comma
         for image in planned:
             report.images.append(
                 ImageResult(
-                    image.name, "to build" if image.build else "up to date", version_id=image.version_id, message=image.reason
+                    image.name,
+                    "to build" if image.build else "up to date",
+                    version_id=image.version_id,
+                    message=image.reason,
+                    retention=image.retention,
                 )
             )
             what = f"build ({image.reason})" if image.build else f"up to date ({image.version_id})"
@@ -352,6 +357,8 @@ def plan_images_stage(deployment: "Deployment", directory: Path | None, *, comma
                 highlight=False,
                 soft_wrap=True,
             )
+            for line in describe_retention(image.name, image.retention or {}, planned=True):  # after its build
+                deployment.console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
         if folder is not None:
             folder.copy_synth(synth.root)
             folder.write(IMAGES, images_json(planned))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -120,6 +121,12 @@ def build(
             "--auth-retry-minutes", min=0.0, help="How long to retry authorization failures after a fresh role assignment."
         ),
     ] = 30.0,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Synth output folder of `mdpool deploy`: a rollout recorded beside it keeps its versions."
+        ),
+    ] = Path("cdktf.out"),
     config: ConfigOption = DEFAULT_CONFIG,
     json_output: JsonOption = False,
 ) -> None:
@@ -127,8 +134,9 @@ def build(
 
     Skips images whose content already has a version, reattaches to a running build of the same
     content, and otherwise replaces the template and runs it. Ctrl-C stops watching only; the
-    build goes on in Azure and running the command again reattaches. Exit 0 when every image is
-    built or up to date, 1 when one failed, 130 when interrupted.
+    build goes on in Azure and running the command again reattaches. After a build, the image's
+    versions beyond its newest `keep_versions` are deleted (never one a pool pins or runs). Exit 0
+    when every image is built or up to date, 1 when one failed, 130 when interrupted.
     """
     import threading
 
@@ -175,21 +183,30 @@ def build(
             results = build_images(specs=specs, connection=connection, options=options, on_progress=board, stop=stop)
     except InputError as error:
         fail(error.problems)
+    from mdpool.deploy.images import tidy_built
+    from mdpool.rollout.state import state_path
+
+    # old versions beyond keep_versions go (mdpool.deploy.retention); a problem is a warning, never a failure
+    tidied = tidy_built(cfg, specs, results, connection, state_path(cfg, out)) if not stop.is_set() else {}
     for result in results:
         for line in describe_result(result):
             echo(line, file=sys.stderr if OUTPUT.json or not result.ok else sys.stdout)
+        if result.image in tidied:
+            for line in tidied[result.image].lines():
+                echo(line, file=sys.stderr if OUTPUT.json or "warning:" in line else sys.stdout)
     code = 1 if any(r.status == "failed" for r in results) else 0
     if not code and any(r.status == "detached" for r in results):
         code = caught.exit_code  # 130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP
     if OUTPUT.json:
         failed = [describe_result(result)[0] for result in results if not result.ok]  # one problem per image; details in report
-        emit_json({"images": [_result_json(result) for result in results]}, problems=failed, exit_code=code)
+        emit_json({"images": [_result_json(result, tidied.get(result.image)) for result in results]}, problems=failed, exit_code=code)
     if code:
         raise typer.Exit(code)
 
 
-def _result_json(result) -> dict:
-    """One image's build for --json: the result's fields, durations rounded, each phase in seconds."""
+def _result_json(result, retention=None) -> dict:
+    """One image's build for --json: the result's fields, durations rounded, each phase in seconds, and
+    the old versions deleted after it (`retention`, None when it was not built)."""
 
     document = dataclasses.asdict(result)
     document["duration"] = round(result.duration, 2)
@@ -197,4 +214,5 @@ def _result_json(result) -> dict:
         {"phase": p.phase, "started": round(p.started, 2), "seconds": round(p.seconds, 2)} for p in result.phases
     ]
     document["log_tail"] = list(result.log_tail)
+    document["retention"] = retention.to_json() if retention is not None else None
     return document

@@ -55,7 +55,9 @@ Deny it as Azure does with ``arm.fail("GET", "customization.log$", 403, code="Au
 headers={"x-ms-error-code": "AuthorizationPermissionMismatch"})``.
 
 Gallery image versions (``Microsoft.Compute``): ``GET .../galleries/{g}/images/{i}/versions`` (paged by
-``versions_page_size`` with ``nextLink``), ``GET``/``DELETE`` ``.../versions/{v}``, ``PATCH .../versions/{v}``
+``versions_page_size`` with ``nextLink``), ``GET .../versions/{v}``, ``DELETE .../versions/{v}`` (202 and a
+``capsOperations`` async operation as the spec's example; Deleting until the operation is seen done; recorded
+in ``version_deletes``), ``PATCH .../versions/{v}``
 with ``{"properties": {"publishingProfile": {"excludeFromLatest": bool}}}`` (recorded in ``version_patches``). With
 ``ArmStandIn(strict_gallery=True)`` an image definition that was neither declared with
 ``arm.add_gallery_image(id)`` nor given a version answers 404, as Azure does.
@@ -136,6 +138,10 @@ _RE_OPERATION = re.compile(
     r"^/subscriptions/[^/]+/providers/Microsoft\.VirtualMachineImages/locations/[^/]+"
     r"/(?P<kind>operations|operationResults)/(?P<op>[^/]+)$",
     re.I,
+)
+# compute GalleryRP 2024-03-03 example GalleryImageVersion_Delete.json: the async operation of a deletion
+_RE_COMPUTE_OPERATION = re.compile(
+    r"^/subscriptions/[^/]+/providers/Microsoft\.Compute/locations/[^/]+/capsOperations/(?P<op>[^/]+)$", re.I
 )
 _RE_VERSIONS = re.compile(
     r"^(?P<image>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+"
@@ -292,6 +298,8 @@ class _Template:
 class _Operation:
     polls_left: int
     status: Callable[[], tuple[str, dict[str, str] | None]]
+    on_done: Callable[[], None] | None = None
+    """Applied once, when the operation is first seen done (a version's deletion removes it then)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -325,6 +333,7 @@ class ArmStandIn:
         self._templates: dict[tuple[str, str], _Template] = {}
         self._versions: dict[str, dict[str, dict[str, Any]]] = {}
         self.version_patches: list[tuple[str, bool]] = []  # (version id, excludeFromLatest) per PATCH, in order
+        self.version_deletes: list[str] = []  # version ids, per DELETE, in order
         self._operations: dict[str, _Operation] = {}
         self._faults: list[Fault] = []
         self._plans: list[BuildPlan] = []
@@ -768,6 +777,9 @@ class ArmStandIn:
             return self._handle_blob(req)
         if (m := _RE_OPERATION.match(path)) is not None:
             return self._handle_operation(m.group("kind").lower(), m.group("op"))
+        if (m := _RE_COMPUTE_OPERATION.match(path)) is not None:  # `monitor=true`: the Location form
+            kind = "operationresults" if req.query.get("monitor") == "true" else "operations"
+            return self._handle_operation(kind, m.group("op"))
         if (m := _RE_VERSIONS.match(path)) is not None:
             return self._handle_versions(method, m.group("image"), m.group("version"), req.query, req.body)
         if (m := _RE_TEMPLATE_LIST.match(path)) is not None and method == "GET":
@@ -795,6 +807,9 @@ class ArmStandIn:
             op.polls_left -= 1
             status, error = "InProgress", None
         done = status not in ("InProgress", "Running")
+        if done and op.on_done is not None:
+            op.on_done()
+            op.on_done = None
         if kind == "operationresults":
             if not done:
                 return 202, {"Retry-After": "0"}, None
@@ -838,11 +853,38 @@ class ArmStandIn:
         if method == "GET":
             return 200, {}, found
         if method == "DELETE":
-            del versions[version.lower()]
-            return 200, {}, None
+            return self._delete_version(versions, found, query)
         if method == "PATCH":
             return self._patch_version(found, query, body)
         return 405, {}, _error("MethodNotAllowed", method)
+
+    def _delete_version(
+        self, versions: dict[str, dict[str, Any]], found: dict[str, Any], query: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
+        """GalleryImageVersions_Delete (compute GalleryRP 2024-03-03, a long-running operation): 202 with
+        `Azure-AsyncOperation` and `Location` (capsOperations, as the spec's example); the version shows
+        provisioningState Deleting until its operation is seen done, then it is gone. Recorded in `version_deletes`."""
+        if "api-version" not in query:
+            return 400, {}, _error("MissingApiVersionParameter", "The api-version query parameter is required.")
+        found["properties"]["provisioningState"] = "Deleting"
+        self.version_deletes.append(found["id"])
+        key = str(found["name"]).lower()
+
+        def gone() -> None:
+            versions.pop(key, None)
+
+        op_id = self._new_operation(lambda: ("Succeeded", None))
+        self._operations[op_id].on_done = gone
+        base = f"{self.base_url}/subscriptions/{self.subscription_id}/providers/Microsoft.Compute/locations/westeurope"
+        return (
+            202,
+            {
+                "Azure-AsyncOperation": f"{base}/capsOperations/{op_id}?api-version=2024-03-03",
+                "Location": f"{base}/capsOperations/{op_id}?monitor=true&api-version=2024-03-03",
+                "Retry-After": "0",
+            },
+            None,
+        )
 
     def _patch_version(self, found: dict[str, Any], query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
         """GalleryImageVersions_Update (compute GalleryRP 2024-03-03): a GalleryImageVersionUpdate body; only
