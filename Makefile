@@ -1,5 +1,7 @@
 # Two commands a newcomer needs: `make synth` and `make test`. Both set up .venv from Pipfile.lock
-# (and the CDK Terrain CLI from package-lock.json) when it is missing or older than the locks.
+# when it is missing or older than the locks: `make synth` (and validate) only the packages mdpool
+# runs with (the Pipfile's [packages]), `make setup`/`make test` also the test, lint and docs tools
+# ([dev-packages]) and the CDK Terrain CLI (package-lock.json).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -12,10 +14,21 @@ NPM      = PATH="$(abspath $(NODE_DIR))/bin:$$PATH" "$(NODE_DIR)/bin/node" "$(NO
 
 .PHONY: setup synth test test-fast lint schema bench validate cdktn-synth docs clean provider-locks
 
+PIPENV   = PIPENV_VENV_IN_PROJECT=1 PIPENV_YES=1 PIPENV_NOSPIN=1 PIPENV_VERBOSITY=-1 $(VENV)/bin/pipenv
+
+# The development set: what mdpool runs with, plus the test, lint and docs tools. It holds the
+# runtime set too, so a later `make synth` installs nothing.
 $(VENV)/.synced: Pipfile.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
-	PIPENV_VENV_IN_PROJECT=1 PIPENV_YES=1 PIPENV_NOSPIN=1 PIPENV_VERBOSITY=-1 $(VENV)/bin/pipenv sync --dev
+	$(PIPENV) sync --dev
+	touch $@ $(VENV)/.synced-runtime
+
+# The runtime set alone (`make synth`, `make validate`): no pytest, ruff, mypy or mkdocs.
+$(VENV)/.synced-runtime: Pipfile.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
+	$(PIPENV) sync
 	touch $@
 
 node_modules/.synced: package-lock.json $(VENV)/.synced
@@ -24,14 +37,14 @@ node_modules/.synced: package-lock.json $(VENV)/.synced
 
 setup: $(VENV)/.synced node_modules/.synced
 
-synth: $(VENV)/.synced
+synth: $(VENV)/.synced-runtime
 	$(VENV)/bin/mdpool synth
 
 # The same synth through the CDK Terrain CLI (cdktf.json), on the bundled Node.
 cdktn-synth: setup
 	PATH="$(abspath $(NODE_DIR))/bin:$$PATH" CHECKPOINT_DISABLE=1 node_modules/.bin/cdktn synth
 
-validate: $(VENV)/.synced
+validate: $(VENV)/.synced-runtime
 	$(VENV)/bin/mdpool validate
 
 test: setup

@@ -49,6 +49,14 @@ JsonOption = Annotated[
 ]
 
 
+# Every stage of a plan runs terraform, whose azurerm and azapi providers need an Azure credential to
+# plan anything, the gallery stage included (azurerm's provider docs: "The provider needs to be
+# configured with ... credentials needed to generate OAuth tokens for the ARM API"); the images stage
+# also reads gallery versions with the Azure SDK. So the sign-in is checked first, as `deploy` does before a build: one line, before the
+# synth and `terraform init`, instead of a provider's error after them.
+PLAN_NEEDS_CREDENTIAL = True
+
+
 def plan(
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = Path("cdktf.out"),
@@ -108,7 +116,7 @@ def plan(
             say_images_after_plan(deployment)  # which images a deploy would build, and why
             say_standby_cost(deployment, offline=offline)  # what the pools' standby agents cost a month
 
-        session.run(plan_then_images)
+        session.run(plan_then_images, needs_credential=PLAN_NEEDS_CREDENTIAL)
         return
     from mdpool.deploy.errors import DeployError
     from mdpool.deploy.saved_plan import PlanFolder, plan_stage
@@ -128,7 +136,7 @@ def plan(
         if stage is Stage.POOL:
             say_standby_cost(deployment, offline=offline)
 
-    session.run(plan_one_stage, allow_replace=allow_replace or [])
+    session.run(plan_one_stage, allow_replace=allow_replace or [], needs_credential=PLAN_NEEDS_CREDENTIAL)
 
 
 def deploy(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-OK, WARNING, FAILED = "ok", "warning", "failed"
+OK, WARNING, FAILED, SKIPPED = "ok", "warning", "failed", "skipped"
 
 
 @dataclass(frozen=True)
@@ -12,7 +12,7 @@ class CheckResult:
     check: str
     """Short id of the check, e.g. `quota` or `devops:your-organization`."""
     status: str
-    """ok | warning | failed"""
+    """ok | warning | failed | skipped (it needs what is missing, e.g. an Azure sign-in)"""
     message: str
     """What was found, with the numbers."""
     fix: str = ""
@@ -36,3 +36,7 @@ def warning(check: str, message: str, fix: str = "") -> CheckResult:
 
 def failed(check: str, message: str, fix: str) -> CheckResult:
     return CheckResult(check, FAILED, message, fix)
+
+
+def skipped(check: str, message: str) -> CheckResult:
+    return CheckResult(check, SKIPPED, message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from mdpool.doctor.model import FAILED, WARNING, CheckResult
+from mdpool.doctor.model import FAILED, SKIPPED, WARNING, CheckResult
 from mdpool.problems import Problem
 
 
@@ -19,7 +19,8 @@ def summary(results: Iterable[CheckResult], command: str = "doctor") -> str:
     results = list(results)
     failures = sum(r.status == FAILED for r in results)
     warnings = sum(r.status == WARNING for r in results)
-    return f"{command}: {len(results)} check(s), {failures} failed, {warnings} warning(s)"
+    skips = sum(r.status == SKIPPED for r in results)
+    return f"{command}: {len(results)} check(s), {failures} failed, {warnings} warning(s)" + (f", {skips} skipped" * bool(skips))
 
 
 def to_json(results: Iterable[CheckResult]) -> dict[str, Any]:

@@ -43,6 +43,11 @@ CHECKS = (
 )
 
 
+def applicable(cfg: EnvironmentConfig, *, cheap_only: bool = False, checks: Sequence[Any] = CHECKS) -> list[Any]:
+    """The check modules that apply to `cfg`, in order (`cheap_only`: the ones `mdpool deploy` runs first)."""
+    return [check for check in checks if check.applies(cfg) and (check.CHEAP or not cheap_only)]
+
+
 def run_checks(
     cfg: EnvironmentConfig,
     endpoints: Endpoints | None = None,
@@ -63,9 +68,7 @@ def run_checks(
     results: list[CheckResult] = []
     no_token: str | None = None  # the first check that could not get a token says why; the rest point to it
     try:
-        for check in checks:
-            if not check.applies(cfg) or (cheap_only and not check.CHEAP):
-                continue
+        for check in applicable(cfg, cheap_only=cheap_only, checks=checks):
             try:
                 rows = check.run(ctx)
             except Unchecked as error:

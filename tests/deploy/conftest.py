@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import shutil
 import time
 from pathlib import Path
@@ -55,8 +56,6 @@ def standin_variants(deploy_config, tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def terraform_env(tmp_path_factory) -> dict[str, str]:
     """Environment for terraform: a private (empty) CLI config and plugin cache, no update checks."""
-    import os
-
     home = tmp_path_factory.mktemp("terraform-home")
     rc = home / "terraformrc"
     rc.write_text("")
@@ -64,7 +63,19 @@ def terraform_env(tmp_path_factory) -> dict[str, str]:
     env.update({"TF_CLI_CONFIG_FILE": str(rc), "TF_PLUGIN_CACHE_DIR": str(home / "plugin-cache")})
     env.pop("MDPOOL_TERRAFORM", None)
     env["MDPOOL_TEST_STANDIN_STACKS"] = "terraform_data"  # the stand-ins' one type (mdpool.deploy.output_check)
+    env.update(signed_in_az(home / "bin", env.get("PATH", "")))  # `mdpool plan` checks the sign-in first
     return env
+
+
+def signed_in_az(bin_dir: Path, path: str, token: str = "stand-in-token") -> dict[str, str]:
+    """The environment of a shell signed in with the Azure CLI: AzureCliCredential (picked by
+    AZURE_TOKEN_CREDENTIALS) runs `az account get-access-token`, and this `az` prints a token.
+    The stand-in stacks themselves never use it: they hold no Azure provider."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    az = bin_dir / "az"
+    az.write_text(f'#!/bin/sh\necho \'{{"accessToken": "{token}", "expires_on": 4102444800, "tokenType": "Bearer"}}\'\n')
+    az.chmod(0o755)
+    return {"PATH": f"{bin_dir}{os.pathsep}{path}", "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential"}
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ signed in.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,52 @@ def test_the_credential_reason_is_cut_between_words(tmp_path, length):
     assert shown.endswith(" ...") and len(shown) <= 400
     kept = shown.removesuffix(" ...").split(" ")
     assert kept == (PREFIX + message).split(" ")[: len(kept)]  # every word shown is a whole word of az's message
+
+
+def recording_terraform(tmp_path: Path) -> tuple[Path, Path]:
+    """A terraform that writes each command it is given to a log, then runs the real one."""
+    log = tmp_path / "terraform-calls.log"
+    wrapper = tmp_path / "tools" / "terraform"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\necho "$1" >> {log}\nexec {shutil.which("terraform")} "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper, log
+
+
+@pytest.mark.parametrize("stage", [None, "gallery", "images", "pool"])
+def test_plan_checks_the_credential_before_terraform_init(workspace, terraform_env, tmp_path, stage):
+    """Every stage of a plan runs terraform: without a sign-in, one line and exit 1, and terraform's
+    init never ran (no .terraform folder in any stack, no `init` call)."""
+    wrapper, log = recording_terraform(tmp_path)
+    env = {**terraform_env, **environment(tmp_path, None)}
+    more = ["--stage", stage] if stage else []
+    done = run_mdpool(
+        "plan", "--config", str(CONFIG), "--out", str(workspace.out), "--no-synth", "--terraform-bin", str(wrapper), *more, env=env
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        "Azure credential DefaultAzureCredential gave no token (AzureCliCredential: Azure CLI not found on path); " + WHAT_TO_DO
+    ]
+    calls = log.read_text().split() if log.exists() else []
+    assert "init" not in calls
+    assert not list(workspace.out.rglob(".terraform"))
+
+
+def test_plan_with_a_sign_in_runs_terraform(workspace, terraform_env, tmp_path):
+    wrapper, log = recording_terraform(tmp_path)
+    done = run_mdpool(
+        "plan", "--config", str(CONFIG), "--out", str(workspace.out), "--no-synth", "--terraform-bin", str(wrapper), "--stage", "gallery",
+        env=terraform_env,  # signed in: tests.deploy.conftest.signed_in_az
+    )
+    assert done.returncode == 0, done.stderr
+    assert "init" in log.read_text().split()
+    assert list(workspace.out.rglob(".terraform"))
+
+
+def test_plan_without_a_sign_in_synthesizes_nothing(tmp_path):
+    out = tmp_path / "out"
+    done = run_mdpool("plan", "--config", str(CONFIG), "--out", str(out), env=environment(tmp_path, NOT_SIGNED_IN))
+    assert done.returncode == 1, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("Azure credential DefaultAzureCredential gave no token (") and line.endswith(WHAT_TO_DO)
+    assert not out.exists()

@@ -154,3 +154,52 @@ def test_deploy_json_reports_the_failed_checks_on_stdout(cli_env, azure, devops,
     assert [p.split(":")[0] for p in problems] == ["failed   devops", "mdpool deploy"]
     assert "not a member of https://dev.azure.com/your-organization" in problems[0]
     assert "ok       quota: needs 40 vCPUs" in done.stderr  # the rows, for people, on stderr with --json
+
+
+def doctor_order() -> list[str]:
+    from mdpool.doctor.runner import CHECKS
+
+    return [check.NAME for check in CHECKS]
+
+
+def shown_checks(rows: list[str]) -> list[str]:
+    return [row.split()[1].rstrip(":") for row in rows]
+
+
+@pytest.fixture
+def signed_out_env(cli_env):
+    """cli_env whose `az` is installed but not signed in (as azure-cli says it)."""
+    az = Path(cli_env["PATH"].split(os.pathsep)[0]) / "az"
+    az.write_text("#!/bin/sh\necho \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n")
+    return cli_env
+
+
+def test_doctor_without_a_sign_in_says_it_once_and_skips_the_checks(signed_out_env, arm):
+    done = mdpool(signed_out_env, "doctor", "--config", "config/example.yaml")
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()  # one line, not one failure per check
+    assert line.startswith("Azure credential DefaultAzureCredential gave no token (") and "az login" in line
+    rows = done.stdout.splitlines()
+    assert rows[:-1] == [f"skipped  {name}: not checked: needs an Azure sign-in" for name in shown_checks(rows[:-1])]
+    assert {"providers", "permissions", "pool-name", "quota", "devops"} <= set(shown_checks(rows[:-1]))
+    assert shown_checks(rows[:-1]) == [name for name in doctor_order() if name in shown_checks(rows[:-1])]  # in order
+    assert rows[-1] == f"doctor: {len(rows) - 1} check(s), 0 failed, 0 warning(s), {len(rows) - 1} skipped"
+    assert not arm.requests  # nothing was asked without a token
+
+
+def test_doctor_json_without_a_sign_in(signed_out_env):
+    done = mdpool(signed_out_env, "doctor", "--json", "--config", "config/example.yaml")
+    assert done.returncode == 1
+    document = json_document(done.stdout, command="doctor")
+    assert document["report"]["result"] == "not signed in"
+    assert {c["status"] for c in document["report"]["checks"]} == {"skipped"}
+    assert [p["message"] for p in document["problems"]] == done.stderr.splitlines()
+
+
+def test_deploy_preflight_without_a_sign_in_is_the_sign_in_line(signed_out_env, tmp_path):
+    out = tmp_path / "out"
+    done = mdpool(signed_out_env, "deploy", "--auto-approve", "--stage", "gallery", "--config", "config/example.yaml", "--out", str(out))
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("Azure credential DefaultAzureCredential gave no token (")
+    assert not out.exists()

@@ -136,3 +136,44 @@ def test_docs_build_strictly(tmp_path):
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+# --- make synth: only what mdpool runs with -------------------------------------------------------
+
+
+def _make_dry_run(folder: Path, target: str) -> list[str]:
+    """The commands GNU make would run for `target` in `folder` (make -n runs none of them)."""
+    import shutil
+    import subprocess
+
+    for name in ("Makefile", "Pipfile", "Pipfile.lock", "pyproject.toml", "package-lock.json"):
+        if not (folder / name).exists():
+            shutil.copy2(REPO / name, folder / name)
+    done = subprocess.run(["make", "-n", target], cwd=folder, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def _pipenv_syncs(lines: list[str]) -> list[str]:
+    return [line.split("pipenv ", 1)[1] for line in lines if "bin/pipenv sync" in line]
+
+
+def test_make_synth_installs_the_runtime_set_only(tmp_path):
+    """A fresh clone: `make synth` syncs the Pipfile's [packages] without --dev (no pytest, ruff,
+    mypy, mkdocs); `make setup` syncs the development set."""
+    assert _pipenv_syncs(_make_dry_run(tmp_path, "synth")) == ["sync"]
+    assert _pipenv_syncs(_make_dry_run(tmp_path, "validate")) == ["sync"]
+    assert _pipenv_syncs(_make_dry_run(tmp_path, "setup")) == ["sync --dev"]
+
+
+def test_make_synth_after_make_setup_installs_nothing(tmp_path):
+    import os
+    import time
+
+    _make_dry_run(tmp_path, "synth")  # lays the project files down
+    (tmp_path / ".venv").mkdir()
+    later = time.time() + 10
+    for marker in (".synced", ".synced-runtime"):  # as `make setup` leaves them, newer than the locks
+        (tmp_path / ".venv" / marker).touch()
+        os.utime(tmp_path / ".venv" / marker, (later, later))
+    assert _make_dry_run(tmp_path, "synth") == [".venv/bin/mdpool synth"]
