@@ -10,7 +10,7 @@ api-version 2024-03-03), through the image builder client's azure-core pipeline 
 endpoint and retries as `mdpool images build`). The update is long-running; the version is read back
 until it says what was asked (bounded), so a caller never goes on while Azure still serves the old value.
 
-(Written for issue 19 because issue 18's function was not on main yet; the smallest version of it.)
+`mdpool rollout` and `mdpool images exclude` both use it.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ def set_excluded_from_latest(
         current = _get(client, version_id)
         if excluded_from_latest(current) == excluded:
             return
-        body = {"properties": {"publishingProfile": {"excludeFromLatest": excluded}}}
+        # GalleryImageVersionUpdate: GalleryImageVersionProperties requires storageProfile; Microsoft's update
+        # example (GalleryImageVersion_Update_WithoutSourceId.json) sends it empty beside what it changes
+        body = {"properties": {"publishingProfile": {"excludeFromLatest": excluded}, "storageProfile": {}}}
         _send(client, "PATCH", version_id, body)
         deadline, pause = time.monotonic() + wait_seconds, 1.0
         while True:

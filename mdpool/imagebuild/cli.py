@@ -216,3 +216,90 @@ def _result_json(result, retention=None) -> dict:
     document["log_tail"] = list(result.log_tail)
     document["retention"] = retention.to_json() if retention is not None else None
     return document
+
+
+@app.command()
+def exclude(
+    image: Annotated[str, typer.Argument(help="Gallery image name, e.g. ubuntu-22.04.")],
+    version: Annotated[str, typer.Argument(help="The version to hold back, Major.Minor.Patch, e.g. 0.26337.1.")],
+    undo: Annotated[bool, typer.Option("--undo", help="Let the version back into `latest`.")] = False,
+    config: ConfigOption = DEFAULT_CONFIG,
+    json_output: JsonOption = False,
+) -> None:
+    """Hold VERSION of IMAGE back from `latest` (the gallery's excludeFromLatest), or let it back in with --undo.
+
+    Pools at `latest` then create new agents from the newest version not excluded; a pool that pins
+    VERSION keeps it. Agents already running keep their image until recycled (`mdpool deploy --recycle`).
+    """
+    cfg = load_config_or_exit(config)
+    problem = _exclude_arguments_problem(cfg, image, version)
+    if problem:
+        fail([problem])
+    from mdpool.azure_credential import CredentialProblem, checked_credential
+    from mdpool.deploy.errors import DeployError
+    from mdpool.deploy.exclude_from_latest import excluded_from_latest, set_excluded_from_latest
+    from mdpool.imagebuild.builder import Connection, GalleryImageNotFound, list_gallery_image_versions
+
+    base = Connection.from_environment()
+    try:
+        credential = checked_credential(base.credential)
+    except CredentialProblem as error:
+        fail([str(error)])
+    connection = Connection(credential, base.endpoint, base.verify)
+    image_id = cfg.names.gallery_image_id(image)
+    with connection.client(cfg.subscription_id) as client:
+        try:
+            versions = list_gallery_image_versions(client, image_id)
+        except GalleryImageNotFound:
+            fail([f"{image}: the gallery image definition {image_id} does not exist yet; deploy the gallery stack first"])
+        except Exception as error:  # noqa: BLE001 - one line, no traceback
+            fail([f"{image}: cannot list its versions in {image_id}: {str(error).strip().splitlines()[0] if str(error).strip() else error}"])
+        found = next((v for v in versions if str(v.get("name", "")).lower() == version.lower()), None)
+        if found is None:
+            names = ", ".join(sorted(str(v.get("name")) for v in versions)) or "none"
+            fail([f"{image}: no version {version}; its versions: {names}"])
+        excluded = not undo
+        changed = excluded_from_latest(found) != excluded
+        try:
+            set_excluded_from_latest(client, str(found["id"]), excluded)
+        except DeployError as error:
+            fail(error.lines)
+    others_in_latest = [
+        v
+        for v in versions
+        if v is not found
+        and (v.get("properties") or {}).get("provisioningState") == "Succeeded"
+        and not excluded_from_latest(v)
+    ]
+    what = "excluded from latest" if excluded else "back in latest"
+    line = f"{image} {found['name']}: {what}" + ("" if changed else " (it already was)")
+    warnings = []
+    if excluded and not others_in_latest:
+        warnings.append(
+            f"{image}: warning: no other Succeeded version is in latest, so a pool at `latest` has no version to create agents from"
+        )
+    if OUTPUT.json:
+        emit_json(
+            {"image": image, "version": found["name"], "id": found["id"], "excluded_from_latest": excluded, "changed": changed},
+            problems=warnings,
+        )
+    else:
+        echo(line)
+    for warning in warnings:
+        echo(warning, file=sys.stderr)
+
+
+def _exclude_arguments_problem(cfg, image: str, version: str) -> str | None:
+    """IMAGE must be one of the config's gallery images, VERSION a gallery version number (compute spec
+    `galleryImageVersionName`: Major.Minor.Patch, each a 32-bit integer)."""
+    import difflib
+    import re
+
+    configured = [entry.name for entry in cfg.gallery.images]
+    if image not in configured:
+        close = difflib.get_close_matches(image, configured, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"no gallery image named {image!r}{hint}; configured: {', '.join(configured) or 'none'}"
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version) or any(int(part) > 2**31 - 1 for part in version.split(".")):
+        return f"{version!r} is not a gallery image version; allowed: Major.Minor.Patch, each 0 to 2147483647, e.g. 0.26337.1"
+    return None

@@ -87,7 +87,7 @@ def test_shell_completion_completes_commands_and_subcommands():
     words = run_mdpool(env={"_MDPOOL_COMPLETE": "complete_bash", "COMP_WORDS": "mdpool val", "COMP_CWORD": "1"})
     assert words.stdout.split() == ["validate"]
     words = run_mdpool(env={"_MDPOOL_COMPLETE": "complete_bash", "COMP_WORDS": "mdpool images ", "COMP_CWORD": "2"})
-    assert words.stdout.split() == ["render", "lint", "build"]
+    assert words.stdout.split() == ["render", "lint", "build", "exclude"]
     script = run_mdpool("--show-completion", "bash")
     assert script.returncode == 0 and "_mdpool_completion" in script.stdout
 

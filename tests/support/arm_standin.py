@@ -887,18 +887,19 @@ class ArmStandIn:
         )
 
     def _patch_version(self, found: dict[str, Any], query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
-        """GalleryImageVersions_Update (compute GalleryRP 2024-03-03): a GalleryImageVersionUpdate body; only
-        `properties.publishingProfile.excludeFromLatest` (boolean) is applied, the rest of the shape is refused."""
+        """GalleryImageVersions_Update (compute GalleryRP 2024-03-03): a body the spec's GalleryImageVersionUpdate
+        does not allow (tests/data/compute-gallery, e.g. without the required `properties.storageProfile`) answers
+        400; of a valid one, `properties.publishingProfile.excludeFromLatest` is applied (the rest is refused)."""
         if "api-version" not in query:
             return 400, {}, _error("MissingApiVersionParameter", "The api-version query parameter is required.")
-        profile = ((body or {}).get("properties") or {}).get("publishingProfile") if isinstance(body, dict) else None
-        if (
-            not isinstance(profile, dict)
-            or set(body) - {"properties", "tags"}
-            or set(body["properties"]) != {"publishingProfile"}
-            or not isinstance(profile.get("excludeFromLatest"), bool)
-        ):
-            return 400, {}, _error("InvalidRequestContent", "properties.publishingProfile.excludeFromLatest (boolean) expected")
+        problems = _gallery_update_validator().errors(body, "GalleryImageVersionUpdate")
+        if problems:
+            return 400, {}, _error("InvalidRequestContent", "; ".join(problems))
+        profile = body["properties"].get("publishingProfile")
+        if set(body) - {"properties"} or set(body["properties"]) - {"publishingProfile", "storageProfile"} or body[
+            "properties"
+        ]["storageProfile"] or set(profile or {}) != {"excludeFromLatest"}:
+            return 400, {}, _error("InvalidRequestContent", "the stand-in applies only publishingProfile.excludeFromLatest")
         found["properties"]["publishingProfile"]["excludeFromLatest"] = profile["excludeFromLatest"]
         self.version_patches.append((found["id"], profile["excludeFromLatest"]))
         return 200, {}, found
@@ -1076,6 +1077,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _serve
+
+
+_GALLERY_UPDATE_SPEC = Path(__file__).resolve().parents[1] / "data" / "compute-gallery" / "gallery-image-version-update-2024-03-03.json"
+
+
+def _gallery_update_validator() -> Any:
+    from tests.support.swagger_schema import RequestValidator
+
+    return RequestValidator(_GALLERY_UPDATE_SPEC)
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
