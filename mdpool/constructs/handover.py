@@ -11,12 +11,23 @@ from __future__ import annotations
 
 from cdktn import Fn, TerraformStack, TerraformVariable
 
+from mdpool.terraform_literal import expression_string
+
 
 def emit_hand_over(stack: TerraformStack, *, variable: str, former: str, to: str, import_id: str, description: str) -> None:
-    """Forget `former` (an address) without destroying it; import `import_id` into `to` when `variable` is true."""
+    """Forget `former` (an address) without destroying it; import `import_id` into `to` when `variable` is true.
+
+    `import_id` is escaped for Terraform (mdpool.terraform_literal); it goes into an expression here.
+    """
     wanted = TerraformVariable(stack, variable, type="bool", default=False, description=description)
     stack.add_override("removed", [{"from": former, "lifecycle": {"destroy": False}}])
     stack.add_override(
         "import",
-        [{"for_each": Fn.toset(Fn.conditional(wanted.boolean_value, [import_id], [])), "to": to, "id": "${each.value}"}],
+        [
+            {
+                "for_each": Fn.toset(Fn.conditional(wanted.boolean_value, [expression_string(import_id)], [])),
+                "to": to,
+                "id": "${each.value}",
+            }
+        ],
     )

@@ -24,6 +24,8 @@ from typing import Any
 from cdktn import Fn, Op, Precondition, Token
 from constructs import Construct
 
+from mdpool.terraform_literal import expression_string
+
 # Gallery image definitions and versions, Compute API (Azure/azure-rest-api-specs compute GalleryRP 2024-03-03).
 DEFINITIONS_TYPE = "Microsoft.Compute/galleries/images@2024-03-03"
 VERSIONS_TYPE = "Microsoft.Compute/galleries/images/versions@2024-03-03"
@@ -32,10 +34,13 @@ NAMES_QUERY = "value[].name"
 
 
 def guard_condition(succeeded_versions: Any, version: str) -> Any:
-    """True when a usable version exists: any for `latest`, else the pinned one."""
+    """True when a usable version exists: any for `latest`, else the pinned one.
+
+    `version`, like the other texts here, is escaped for Terraform (mdpool.terraform_literal).
+    """
     if version == "latest":
         return Op.gt(Fn.length_of(succeeded_versions), 0)
-    return Fn.contains(succeeded_versions, version)
+    return Fn.contains(succeeded_versions, expression_string(version))
 
 
 def guard_message(image: str, version: str) -> str:
@@ -61,7 +66,8 @@ def definition_precondition(image: str, gallery: str, definition_names: Any) -> 
     """True when the gallery lists a definition named `image` (Azure compares names ignoring case)."""
     lowered = Fn.lower(Fn.join(",", Token.as_list(definition_names)))
     return Precondition(
-        condition=Fn.contains(Fn.split(",", lowered), image.lower()), error_message=definition_message(image, gallery)
+        condition=Fn.contains(Fn.split(",", lowered), expression_string(image.lower())),
+        error_message=definition_message(image, gallery),
     )
 
 

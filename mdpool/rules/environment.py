@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from pydantic import BaseModel
+
 from mdpool.config import EnvironmentConfig
 from mdpool.output_folder import DEFAULT_OUT, state_inside_output
 from mdpool.rules.findings import WARNING, Finding
@@ -58,7 +60,25 @@ def tag_rules(config: EnvironmentConfig) -> Iterator[Finding]:
             )
 
 
+def _state_texts(model: BaseModel, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            yield from _state_texts(value, (*path, name))
+        elif isinstance(value, str):
+            yield (*path, name), value
+
+
 def state_rules(config: EnvironmentConfig) -> Iterator[Finding]:
+    # Terraform reads a backend block's settings literally, the pool stack's terraform_remote_state (the same
+    # settings) as a template (developer.hashicorp.com/terraform/language/syntax/json): no escape fits both
+    for where, text in _state_texts(config.state, ("state",)):
+        if "${" in text or "%{" in text:
+            yield (
+                where,
+                "holds `${` or `%{`, which the backend block reads literally and the pool stack's "
+                "terraform_remote_state as a template; allowed: a value without them",
+            )
     local = config.state.local.directory
     # mdpool's own output layout: state must stay inside the project
     if local.startswith("/") or ".." in local.split("/") or re.match(r"[A-Za-z]:", local):
