@@ -29,6 +29,7 @@ from pydantic import (
 from mdpool.timespan import parse_timespan
 from mdpool.validate.architecture import build_size_problem, default_build_vm_size
 from mdpool.validate.formats import GUID, https_url_problem
+from mdpool.validate.install_spec import install_spec_problem
 from mdpool.validate.regions import normalize_location
 
 # Patterns below use re.fullmatch, and pydantic's `pattern=` runs the Rust regex engine, whose `$`
@@ -768,8 +769,25 @@ def _cron(value: str) -> str:
     return value
 
 
+def _install(value: str) -> str:
+    problem = install_spec_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 class Pipelines(Model):
     """Settings of the rendered Azure Pipelines that the rest of the config does not already imply."""
+
+    install: Annotated[str, AfterValidator(_install)] | None = None
+    """How the pipelines install mdpool (layout `tool`): a requirement naming mdpool (`mdpool==0.3.0`),
+    a wheel file in the repository, relative to its root (`dist/mdpool-0.3.0-py3-none-any.whl`), or a
+    git URL (`git+https://host/path@ref`). Default: `mdpool==<the version that renders them>`."""
+    layout: Literal["clone", "tool"] | None = None
+    """How the pipelines get mdpool: `tool` installs it with pip (`install`) and calls `mdpool` on PATH;
+    `clone` runs `make setup` in a clone of mdpool's own repository and calls `.venv/bin/mdpool`.
+    Default: `clone` where `mdpool pipeline render` runs in mdpool's own repository (a pyproject.toml
+    of project mdpool), else `tool`."""
 
     image_refresh_cron: Annotated[str, AfterValidator(_cron)] = "0 3 * * 1"
     """When pipelines/refresh-images.yml runs: Azure Pipelines cron, five fields `mm HH DD MM DW` in UTC

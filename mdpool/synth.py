@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mdpool.config import EnvironmentConfig
 from mdpool.files import FileRefused, load_json_file, path_inside
-from mdpool.provider_lock import place_lock_files
+from mdpool.provider_lock import read_lock_files, repository_locks, write_lock_files
 from mdpool.output_folder import check_output_folder, mark_manifest, output_lock
 from mdpool.problems import InputError, Problem
 from mdpool.signals import deferred
@@ -109,10 +109,12 @@ def _synthesize(config: EnvironmentConfig, out_dir: Path) -> SynthResult:
     try:
         with deferred():  # an interruption waits for jsii's Node process to finish writing, then discards it
             build_app(config, str(staging)).synth()
+        # the committed provider checksums (the repository's, else mdpool's), read before anything moves
+        locks = read_lock_files(staging / "stacks", repository_locks(config.base_dir))
         with deferred():  # never half-swapped: once the swap begins, it ends
             mark_manifest(staging)
             _carry_over_terraform_files(out_dir, staging)
-            place_lock_files(staging / "stacks")  # the committed provider checksums win over a carried-over lock
+            write_lock_files(staging / "stacks", locks)  # the committed lock wins over a carried-over one
             _replace(out_dir, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

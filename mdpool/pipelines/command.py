@@ -42,11 +42,13 @@ def render(
     """Render pull-request.yml, deploy.yml and refresh-images.yml for the environment in --config."""
     from mdpool.cli_support import load_config_or_exit
     from mdpool.pipelines.render import render_pipelines
-    from mdpool.pipelines.settings import pipeline_settings
+    from mdpool.pipelines.settings import pipeline_layout, pipeline_settings
     from mdpool.review.command import write_atomically
 
     reference = config_reference(config)
-    settings = pipeline_settings(load_config_or_exit(config), reference)
+    cfg = load_config_or_exit(config)
+    # the jobs run at the repository root, the folder render runs in: mdpool's own (a clone) or a user's (a tool)
+    settings = pipeline_settings(cfg, reference, pipeline_layout(cfg, Path.cwd()))
     rendered = render_pipelines(settings)
     keep_report({"config": reference, "out": str(out), "check": check, "files": [str(out / name) for name in rendered]})
     if check:

@@ -1,15 +1,17 @@
 """What the rendered pipelines need to know, derived from the environment configuration.
 
-The configuration has no section for pipelines (yet), so names follow one convention from the
-environment name, and everything else comes from settings the config already has: the state
-backend, the subscription, the images that have build settings and their build timeouts. If a
-`pipelines:` section is added to the config, `pipeline_settings` is the one place that reads it.
+Names follow one convention from the environment name, and most of the rest comes from settings
+the config already has: the state backend, the subscription, the images that have build settings
+and their build timeouts. The config's `pipelines:` section (the refresh schedule, how the jobs get
+mdpool) is read here only. The layout depends on the repository rendered for: mdpool's own (a clone,
+`make setup`) or a user's (mdpool installed as a tool), see `pipeline_layout`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -58,6 +60,21 @@ class PipelineSettings:
     """With rollout.strategy canary: the built images a pool runs at `latest`, rolled out in a stage of their own."""
     rollout_minutes: int = 0
     """How long the rollout job may take: the smoke runs' timeout per image, plus set-up and two applies."""
+    layout: str = "clone"
+    """`clone`: the jobs run in a clone of mdpool's own repository (`make setup`, `.venv/bin/mdpool`);
+    `tool`: they install mdpool with pip (`install`) and call `mdpool` on PATH (a user's own repository)."""
+    install: str = ""
+    """Layout `tool`: the argument of `pip install` (config `pipelines.install`; default this version)."""
+
+    @property
+    def mdpool(self) -> str:
+        """How a script calls mdpool."""
+        return "mdpool" if self.layout == "tool" else ".venv/bin/mdpool"
+
+    @property
+    def python(self) -> str:
+        """How a script calls the Python mdpool runs on."""
+        return "python" if self.layout == "tool" else ".venv/bin/python"
 
     @property
     def image_build_minutes(self) -> int:
@@ -65,7 +82,30 @@ class PipelineSettings:
         return (1 + self.watch_jobs) * self.build_window_minutes if self.images else 0
 
 
-def pipeline_settings(cfg: EnvironmentConfig, config_path: str) -> PipelineSettings:
+def is_mdpool_source(folder: Path) -> bool:
+    """Whether `folder` is the root of mdpool's own repository: its pyproject.toml names project mdpool."""
+    import tomllib
+
+    try:
+        with open(folder / "pyproject.toml", "rb") as stream:
+            project = tomllib.load(stream).get("project", {})
+    except (OSError, ValueError):
+        return False
+    return isinstance(project, dict) and project.get("name") == "mdpool"
+
+
+def pipeline_layout(cfg: EnvironmentConfig, root: Path) -> str:
+    """The config's `pipelines.layout`, else `clone` in mdpool's own repository (`root`, where the
+    pipelines run from), else `tool`."""
+    if cfg.pipelines.layout is not None:
+        return cfg.pipelines.layout
+    return "clone" if is_mdpool_source(root) else "tool"
+
+
+def pipeline_settings(cfg: EnvironmentConfig, config_path: str, layout: str = "clone") -> PipelineSettings:
+    """What the templates need; `layout` as pipeline_layout() answers for the repository rendered for."""
+    from mdpool import __version__
+
     builds = [image.build for image in cfg.gallery.images if image.build is not None]
     window = HOSTED_JOB_MINUTES - SETUP_MINUTES
     watch_jobs = 0
@@ -98,4 +138,6 @@ def pipeline_settings(cfg: EnvironmentConfig, config_path: str) -> PipelineSetti
         pools=tuple(pool.key for pool in cfg.pools if pool.key is not None),
         rollout_images=rollout_images,
         rollout_minutes=len(rollout_images) * (cfg.rollout.timeout_minutes + ROLLOUT_MARGIN_MINUTES) + SETUP_MINUTES,
+        layout=layout,
+        install=cfg.pipelines.install or f"mdpool=={__version__}",
     )

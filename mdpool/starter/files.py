@@ -113,7 +113,7 @@ def _first_files(values: StarterValues) -> dict[str, str]:
         "projects": values.projects,
         "subscription_id": values.subscription_id,
         "install": values.install,
-        "install_setting": None,
+        "install_setting": values.install,
     }
     files = {name: environment.get_template(template).render(**context) for name, template in RENDERED.items()}
     files.update({name: (TEMPLATES / template).read_text(encoding="utf-8") for name, template in COPIED.items()})
@@ -152,7 +152,7 @@ def starter_files(values: StarterValues, shown_folder: Path) -> dict[str, str]:
     from mdpool.imagebuild import check_image_definitions
     from mdpool.loader import load_config
     from mdpool.pipelines.render import render_pipelines
-    from mdpool.pipelines.settings import pipeline_settings
+    from mdpool.pipelines.settings import pipeline_layout, pipeline_settings
     from mdpool.yamlsource import load_yaml
 
     files = _first_files(values)
@@ -182,7 +182,7 @@ def starter_files(values: StarterValues, shown_folder: Path) -> dict[str, str]:
         problems = check_image_definitions(config)
         if problems:
             raise InputError(renamed(problems))
-        settings = pipeline_settings(config, CONFIG)
+        settings = pipeline_settings(config, CONFIG, pipeline_layout(config, root))  # tool, unless the config says clone
         files.update({f"{PIPELINES}/{name}": text for name, text in render_pipelines(settings).items()})
     return files
 

@@ -4,6 +4,7 @@ bypasses them."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -76,3 +77,44 @@ def test_the_plugin_cache_does_not_bypass_the_lock(tmp_path):
     env = automation_env({"HOME": str(tmp_path)}, tmp_path / "cache")
     assert "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE" not in env
     assert env["TF_PLUGIN_CACHE_DIR"] == str(tmp_path / "cache")
+
+
+def test_a_repositorys_own_locks_beside_its_config_win(tmp_path, monkeypatch):
+    """A repository of one's own commits its lock files in .mdpool/locks beside the config (mdpool
+    provider-locks); synth carries them, and mdpool's shipped lock only for a kind they lack."""
+    import shutil
+
+    from mdpool import provider_lock
+    from mdpool.loader import load_config
+    from mdpool.problems import InputError
+    from mdpool.synth import synthesize
+    from tests.conftest import EXAMPLE_CONFIG, REPO
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / f"gallery{LOCK_FILE}").write_text("# shipped gallery\n")
+    (shipped / f"pool{LOCK_FILE}").write_text("# shipped pool\n")
+    monkeypatch.setattr(provider_lock, "COMMITTED_LOCKS", shipped)
+    repo = tmp_path / "repo"
+    shutil.copytree(REPO / "images", repo / "images")
+    (repo / "config").mkdir()
+    shutil.copy(EXAMPLE_CONFIG, repo / "config" / "example.yaml")
+    locks = repo / "config" / ".mdpool" / "locks"
+    locks.mkdir(parents=True)
+    (locks / f"pool{LOCK_FILE}").write_text(FOREIGN_LOCK)
+    config = load_config(repo / "config" / "example.yaml")
+    result = synthesize(config, tmp_path / "cdktf.out")
+    assert (result.stacks[config.pool_stack] / LOCK_FILE).read_text() == FOREIGN_LOCK
+    assert (result.stacks[config.gallery_stack] / LOCK_FILE).read_text() == "# shipped gallery\n"
+
+    (locks / f"pool{LOCK_FILE}").unlink()
+    os.mkfifo(locks / f"pool{LOCK_FILE}")  # not a regular file: skipped by is_file, the shipped one used
+    result = synthesize(config, tmp_path / "cdktf.out")
+    assert (result.stacks[config.pool_stack] / LOCK_FILE).read_text() == "# shipped pool\n"
+
+    (locks / f"pool{LOCK_FILE}").unlink()
+    (locks / f"pool{LOCK_FILE}").write_text("#" * (provider_lock.MAX_LOCK_BYTES + 1))
+    with pytest.raises(InputError) as refused:
+        synthesize(config, tmp_path / "cdktf.out")
+    assert str(refused.value.problems[0]).startswith(f"{locks / f'pool{LOCK_FILE}'}: provider lock file is larger than")
+    assert (result.stacks[config.pool_stack] / LOCK_FILE).read_text() == "# shipped pool\n"  # the output left as it was

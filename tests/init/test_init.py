@@ -73,10 +73,15 @@ def test_every_command_works_in_the_started_folder(started, tmp_path):
     assert {p.read_text() for p in (repo / "pipelines").iterdir()} == {p.read_text() for p in (started / "pipelines").iterdir()}
 
 
-def test_the_pipelines_are_valid_azure_pipelines(started):
+def test_the_pipelines_are_valid_azure_pipelines_that_install_mdpool(started):
+    from mdpool import __version__
+
     schema = PipelineSchema()
     for path in sorted((started / "pipelines").iterdir()):
-        assert schema.problems(load_pipeline(path.read_text())) == [], path.name
+        text = path.read_text()
+        assert schema.problems(load_pipeline(text)) == [], path.name
+        assert f"python -m pip install --disable-pip-version-check mdpool=={__version__}\n" in text
+        assert ".venv" not in text and "make " not in text, path.name
 
 
 def test_editors_find_the_installed_versions_schemas(started):

@@ -54,6 +54,22 @@ def canary(config: dict) -> None:
     }
 
 
+TOOL_INSTALL = "mdpool[extra] >= 0.2, < 0.4"
+"""An install spec with spaces, brackets and comparison signs: each must reach pip as one word."""
+
+
+def tool(config: dict) -> None:
+    """A repository of one's own: mdpool installed as a tool (pipelines.layout tool), shared state."""
+    azurerm_state(config)
+    config["pipelines"] = {"layout": "tool", "install": TOOL_INSTALL}
+
+
+def tool_fleet_canary(config: dict) -> None:
+    fleet(config)
+    canary(config)
+    config["pipelines"] = {"layout": "tool"}
+
+
 VARIANTS = {
     "example": None,
     "azurerm-state": azurerm_state,
@@ -61,6 +77,8 @@ VARIANTS = {
     "long-builds": long_builds,
     "fleet": fleet,
     "canary": canary,
+    "tool": tool,
+    "tool-fleet-canary": tool_fleet_canary,
 }
 
 
@@ -73,7 +91,7 @@ def pipeline_schema() -> PipelineSchema:
 def variant_settings(tmp_path_factory):
     """Variant name -> PipelineSettings (config referenced as config/<variant>.yaml)."""
     from mdpool.loader import load_config
-    from mdpool.pipelines.settings import pipeline_settings
+    from mdpool.pipelines.settings import pipeline_layout, pipeline_settings
     from mdpool.yamlsource import load_yaml
 
     root = tmp_path_factory.mktemp("pipeline-variants")
@@ -88,7 +106,8 @@ def variant_settings(tmp_path_factory):
         path = root / "config" / f"{name}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         reference = "config/example.yaml" if name == "example" else f"config/{name}.yaml"
-        settings[name] = pipeline_settings(load_config(path), reference)
+        cfg = load_config(path)
+        settings[name] = pipeline_settings(cfg, reference, pipeline_layout(cfg, REPO))  # rendered as in this repository
     return settings
 
 
