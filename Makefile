@@ -75,15 +75,7 @@ clean:
 
 # Provider checksums for every platform the stacks may run on, from the Terraform registry (needs
 # network access to registry.terraform.io): run after a provider version changes, review, commit.
-# Writes mdpool/stacks/locks/<kind>.terraform.lock.hcl; works in its own scratch folder, removed after.
-LOCK_PLATFORMS := -platform=linux_amd64 -platform=linux_arm64 -platform=darwin_amd64 -platform=darwin_arm64 -platform=windows_amd64
+# Writes mdpool/stacks/locks/<kind>.terraform.lock.hcl (mdpool provider-locks: linux, macOS and Windows
+# platforms; it works in its own scratch folder, removed after).
 provider-locks: $(VENV)/.synced
-	rm -rf .provider-locks.tmp
-	$(VENV)/bin/mdpool synth --out .provider-locks.tmp/cdktf.out
-	set -e; for dir in .provider-locks.tmp/cdktf.out/stacks/*/; do \
-	  kind=$$(basename "$$dir" | cut -d- -f1); \
-	  (cd "$$dir" && CHECKPOINT_DISABLE=1 terraform init -backend=false -input=false >/dev/null && \
-	    CHECKPOINT_DISABLE=1 terraform providers lock $(LOCK_PLATFORMS)); \
-	  cp "$$dir/.terraform.lock.hcl" "mdpool/stacks/locks/$$kind.terraform.lock.hcl"; \
-	done
-	rm -rf .provider-locks.tmp
+	$(VENV)/bin/mdpool provider-locks --out mdpool/stacks/locks

@@ -141,6 +141,10 @@ from mdpool.starter.command import init as _init  # noqa: E402
 
 app.command("init")(_init)
 
+from mdpool.provider_locks_command import provider_locks as _provider_locks  # noqa: E402
+
+app.command("provider-locks")(_provider_locks)
+
 
 def main() -> None:
     from mdpool.cli_support import run
