@@ -16,7 +16,8 @@ text with only `%{` escaped.
 Read literally by Terraform, not as a template: a backend block's settings (and a variable's
 default, which mdpool never takes from a config). The backend settings also go into the pool stack's
 `terraform_remote_state`, which is evaluated, so no escape fits both: mdpool.rules.environment
-refuses `${` and `%{` in `state:`, and escaping leaves those values as they are.
+refuses `${` and `%{` in `state:`, and escaping leaves those values as they are. It also refuses
+cdktn's own reference marker (`${TfToken[`) in any config string: cdktn would resolve it, escaped or not.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""Rules for environment-wide settings: tags and where Terraform state lives."""
+"""Rules for environment-wide settings: tags, where Terraform state lives, and what any text may hold."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -19,6 +20,7 @@ def environment_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     yield from location_rules(config.location)
     yield from tag_rules(config)
     yield from state_rules(config)
+    yield from text_rules(config)
 
 
 def location_rules(location: str) -> Iterator[Finding]:
@@ -60,19 +62,41 @@ def tag_rules(config: EnvironmentConfig) -> Iterator[Finding]:
             )
 
 
-def _state_texts(model: BaseModel, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            yield from _state_texts(value, (*path, name))
-        elif isinstance(value, str):
-            yield (*path, name), value
+# cdktn lib/tokens/private/encoding.js (BEGIN_STRING/LIST/MAP_TOKEN_MARKER): how cdktn marks its own references in
+# a string; in a config value it would become a reference (or stop the synth), before any escape can help
+TOKEN_MARKERS = ("${TfToken[", "#{TfToken[", "&{TfToken[")
+
+
+def _texts(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """(where the file wrote it, text) for every string in `value`: settings, list items, mapping keys and values."""
+    if isinstance(value, BaseModel):
+        for name, field in type(value).model_fields.items():
+            yield from _texts(getattr(value, name), (*path, field.alias or name))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield (*path, key), key
+            yield from _texts(item, (*path, key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _texts(item, (*path, index))
+    elif isinstance(value, str):
+        yield path, value
+
+
+def text_rules(config: EnvironmentConfig) -> Iterator[Finding]:
+    for where, text in _texts(config, ()):
+        if any(marker in text for marker in TOKEN_MARKERS):
+            yield (
+                where,
+                "holds `{TfToken[`, how cdktn (which writes the Terraform JSON) marks a reference; allowed: any other text",
+            )
 
 
 def state_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     # Terraform reads a backend block's settings literally, the pool stack's terraform_remote_state (the same
     # settings) as a template (developer.hashicorp.com/terraform/language/syntax/json): no escape fits both
-    for where, text in _state_texts(config.state, ("state",)):
+    for where, text in _texts(config.state, ("state",)):
         if "${" in text or "%{" in text:
             yield (
                 where,

@@ -74,6 +74,12 @@ def changed(data: Any, path: tuple, text: str, is_key: bool) -> Any:
     return data
 
 
+def _at(data: Any, path: tuple) -> Any:
+    for step in path:
+        data = data[step]
+    return data
+
+
 def write(folder: Path, data: Any) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(MAXIMAL / "image.json.j2", folder / "image.json.j2")
@@ -115,7 +121,7 @@ def data_key(config: EnvironmentConfig, path: tuple) -> bool:
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory) -> dict[str, Any]:
-    """The maximal config with a template in every string that takes one: the data, and marker -> (path, tail)."""
+    """The maximal config with a template in every string that takes one: the data, and marker -> (path, tail, is_key)."""
     base = yaml.safe_load((MAXIMAL / "maximal.yaml").read_text())
     scratch = tmp_path_factory.mktemp("candidates")
     loaded = load_config(MAXIMAL / "maximal.yaml")
@@ -125,7 +131,7 @@ def hostile(tmp_path_factory) -> dict[str, Any]:
             continue
         for candidate in candidates(number, text, is_key):
             if loads(scratch, changed(base, path, candidate, is_key)):
-                placed[marker(number)] = (path, candidate[candidate.index(marker(number)) + len(marker(number)) :])
+                placed[marker(number)] = (path, candidate[candidate.index(marker(number)) + len(marker(number)) :], is_key)
                 if is_key:
                     renames.append((path, candidate))
                 else:
@@ -325,6 +331,27 @@ def test_a_string_inside_an_expression_arrives_literally(tmp_path, example_synth
     shown = json.loads(subprocess.run([TERRAFORM, "output", "-json"], cwd=folder, env=env, capture_output=True, text=True).stdout)
     assert [shown[f"lower{index}"]["value"] for index in range(len(texts))] == [text.lower() for text in texts]
     assert all(shown[f"contains{index}"]["value"] is True for index in range(len(texts)))
+
+
+TOKENS = ["${TfToken[TOKEN.10]}", "#{TfToken[TOKEN.10]}", "&{TfToken[TOKEN.10]}"]
+
+
+def test_cdktns_reference_marker_is_refused_wherever_a_template_is_taken(hostile, tmp_path):
+    """cdktn reads `${TfToken[...]}` in any string as its own reference (a config value became a live reference
+    and a stack cycle, or a traceback): every string that takes a template refuses it, with one line."""
+    base = yaml.safe_load((MAXIMAL / "maximal.yaml").read_text())
+    for number, (path, _, is_key) in enumerate(hostile["placed"].values()):
+        original = path[-1] if is_key else _at(base, path)
+        for text in (f"x{TOKENS[number % 3]}", f"{original}{TOKENS[(number + 1) % 3]}"):
+            with pytest.raises(InputError) as refused:  # by this rule, or by the setting's own form (an id)
+                load_config(write(tmp_path / str(number), changed(base, path, text, is_key)))
+            assert all("\n" not in str(problem) for problem in refused.value.problems)
+
+
+def test_lookalikes_of_the_marker_are_accepted(tmp_path):
+    data = yaml.safe_load((MAXIMAL / "maximal.yaml").read_text())
+    data["tags"]["workload"] = "{TfToken[TOKEN.10]} $TfToken[x] ${TfTokens} #{x}"
+    assert load_config(write(tmp_path, data)).tags["workload"] == data["tags"]["workload"]
 
 
 @pytest.mark.parametrize(
