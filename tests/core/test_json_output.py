@@ -24,6 +24,7 @@ JSON_COMMANDS = {
     "synth",
     "images lint",
     "images build",
+    "images exclude",
     "doctor",
     "plan",
     "deploy",
@@ -68,7 +69,7 @@ def _matches_stderr(document, stderr: str) -> None:
 
 # --- failure documents, every command -------------------------------------------------------------
 
-REQUIRED = {"review": ["--base", "cdktf.out"], "rollout": ["ubuntu-22.04"]}
+REQUIRED = {"review": ["--base", "cdktf.out"], "rollout": ["ubuntu-22.04"], "images exclude": ["ubuntu-22.04", "0.1.1"]}
 
 
 @pytest.mark.parametrize("command", sorted(JSON_COMMANDS))
