@@ -6,11 +6,20 @@ that `mdpool --help` and `mdpool validate` stay fast.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+
+# mdpool's models use no pydantic plugins, and looking them up scans the metadata of every installed
+# package (importlib.metadata entry points: email, zipfile, csv...) on the first model built, a tenth
+# of `mdpool validate`. pydantic's own switch (pydantic/plugin/_loader.py get_plugins); an explicit
+# setting is kept.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+from pathlib import Path  # noqa: E402
 from typing import Annotated
 
 import typer
 
+from mdpool.cli_lazy import LazyTarget, lazy_group
 from mdpool.cli_support import (
     DEFAULT_CONFIG,
     OUTPUT,
@@ -23,7 +32,25 @@ from mdpool.cli_support import (
     say,
 )
 
+# The other commands, by name: (module, a command function or a typer.Typer of subcommands). Each
+# module is imported when its command is looked up (mdpool.cli_lazy), so `mdpool validate` imports
+# none of them. The order is the order of `mdpool --help`.
+SUBCOMMANDS: dict[str, LazyTarget] = {
+    "review": ("mdpool.review.command", "review"),
+    "plan": ("mdpool.deploy.cli", "plan"),
+    "deploy": ("mdpool.deploy.cli", "deploy"),
+    "doctor": ("mdpool.doctor.command", "doctor"),
+    "rollout": ("mdpool.rollout.command", "rollout"),
+    "verify": ("mdpool.verify.command", "verify"),
+    "schema": ("mdpool.schema_command", "schema"),
+    "init": ("mdpool.starter.command", "init"),
+    "provider-locks": ("mdpool.provider_locks_command", "provider_locks"),
+    "pipeline": ("mdpool.pipelines.command", "app"),
+    "images": ("mdpool.imagebuild.cli", "app"),
+}
+
 app = typer.Typer(
+    cls=lazy_group(SUBCOMMANDS),
     name="mdpool",
     help="Azure Managed DevOps Pools on your own build-agent images, from one typed config file.",
     no_args_is_help=True,
@@ -100,50 +127,6 @@ def synth(
         emit_json({"environment": cfg.environment, "out": str(out), "stacks": stacks}, problems=cfg.warnings)
     elif OUTPUT.verbosity >= 0:
         print_synth_summary(cfg, result)
-
-
-# --- subcommand groups (each module exposes a typer app or plain command functions) ---
-# (registration lines are added below by each area: images, deploy, review, pipeline)
-from mdpool.review.command import review as _review  # noqa: E402
-
-app.command("review")(_review)
-
-from mdpool.pipelines.command import app as _pipeline_app  # noqa: E402
-
-app.add_typer(_pipeline_app, name="pipeline")
-
-from mdpool.deploy import cli as _deploy  # noqa: E402
-
-app.command("plan")(_deploy.plan)
-app.command("deploy")(_deploy.deploy)
-
-from mdpool.imagebuild.cli import app as images_app  # noqa: E402
-
-app.add_typer(images_app, name="images")
-
-from mdpool.doctor.command import doctor as _doctor  # noqa: E402
-
-app.command("doctor")(_doctor)
-
-from mdpool.rollout.command import rollout as _rollout  # noqa: E402
-
-app.command("rollout")(_rollout)
-
-from mdpool.verify.command import verify as _verify  # noqa: E402
-
-app.command("verify")(_verify)
-
-from mdpool.schema_command import schema as _schema  # noqa: E402
-
-app.command("schema")(_schema)
-
-from mdpool.starter.command import init as _init  # noqa: E402
-
-app.command("init")(_init)
-
-from mdpool.provider_locks_command import provider_locks as _provider_locks  # noqa: E402
-
-app.command("provider-locks")(_provider_locks)
 
 
 def main() -> None:

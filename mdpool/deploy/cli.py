@@ -14,6 +14,7 @@ from typing import Annotated, Callable, Optional
 import typer
 
 from mdpool.cli_support import DEFAULT_CONFIG, POLL_INTERVAL_BOUNDS, ConfigOption, emit_json, fail, json_requested, keep_report
+from mdpool.completion import pool_names
 from mdpool.deploy.stages import Stage
 
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Synth output folder; state lives beside it (local backend).")]
@@ -39,6 +40,7 @@ PoolOption = Annotated[
         metavar="NAME",
         show_default=False,
         help="Only this pool of `pools:` in the pool stage (its short name). Repeatable; default: every pool.",
+        autocompletion=pool_names,
     ),
 ]
 JsonOption = Annotated[

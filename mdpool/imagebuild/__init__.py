@@ -11,6 +11,21 @@ lives in `mdpool.imagebuild.builder`, which imports the SDK.
 - `builder`: skip / reattach / cancel / create / run / watch, in parallel.
 """
 
-from mdpool.imagebuild.images import ImageSpec, check_image_definitions, image_specs, load_definition
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mdpool.imagebuild.images import ImageSpec, check_image_definitions, image_specs, load_definition
 
 __all__ = ["ImageSpec", "check_image_definitions", "image_specs", "load_definition"]
+
+
+def __getattr__(name: str) -> Any:
+    """The names above, imported when first used (PEP 562): importing one submodule, as the render
+    child does (mdpool.imagebuild.render_child), does not load the definitions, yaml and templates."""
+    if name in __all__:
+        from mdpool.imagebuild import images
+
+        return getattr(images, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,6 +22,7 @@ from mdpool.cli_support import (
     fail,
     load_config_or_exit,
 )
+from mdpool.completion import image_names
 from mdpool.printed import echo, json_text
 from mdpool.problems import InputError
 
@@ -32,13 +33,15 @@ app = typer.Typer(
 
 Names = Annotated[
     Optional[list[str]],
-    typer.Argument(help="Gallery image names (default: every image with a build section).", show_default=False),
+    typer.Argument(
+        help="Gallery image names (default: every image with a build section).", show_default=False, autocompletion=image_names
+    ),
 ]
 
 
 @app.command()
 def render(
-    name: Annotated[str, typer.Argument(help="Gallery image name, e.g. ubuntu-22.04.")],
+    name: Annotated[str, typer.Argument(help="Gallery image name, e.g. ubuntu-22.04.", autocompletion=image_names)],
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Print the ARM image template (api-version 2025-10-01) that `build` would create for NAME."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Callable, Optional
 import typer
 
 from mdpool.cli_support import DEFAULT_CONFIG, ConfigOption, JsonOption, emit_json, fail
+from mdpool.completion import image_names
 from mdpool.deploy.cli import OutOption, TerraformBinOption
 
 if TYPE_CHECKING:
@@ -53,7 +54,9 @@ def build_rollout(
 
 
 def rollout(
-    image: Annotated[str, typer.Argument(help="The gallery image whose newest version (or --version) rolls out.")],
+    image: Annotated[
+        str, typer.Argument(help="The gallery image whose newest version (or --version) rolls out.", autocompletion=image_names)
+    ],
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = Path("cdktf.out"),
     terraform_bin: TerraformBinOption = None,

@@ -74,6 +74,37 @@ def test_validate_does_not_load_provider_bindings():
     assert "HEAVY []" in result.stdout, result.stdout
 
 
+# What `validate` may import of mdpool: the config layers (docs/development.md), the image definition
+# checks and the CLI itself; not the other commands (deploy, doctor, review, pipelines, rollout,
+# verify, init, schema: mdpool.cli_lazy imports each when its command runs).
+VALIDATE_MAY_IMPORT = re.compile(
+    r"mdpool(\.(cli|cli_lazy|cli_support|config|config_file|files|loader|naming|output_folder|printed|problems|"
+    r"timespan|timezones|yamlsource|validate(\..*)?|rules(\..*)?|"
+    r"imagebuild(\.(definition|fit|images|jsonlines|render|render_child|sandbox|template))?))?"
+)
+
+
+def test_validate_imports_only_what_it_uses():
+    code = (
+        "import sys\n"
+        "from mdpool.cli import app\n"
+        "try:\n"
+        "    app(['validate', '--config', sys.argv[1]])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code in (0, None), e.code\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(EXAMPLE_CONFIG)], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    modules = result.stdout.split("MODULES ", 1)[1].split()
+    ours = [m for m in modules if m.split(".")[0] == "mdpool"]
+    assert "mdpool.loader" in ours  # it did validate
+    assert [m for m in ours if not VALIDATE_MAY_IMPORT.fullmatch(m)] == []
+    assert not {"jinja2", "rich"} & {m.split(".")[0] for m in modules}  # jinja2 runs in the render child
+
+
 def test_half_a_surrogate_pair_in_a_tag_is_one_line_not_a_traceback(tmp_path):
     config = tmp_path / "env.yaml"
     text = (REPO / "config" / "example.yaml").read_text().replace("workload: build-agents", 'workload: "\\ud800"')

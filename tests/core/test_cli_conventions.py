@@ -92,6 +92,57 @@ def test_shell_completion_completes_commands_and_subcommands():
     assert script.returncode == 0 and "_mdpool_completion" in script.stdout
 
 
+def complete(words: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """What bash completion offers for the last word of `words` (typer's complete_bash protocol)."""
+    return run_mdpool(env={"_MDPOOL_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1), **env})
+
+
+def _yaml_names(path, *keys) -> list[str]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text())
+    for key in keys:
+        data = data[key]
+    return [entry["name"] for entry in data]
+
+
+EXAMPLE_IMAGES = _yaml_names(EXAMPLE_CONFIG, "gallery", "images")
+FLEET_POOLS = _yaml_names(REPO / "config" / "fleet.yaml", "pools")
+
+
+@pytest.mark.parametrize("words", ["mdpool images build ", "mdpool images render ", "mdpool images lint ", "mdpool rollout "])
+def test_completion_offers_the_configs_image_names(words):
+    assert len(EXAMPLE_IMAGES) >= 2
+    assert complete(words).stdout.split() == EXAMPLE_IMAGES
+    assert complete(words + EXAMPLE_IMAGES[1][:-1]).stdout.split() == [EXAMPLE_IMAGES[1]]  # what was typed so far
+    assert complete(words + "no-such-prefix").stdout.split() == []
+
+
+def test_completion_does_not_offer_an_image_named_already():
+    done = complete(f"mdpool images build {EXAMPLE_IMAGES[0]} ")
+    assert done.stdout.split() == EXAMPLE_IMAGES[1:]
+
+
+@pytest.mark.parametrize("command", ["plan", "deploy"])
+def test_completion_offers_the_fleets_pool_names(command):
+    fleet = REPO / "config" / "fleet.yaml"
+    assert complete(f"mdpool {command} --config {fleet} --pool ").stdout.split() == FLEET_POOLS
+    assert complete(f"mdpool {command} --pool ", MDPOOL_CONFIG=str(fleet)).stdout.split() == FLEET_POOLS
+    picked = FLEET_POOLS[0]
+    assert complete(f"mdpool {command} --config {fleet} --pool {picked} --pool ").stdout.split() == FLEET_POOLS[1:]
+    assert complete(f"mdpool {command} --pool ").stdout.split() == []  # the example has one `pool:`, no names
+
+
+@pytest.mark.parametrize("content", [None, "gallery: [\n", "gallery: {images: 7}\n", "- just\n- a list\n", "a: &a [*a]\n"])
+def test_completion_of_a_missing_or_broken_config_offers_nothing(tmp_path, content):
+    config = tmp_path / "mdpool.yaml"
+    if content is not None:
+        config.write_text(content)
+    for words in (f"mdpool images build --config {config} ", f"mdpool deploy --config {config} --pool "):
+        done = complete(words)
+        assert (done.returncode, done.stdout.split(), done.stderr) == (0, [], "")
+
+
 # --- MDPOOL_CONFIG --------------------------------------------------------------------------------
 
 
