@@ -102,6 +102,9 @@ def _synthesize(config: EnvironmentConfig, out_dir: Path) -> SynthResult:
         config = synth_config(config, out_dir)
     except StateFileError as error:
         raise InputError([Problem(str(out_dir), None, "", str(error))]) from None
+    from mdpool.imagebuild.inputs import image_inputs, record_image_inputs
+
+    inputs = image_inputs(config)  # rendered before the swap: a slow template never holds it up
     try:
         staging = _make_sibling(out_dir, "")
     except OSError as error:
@@ -113,6 +116,7 @@ def _synthesize(config: EnvironmentConfig, out_dir: Path) -> SynthResult:
         locks = read_lock_files(staging / "stacks", repository_locks(config.base_dir))
         with deferred():  # never half-swapped: once the swap begins, it ends
             mark_manifest(staging)
+            record_image_inputs(staging / "manifest.json", inputs)
             _carry_over_terraform_files(out_dir, staging)
             write_lock_files(staging / "stacks", locks)  # the committed lock wins over a carried-over one
             _replace(out_dir, staging)

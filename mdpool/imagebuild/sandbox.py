@@ -39,11 +39,18 @@ def render_template(path: Path, source: str, variables: Mapping[str, str], label
     import jinja2
     from jinja2.sandbox import SecurityError
 
-    env = _sandbox(path, source)
+    from mdpool.imagebuild.template_values import Markers, MisplacedValue, unmark, value_type
+
+    markers = Markers.new()
+    env = _sandbox(path, source, markers)
+    value = value_type(markers)
     try:
         # compiling folds constant expressions (`"a"|center(400000000)`), so it is bounded too
         template = env.get_template(path.name)
-        return _bounded_output(template.generate(**dict(variables)))
+        marked = _bounded_output(template.generate(**{name: value(text) for name, text in variables.items()}), markers)
+        return unmark(marked, markers)
+    except MisplacedValue as misplaced:
+        raise InputError([_misplaced_problem(misplaced, marked, markers, source, variables, label)]) from None
     except MemoryError:
         raise InputError([Problem(label, None, "", MEMORY_REFUSED)]) from None
     except jinja2.TemplateSyntaxError as error:
@@ -96,23 +103,88 @@ def render_template(path: Path, source: str, variables: Mapping[str, str], label
         ) from None
 
 
-def _sandbox(path: Path, source: str):
+def _misplaced_problem(misplaced, marked: str, markers, source: str, variables: Mapping[str, str], label: str) -> Problem:  # noqa: ANN001
+    """One line for a value outside its place: which variable, where in the file, what to write instead."""
+    from mdpool.imagebuild.template_values import variables_named
+
+    text = marked
+    for marker in (markers.open, markers.close, markers.value_open, markers.value_close):
+        text = text.replace(marker, "")
+    line = text.count("\n", 0, misplaced.offset) + 1
+    where = label if text.count("\n") == source.count("\n") else f"{label} (rendered)"
+    names = variables_named(misplaced.content, variables)
+    who = ("variable " + ", ".join(names)) if names else "an expression"
+    name = names[0] if names else "X"
+    if misplaced.whole_value:
+        return Problem(
+            where,
+            line,
+            "",
+            f"refused: {who} is written with tojson inside a JSON string, which would change the document's "
+            f'structure; tojson writes a whole JSON value ("Name": {{{{ {name} | tojson }}}}), text goes inside '
+            f'quotes ("{{{{ {name} }}}}")',
+        )
+    return Problem(
+        where,
+        line,
+        "",
+        f"refused: the value of {who} is written outside a JSON string, so it could change the document's "
+        f'structure; a variable is a value: write it inside quotes ("{{{{ {name} }}}}"), a number as '
+        f"{{{{ {name} | int }}}}",
+    )
+
+
+def _sandbox(path: Path, source: str, markers):  # noqa: ANN001 - template_values.Markers
     """jinja2's sandbox: no attribute of Python internals, no unsafe calls, strict undefined.
 
     A definition can come from an untrusted branch (the pull-request pipeline validates it), so
     rendering must not run code: jinja2's SandboxedEnvironment refuses `__class__`, `__globals__`,
     `mro()` and the like (jinja2 docs, "Sandbox"); `*` and `**` are bounded so a template cannot
-    exhaust memory, and includes read only files inside the template's folder.
+    exhaust memory, and includes read only files inside the template's folder. What an expression
+    writes is a value (mdpool.imagebuild.template_values): JSON-escaped, and checked to stay inside
+    a JSON string.
     """
     import operator
 
     import jinja2
+    from jinja2.compiler import CodeGenerator
     from jinja2.sandbox import SandboxedEnvironment, SecurityError
+    from markupsafe import Markup
+
+    from mdpool.imagebuild import template_values as values
+
+    class ValueConcat(CodeGenerator):
+        """`~` through the environment, so a value joined to template text is JSON-escaped, not HTML-escaped."""
+
+        def visit_Concat(self, node, frame):  # noqa: ANN001 - jinja2's signature
+            self.write("environment.concat_values((")
+            for arg in node.nodes:
+                self.visit(arg, frame)
+                self.write(", ")
+            self.write("))")
 
     class BoundedSandbox(SandboxedEnvironment):
-        intercepted_binops = frozenset(["*", "**"])
+        intercepted_binops = frozenset(["*", "**", "+", "%"])
+        code_generator_class = ValueConcat
+
+        def concat_values(self, parts: tuple) -> str:
+            return values.concat(markers, parts)
+
+        def call(__self, __context, __obj, *args, **kwargs):  # noqa: ANN001,N805 - jinja2's signature
+            if isinstance(getattr(__obj, "__self__", None), Markup):  # a method of template text
+                args, kwargs = values.method_arguments(markers, getattr(__obj, "__name__", ""), args, kwargs)
+            return super().call(__context, __obj, *args, **kwargs)
 
         def call_binop(self, context, operator_name, left, right):  # noqa: ANN001 - jinja2's signature
+            if operator_name in ("+", "%"):
+                if isinstance(left, Markup) or isinstance(right, Markup):  # a value meets template text
+                    left = values.as_markup(markers, left)
+                    right = (
+                        tuple(values.as_markup(markers, r) for r in right)
+                        if isinstance(right, tuple)
+                        else values.as_markup(markers, right)
+                    )
+                return operator.add(left, right) if operator_name == "+" else operator.mod(left, right)
             if operator_name == "*":
                 for seq, times in ((left, right), (right, left)):
                     if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_SEQUENCE:
@@ -129,15 +201,29 @@ def _sandbox(path: Path, source: str):
                 raise SecurityError(f"'**' would compute a number of more than {MAX_SEQUENCE} digits (allowed: fewer)")
             return operator.pow(left, right)
 
-    return BoundedSandbox(
+    @jinja2.pass_eval_context  # needs the render: so no constant is finalized (and HTML-escaped) while compiling
+    def finalize(eval_ctx, value):  # noqa: ANN001
+        return values.as_output(markers, value)
+
+    env = BoundedSandbox(
         loader=_folder_loader(path, source),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
-        autoescape=False,
+        # on only so template text (macros, blocks, caller()) is Markup and kept as it is; finalize
+        # and the hooks above escape values as JSON, never as HTML
+        autoescape=True,
+        finalize=finalize,
     )
+    for name in ("safe", "urlize", "xmlattr"):  # would write a value unescaped, or HTML-escaped only
+        del env.filters[name]
+    values.value_filters(markers, env.filters)
+    for name in ("escape", "e", "forceescape"):
+        env.filters[name] = lambda value: values.as_output(markers, value)
+    env.filters["tojson"] = lambda value, indent=None: markers.whole_value(value)
+    return env
 
 
-def _bounded_output(chunks) -> str:  # noqa: ANN001 - jinja2's generator
+def _bounded_output(chunks, markers) -> str:  # noqa: ANN001 - jinja2's generator, template_values.Markers
     """The rendered text, bounded in size and in time (a loop that writes nothing still runs code).
 
     The time bound is a trace function on this thread that checks the clock at every line the
@@ -160,7 +246,7 @@ def _bounded_output(chunks) -> str:  # noqa: ANN001 - jinja2's generator
     sys.settrace(out_of_time)
     try:
         for chunk in chunks:
-            size += len(chunk)
+            size += len(chunk) - markers.count(chunk)
             if size > MAX_RENDERED_CHARS:
                 raise SecurityError(f"the rendered definition exceeds {MAX_RENDERED_CHARS} characters (allowed: at most that)")
             parts.append(chunk)

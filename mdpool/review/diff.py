@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Literal
 
 from mdpool.review.replacement import forces_replacement
+from mdpool.review.image_inputs import ImageInputChange, image_input_changes
 from mdpool.review.synthesized import Block, Stack, Synthesized
 
 
@@ -79,10 +80,12 @@ class Review:
     base: Synthesized
     head: Synthesized
     stacks: tuple[StackDiff, ...]
+    images: tuple[ImageInputChange, ...] = ()
+    """What changes in the image builds' inputs (variables, rendered definitions): not in any stack."""
 
     @property
     def has_changes(self) -> bool:
-        return any(stack.changes for stack in self.stacks)
+        return any(stack.changes for stack in self.stacks) or bool(self.images)
 
 
 def _is_scalar(value: Any) -> bool:
@@ -143,4 +146,5 @@ def diff_stacks(base: Stack | None, head: Stack | None) -> StackDiff:
 def diff_synthesized(base: Synthesized, head: Synthesized) -> Review:
     """Compare every stack of `head` with the stack of the same name in `base`."""
     names = list(head.stacks) + [name for name in base.stacks if name not in head.stacks]
-    return Review(base, head, tuple(diff_stacks(base.stacks.get(name), head.stacks.get(name)) for name in names))
+    stacks = tuple(diff_stacks(base.stacks.get(name), head.stacks.get(name)) for name in names)
+    return Review(base, head, stacks, image_input_changes(base.image_inputs, head.image_inputs))

@@ -31,3 +31,12 @@ def code(value: str) -> str:
     padded = value.startswith("`") or value.endswith("`") or (value[:1] == value[-1:] == " " and value.strip())
     pad = " " if padded else ""
     return f"{fence}{pad}{value}{pad}{fence}"
+
+
+def code_block(value: str, info: str = "") -> list[str]:
+    """`value` as a fenced code block, whatever it holds: the fence is longer than its longest run of
+    backticks (at least three), so no line of it can close the block (CommonMark, "Fenced code blocks");
+    what is inside a code block is never interpreted."""
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + info, *value.replace("\r\n", "\n").replace("\r", "\\r").split("\n"), fence]

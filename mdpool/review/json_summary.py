@@ -53,6 +53,18 @@ def review_document(review: Review, markdown: str, out: str | None, costs: list[
             }
             for stack in review.stacks
         ],
+        "images": [
+            {
+                "image": change.image,
+                "change": change.what,
+                "variable": change.name or None,
+                "old": change.old,
+                "new": change.new,
+                "diff": list(change.diff),
+            }
+            for change in review.images
+        ],
+        "images_compared": review.base.image_inputs is not None and review.head.image_inputs is not None,
         "standby_cost": [
             {"pool": change.pool, "base": cost_json(change.base), "head": cost_json(change.head)} for change in costs or []
         ],

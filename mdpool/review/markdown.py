@@ -13,6 +13,7 @@ from mdpool.cost.estimate import LEFT_OUT, PoolCost
 from mdpool.review.cost import CostChange
 from mdpool.review.diff import MISSING, BlockChange, Review, StackDiff
 from mdpool.review.escape import code as _code
+from mdpool.review.escape import code_block
 from mdpool.review.escape import text as _text
 from mdpool.review.pool_words import (
     DAYS,
@@ -21,6 +22,7 @@ from mdpool.review.pool_words import (
     describe_pool,
     is_pool,
 )
+from mdpool.review.image_inputs import MAX_DIFF_LINES, ImageInputChange
 from mdpool.review.reach import ImageReach, image_reach
 from mdpool.review.references import Resolver
 
@@ -100,7 +102,8 @@ def _headline(review: Review) -> str:
             moved_here = change.status == "added" and _moved_from_base(stack, change.address)
             counts["update" if moved_here else _verb(change)] += 1
     per_verb = ", ".join(f"{count} to {verb}" for verb, count in counts.items())
-    return f"**{stacks} stack(s), {changed} with changes. Resources: {per_verb}.**"
+    images = f" Image build inputs: {len(review.images)} change(s)." if review.images else ""
+    return f"**{stacks} stack(s), {changed} with changes. Resources: {per_verb}.{images}**"
 
 
 def _warnings(review: Review) -> list[str]:
@@ -363,16 +366,55 @@ def _reach_section(reached: list[ImageReach]) -> list[str]:
     return lines
 
 
+def _optional(value: str | None) -> str:
+    return "(not set)" if value is None else _cell(_code(value))
+
+
+def _image_input_row(change: ImageInputChange) -> str:
+    if change.what == "variable":
+        what = f"variable {_cell(_code(change.name))}: {_optional(change.old)} → {_optional(change.new)}"
+    elif change.what == "definition":
+        what = f"definition file: {_optional(change.old)} → {_optional(change.new)}"
+    elif change.what in ("added", "removed"):
+        what = f"image {change.what} (definition {_optional(change.new if change.what == 'added' else change.old)})"
+    elif change.what == "problem":
+        what = f"the definition does not render: {_cell(_text(change.new or ''))}"
+    elif change.diff:
+        what = f"rendered definition: {change.added} line(s) added, {change.removed} removed (below)"
+    else:
+        what = f"rendered definition changed (too large to show; SHA-256 {_optional(change.old)} → {_optional(change.new)})"
+    return f"| {_cell(_code(change.image))} | {what} |"
+
+
+def _image_inputs_section(review: Review) -> list[str]:
+    """What the image builds read that no stack shows: variables and the rendered definitions."""
+    lines: list[str] = []
+    if review.head.image_inputs is not None and review.base.image_inputs is None:
+        lines += ["", "Image build inputs are not compared: the base does not record them (synthesized by an older mdpool)."]
+    if not review.images:
+        return lines
+    lines += ["", "## Image build inputs", "", "Image builds read these; no stack shows them.", "", "| image | change |", "|---|---|"]
+    lines += [_image_input_row(change) for change in review.images]
+    for change in review.images:
+        if change.diff:
+            shown = "\n".join(change.diff)
+            more = change.added + change.removed + 2 > MAX_DIFF_LINES
+            lines += ["", f"Rendered definition of {_code(change.image)}" + (" (first lines of the diff)" if more else "") + ":", ""]
+            lines += code_block(shown, "diff")
+    return lines
+
+
 def render_markdown(review: Review, base_label: str, head_label: str, costs: list[CostChange] | None = None) -> str:
     """The whole summary. Deterministic: the same two inputs (and prices) give the same text."""
     lines = ["# mdpool review", "", f"Base: {_code(base_label)} · compared with: {_code(head_label)}", ""]
     if not review.has_changes:
-        return "\n".join(lines + [NO_CHANGES]) + "\n"
+        return "\n".join(lines + [NO_CHANGES] + _image_inputs_section(review)) + "\n"
     lines.append(_headline(review))
     warnings = _warnings(review)
     if warnings:
         lines += [""] + [line for warning in warnings for line in (warning, ">")][:-1]
     lines += _reach_section(image_reach(review))
+    lines += _image_inputs_section(review)
     lines += _cost_section(costs or [])
     base, head = Resolver(review.base), Resolver(review.head)
     for stack in review.stacks:

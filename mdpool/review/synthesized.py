@@ -58,6 +58,9 @@ class Synthesized:
 
     label: str
     stacks: dict[str, Stack]
+    image_inputs: dict | None = None
+    """What each image build reads (mdpool.imagebuild.inputs), as synth recorded it; None: not recorded
+    (an output of an mdpool before the record, or a hand-made one)."""
 
     def output_value(self, stack: str, output: str) -> Any:
         """The `value` of output `output` of `stack`, or None when there is no such output."""
@@ -137,7 +140,10 @@ def load_synthesized(directory: Path, label: str | None = None) -> Synthesized:
         stacks[name] = Stack(name, blocks_of(document))
     if problems:
         raise InputError(problems)
-    return Synthesized(label or str(directory), stacks)
+    from mdpool.imagebuild.inputs import MANIFEST_KEY
+
+    inputs = manifest.get(MANIFEST_KEY)
+    return Synthesized(label or str(directory), stacks, inputs if isinstance(inputs, dict) else None)
 
 
 EMPTY = Synthesized("nothing", {})
