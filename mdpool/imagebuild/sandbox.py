@@ -220,6 +220,8 @@ def _sandbox(path: Path, source: str, markers):  # noqa: ANN001 - template_value
     for name in ("escape", "e", "forceescape"):
         env.filters[name] = lambda value: values.as_output(markers, value)
     env.filters["tojson"] = lambda value, indent=None: markers.whole_value(value)
+    env.filters["shell"] = values.shell_word
+    env.filters["powershell"] = values.powershell_word
     return env
 
 

