@@ -66,9 +66,12 @@ def render_definition(path: Path, variables: Mapping[str, str]) -> RenderedDefin
 
 def _render(path: Path, source: str, variables: Mapping[str, str], label: str) -> str:
     """Render in the render child where the operating system can bound it, else in-process."""
-    try:
-        import resource  # noqa: F401 - POSIX only
-    except ImportError:  # Windows: no RLIMIT_CPU/RLIMIT_AS; the sandbox's own bounds (between lines) only
+    import importlib.util
+    import sys
+
+    # Windows has no `resource` (no RLIMIT_CPU/RLIMIT_AS), an embedded Python no interpreter to start
+    # a child with: there the template renders in-process, with the sandbox's own bounds (between lines) only
+    if importlib.util.find_spec("resource") is None or not sys.executable:
         from mdpool.imagebuild.sandbox import render_template
 
         return render_template(path, source, variables, label)

@@ -112,3 +112,15 @@ def test_renders_share_one_child_process(tmp_path):
     for _ in range(20):
         assert render_definition(path, {}).text == '{"a": "2"}\n'
     assert render_child._child is child and child.process.poll() is None
+
+
+def test_without_an_interpreter_to_start_the_template_renders_in_process_with_the_sandbox(tmp_path, monkeypatch):
+    from mdpool.imagebuild import render_child
+
+    monkeypatch.setattr(sys, "executable", "")  # an embedded Python: nothing to start a child with
+    before = render_child._child
+    assert render_definition(write(tmp_path, "ok.json.j2", '{"a": "{{ V }}"}\n'), {"V": '"'}).text == '{"a": "\\""}\n'
+    with pytest.raises(InputError) as error:
+        render_definition(write(tmp_path, "evil.json.j2", "{{ ''.__class__.__mro__ }}"), {})
+    assert "never Python internals" in error.value.problems[0].message
+    assert render_child._child is before  # no child was started for these
