@@ -13,6 +13,9 @@ from typing import Any
 
 MAX_DIFF_LINES = 200
 """Longest diff of one rendered definition shown in the review; the rest is counted, not shown."""
+MAX_COMPARED_LINES = 5000
+"""Longest rendered definition compared line by line (difflib's matching grows with the product of
+both sides' lines, and a hand-made base manifest may hold anything); a longer one by digest only."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,8 @@ def _str(value: Any) -> str | None:
 
 def _rendered_change(image: str, was: dict, now: dict) -> ImageInputChange:
     old, new = _text(was, "rendered"), _text(now, "rendered")
-    if new is None or (old is None and was.get("sha256")):  # too large to record: by digest only
+    too_long = any(text is not None and text.count("\n") > MAX_COMPARED_LINES for text in (old, new))
+    if new is None or (old is None and was.get("sha256")) or too_long:  # too large to record or compare: by digest only
         return ImageInputChange(image, "rendered", old=_text(was, "sha256"), new=_text(now, "sha256"))
     lines = list(difflib.unified_diff((old or "").splitlines(), new.splitlines(), "base", "head", lineterm="", n=2))
     added = sum(1 for line in lines[2:] if line.startswith("+"))

@@ -148,3 +148,14 @@ def test_a_code_block_cannot_be_closed_from_inside(value, fence):
     lines = code_block(value, "diff")
     assert lines[0] == fence + "diff" and lines[-1] == fence
     assert all(not line.startswith(fence) for line in lines[1:-1])
+
+
+def test_a_definition_too_long_to_compare_line_by_line_is_compared_by_digest():
+    from mdpool.review.image_inputs import MAX_COMPARED_LINES
+
+    at_limit = "x\n" * MAX_COMPARED_LINES
+    (change,) = image_input_changes({"a": entry("")}, {"a": entry(at_limit)})
+    assert change.added == MAX_COMPARED_LINES
+    over = at_limit + "y\n"
+    (change,) = image_input_changes({"a": entry("")}, {"a": entry(over)})
+    assert change.diff == () and change.new == entry(over)["sha256"]
