@@ -35,15 +35,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
-FLOOR = """
-from mdpool.node import use_bundled_node
-use_bundled_node()
-import cdktn
-from cdktn_provider_azurerm import (provider, resource_group, shared_image_gallery, shared_image,
-    user_assigned_identity, role_definition, role_assignment, dev_center, dev_center_project,
-    virtual_network, subnet)
-from cdktn_provider_azapi import provider as azapi_provider, resource, data_azapi_resource_list
-"""
+FLOOR = (
+    "import importlib\n"
+    "from mdpool.bindings import BINDING_MODULES\n"
+    "from mdpool.node import use_bundled_node\n"
+    "use_bundled_node()\n"
+    "for name in BINDING_MODULES:\n"
+    "    importlib.import_module(name)\n"
+)
+"""The floor: a process that imports the provider binding modules the stacks use (mdpool.bindings), no more."""
 
 
 def tree_rss_kib(root: int) -> int:

@@ -23,6 +23,7 @@ from mdpool.cli_lazy import LazyTarget, lazy_group
 from mdpool.cli_support import (
     DEFAULT_CONFIG,
     OUTPUT,
+    PROGRAM,
     ConfigOption,
     JsonOption,
     emit_json,
@@ -109,7 +110,15 @@ def synth(
     json_output: JsonOption = False,
 ) -> None:
     """Synthesize the gallery and pool stacks to Terraform JSON (all or nothing)."""
-    cfg = load_environment_or_exit(config)
+    from mdpool.bindings import preload
+
+    bindings = preload()  # Node loads the provider bindings while Python reads the config (mdpool.bindings)
+    try:
+        cfg = load_environment_or_exit(config)
+    except typer.Exit as stop:  # the problems are printed: end now, not once the bindings are loaded
+        if PROGRAM["running"]:
+            bindings.abandon(stop.exit_code)
+        raise
     from mdpool.problems import InputError
     from mdpool.signals import stop_signals
     from mdpool.summary import print_synth_summary

@@ -173,6 +173,10 @@ def _annotate_in_ci(lines: list[object]) -> None:
 
 def load_config_or_exit(path: Path):
     """Parse and validate the configuration once, at the edge; on bad input print every problem and exit 1."""
+    if _names_a_template(path):  # the render child starts while the models load (a tenth of a second)
+        from mdpool.imagebuild.render import prepare_rendering
+
+        prepare_rendering()
     from mdpool.loader import load_config
 
     if OUTPUT.config_missing and not path.exists():
@@ -184,6 +188,17 @@ def load_config_or_exit(path: Path):
         fail([*error.problems, *error.warnings])
     warn(config.warnings)
     return config
+
+
+def _names_a_template(path: Path) -> bool:
+    """Whether the config file mentions a `.j2` file (an image definition template), read cheaply; a
+    wrong guess costs a render child started for nothing, or started later, never a wrong result."""
+    from mdpool.files import read_bounded
+
+    try:  # the bound of a config file (mdpool.yamlsource.MAX_FILE_BYTES), not imported: that loads yaml
+        return b".j2" in read_bounded(path, 1024 * 1024)
+    except Exception:  # noqa: BLE001 - load_config reports what is wrong with the file
+        return False
 
 
 def warn(warnings: Iterable[Problem]) -> None:
@@ -213,9 +228,15 @@ def report(problems: list[Problem]) -> None:
         fail(ordered)
 
 
+PROGRAM = {"running": False}
+"""Whether this process is the `mdpool` program (run() below), not a caller of its commands in its own
+process (a test, a library): only the program may end the process early (mdpool.bindings)."""
+
+
 def run(app: Callable[..., Any], args: list[str] | None = None) -> NoReturn:
     """The `mdpool` entry point. With --json anywhere on the line, even a usage error (exit 2) that
     stops the parser before any option is read ends in a JSON document."""
+    PROGRAM["running"] = True
     args = sys.argv[1:] if args is None else list(args)
     options = args[: args.index("--")] if "--" in args else args
     if "--json" not in options:

@@ -675,6 +675,9 @@ class EnvironmentConfig(Model):
     _warnings: list = PrivateAttr(default_factory=list)
     _pools: list[Pool] = PrivateAttr(default_factory=list)
     _names: Any = PrivateAttr(default=None)
+    _definitions: dict = PrivateAttr(default_factory=dict)
+    """The image definition files as loaded for this config (mdpool.imagebuild.images.load_definition_once):
+    the rules and the definition checks of one run render and parse each file once."""
 
     @model_validator(mode="after")
     def _one_form_of_pools(self) -> EnvironmentConfig:

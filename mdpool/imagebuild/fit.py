@@ -111,7 +111,7 @@ def replica_findings(config: "EnvironmentConfig", definitions: dict[str, "ImageD
 
 def build_fit_findings(config: "EnvironmentConfig") -> Iterator[Finding]:
     """Both checks over every buildable image whose definition file loads (broken files are reported elsewhere)."""
-    from mdpool.imagebuild.images import image_specs, load_definition
+    from mdpool.imagebuild.images import image_specs, load_definition_once
     from mdpool.problems import InputError
 
     index_of = {image.name: index for index, image in enumerate(config.gallery.images)}
@@ -123,7 +123,7 @@ def build_fit_findings(config: "EnvironmentConfig") -> Iterator[Finding]:
         return
     for spec in specs:
         try:
-            definitions[spec.name] = load_definition(spec)
+            definitions[spec.name] = load_definition_once(config, spec)
         except (InputError, OSError):
             continue
         yield from timeout_findings(images[spec.name], index_of[spec.name], definitions[spec.name])

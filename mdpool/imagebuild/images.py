@@ -138,6 +138,23 @@ def load_definition(spec: ImageSpec) -> ImageDefinition:
     )
 
 
+def load_definition_once(cfg: EnvironmentConfig, spec: ImageSpec) -> ImageDefinition:
+    """load_definition, remembered on `cfg` by what it reads (the file, the variables, the OS type and the
+    timeout): `validate` checks each definition for its fit (mdpool.imagebuild.fit) and then for its
+    problems; each file is rendered once (a round trip to the render child) and parsed once."""
+    key = (str(spec.definition_path), tuple(sorted(spec.template_variables.items())), spec.os_type, spec.settings.timeout_minutes)
+    known = cfg._definitions
+    if key not in known:
+        try:
+            known[key] = load_definition(spec)
+        except InputError as error:
+            known[key] = error
+    found = known[key]
+    if isinstance(found, InputError):
+        raise InputError(found.problems, found.warnings)
+    return found
+
+
 def check_image_definitions(cfg: EnvironmentConfig) -> list[Problem]:
     """Problems in the definition file of every buildable image (render + model checks, no shellcheck).
 
@@ -146,7 +163,7 @@ def check_image_definitions(cfg: EnvironmentConfig) -> list[Problem]:
     problems: list[Problem] = []
     for spec in image_specs(cfg):
         try:
-            load_definition(spec)
+            load_definition_once(cfg, spec)
         except InputError as error:
             problems.extend(error.problems)
     return sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.path, p.message))

@@ -64,6 +64,18 @@ def render_definition(path: Path, variables: Mapping[str, str]) -> RenderedDefin
     return RenderedDefinition(text, label, label if same_lines else f"{label} (rendered)")
 
 
+def prepare_rendering() -> None:
+    """Start the render child in the background (mdpool.imagebuild.render_child.prestart), for a caller
+    that will render templates soon: its start overlaps the caller's own work."""
+    try:
+        import resource  # noqa: F401 - POSIX only, as in _render
+    except ImportError:
+        return
+    from mdpool.imagebuild.render_child import prestart
+
+    prestart()
+
+
 def _render(path: Path, source: str, variables: Mapping[str, str], label: str) -> str:
     """Render in the render child where the operating system can bound it, else in-process."""
     import importlib.util
