@@ -66,10 +66,12 @@ def render_definition(path: Path, variables: Mapping[str, str]) -> RenderedDefin
 
 def prepare_rendering() -> None:
     """Start the render child in the background (mdpool.imagebuild.render_child.prestart), for a caller
-    that will render templates soon: its start overlaps the caller's own work."""
-    try:
-        import resource  # noqa: F401 - POSIX only, as in _render
-    except ImportError:
+    that will render templates soon: its start overlaps the caller's own work. Nothing where _render
+    renders in-process."""
+    import importlib.util
+    import sys
+
+    if importlib.util.find_spec("resource") is None or not sys.executable:
         return
     from mdpool.imagebuild.render_child import prestart
 
