@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from mdpool.validate.architecture import boot_optimization_supported
+from mdpool.validate.architecture import boot_optimization_on
 
 if TYPE_CHECKING:
     from mdpool.config import EnvironmentConfig, GalleryImage
@@ -46,8 +46,7 @@ def phase_needs(image: "GalleryImage", definition: "ImageDefinition") -> list[Ph
     """The minutes Microsoft's figures give the phases this image's build will go through."""
     assert image.build is not None
     needs = []
-    optimized = image.build.boot_optimization is not False and boot_optimization_supported(image.architecture)
-    if optimized:
+    if boot_optimization_on(image.architecture, image.build.boot_optimization):
         minutes = BOOT_OPTIMIZATION_MINUTES[image.os_type]
         needs.append(PhaseNeed(f"boot optimization {minutes} min on {image.os_type}", minutes))
     regions = len(definition.target_regions)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from mdpool.validate.architecture import X64, boot_optimization_supported, default_build_vm_size
+from mdpool.validate.architecture import ARM64, X64, default_build_vm_size
 from mdpool.imagebuild.definition import ImageDefinition
 
 API_VERSION = "2025-10-01"
@@ -153,10 +153,11 @@ def _optimize(architecture: str, boot_optimization: bool | None = None) -> dict[
     """Boot optimization: on as the blog's script sets it (VMBootState Enabled) where Azure supports it,
     unless the config turns it off (`Disabled`, a value of the 2025-10-01 spec's vmBoot.state).
 
-    Arm64 gets no optimize block at all (not supported; the config refuses `true` for it), so an
-    unset or default setting renders, and hashes, exactly as before the setting existed.
+    Arm64 is off by default and then gets no optimize block at all, so an unset or `false` setting
+    renders, and hashes, exactly as before the setting existed; `true` asks for it (vm-boot-optimization.md
+    supports Arm64).
     """
-    if not boot_optimization_supported(architecture):
+    if architecture == ARM64 and not boot_optimization:
         return None
     return {"vmBoot": {"state": "Disabled" if boot_optimization is False else "Enabled"}}
 

@@ -64,13 +64,15 @@ def test_boot_optimization_is_in_the_content_hash_and_leaves_existing_hashes_alo
     assert digest(boot_optimization=False) != before_the_setting  # turning it off is a new image
 
 
-def test_boot_optimization_true_is_refused_for_arm64_and_false_accepted(tmp_path):
+def test_boot_optimization_on_arm64_is_off_by_default_and_on_when_asked(tmp_path):
+    # vm-boot-optimization.md, "Image types supported": Architecture X64, ARM64 (an Arm64 `true` is not refused)
     arm = {"architecture": "Arm64"}
     doc = definition(region("westeurope"))
-    (line,) = errors_of(write_config(tmp_path, definition=doc, image=arm, build={"boot_optimization": True}))
-    assert "boot_optimization" in line and "Arm64" in line and "VM boot optimization" in line
-    body = rendered(write_config(tmp_path, definition=doc, image=arm, build={"boot_optimization": False}))
-    assert "optimize" not in body["properties"]  # Arm64 never gets the block
+    for unset_or_off in ({}, {"boot_optimization": False}):
+        body = rendered(write_config(tmp_path, definition=doc, image=arm, build=unset_or_off))
+        assert "optimize" not in body["properties"]  # as before the setting existed: no rebuild
+    on = rendered(write_config(tmp_path, definition=doc, image=arm, build={"boot_optimization": True}))
+    assert on["properties"]["optimize"] == {"vmBoot": {"state": "Enabled"}}
 
 
 # --- build timeout against the phases -------------------------------------------------------------
@@ -97,6 +99,18 @@ def test_a_timeout_below_the_phases_warns_by_how_much_and_one_at_the_figure_does
     (line,) = warnings_of(below, "timeout_minutes")
     assert f"{needed - 1} minutes is 1 short of the {needed} minutes" in line and "warning:" in line
     assert "VM boot optimization" in line and "Azure Compute Gallery" in line
+
+
+@pytest.mark.parametrize("boot, needed", [(None, 15), (False, 15), (True, 20 + 15)])
+def test_an_arm64_build_needs_the_optimization_minutes_only_when_asked(tmp_path, boot, needed):
+    doc = definition(region("westeurope"))
+    build = {} if boot is None else {"boot_optimization": boot}
+    image = {"architecture": "Arm64"}
+    at = write_config(tmp_path, definition=doc, image=image, build={**build, "timeout_minutes": needed})
+    assert warnings_of(at, "timeout_minutes") == []
+    below = write_config(tmp_path, definition=doc, image=image, build={**build, "timeout_minutes": needed - 1})
+    (line,) = warnings_of(below, "timeout_minutes")
+    assert f"1 short of the {needed} minutes" in line
 
 
 # --- replicas for the pool ------------------------------------------------------------------------
