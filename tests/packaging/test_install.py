@@ -160,3 +160,51 @@ def test_installed_wheel_runs_outside_the_repository(version, wheel, tmp_path):
     assert sorted(written) == sorted(expected)
     for name in expected:
         assert written[name] == expected[name], f"{name}: the installed mdpool synthesizes differently"
+
+
+def test_the_tool_pipelines_install_step_runs_from_the_wheel(wheel, tmp_path):
+    """A repository started by `mdpool init`, with the wheel committed in it as `pipelines.install`: the
+    rendered pull-request pipeline's install step, run as the agent would (bash, the job's Python
+    first on PATH, at the repository root), gives an `mdpool` on PATH that validates, lints,
+    synthesizes and checks the pipelines there, with no file of this repository in reach."""
+    from tests.conftest import run_mdpool
+    from tests.pipelines.schema import load_pipeline
+
+    user = tmp_path / "user"
+    assert run_mdpool("init", str(user)).returncode == 0
+    (user / "dist").mkdir()
+    shutil.copy2(wheel, user / "dist" / wheel.name)
+    config = (user / "mdpool.yaml").read_text()
+    from mdpool import __version__
+
+    pinned = f'  install: "mdpool=={__version__}"'
+    assert pinned in config
+    (user / "mdpool.yaml").write_text(config.replace(pinned, f'  install: "dist/{wheel.name}"'))
+    rendered = run_mdpool("pipeline", "render", cwd=user)
+    assert rendered.returncode == 0, rendered.stderr
+
+    steps = load_pipeline((user / "pipelines" / "pull-request.yml").read_text())["stages"][0]["jobs"][0]["steps"]
+    (install,) = [step["script"] for step in steps if "pip install" in step.get("script", "")]
+    assert f"dist/{wheel.name}" in install
+
+    env = clean_environment()
+    job_python = tmp_path / "job-python"  # the agent's UsePythonVersion: a Python with pip, first on PATH
+    made = subprocess.run([sys.executable, "-m", "venv", str(job_python)], capture_output=True, text=True, timeout=300, env=env)
+    assert made.returncode == 0, made.stderr
+    env["PATH"] = os.pathsep.join([str(job_python / "bin"), env["PATH"]])
+    ran = subprocess.run(
+        ["bash", "-c", install], cwd=user, capture_output=True, text=True, timeout=1800, env=env, stdin=subprocess.DEVNULL
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert f"mdpool {__version__}" in ran.stdout
+    assert shutil.which("mdpool", path=env["PATH"]) == str(job_python / "bin" / "mdpool")
+
+    def mdpool(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["mdpool", *args], cwd=user, capture_output=True, text=True, timeout=600, env=env, stdin=subprocess.DEVNULL
+        )
+
+    for args in (("validate",), ("images", "lint"), ("pipeline", "render", "--check"), ("-q", "synth")):
+        result = mdpool(*args)
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+    assert sorted(p.name for p in (user / "cdktf.out" / "stacks").iterdir()) == ["gallery-dev", "pool-dev"]
