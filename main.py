@@ -24,12 +24,15 @@ def main() -> int:
         print(error, file=sys.stderr)
         return 1
     from mdpool.app import build_app
+    from mdpool.imagebuild.inputs import image_inputs, record_image_inputs
     from mdpool.output_folder import mark_manifest
     from mdpool.rollout.overlay import synth_config
 
     out = os.environ.get("CDKTF_OUTDIR", "cdktf.out")
-    build_app(synth_config(config, out), out).synth()  # a running canary included, as `mdpool synth` does
+    config = synth_config(config, out)  # a running canary included, as `mdpool synth` does
+    build_app(config, out).synth()
     mark_manifest(Path(out))  # as `mdpool synth`: the output is recognisably mdpool's to replace later
+    record_image_inputs(Path(out) / "manifest.json", image_inputs(config))  # what `mdpool review` compares
     return 0
 
 
