@@ -52,6 +52,14 @@ class Preload:
         finally:
             self.done.set()
 
+    def wait(self) -> None:
+        """Block until the thread's imports end, before this thread imports a binding itself.
+
+        Two threads importing the same jsii package at once can see it half-initialized (a CI run
+        failed with "'cdktn_provider_azurerm' is not a package"): the synth imports after this.
+        """
+        self.done.wait()
+
     def abandon(self, exit_code: int) -> None:
         """The run ends before the synth (a config error): end the process now, not after the bindings load.
 

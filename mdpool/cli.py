@@ -119,6 +119,7 @@ def synth(
         if PROGRAM["running"]:
             bindings.abandon(stop.exit_code)
         raise
+    bindings.wait()  # the config was read meanwhile; the synth's own imports never race the thread's
     from mdpool.problems import InputError
     from mdpool.signals import stop_signals
     from mdpool.summary import print_synth_summary

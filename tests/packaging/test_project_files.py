@@ -149,7 +149,8 @@ def _make_dry_run(folder: Path, target: str) -> list[str]:
     for name in ("Makefile", "Pipfile", "Pipfile.lock", "pyproject.toml", "package-lock.json"):
         if not (folder / name).exists():
             shutil.copy2(REPO / name, folder / name)
-    done = subprocess.run(["make", "-n", target], cwd=folder, capture_output=True, text=True, timeout=60)
+    # --no-print-directory: run under `make test` (CI), a nested make would add Entering/Leaving lines
+    done = subprocess.run(["make", "-n", "--no-print-directory", target], cwd=folder, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
 
