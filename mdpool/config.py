@@ -142,13 +142,48 @@ def _image_version(value: str) -> str:
     return value
 
 
-class PlatformImageSource(Model):
-    """The marketplace image a build starts from (the blog's matrix Publisher/Offer/Sku/Version)."""
+SOURCE_KINDS = (
+    "give exactly one kind of source: a marketplace image (publisher, offer, sku), one of this config's "
+    "gallery images (gallery_image), or any gallery image version (image_version_id)"
+)
 
-    publisher: NonEmpty
-    offer: NonEmpty
-    sku: NonEmpty
+
+class BuildSource(Model):
+    """The image a build starts from, as Image Builder's template sources allow (imagebuilder 2025-10-01
+    `PlatformImage`, `SharedImageVersion`): a marketplace image (the blog's matrix Publisher / Offer /
+    Sku / Version), one of this config's gallery images, or any gallery image version by its id."""
+
+    publisher: NonEmpty | None = None
+    offer: NonEmpty | None = None
+    sku: NonEmpty | None = None
+    gallery_image: NonEmpty | None = None
+    """One of this config's gallery images: the build starts from its `version` (built first when both
+    are built; mdpool.imagebuild.chain)."""
+    image_version_id: NonEmpty | None = None
+    """Any gallery image version: /subscriptions/.../galleries/<g>/images/<i>/versions/<version or latest>.
+    The builder identity needs read access to it."""
     version: Annotated[str, AfterValidator(_image_version)] = "latest"
+    """With publisher/offer/sku or gallery_image: `latest` (resolved at each build, and part of the
+    content hash) or a pinned version."""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "BuildSource":
+        platform = [key for key in ("publisher", "offer", "sku") if getattr(self, key) is not None]
+        kinds = [bool(platform), self.gallery_image is not None, self.image_version_id is not None]
+        if kinds.count(True) != 1:
+            raise ValueError(SOURCE_KINDS)
+        if platform and len(platform) != 3:
+            missing = [key for key in ("publisher", "offer", "sku") if key not in platform]
+            raise ValueError(f"a marketplace source needs publisher, offer and sku; missing: {', '.join(missing)}")
+        if self.image_version_id is not None and "version" in self.model_fields_set:
+            raise ValueError("image_version_id carries its version (.../versions/<version>); drop `version`")
+        return self
+
+    @property
+    def kind(self) -> Literal["platform", "gallery_image", "image_version_id"]:
+        if self.gallery_image is not None:
+            return "gallery_image"
+        return "image_version_id" if self.image_version_id is not None else "platform"
 
 
 class BuildNetwork(Model):
@@ -191,7 +226,7 @@ class ImageBuild(Model):
     relative to this config file."""
     variables: dict[str, str] = {}
     """Variables for a `*.json.j2` definition, e.g. BaseName."""
-    source: PlatformImageSource
+    source: BuildSource
     vm_size: NonEmpty | None = None
     """Build VM size; default Standard_D4s_v3 for x64 images, Standard_D4ps_v5 for Arm64
     (mdpool.validate.architecture)."""

@@ -25,11 +25,13 @@ if TYPE_CHECKING:
     from mdpool.deploy.terraform import Output
     from mdpool.imagebuild.builder import Connection
     from mdpool.imagebuild.images import ImageSpec
+    from mdpool.imagebuild.template import Source
 
 NO_VERSION = "no version yet"
 DEFINITION_CHANGED = "definition changed"
 SOURCE_MOVED = "source moved"
 FORCED = "forced"
+BASE_REBUILT = "built on the new version of"
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,11 @@ class PlannedImage:
 
     name: str
     build: bool
-    reason: str  # "up to date", or why it is built: no version yet | definition changed | source moved ... | forced
+    reason: str  # "up to date", or why it is built: no version yet | definition changed | source moved ... | forced | built on ...
     content_hash: str
-    source: str  # publisher:offer:sku:version, the version resolved
+    """Of the image as it is built; for an image built on a base rebuilt first, with the base's `latest`
+    (its version is known only after the base's build; the deploy checks the rest of the content)."""
+    source: str  # publisher:offer:sku:version, or a gallery image version id; the version resolved
     configured_version: str  # what the config says (`latest` or a pinned version)
     version_id: str | None = None  # the up-to-date version, when there is one
     retention: dict[str, Any] | None = None  # a build's: the old versions it would delete, and why the rest stay
@@ -75,7 +79,8 @@ def plan_images(
     with the new version counted as the newest): the old versions it would delete, and why the others stay.
     """
     from mdpool.deploy.images import aim_at_outputs
-    from mdpool.imagebuild.builder import BuildError, up_to_date_version
+    from mdpool.imagebuild.builder import BuildError
+    from mdpool.imagebuild.chain import build_layers, built_here, resolve_independent
     from mdpool.imagebuild.images import image_specs, load_definition
     from mdpool.imagebuild.source_version import SourceError, resolve_specs
     from mdpool.imagebuild.template import settings_content_hash
@@ -84,35 +89,51 @@ def plan_images(
     connection = connection.with_credential()
     configured = [aim_at_outputs(spec, gallery_outputs) for spec in image_specs(cfg)]
     try:
-        resolved = resolve_specs(configured, connection)
-        planned = []
-        for before, spec in zip(configured, resolved):
-            digest = settings_content_hash(load_definition(spec), spec.settings)
-            existing = None if force else up_to_date_version(spec, connection)
-            if existing:
-                planned.append(
-                    PlannedImage(
-                        spec.name, False, "up to date", digest, spec.settings.source.urn, before.settings.source.version, existing
+        # `latest` resolved now, except on a base built in this run (mdpool.imagebuild.chain)
+        resolved = {spec.name: spec for spec in resolve_independent(configured, connection)}
+        waiting = built_here(configured)
+        by_name: dict[str, PlannedImage] = {}
+        for layer in build_layers(configured):
+            for before in layer:
+                base = before.base_image
+                if base is not None and before.name in waiting and by_name[base].build and before.settings.source.version.lower() == "latest":
+                    # built on the version its base's build makes: hashed with `latest` until then
+                    digest = settings_content_hash(load_definition(before), before.settings)
+                    by_name[before.name] = PlannedImage(
+                        before.name,
+                        True,
+                        f"{BASE_REBUILT} {base}",
+                        digest,
+                        before.settings.source.urn,
+                        before.settings.source.version,
+                        retention=_retention(cfg, before, connection, rollout_state),
                     )
-                )
-                continue
-            reason = FORCED if force else _why(spec, before, connection)
-            planned.append(
-                PlannedImage(
-                    spec.name,
-                    True,
-                    reason,
-                    digest,
-                    spec.settings.source.urn,
-                    before.settings.source.version,
-                    retention=_retention(cfg, spec, connection, rollout_state),
-                )
-            )
+                    continue
+                spec = resolve_specs([before], connection)[0] if before.name in waiting else resolved[before.name]
+                by_name[before.name] = _plan_one(cfg, before, spec, connection, force, rollout_state)
     except (SourceError, BuildError) as error:
         raise DeployError(str(error)) from None
     except InputError as error:
         raise DeployError([str(problem) for problem in error.problems]) from None
-    return planned
+    return [by_name[spec.name] for spec in configured]
+
+
+def _plan_one(
+    cfg: "EnvironmentConfig", before: "ImageSpec", spec: "ImageSpec", connection: "Connection", force: bool, rollout_state: "Path | None"
+) -> PlannedImage:
+    """One image with its source resolved (`spec`; `before`: as configured): up to date, or why it is built."""
+    from mdpool.imagebuild.builder import up_to_date_version
+    from mdpool.imagebuild.images import load_definition
+    from mdpool.imagebuild.template import settings_content_hash
+
+    digest = settings_content_hash(load_definition(spec), spec.settings)
+    source, configured_version = spec.settings.source.urn, before.settings.source.version
+    existing = None if force else up_to_date_version(spec, connection)
+    if existing:
+        return PlannedImage(spec.name, False, "up to date", digest, source, configured_version, existing)
+    reason = FORCED if force else _why(spec, before, connection)
+    retention = _retention(cfg, spec, connection, rollout_state)
+    return PlannedImage(spec.name, True, reason, digest, source, configured_version, retention=retention)
 
 
 def _retention(cfg: "EnvironmentConfig", spec: "ImageSpec", connection: "Connection", rollout_state: "Path | None") -> dict[str, Any]:
@@ -140,7 +161,7 @@ def _why(spec: "ImageSpec", configured: "ImageSpec", connection: "Connection") -
     source moved; finding none means the definition (or another hashed input) changed.
     """
     from mdpool.imagebuild.images import load_definition
-    from mdpool.imagebuild.source_version import marketplace_versions, with_source
+    from mdpool.imagebuild.source_version import with_source
     from mdpool.imagebuild.template import content_hash
 
     with connection.client(spec.subscription_id) as client:
@@ -151,9 +172,7 @@ def _why(spec: "ImageSpec", configured: "ImageSpec", connection: "Connection") -
         if source.version.lower() != "latest":
             return DEFINITION_CHANGED
         older = [source] + [
-            dataclasses.replace(source, version=v)
-            for v in marketplace_versions(client, spec.subscription_id, spec.settings.location, source)
-            if v != spec.settings.source.version
+            _at_version(source, v) for v in _source_versions(client, spec, source) if v != spec.settings.source.version
         ]
     for candidate in reversed(older):  # newest first: the version the last build most likely used
         # rendered with that version: a definition template may use {{ Version }}
@@ -161,6 +180,24 @@ def _why(spec: "ImageSpec", configured: "ImageSpec", connection: "Connection") -
         if content_hash(definition, candidate, spec.settings.architecture, spec.settings.boot_optimization) in hashes:
             return f"{SOURCE_MOVED}: {candidate.version} -> {spec.settings.source.version}"
     return DEFINITION_CHANGED
+
+
+def _source_versions(client: Any, spec: "ImageSpec", source: "Source") -> list[str]:
+    """The versions `latest` of the source could have meant, oldest first: the marketplace's, or the gallery image's in latest."""
+    from mdpool.imagebuild.builder import list_gallery_image_versions
+    from mdpool.imagebuild.source_version import in_latest, marketplace_versions, version_key
+    from mdpool.imagebuild.template import GallerySource
+
+    if not isinstance(source, GallerySource):
+        return marketplace_versions(client, spec.subscription_id, spec.settings.location, source)
+    names = [str(v["name"]) for v in list_gallery_image_versions(client, source.image_id) if v.get("name") and in_latest(v)]
+    return sorted(names, key=version_key)
+
+
+def _at_version(source: "Source", version: str) -> "Source":
+    from mdpool.imagebuild.template import GallerySource
+
+    return source.with_version(version) if isinstance(source, GallerySource) else dataclasses.replace(source, version=version)
 
 
 def _built_hashes(client: Any, gallery_image_id: str) -> set[str]:
@@ -203,7 +240,7 @@ def pinned_specs(specs: Sequence["ImageSpec"], planned: Sequence[PlannedImage]) 
     """
     from mdpool.imagebuild.images import load_definition
     from mdpool.imagebuild.source_version import with_source
-    from mdpool.imagebuild.template import PlatformSource, settings_content_hash
+    from mdpool.imagebuild.template import GallerySource, PlatformSource, settings_content_hash
 
     by_name = {spec.name: spec for spec in specs}
     pinned, problems = [], []
@@ -215,8 +252,13 @@ def pinned_specs(specs: Sequence["ImageSpec"], planned: Sequence[PlannedImage]) 
                 f"image {image.name}: in the saved plan but no longer buildable in the config; plan the images stage again"
             )
             continue
-        publisher, offer, sku, version = image.source.split(":", 3)
-        spec = with_source(by_name[image.name], PlatformSource(publisher, offer, sku, version))
+        configured = by_name[image.name]
+        if image.source.startswith("/"):  # a gallery image version id (a base of the config's: `latest` while it is rebuilt)
+            source: Source = GallerySource(image.source, configured.base_image)
+        else:
+            publisher, offer, sku, version = image.source.split(":", 3)
+            source = PlatformSource(publisher, offer, sku, version)
+        spec = with_source(configured, source)
         digest = settings_content_hash(load_definition(spec), spec.settings)
         if digest != image.content_hash:
             problems.append(

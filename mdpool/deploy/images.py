@@ -61,7 +61,8 @@ class ImageBuildStage:
         return [image.name for image in self.cfg.gallery.images if image.build is not None]
 
     def build(self, gallery_outputs: Mapping[str, Output]) -> Sequence[ImageResult]:
-        from mdpool.imagebuild.builder import BuildOptions, Connection, build_images
+        from mdpool.imagebuild.builder import BuildOptions, Connection
+        from mdpool.imagebuild.chain import build_in_order
         from mdpool.imagebuild.images import image_specs
         from mdpool.imagebuild.progress import BuildBoard
 
@@ -76,9 +77,9 @@ class ImageBuildStage:
                 base.credential, base.endpoint, base.verify, {"polling_interval": min(options.poll_interval, 10.0)}
             )
         specs = self._sources_resolved(specs, connection)
-        try:
+        try:  # a base image before the images on it (mdpool.imagebuild.chain)
             with BuildBoard([spec.name for spec in specs], self.console) as board:
-                results = build_images(specs=specs, connection=connection, options=options, on_progress=board)
+                specs, results = build_in_order(specs, connection=connection, options=options, on_progress=board)
         except InputError as error:
             raise DeployError([str(problem) for problem in error.problems]) from None
         tidied = tidy_built(self.cfg, specs, results, connection, self.rollout_state)
@@ -87,12 +88,13 @@ class ImageBuildStage:
     def _sources_resolved(self, specs: "list[ImageSpec]", connection: "Connection") -> "list[ImageSpec]":
         """`latest` resolved now, or the sources and images a saved plan fixed (mdpool.deploy.image_plan)."""
         from mdpool.deploy.image_plan import pinned_specs
-        from mdpool.imagebuild.source_version import SourceError, resolve_specs
+        from mdpool.imagebuild.chain import resolve_independent
+        from mdpool.imagebuild.source_version import SourceError
 
         if self.planned is not None:
             return pinned_specs(specs, self.planned)
         try:
-            return resolve_specs(specs, connection)
+            return resolve_independent(specs, connection)
         except SourceError as error:
             raise DeployError(str(error)) from None
 
@@ -178,6 +180,12 @@ def aim_at_outputs(spec: "ImageSpec", outputs: Mapping[str, Output]) -> "ImageSp
     identity = outputs.get("builder_identity_id")
     if identity is not None and isinstance(identity.value, str) and identity.value:
         changes["identity_id"] = identity.value
+    from mdpool.imagebuild.template import GallerySource
+
+    base = spec.base_image  # built on another image of the config: its deployed definition too
+    if base and definitions is not None and isinstance(definitions.value, dict) and definitions.value.get(base):
+        source = settings.source
+        changes["source"] = GallerySource(f"{definitions.value[base]}/versions/{source.version}", base)
     if not changes:
         return spec
     return dataclasses.replace(spec, settings=dataclasses.replace(settings, **changes))

@@ -9,10 +9,12 @@ these holds it, each checked against Azure or the config, never assumed:
 - it is the newest version;
 - it is what `latest` resolves to (the newest Succeeded version not excluded from latest: compute
   spec `excludeFromLatest`), so pools at `latest` keep an image;
-- a pool pins it (`pools[].images[]` with `version: X.Y.Z`);
+- a pool pins it (`pools[].images[]` with `version: X.Y.Z`), or another image is built on it
+  (`build.source` with `gallery_image` and `version: X.Y.Z`);
 - a pool's machines run it (the pool's agents list, as `--recycle` reads it: mdpool.deploy.recycle);
 - a build writes it: its provisioningState is neither Succeeded nor Failed (Creating, Updating,
-  Deleting, Migrating...), or a running image template distributes to it by version id;
+  Deleting, Migrating...), or a running image template distributes to it by version id, or starts
+  from it (its `SharedImageVersion` source);
 - a canary rollout under way holds it (its new version, and the previous one its pools keep:
   mdpool.rollout.state).
 
@@ -118,15 +120,9 @@ def decide(
 ) -> list[Decision]:
     """Each version of `versions` (ARM JSON), newest first: delete or keep, and why. Keys of the maps are lowercased version names."""
     ranked = sorted(versions, key=version_order, reverse=True)
-    latest = next(
-        (
-            v
-            for v in ranked
-            if (v.get("properties") or {}).get("provisioningState") == "Succeeded"
-            and not ((v.get("properties") or {}).get("publishingProfile") or {}).get("excludeFromLatest")
-        ),
-        None,
-    )
+    from mdpool.imagebuild.source_version import in_latest
+
+    latest = next((v for v in ranked if in_latest(v)), None)
     decisions = []
     for rank, version in enumerate(ranked):
         name = str(version.get("name") or "")
@@ -143,9 +139,9 @@ def decide(
             reasons.append("what `latest` resolves to")
         if state not in SETTLED:
             reasons.append(f"being written (provisioningState {state})")
-        reasons += [f"pinned by pool {pool}" for pool in pinned.get(key, ())]
+        reasons += [f"pinned by {user}" for user in pinned.get(key, ())]
         reasons += [f"run by machines of pool {pool}" for pool in running.get(key, ())]
-        reasons += [f"written by the running build {template}" for template in targeted.get(key, ())]
+        reasons += list(targeted.get(key, ()))  # written by / built on by a running build
         if key in held:
             reasons.append(held[key])
         decisions.append(Decision(name, str(version.get("id") or ""), not reasons, tuple(reasons)))
@@ -215,12 +211,17 @@ def _planned_version(excluded: bool) -> dict[str, Any]:
 
 
 def pinned_versions(cfg: "EnvironmentConfig", image: str) -> dict[str, list[str]]:
-    """Version (lowercased) -> the pools that pin it (`version: X.Y.Z` on a pool image of `image`)."""
+    """Version (lowercased) -> who pins it: `pool P` (`version: X.Y.Z` on a pool image of `image`) or
+    `image I (build.source)` (an image built on that version of `image`)."""
     pinned: dict[str, list[str]] = {}
     for pool in cfg.pools:
         for entry in pool.images:
             if entry.gallery_image == image and entry.version.lower() != "latest":
-                pinned.setdefault(entry.version.lower(), []).append(cfg.names.for_pool(pool).pool)
+                pinned.setdefault(entry.version.lower(), []).append(f"pool {cfg.names.for_pool(pool).pool}")
+    for other in cfg.gallery.images:
+        source = other.build.source if other.build else None
+        if source is not None and source.gallery_image == image and source.version.lower() != "latest":
+            pinned.setdefault(source.version.lower(), []).append(f"image {other.name} (build.source)")
     return pinned
 
 
@@ -251,7 +252,8 @@ def running_versions(cfg: "EnvironmentConfig", image: str, client: Any, gallery_
 
 
 def targeted_versions(client: Any, resource_group: str, gallery_image_id: str) -> dict[str, list[str]]:
-    """Version (lowercased) -> the running image templates (of the gallery's resource group) that distribute to it by id."""
+    """Version (lowercased) -> why running image templates (of the gallery's resource group) need it: they
+    distribute to it by id, or build on it."""
     from mdpool.deploy.recycle import image_key
     from mdpool.imagebuild.builder import RUNNING_STATES
 
@@ -271,7 +273,13 @@ def targeted_versions(client: Any, resource_group: str, gallery_image_id: str) -
             target = str(getattr(distributor, "gallery_image_id", None) or "").rstrip("/")
             if "/versions/" in target.lower() and image_key(target) == wanted:
                 version = target.rsplit("/", 1)[-1].lower()
-                targeted.setdefault(version, []).append(str(template.name))
+                targeted.setdefault(version, []).append(f"written by the running build {template.name}")
+        # a running build on a version of this image (SharedImageVersion source): `exactVersion` when
+        # the service resolved `latest` (spec 2025-10-01, readOnly), else the id it was given
+        source = properties.source if properties else None
+        read = str(getattr(source, "exact_version", None) or getattr(source, "image_version_id", None) or "").rstrip("/")
+        if "/versions/" in read.lower() and image_key(read) == wanted:
+            targeted.setdefault(read.rsplit("/", 1)[-1].lower(), []).append(f"the source of the running build {template.name}")
     return targeted
 
 

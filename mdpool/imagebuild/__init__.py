@@ -8,7 +8,8 @@ lives in `mdpool.imagebuild.builder`, which imports the SDK.
 - `template`: the ARM image template, exactly as the blog's script builds it, plus a content hash;
 - `lint`: model checks, bash -n, shellcheck and the footguns that cost a whole build;
 - `images`: the configured images as build specs;
-- `builder`: skip / reattach / cancel / create / run / watch, in parallel.
+- `builder`: skip / reattach / cancel / create / run / watch, in parallel;
+- `chain`: a base image before the images built on it.
 """
 
 from __future__ import annotations

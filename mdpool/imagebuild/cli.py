@@ -143,7 +143,7 @@ def build(
     """
     import threading
 
-    from mdpool.imagebuild.builder import BuildOptions, Connection, build_images, describe_result
+    from mdpool.imagebuild.builder import BuildOptions, Connection, describe_result
     from mdpool.imagebuild.images import image_specs
     from mdpool.imagebuild.progress import BuildBoard
 
@@ -172,10 +172,12 @@ def build(
     except CredentialProblem as error:
         fail([str(error)])
     connection = Connection(credential, base.endpoint, base.verify, {"polling_interval": min(poll_interval, 10.0)})
-    from mdpool.imagebuild.source_version import SourceError, resolve_specs
+    from mdpool.imagebuild.chain import build_in_order, resolve_independent
+    from mdpool.imagebuild.source_version import SourceError
 
-    try:  # `latest` -> the marketplace's newest version, so a moved source is a new build (source_version.py)
-        specs = resolve_specs(specs, connection)
+    try:  # `latest` -> the newest version, so a moved source is a new build (source_version.py); an image
+        # on a base built in this run is resolved once the base built (mdpool.imagebuild.chain)
+        specs = resolve_independent(specs, connection)
     except SourceError as error:
         fail([str(error)])
     from mdpool.signals import stop_signals
@@ -183,7 +185,7 @@ def build(
     stop = threading.Event()
     try:  # SIGTERM/SIGHUP stop watching as Ctrl-C does; the builds go on in Azure
         with stop_signals() as caught, BuildBoard([spec.name for spec in specs]) as board:
-            results = build_images(specs=specs, connection=connection, options=options, on_progress=board, stop=stop)
+            specs, results = build_in_order(specs, connection=connection, options=options, on_progress=board, stop=stop)
     except InputError as error:
         fail(error.problems)
     from mdpool.deploy.images import tidy_built

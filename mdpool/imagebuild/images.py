@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 from mdpool.imagebuild.definition import ImageDefinition, parse_definition
 from mdpool.imagebuild.render import RenderedDefinition, display_path, render_definition
-from mdpool.imagebuild.template import PlatformSource, TemplateSettings
+from mdpool.imagebuild.template import GallerySource, PlatformSource, Source, TemplateSettings
 from mdpool.problems import InputError, Problem
 
 if TYPE_CHECKING:
-    from mdpool.config import EnvironmentConfig
+    from mdpool.config import BuildSource, EnvironmentConfig
 
 
 @dataclass(frozen=True)
@@ -39,16 +39,18 @@ class ImageSpec:
     def template_variables(self) -> dict[str, str]:
         """The config's variables on top of the blog's matrix columns, which every template may use."""
         source = self.settings.source
-        automatic = {
-            "ImageName": self.name,
-            "OsType": self.os_type,
-            "Location": self.settings.location,
-            "Publisher": source.publisher,
-            "Offer": source.offer,
-            "Sku": source.sku,
-            "Version": source.version,
-        }
+        automatic = {"ImageName": self.name, "OsType": self.os_type, "Location": self.settings.location}
+        if isinstance(source, PlatformSource):
+            automatic.update(Publisher=source.publisher, Offer=source.offer, Sku=source.sku, Version=source.version)
+        else:  # a gallery image version: no marketplace names; the version, and the version's id
+            automatic.update(Publisher="", Offer="", Sku="", Version=source.version, SourceImageVersionId=source.image_version_id)
         return {**automatic, **dict(self.variables)}
+
+    @property
+    def base_image(self) -> str | None:
+        """The config's gallery image this one is built on, if any (mdpool.imagebuild.chain orders by it)."""
+        source = self.settings.source
+        return source.gallery_image if isinstance(source, GallerySource) else None
 
     @property
     def template_id(self) -> str:
@@ -105,7 +107,7 @@ def image_specs(cfg: EnvironmentConfig, names: Sequence[str] | None = None) -> l
                     location=cfg.location,
                     identity_id=names_.builder_identity_id,
                     gallery_image_id=names_.gallery_image_id(image.name),
-                    source=PlatformSource(build.source.publisher, build.source.offer, build.source.sku, build.source.version),
+                    source=build_source(cfg, build.source),
                     vm_size=image.build_vm_size,
                     timeout_minutes=build.timeout_minutes,
                     tags=dict(cfg.tags),
@@ -124,6 +126,17 @@ def image_specs(cfg: EnvironmentConfig, names: Sequence[str] | None = None) -> l
             )
         )
     return specs
+
+
+def build_source(cfg: EnvironmentConfig, source: BuildSource) -> Source:
+    """The config's `build.source` as the template's source; a gallery image of this config by its id."""
+    if source.gallery_image is not None:
+        image_id = cfg.names.gallery_image_id(source.gallery_image)
+        return GallerySource(f"{image_id}/versions/{source.version}", source.gallery_image)
+    if source.image_version_id is not None:
+        return GallerySource(source.image_version_id)
+    assert source.publisher and source.offer and source.sku  # BuildSource._one_kind
+    return PlatformSource(source.publisher, source.offer, source.sku, source.version)
 
 
 def render_spec(spec: ImageSpec) -> RenderedDefinition:

@@ -1,4 +1,4 @@
-"""Resolve a marketplace source's `latest` to the concrete version Azure would use today.
+"""Resolve a source's `latest` to the concrete version Azure would use today.
 
 An image built from `latest` is only as fresh as its last build: when the publisher ships a newer
 version, nothing in the definition changes. Resolving `latest` before a build makes the concrete
@@ -12,6 +12,12 @@ skus/{sku}/versions; azure-rest-api-specs specification/compute/.../virtualMachi
 answers a JSON array of VirtualMachineImageResource ({name, location, id}). It goes through the image
 builder client's own pipeline (credential, endpoint, TLS and azure-core's retry policy, as the build
 flow uses), not through another SDK.
+
+A gallery image version source (`SharedImageVersion`: one of this config's gallery images, or any
+version id) resolves the same way, from the image definition's versions (GET .../images/{i}/versions,
+mdpool.imagebuild.builder list_gallery_image_versions): `latest` is the newest version that finished
+provisioning and is not excluded from latest. Its id is hashed, so a rebuilt base rebuilds the images
+built on it.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ import re
 from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import quote
 
-from mdpool.imagebuild.template import PlatformSource
+from mdpool.imagebuild.template import GallerySource, PlatformSource, Source
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mdpool.imagebuild.builder import Connection
     from mdpool.imagebuild.images import ImageSpec
 
@@ -78,10 +86,14 @@ def marketplace_versions(client: Any, subscription_id: str, location: str, sourc
     return sorted(set(names), key=version_key)
 
 
-def resolve_source(client: Any, subscription_id: str, location: str, source: PlatformSource) -> PlatformSource:
+def resolve_source(client: Any, subscription_id: str, location: str, source: Source) -> Source:
     """`source` with `latest` replaced by the newest published version; a pinned version is kept as it is."""
     if source.version.lower() != LATEST:
         return source
+    if isinstance(source, GallerySource):
+        if "/resourcegroups/" not in source.image_id.lower():
+            return source  # a direct shared gallery: Image Builder evaluates `latest` itself (the hash holds the word)
+        return source.with_version(newest_gallery_version(client, source))
     versions = marketplace_versions(client, subscription_id, location, source)
     if not versions:
         raise SourceError(
@@ -91,13 +103,44 @@ def resolve_source(client: Any, subscription_id: str, location: str, source: Pla
     return dataclasses.replace(source, version=versions[-1])
 
 
+def in_latest(version: "Mapping[str, Any]") -> bool:
+    """Whether a gallery image version (ARM JSON) can be what `latest` means: it finished provisioning and
+    is not held back (compute spec GalleryArtifactPublishingProfileBase.excludeFromLatest: "Virtual
+    Machines deployed from the latest version of the Image Definition won't use this Image Version")."""
+    properties = version.get("properties") or {}
+    return properties.get("provisioningState") == "Succeeded" and not (properties.get("publishingProfile") or {}).get(
+        "excludeFromLatest"
+    )
+
+
+def newest_gallery_version(client: Any, source: GallerySource) -> str:
+    """The version `latest` of the source's gallery image stands for: the highest number in latest."""
+    from azure.core.exceptions import AzureError
+
+    from mdpool.imagebuild.builder import GalleryImageNotFound, list_gallery_image_versions
+
+    named = f"base image {source.gallery_image}" if source.gallery_image else f"source image {source.image_id}"
+    try:
+        versions = list_gallery_image_versions(client, source.image_id)
+    except GalleryImageNotFound:
+        raise SourceError(f"{named}: the gallery image definition does not exist (yet); check build.source") from None
+    except AzureError as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise SourceError(f"{named}: cannot list its versions: {detail}") from None
+    names = [str(v.get("name")) for v in versions if v.get("name") and in_latest(v)]
+    if not names:
+        how = f"; build it first (mdpool images build {source.gallery_image})" if source.gallery_image else ""
+        raise SourceError(f"{named}: no version that finished provisioning and is in latest{how}")
+    return max(names, key=version_key)
+
+
 def resolve_specs(specs: Sequence["ImageSpec"], connection: "Connection") -> list["ImageSpec"]:
     """The specs with every `latest` source resolved (one ARM call per distinct source)."""
     pending = [spec for spec in specs if spec.settings.source.version.lower() == LATEST]
     if not pending:
         return list(specs)
     connection = connection.with_credential()
-    resolved: dict[tuple, PlatformSource] = {}
+    resolved: dict[tuple, Source] = {}
     with connection.client(pending[0].subscription_id) as client:
         for spec in pending:
             key = (spec.subscription_id, spec.settings.location, spec.settings.source)
@@ -111,5 +154,5 @@ def resolve_specs(specs: Sequence["ImageSpec"], connection: "Connection") -> lis
     ]
 
 
-def with_source(spec: "ImageSpec", source: PlatformSource) -> "ImageSpec":
+def with_source(spec: "ImageSpec", source: Source) -> "ImageSpec":
     return dataclasses.replace(spec, settings=dataclasses.replace(spec.settings, source=source))

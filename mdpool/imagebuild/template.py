@@ -3,7 +3,8 @@
 `Start-AzureComputeGalleryDeployment.ps1` builds the template from its parameters and the JSON:
 
 - source: `New-AzImageBuilderTemplateSourceObject -PlatformImageSource` with Publisher, Offer, Sku,
-  Version (the pipeline matrix; here the config's `build.source`);
+  Version (the pipeline matrix; here the config's `build.source`), or beyond the blog a gallery
+  image version (`SharedImageVersion`: an image built on another, mdpool.imagebuild.chain);
 - distributor: `-SharedImageDistributor` into the gallery image definition (`GalleryImageResourceId`)
   with the file's `TargetRegion`, `RunOutputName = 'aib-{0:yyyyMMddHHmmss}' -f (Get-Date)` and
   `ExcludeFromLatest = $false`;
@@ -66,6 +67,40 @@ class PlatformSource:
 
 
 @dataclass(frozen=True)
+class GallerySource:
+    """A gallery image version: Image Builder's `SharedImageVersion` source (imagebuilder 2025-10-01
+    ImageTemplateSharedImageVersionSource.imageVersionId, "When image version name is 'latest', the
+    version is evaluated when the image build takes place")."""
+
+    image_version_id: str
+    """.../galleries/{g}/images/{i}/versions/{version}: `latest` until a build resolves it."""
+    gallery_image: str | None = None
+    """The config's gallery image it is, when it is one (the build order follows it); not hashed."""
+
+    @property
+    def version(self) -> str:
+        return self.image_version_id.rsplit("/", 1)[-1]
+
+    @property
+    def image_id(self) -> str:
+        """The gallery image definition the version belongs to."""
+        return self.image_version_id.rsplit("/", 2)[0]
+
+    @property
+    def urn(self) -> str:
+        return self.image_version_id
+
+    def with_version(self, version: str) -> "GallerySource":
+        return GallerySource(f"{self.image_id}/versions/{version}", self.gallery_image)
+
+    def arm(self) -> dict[str, Any]:
+        return {"type": "SharedImageVersion", "imageVersionId": self.image_version_id}
+
+
+Source = PlatformSource | GallerySource
+
+
+@dataclass(frozen=True)
 class TemplateSettings:
     """Everything the template needs besides the definition file: the environment's side."""
 
@@ -73,7 +108,7 @@ class TemplateSettings:
     location: str
     identity_id: str
     gallery_image_id: str
-    source: PlatformSource
+    source: Source
     vm_size: str = DEFAULT_VM_SIZE
     timeout_minutes: int = DEFAULT_TIMEOUT_MINUTES
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -98,7 +133,7 @@ def run_output_name(now: datetime | None = None) -> str:
 
 
 def hash_inputs(
-    definition: ImageDefinition, source: PlatformSource, architecture: str = X64, boot_optimization: bool | None = None
+    definition: ImageDefinition, source: Source, architecture: str = X64, boot_optimization: bool | None = None
 ) -> dict[str, Any]:
     """Every input that decides the bits of the image, and nothing else.
 
@@ -118,13 +153,14 @@ def hash_inputs(
 
 
 def content_hash(
-    definition: ImageDefinition, source: PlatformSource, architecture: str = X64, boot_optimization: bool | None = None
+    definition: ImageDefinition, source: Source, architecture: str = X64, boot_optimization: bool | None = None
 ) -> str:
     """SHA-256 of `hash_inputs` in canonical JSON: equal for equal images, different otherwise.
 
-    The builds pass the source with `latest` already resolved to the marketplace's newest version
-    (mdpool.imagebuild.source_version), so that version is hashed and a new marketplace image makes
-    a new build; a source still saying `latest` (e.g. `images render`) hashes as the word.
+    The builds pass the source with `latest` already resolved to the marketplace's (or the source
+    gallery image's) newest version (mdpool.imagebuild.source_version), so that version is hashed: a new
+    marketplace image, or a rebuilt base image, makes a new build; a source still saying `latest`
+    (e.g. `images render`) hashes as the word.
     `boot_optimization` left unset or set to the default (true on x64) hashes as before it existed.
     """
     inputs = hash_inputs(definition, source, architecture, boot_optimization)

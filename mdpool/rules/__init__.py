@@ -24,7 +24,7 @@ from mdpool.problems import Problem
 from mdpool.rules.environment import environment_rules
 from mdpool.rules.findings import Finding
 from mdpool.rules.fleet import fleet_rules
-from mdpool.rules.gallery import build_network_rules, gallery_rules
+from mdpool.rules.gallery import build_network_rules, build_source_rules, gallery_rules
 from mdpool.rules.images import image_rules, storage_rules
 from mdpool.rules.names import name_checks, unique_name_rules
 from mdpool.rules.network import network_rules
@@ -51,6 +51,7 @@ def all_rules(config: EnvironmentConfig) -> Iterator[Finding]:
     yield from unique_name_rules(config)
     yield from fleet_rules(config)
     yield from build_network_rules(config)
+    yield from build_source_rules(config)
     from mdpool.imagebuild.fit import build_fit_findings  # reads the definition files: rendered late
 
     yield from build_fit_findings(config)  # warnings: timeout and replicas against Microsoft's figures

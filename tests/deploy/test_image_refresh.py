@@ -186,3 +186,55 @@ def test_a_saved_plan_with_nothing_to_build_builds_nothing(workspace, terraform,
     apply_saved(dep, SavedPlan.load(plan_dir))
     assert dep.report.result == "nothing to do" and dep.report.images == []
     assert [r for r in arm.requests[seen:] if r.method != "GET"] == []
+
+
+# --- images built on images (issue 18 item 5) -----------------------------------------------------
+
+
+def chained_config(tmp_path):
+    """tests/deploy/data/deploy.yaml with ubuntu-24.04 built on the config's ubuntu-22.04."""
+    import shutil
+
+    import yaml
+
+    from mdpool.loader import load_config
+    from tests.deploy.conftest import CONFIG
+
+    data = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    data["gallery"]["images"][1]["build"]["source"] = {"gallery_image": "ubuntu-22.04"}
+    shutil.copy2(CONFIG.parent / "agent.json.j2", tmp_path / "agent.json.j2")
+    (path := tmp_path / "chained.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return load_config(path)
+
+
+def test_a_plan_builds_the_child_of_a_base_it_rebuilds_and_the_saved_plan_builds_it_on_the_new_base(
+    workspace, terraform, captured, arm, tmp_path
+):
+    cfg = chained_config(tmp_path)
+    make_deployment(workspace, terraform, captured, arm, cfg).deploy(["gallery", "images"])
+    assert template_source(arm, "ubuntu-24.04")["type"] == "SharedImageVersion"
+    first_base = template_source(arm, "ubuntu-24.04")["imageVersionId"]
+
+    # nothing moved: both up to date
+    dep = make_deployment(workspace, terraform, captured, arm, cfg)
+    plan_images_stage(dep, None, command="mdpool deploy")
+    assert [(i.name, i.outcome) for i in dep.report.images] == [("ubuntu-22.04", "up to date"), ("ubuntu-24.04", "up to date")]
+
+    # the base's marketplace source moves: the base is rebuilt, and so is the child, on the new base
+    arm.marketplace.publish(LOCATION, *JAMMY, "1.0.20240301")
+    plan_dir = tmp_path / "plan-images"
+    dep = make_deployment(workspace, terraform, captured, arm, cfg)
+    plan_images_stage(dep, plan_dir, command=f"mdpool deploy --plan {plan_dir}")
+    assert [(i.name, i.outcome, i.message) for i in dep.report.images] == [
+        ("ubuntu-22.04", "to build", f"source moved: {DEFAULT_VERSION} -> 1.0.20240301"),
+        ("ubuntu-24.04", "to build", "built on the new version of ubuntu-22.04"),
+    ]
+    saved = json.loads((plan_dir / "images.json").read_text())["images"]
+    assert saved[1]["source"].endswith("/images/ubuntu-22.04/versions/latest")
+    dep = make_deployment(workspace, terraform, captured, arm, cfg)
+    apply_saved(dep, SavedPlan.load(plan_dir))
+    assert [(i.name, i.outcome) for i in dep.report.images] == [("ubuntu-22.04", "built"), ("ubuntu-24.04", "built")]
+    new_base = template_source(arm, "ubuntu-24.04")["imageVersionId"]
+    assert new_base != first_base and new_base.rsplit("/", 1)[-1] == max(
+        (v["name"] for v in arm.image_versions(new_base.rsplit("/", 2)[0])), key=lambda n: [int(p) for p in n.split(".")]
+    )

@@ -251,3 +251,34 @@ def test_the_images_plan_lists_what_a_build_would_delete_and_deletes_nothing(wor
     assert why["0.0.6"] == ["among the newest 5"] and why["0.0.2"] == []
     assert "ubuntu-22.04: would delete 2 old version(s) (keep_versions 5): 0.0.2, 0.0.1" in captured.text
     assert "- ubuntu-22.04: `0.0.2`, `0.0.1`" in (plan_dir / "summary.md").read_text()
+
+
+def test_a_version_another_image_is_built_on_stays(arm, tmp_path):
+    # issue 18 item 5: a `build.source` pinning a version of this image, and a running build starting from one
+    text = write_config(tmp_path, 1).read_text(encoding="utf-8")
+    child = """\
+    - name: child
+      os_type: Linux
+      identifier: {publisher: JHP, offer: Child, sku: 22.04-LTS}
+      build:
+        definition: agent.json.j2
+        source: {gallery_image: ubuntu-22.04, version: 0.0.3}
+devops_infrastructure_principal_id:"""
+    (path := tmp_path / "env.yaml").write_text(text.replace("devops_infrastructure_principal_id:", child, 1), encoding="utf-8")
+    cfg = load_config(path)
+    image_id = seed(arm, cfg, ["0.0.3", "0.0.4", "0.0.5", "0.0.6"])
+    template = {
+        "location": "westeurope",
+        "properties": {
+            "source": {"type": "SharedImageVersion", "imageVersionId": f"{image_id}/versions/0.0.4"},
+            "distribute": [{"type": "SharedImage", "galleryImageId": cfg.names.gallery_image_id("child"), "runOutputName": "x"}],
+        },
+    }
+    arm.add_template(cfg.names.gallery_resource_group, "child-build", template, run_state="Running", build_duration=60)
+
+    retention = tidy(cfg, arm)
+
+    why = {d["version"]: d["kept_because"] for d in retention.to_json()["versions"]}
+    assert why["0.0.3"] == ["pinned by image child (build.source)"]
+    assert why["0.0.4"] == ["the source of the running build child-build"]
+    assert retention.deleted == ["0.0.5"]

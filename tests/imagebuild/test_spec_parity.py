@@ -348,3 +348,22 @@ def test_the_spec_refuses_a_boot_state_mdpool_never_renders(spec):
     body = render({"TargetRegion": [{"Name": "westeurope"}]}, "Linux")
     body["properties"]["optimize"]["vmBoot"]["state"] = "Off"
     assert spec.errors(body, "ImageTemplate") != []  # the validator sees the enum: Enabled/Disabled only
+
+
+# --- a gallery image version as the source (issue 18 item 5) --------------------------------------
+
+
+def test_a_gallery_image_version_source_renders_as_the_spec_and_the_sdk_want(spec):
+    from azure.mgmt.imagebuilder import models
+    from azure.mgmt.imagebuilder._utils.model_base import _deserialize
+
+    from mdpool.imagebuild.template import GallerySource
+
+    version_id = f"{gallery_image_id('base')}/versions/1.0.3"
+    body = render({"TargetRegion": [{"Name": "westeurope"}]}, "Linux", source=GallerySource(version_id, "base"))
+    assert body["properties"]["source"] == {"type": "SharedImageVersion", "imageVersionId": version_id}
+    assert spec.errors(body, "ImageTemplate") == []
+    source = _deserialize(models.ImageTemplate, body).properties.source
+    assert isinstance(source, models.ImageTemplateSharedImageVersionSource) and source.image_version_id == version_id
+    del body["properties"]["source"]["imageVersionId"]  # the validator reads the discriminated shape
+    assert spec.errors(body, "ImageTemplate") != []
