@@ -148,10 +148,22 @@ SOURCE_KINDS = (
 )
 
 
+def _source_kinds_schema(schema: dict[str, Any]) -> None:
+    """For editors: one kind of source (the model's `_one_kind` says why when it is not), fields not null."""
+    for field_schema in schema["properties"].values():
+        options = field_schema.pop("anyOf", None)
+        if options:
+            field_schema.update(next(option for option in options if option.get("type") != "null"))
+            field_schema.pop("default", None)
+    schema["oneOf"] = [{"required": ["publisher", "offer", "sku"]}, {"required": ["gallery_image"]}, {"required": ["image_version_id"]}]
+
+
 class BuildSource(Model):
     """The image a build starts from, as Image Builder's template sources allow (imagebuilder 2025-10-01
     `PlatformImage`, `SharedImageVersion`): a marketplace image (the blog's matrix Publisher / Offer /
     Sku / Version), one of this config's gallery images, or any gallery image version by its id."""
+
+    model_config = ConfigDict(json_schema_extra=_source_kinds_schema)
 
     publisher: NonEmpty | None = None
     offer: NonEmpty | None = None

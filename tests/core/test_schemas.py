@@ -88,6 +88,44 @@ def test_config_schema_accepts_the_bounds(config_validator):
     assert list(config_validator.iter_errors(data))
 
 
+VERSION_ID = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-jhp-images-dev-weu/providers/"
+    "Microsoft.Compute/galleries/gal_jhp_dev_weu/images/ubuntu-22.04/versions/1.0.0"
+)
+
+
+@pytest.mark.parametrize(
+    "source, accepted",
+    [
+        ({"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}, True),
+        ({"gallery_image": "ubuntu-22.04", "version": "latest"}, True),
+        ({"image_version_id": VERSION_ID}, True),
+        ({}, False),
+        ({"publisher": "Canonical", "offer": "ubuntu-24_04-lts"}, False),  # no sku
+        ({"gallery_image": "ubuntu-22.04", "image_version_id": VERSION_ID}, False),  # two kinds
+        ({"gallery_image": "ubuntu-22.04", "publisher": "p", "offer": "o", "sku": "s"}, False),
+        ({"gallery_image": None}, False),  # never null, as in the model
+    ],
+)
+def test_the_schema_wants_one_kind_of_build_source_as_validate_does(source, accepted, config_validator, tmp_path):
+    import yaml
+
+    from mdpool.loader import load_config
+
+    data = copy.deepcopy(example_data())
+    data["gallery"]["images"][1]["build"]["source"] = source
+    # the build is `ImageBuild or null`: a bad source is an error of the build's anyOf
+    errors = [e for e in config_validator.iter_errors(data) if list(e.absolute_path)[:4] == ["gallery", "images", 1, "build"]]
+    assert (errors == []) == accepted, errors
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data).replace("../images/", str(REPO / "images") + "/"))
+    if accepted:
+        load_config(path)
+    else:
+        with pytest.raises(InputError):
+            load_config(path)
+
+
 def test_field_docstrings_are_descriptions():
     schema = json.loads((REPO / schemas.CONFIG_SCHEMA).read_text())
     assert schema["$defs"]["Naming"]["properties"]["prefix"]["description"].startswith("Short lowercase")
