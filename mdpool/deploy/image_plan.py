@@ -66,6 +66,27 @@ class PlannedImage:
         )
 
 
+def aim_at_outputs(spec: "ImageSpec", outputs: Mapping[str, "Output"]) -> "ImageSpec":
+    """The spec with the gallery stack's deployed ids, where the outputs have them."""
+    settings = spec.settings
+    definitions = outputs.get("image_definition_ids")
+    changes = {}
+    if definitions is not None and isinstance(definitions.value, dict) and definitions.value.get(spec.name):
+        changes["gallery_image_id"] = definitions.value[spec.name]
+    identity = outputs.get("builder_identity_id")
+    if identity is not None and isinstance(identity.value, str) and identity.value:
+        changes["identity_id"] = identity.value
+    from mdpool.imagebuild.template import GallerySource
+
+    base = spec.base_image  # built on another image of the config: its deployed definition too
+    if base and definitions is not None and isinstance(definitions.value, dict) and definitions.value.get(base):
+        source = settings.source
+        changes["source"] = GallerySource(f"{definitions.value[base]}/versions/{source.version}", base)
+    if not changes:
+        return spec
+    return dataclasses.replace(spec, settings=dataclasses.replace(settings, **changes))
+
+
 def plan_images(
     cfg: "EnvironmentConfig",
     gallery_outputs: Mapping[str, "Output"],
@@ -78,7 +99,6 @@ def plan_images(
     An image to build also carries its retention as the build would leave it (mdpool.deploy.retention,
     with the new version counted as the newest): the old versions it would delete, and why the others stay.
     """
-    from mdpool.deploy.images import aim_at_outputs
     from mdpool.imagebuild.builder import BuildError
     from mdpool.imagebuild.chain import build_layers, built_here, resolve_independent
     from mdpool.imagebuild.images import image_specs, load_definition

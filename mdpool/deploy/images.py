@@ -61,6 +61,7 @@ class ImageBuildStage:
         return [image.name for image in self.cfg.gallery.images if image.build is not None]
 
     def build(self, gallery_outputs: Mapping[str, Output]) -> Sequence[ImageResult]:
+        from mdpool.deploy.image_plan import aim_at_outputs
         from mdpool.imagebuild.builder import BuildOptions, Connection
         from mdpool.imagebuild.chain import build_in_order
         from mdpool.imagebuild.images import image_specs
@@ -168,27 +169,6 @@ def _has_version(client, name: str, image_id: str, version: str) -> bool:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DeployError(f"gallery image {name}: cannot list its versions in {image_id}: {detail}") from None
     return False
-
-
-def aim_at_outputs(spec: "ImageSpec", outputs: Mapping[str, Output]) -> "ImageSpec":
-    """The spec with the gallery stack's deployed ids, where the outputs have them."""
-    settings = spec.settings
-    definitions = outputs.get("image_definition_ids")
-    changes = {}
-    if definitions is not None and isinstance(definitions.value, dict) and definitions.value.get(spec.name):
-        changes["gallery_image_id"] = definitions.value[spec.name]
-    identity = outputs.get("builder_identity_id")
-    if identity is not None and isinstance(identity.value, str) and identity.value:
-        changes["identity_id"] = identity.value
-    from mdpool.imagebuild.template import GallerySource
-
-    base = spec.base_image  # built on another image of the config: its deployed definition too
-    if base and definitions is not None and isinstance(definitions.value, dict) and definitions.value.get(base):
-        source = settings.source
-        changes["source"] = GallerySource(f"{definitions.value[base]}/versions/{source.version}", base)
-    if not changes:
-        return spec
-    return dataclasses.replace(spec, settings=dataclasses.replace(settings, **changes))
 
 
 def tidy_built(

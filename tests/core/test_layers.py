@@ -110,3 +110,10 @@ def test_the_models_import_nothing_of_the_layers_above_even_lazily():
     assert not reached & {"mdpool.naming", "mdpool.rules", "mdpool.loader"}
     assert "mdpool.config" in graph["mdpool.naming"]
     assert {"mdpool.config", "mdpool.naming", "mdpool.rules"} <= set(_reachable(graph, "mdpool.loader"))
+
+
+def test_the_images_stage_and_its_plan_import_one_way():
+    """deploy.images (the stage) uses deploy.image_plan (its plan), never the other way round."""
+    graph = _graph()
+    assert "mdpool.deploy.image_plan" in graph["mdpool.deploy.images"]
+    assert "mdpool.deploy.images" not in _reachable(graph, "mdpool.deploy.image_plan")

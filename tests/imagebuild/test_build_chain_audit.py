@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from mdpool.deploy.images import aim_at_outputs
+from mdpool.deploy.image_plan import aim_at_outputs
 from mdpool.deploy.terraform import Output
 from mdpool.imagebuild.builder import BUILT, FAILED
 from mdpool.imagebuild.source_version import resolve_specs
