@@ -798,7 +798,9 @@ def describe_result(result: BuildResult) -> list[str]:
     else:
         state = f" ({result.run_state})" if result.run_state else ""
         log = f"; customization log: {result.log_url}" if result.log_url else ""
-        lines = [f"{result.image}: failed{state} after {took}: {result.message}{log}"]
+        # an image that never started (its base failed, its source did not resolve) ran for no time at all
+        after = f" after {took}" if result.duration or result.run_state else ""
+        lines = [f"{result.image}: failed{state}{after}: {result.message}{log}"]
         if result.failed_step:
             lines.append(f"{result.image}: failed in {result.failed_step}")
         if result.log_tail:

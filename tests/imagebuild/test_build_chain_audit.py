@@ -9,7 +9,7 @@ import pytest
 
 from mdpool.deploy.image_plan import aim_at_outputs
 from mdpool.deploy.terraform import Output
-from mdpool.imagebuild.builder import BUILT, FAILED
+from mdpool.imagebuild.builder import BUILT, FAILED, describe_result
 from mdpool.imagebuild.source_version import resolve_specs
 from mdpool.imagebuild.template import GallerySource
 from tests.imagebuild.conftest import gallery_image_id
@@ -71,6 +71,8 @@ def test_a_child_whose_base_version_is_not_in_latest_fails_alone_after_the_base_
         "base image img0: no version that finished provisioning and is in latest; build it first (mdpool images build img0)"
     )
     assert [name for name, _ in _put_sources(arm)] == ["it-img0"]
+    assert describe_result(results[1]) == [f"img1: failed: {results[1].message}"]  # it never ran: no "after 0s"
+    assert describe_result(results[0])[0].startswith("img0: built ")
 
 
 def test_the_deployed_definition_of_the_base_is_the_source(tmp_path):
