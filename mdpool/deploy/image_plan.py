@@ -274,10 +274,18 @@ def pinned_specs(specs: Sequence["ImageSpec"], planned: Sequence[PlannedImage]) 
             continue
         configured = by_name[image.name]
         if image.source.startswith("/"):  # a gallery image version id (a base of the config's: `latest` while it is rebuilt)
-            source: Source = GallerySource(image.source, configured.base_image)
+            source: Source | None = GallerySource(image.source, configured.base_image)
         else:
-            publisher, offer, sku, version = image.source.split(":", 3)
-            source = PlatformSource(publisher, offer, sku, version)
+            parts = image.source.split(":", 3)
+            source = PlatformSource(*parts) if len(parts) == 4 else None
+        if source is None or not _same_image(source, configured.settings.source):
+            # the content hash holds the source, but a hand edit can change both: the approval was for the
+            # config's source image (the plan only resolves its version), not for another one
+            problems.append(
+                f"image {image.name}: the saved plan builds from {image.source}, not from the config's source "
+                f"{configured.settings.source.urn} at a version; plan the images stage again"
+            )
+            continue
         spec = with_source(configured, source)
         digest = settings_content_hash(load_definition(spec), spec.settings)
         if digest != image.content_hash:
@@ -290,6 +298,21 @@ def pinned_specs(specs: Sequence["ImageSpec"], planned: Sequence[PlannedImage]) 
     if problems:
         raise DeployError(problems)
     return pinned
+
+
+def _same_image(planned: "Source", configured: "Source") -> bool:
+    """Whether the plan's source is the configured image, at the configured version or at `latest` resolved
+    (names compared ignoring case, as ARM ids and marketplace names are)."""
+    from mdpool.imagebuild.template import GallerySource, PlatformSource
+
+    if isinstance(planned, GallerySource) and isinstance(configured, GallerySource):
+        same = planned.image_id.lower() == configured.image_id.lower()
+    elif isinstance(planned, PlatformSource) and isinstance(configured, PlatformSource):
+        names = zip((planned.publisher, planned.offer, planned.sku), (configured.publisher, configured.offer, configured.sku))
+        same = all(mine.lower() == theirs.lower() for mine, theirs in names)
+    else:
+        return False
+    return same and configured.version.lower() in ("latest", planned.version.lower())
 
 
 def images_markdown(planned: Sequence[PlannedImage], environment: str, command: str) -> str:
