@@ -81,7 +81,8 @@ def aim_at_outputs(spec: "ImageSpec", outputs: Mapping[str, "Output"]) -> "Image
     base = spec.base_image  # built on another image of the config: its deployed definition too
     if base and definitions is not None and isinstance(definitions.value, dict) and definitions.value.get(base):
         source = settings.source
-        changes["source"] = GallerySource(f"{definitions.value[base]}/versions/{source.version}", base)
+        assert isinstance(source, GallerySource)  # base_image: a gallery_image source
+        changes["source"] = dataclasses.replace(source, image_version_id=f"{definitions.value[base]}/versions/{source.version}")
     if not changes:
         return spec
     return dataclasses.replace(spec, settings=dataclasses.replace(settings, **changes))

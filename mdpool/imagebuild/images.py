@@ -132,7 +132,9 @@ def build_source(cfg: EnvironmentConfig, source: BuildSource) -> Source:
     """The config's `build.source` as the template's source; a gallery image of this config by its id."""
     if source.gallery_image is not None:
         image_id = cfg.names.gallery_image_id(source.gallery_image)
-        return GallerySource(f"{image_id}/versions/{source.version}", source.gallery_image)
+        base = next((image for image in cfg.gallery.images if image.name == source.gallery_image), None)
+        built = base is None or base.build is not None
+        return GallerySource(f"{image_id}/versions/{source.version}", source.gallery_image, built)
     if source.image_version_id is not None:
         return GallerySource(source.image_version_id)
     assert source.publisher and source.offer and source.sku  # BuildSource._one_kind

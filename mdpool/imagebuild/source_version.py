@@ -129,7 +129,11 @@ def newest_gallery_version(client: Any, source: GallerySource) -> str:
         raise SourceError(f"{named}: cannot list its versions: {detail}") from None
     names = [str(v.get("name")) for v in versions if v.get("name") and in_latest(v)]
     if not names:
-        how = f"; build it first (mdpool images build {source.gallery_image})" if source.gallery_image else ""
+        how = ""
+        if source.gallery_image and source.gallery_image_built:
+            how = f"; build it first (mdpool images build {source.gallery_image})"
+        elif source.gallery_image:  # no build section: mdpool does not build it, so that hint would be refused
+            how = "; mdpool does not build it (no build section): publish a version of it first"
         raise SourceError(f"{named}: no version that finished provisioning and is in latest{how}")
     return max(names, key=version_key)
 

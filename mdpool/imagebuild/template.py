@@ -25,6 +25,7 @@ module stays free of the Azure SDK (tests round-trip its output through the SDK'
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -76,6 +77,9 @@ class GallerySource:
     """.../galleries/{g}/images/{i}/versions/{version}: `latest` until a build resolves it."""
     gallery_image: str | None = None
     """The config's gallery image it is, when it is one (the build order follows it); not hashed."""
+    gallery_image_built: bool = field(default=True, compare=False)
+    """Whether mdpool builds that gallery image (it has a build section): what to tell a user whose base
+    has no version yet; neither compared nor hashed."""
 
     @property
     def version(self) -> str:
@@ -91,7 +95,7 @@ class GallerySource:
         return self.image_version_id
 
     def with_version(self, version: str) -> "GallerySource":
-        return GallerySource(f"{self.image_id}/versions/{version}", self.gallery_image)
+        return dataclasses.replace(self, image_version_id=f"{self.image_id}/versions/{version}")
 
     def arm(self) -> dict[str, Any]:
         return {"type": "SharedImageVersion", "imageVersionId": self.image_version_id}

@@ -355,3 +355,50 @@ def test_images_build_runs_the_chain_of_a_config_in_order(example_arm, cli_env, 
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 0, err
     assert out.count("up to date, skipped") == 2
+
+
+def test_a_base_mdpool_does_not_build_is_not_offered_to_images_build(example_arm, cli_env, tmp_path):
+    """A base image without a build section (its versions come from elsewhere) and no version yet: the
+    hint is not `mdpool images build <base>`, which refuses an image without a build section."""
+    import yaml
+
+    from tests.imagebuild.conftest import REPO
+    from tests.imagebuild.test_cli import BUILD, mdpool
+    from tests.support.json_contract import json_document
+
+    data = yaml.safe_load((REPO / "config" / "example.yaml").read_text(encoding="utf-8"))
+    del data["gallery"]["images"][0]["build"]
+    data["gallery"]["images"][1]["build"]["definition"] = str(REPO / "images" / "ubuntu-buildagent.json.j2")
+    data["gallery"]["images"][1]["build"]["source"] = {"gallery_image": "ubuntu-22.04"}
+    config = tmp_path / "env.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    args = [arg if arg != "config/example.yaml" else str(config) for arg in BUILD]
+    proc = mdpool(cli_env, *args, "--out", str(tmp_path / "cdktf.out"))
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 1
+    assert err.strip().splitlines()[-1] == (
+        "base image ubuntu-22.04: no version that finished provisioning and is in latest; "
+        "mdpool does not build it (no build section): publish a version of it first"
+    )
+    # what the old hint offered is refused
+    proc = mdpool(cli_env, *args, "ubuntu-22.04", "--json", "--out", str(tmp_path / "cdktf.out"))
+    out, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 1
+    assert "has no build section" in json_document(out, command="images build")["problems"][0]["message"]
+
+
+def test_a_base_mdpool_does_not_build_stays_so_on_the_deployed_definition(arm, tmp_path):
+    from mdpool.deploy.image_plan import aim_at_outputs
+    from mdpool.deploy.terraform import Output
+
+    _, child = _chain(tmp_path, 2)
+    source = GallerySource(child.settings.source.image_version_id, "img0", gallery_image_built=False)
+    child = dataclasses.replace(child, settings=dataclasses.replace(child.settings, source=source))
+    aimed = aim_at_outputs(child, {"image_definition_ids": Output({"img0": gallery_image_id("img0")}, False)})
+    arm.add_gallery_image(gallery_image_id("img0"))
+    with pytest.raises(SourceError) as caught:
+        resolve_specs([aimed], connection(arm))
+    assert str(caught.value).endswith("; mdpool does not build it (no build section): publish a version of it first")
+    arm.add_image_version(gallery_image_id("img0"), "1.0.0")
+    (resolved,) = resolve_specs([aimed], connection(arm))
+    assert resolved.settings.source.version == "1.0.0" and resolved.settings.source.gallery_image_built is False
