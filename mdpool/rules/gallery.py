@@ -112,7 +112,8 @@ def _base_image_rules(config: EnvironmentConfig, image: GalleryImage, loc: tuple
     names = [entry.name for entry in config.gallery.images]
     base = next((entry for entry in config.gallery.images if entry.name == name), None)
     if base is None:
-        close = difflib.get_close_matches(name, names, n=1)
+        # a name differing only in case first: Azure's names ignore case, the config's references do not
+        close = [entry for entry in names if entry.lower() == name.lower()] or difflib.get_close_matches(name, names, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         yield (*loc, "gallery_image"), f"{name!r} is not an image of this config's gallery; {hint}allowed: {', '.join(names)}"
         return
