@@ -111,6 +111,9 @@ def build_in_order(
                     ready.append(resolve_specs([spec], connection)[0])
                 except SourceError as error:
                     results[spec.name] = BuildResult(spec.name, FAILED, spec.template_name, message=str(error))
+                except KeyboardInterrupt:  # Ctrl-C between layers: the builds so far are reported, no more start
+                    stop.set()
+                    results[spec.name] = BuildResult(spec.name, DETACHED, spec.template_name, message="not started: stopped before its turn")
             else:
                 ready.append(spec)
         if not ready:

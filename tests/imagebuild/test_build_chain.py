@@ -402,3 +402,28 @@ def test_a_base_mdpool_does_not_build_stays_so_on_the_deployed_definition(arm, t
     arm.add_image_version(gallery_image_id("img0"), "1.0.0")
     (resolved,) = resolve_specs([aimed], connection(arm))
     assert resolved.settings.source.version == "1.0.0" and resolved.settings.source.gallery_image_built is False
+
+
+def test_a_ctrl_c_while_a_child_is_resolved_reports_the_built_base_and_starts_nothing_more(arm, tmp_path):
+    """Ctrl-C lands while the child's `latest` is read, after its base built: the base's result is kept
+    (its new version is not lost to a traceback) and neither that child nor the one on it starts."""
+    import os
+    import signal
+
+    base_id = gallery_image_id("img0")
+    interrupted = []
+
+    def list_versions(request):
+        if arm.image_versions(base_id) and not interrupted:  # the base built: this is the child's `latest`
+            interrupted.append(True)
+            os.kill(os.getpid(), signal.SIGINT)  # as a Ctrl-C: KeyboardInterrupt in the main thread
+        return arm._handle_versions("GET", request.match.group(1), None, request.query)
+
+    arm.route("GET", r"^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+/images/img0)/versions$", list_versions)
+    try:
+        built, results = _build(arm, _chain(tmp_path, 3))
+    except KeyboardInterrupt:
+        pytest.fail("the Ctrl-C escaped build_in_order: the base's build result was lost")
+    assert interrupted and [r.status for r in results] == [BUILT, DETACHED, DETACHED], [r.message for r in results]
+    assert results[1].message == results[2].message == "not started: stopped before its turn"
+    assert [name for name, _ in _put_sources(arm)] == ["it-img0"]
