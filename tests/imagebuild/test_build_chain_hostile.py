@@ -14,6 +14,7 @@ from mdpool.imagebuild.template import GallerySource
 from tests.imagebuild.conftest import SUBSCRIPTION, gallery_image_id
 from tests.imagebuild.test_build_chain import EXAMPLE_GALLERY, _build, _chain, _problems, _put_sources
 from tests.imagebuild.test_builder import connection
+from tests.imagebuild.test_cli import cli_env, example_arm  # noqa: F401 - fixtures
 
 
 def test_a_base_named_in_another_case_is_refused_with_the_name_it_means(tmp_path):
@@ -96,3 +97,30 @@ def test_a_version_id_value_never_alters_the_template_json(arm, tmp_path):
     _, results = _build(arm, [_on_version_id(tmp_path, value)])
     assert [r.status for r in results] == [BUILT], [r.message for r in results]
     assert _put_sources(arm) == [("it-img1", {"type": "SharedImageVersion", "imageVersionId": value})]
+
+
+def test_images_build_json_when_the_base_failed(example_arm, cli_env, tmp_path):  # noqa: F811
+    # --json on failure: one document, exit 1, the child failed without a template PUT
+    import yaml
+
+    from tests.imagebuild.conftest import REPO
+    from tests.imagebuild.test_cli import BUILD, mdpool
+    from tests.support.json_contract import json_document
+
+    data = yaml.safe_load((REPO / "config" / "example.yaml").read_text(encoding="utf-8"))
+    for image in data["gallery"]["images"]:
+        image["build"]["definition"] = str(REPO / "images" / "ubuntu-buildagent.json.j2")
+    data["gallery"]["images"][1]["build"]["source"] = {"gallery_image": "ubuntu-22.04"}
+    config = tmp_path / "env.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    example_arm.script_build("jhp-ubuntu-2204-buildagent", outcome="Failed", duration=0.05)
+    args = [arg if arg != "config/example.yaml" else str(config) for arg in BUILD]
+    proc = mdpool(cli_env, *args, "--json", "--out", str(tmp_path / "cdktf.out"))
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 1, err
+    document = json_document(out, command="images build")
+    images = {image["image"]: image for image in document["report"]["images"]}
+    assert images["ubuntu-22.04"]["status"] == images["ubuntu-24.04"]["status"] == "failed"
+    assert images["ubuntu-24.04"]["message"] == "not started: its base image ubuntu-22.04 did not build"
+    puts = [r for r in example_arm.requests_matching("PUT", r"/imageTemplates/[^/]+$") if r.status < 300]
+    assert [r.path.rsplit("/", 1)[-1] for r in puts] == ["jhp-ubuntu-2204-buildagent"]
