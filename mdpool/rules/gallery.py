@@ -133,7 +133,8 @@ def _version_id_rules(config: EnvironmentConfig, value: str, loc: tuple) -> Iter
     # ARM ids are key/value pairs under /subscriptions/<id> (azurerm helpers/azure/resourceid.go ParseAzureResourceID)
     problem = formats.resource_id_problem(value)
     if problem:
-        yield loc, f"{problem}; allowed: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<g>/images/<i>/versions/<version>"
+        what = problem.split("; allowed:")[0]  # one `allowed:`, the form this field takes
+        yield loc, f"{what}; allowed: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<g>/images/<i>/versions/<version>"
         return
     if SHARED_GALLERY_VERSION_ID.fullmatch(value):
         if value.rsplit("/", 1)[-1].lower() == "latest":

@@ -72,6 +72,7 @@ def test_a_hostile_version_id_is_refused_and_shown_inert(tmp_path, value):
 
     errors, _ = _problems(tmp_path, {"gallery.images[1].build.source": {"image_version_id": value}})
     assert len(errors) == 1 and "build.source.image_version_id" in errors[0]
+    assert errors[0].count("allowed:") == 1, errors[0]  # one line says once what is allowed
     line = shown(errors[0])
     assert "##vso[" not in line and "\x1b" not in line and "\n" not in line.strip()
 
