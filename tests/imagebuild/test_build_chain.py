@@ -326,20 +326,30 @@ def test_the_template_variables_of_a_gallery_source(tmp_path):
 # --- as a user runs it ----------------------------------------------------------------------------
 
 
-def test_images_build_runs_the_chain_of_a_config_in_order(example_arm, cli_env, tmp_path):
+def chained_example_build(tmp_path: Path, *, base_built: bool = True) -> list[str]:
+    """`mdpool images build` arguments for config/example.yaml with ubuntu-24.04 built on ubuntu-22.04
+    (`base_built=False`: the base has no build section, its versions come from elsewhere)."""
     import yaml
 
     from tests.imagebuild.conftest import REPO
-    from tests.imagebuild.test_cli import BUILD, mdpool
+    from tests.imagebuild.test_cli import BUILD
 
     data = yaml.safe_load((REPO / "config" / "example.yaml").read_text(encoding="utf-8"))
     for image in data["gallery"]["images"]:
         image["build"]["definition"] = str(REPO / "images" / "ubuntu-buildagent.json.j2")
+    if not base_built:
+        del data["gallery"]["images"][0]["build"]
     data["gallery"]["images"][1]["build"]["source"] = {"gallery_image": "ubuntu-22.04"}
     config = tmp_path / "env.yaml"
     config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    args = [arg if arg != "config/example.yaml" else str(config) for arg in BUILD]
-    proc = mdpool(cli_env, *args, "--json", "--out", str(tmp_path / "cdktf.out"))
+    return [*(arg if arg != "config/example.yaml" else str(config) for arg in BUILD), "--out", str(tmp_path / "cdktf.out")]
+
+
+def test_images_build_runs_the_chain_of_a_config_in_order(example_arm, cli_env, tmp_path):
+    from tests.imagebuild.test_cli import mdpool
+
+    args = chained_example_build(tmp_path)
+    proc = mdpool(cli_env, *args, "--json")
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 0, err
     from tests.support.json_contract import json_report
@@ -351,7 +361,7 @@ def test_images_build_runs_the_chain_of_a_config_in_order(example_arm, cli_env, 
     assert [r.path.rsplit("/", 1)[-1] for r in puts] == ["jhp-ubuntu-2204-buildagent", "jhp-ubuntu-2404-buildagent"]
     assert puts[1].body["properties"]["source"] == {"type": "SharedImageVersion", "imageVersionId": base_version}
     # run again: both up to date, the child's hash still on the same base version
-    proc = mdpool(cli_env, *args, "--out", str(tmp_path / "cdktf.out"))
+    proc = mdpool(cli_env, *args)
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 0, err
     assert out.count("up to date, skipped") == 2
@@ -360,20 +370,11 @@ def test_images_build_runs_the_chain_of_a_config_in_order(example_arm, cli_env, 
 def test_a_base_mdpool_does_not_build_is_not_offered_to_images_build(example_arm, cli_env, tmp_path):
     """A base image without a build section (its versions come from elsewhere) and no version yet: the
     hint is not `mdpool images build <base>`, which refuses an image without a build section."""
-    import yaml
-
-    from tests.imagebuild.conftest import REPO
-    from tests.imagebuild.test_cli import BUILD, mdpool
+    from tests.imagebuild.test_cli import mdpool
     from tests.support.json_contract import json_document
 
-    data = yaml.safe_load((REPO / "config" / "example.yaml").read_text(encoding="utf-8"))
-    del data["gallery"]["images"][0]["build"]
-    data["gallery"]["images"][1]["build"]["definition"] = str(REPO / "images" / "ubuntu-buildagent.json.j2")
-    data["gallery"]["images"][1]["build"]["source"] = {"gallery_image": "ubuntu-22.04"}
-    config = tmp_path / "env.yaml"
-    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    args = [arg if arg != "config/example.yaml" else str(config) for arg in BUILD]
-    proc = mdpool(cli_env, *args, "--out", str(tmp_path / "cdktf.out"))
+    args = chained_example_build(tmp_path, base_built=False)
+    proc = mdpool(cli_env, *args)
     _, err = proc.communicate(timeout=90)
     assert proc.returncode == 1
     assert err.strip().splitlines()[-1] == (
@@ -381,7 +382,7 @@ def test_a_base_mdpool_does_not_build_is_not_offered_to_images_build(example_arm
         "mdpool does not build it (no build section): publish a version of it first"
     )
     # what the old hint offered is refused
-    proc = mdpool(cli_env, *args, "ubuntu-22.04", "--json", "--out", str(tmp_path / "cdktf.out"))
+    proc = mdpool(cli_env, *args, "ubuntu-22.04", "--json")
     out, _ = proc.communicate(timeout=90)
     assert proc.returncode == 1
     assert "has no build section" in json_document(out, command="images build")["problems"][0]["message"]

@@ -102,21 +102,13 @@ def test_a_version_id_value_never_alters_the_template_json(arm, tmp_path):
 
 def test_images_build_json_when_the_base_failed(example_arm, cli_env, tmp_path):  # noqa: F811
     # --json on failure: one document, exit 1, the child failed without a template PUT
-    import yaml
-
-    from tests.imagebuild.conftest import REPO
-    from tests.imagebuild.test_cli import BUILD, mdpool
+    from tests.imagebuild.test_build_chain import chained_example_build
+    from tests.imagebuild.test_cli import mdpool
     from tests.support.json_contract import json_document
 
-    data = yaml.safe_load((REPO / "config" / "example.yaml").read_text(encoding="utf-8"))
-    for image in data["gallery"]["images"]:
-        image["build"]["definition"] = str(REPO / "images" / "ubuntu-buildagent.json.j2")
-    data["gallery"]["images"][1]["build"]["source"] = {"gallery_image": "ubuntu-22.04"}
-    config = tmp_path / "env.yaml"
-    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    args = chained_example_build(tmp_path)
     example_arm.script_build("jhp-ubuntu-2204-buildagent", outcome="Failed", duration=0.05)
-    args = [arg if arg != "config/example.yaml" else str(config) for arg in BUILD]
-    proc = mdpool(cli_env, *args, "--json", "--out", str(tmp_path / "cdktf.out"))
+    proc = mdpool(cli_env, *args, "--json")
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 1, err
     document = json_document(out, command="images build")
