@@ -193,7 +193,7 @@ def _why(spec: "ImageSpec", configured: "ImageSpec", connection: "Connection") -
         if source.version.lower() != "latest":
             return DEFINITION_CHANGED
         older = [source] + [
-            _at_version(source, v) for v in _source_versions(client, spec, source) if v != spec.settings.source.version
+            source.with_version(v) for v in _source_versions(client, spec, source) if v != spec.settings.source.version
         ]
     for candidate in reversed(older):  # newest first: the version the last build most likely used
         # rendered with that version: a definition template may use {{ Version }}
@@ -213,12 +213,6 @@ def _source_versions(client: Any, spec: "ImageSpec", source: "Source") -> list[s
         return marketplace_versions(client, spec.subscription_id, spec.settings.location, source)
     names = [str(v["name"]) for v in list_gallery_image_versions(client, source.image_id) if v.get("name") and in_latest(v)]
     return sorted(names, key=version_key)
-
-
-def _at_version(source: "Source", version: str) -> "Source":
-    from mdpool.imagebuild.template import GallerySource
-
-    return source.with_version(version) if isinstance(source, GallerySource) else dataclasses.replace(source, version=version)
 
 
 def _built_hashes(client: Any, gallery_image_id: str) -> set[str]:

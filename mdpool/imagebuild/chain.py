@@ -84,14 +84,15 @@ def build_in_order(
     from mdpool.imagebuild.source_version import SourceError, resolve_specs
 
     layers = build_layers(specs)
-    problems = []
-    for spec in specs:
-        try:
-            load_definition(spec)
-        except InputError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise InputError(problems)
+    if len(layers) > 1:  # one layer: build_images checks every definition itself before it builds
+        problems = []
+        for spec in specs:
+            try:
+                load_definition(spec)
+            except InputError as error:
+                problems.extend(error.problems)
+        if problems:
+            raise InputError(problems)
     stop = stop or threading.Event()
     waiting = built_here(specs)
     results: dict[str, BuildResult] = {}

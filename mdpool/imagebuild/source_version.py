@@ -100,7 +100,7 @@ def resolve_source(client: Any, subscription_id: str, location: str, source: Sou
             f"marketplace image {source.publisher}:{source.offer}:{source.sku} in {location}: "
             f"no version published; check build.source"
         )
-    return dataclasses.replace(source, version=versions[-1])
+    return source.with_version(versions[-1])
 
 
 def in_latest(version: "Mapping[str, Any]") -> bool:

@@ -57,6 +57,9 @@ class PlatformSource:
     def urn(self) -> str:
         return f"{self.publisher}:{self.offer}:{self.sku}:{self.version}"
 
+    def with_version(self, version: str) -> "PlatformSource":
+        return dataclasses.replace(self, version=version)
+
     def arm(self) -> dict[str, Any]:
         return {
             "type": "PlatformImage",
